@@ -1,0 +1,69 @@
+//! A tour of kiln: arrays, ops, lazy evaluation and the device.
+//!
+//! Run with `cargo run --release --example tour`.
+
+use kiln::{random, Array, Axes, DType, Slice};
+
+fn main() -> kiln::Result<()> {
+    let info = kiln::device_info()?;
+    println!(
+        "device: {} ({}, {})",
+        info.name, info.backend, info.device_type
+    );
+    println!(
+        "  float16: {}, largest binding: {} MiB",
+        info.shader_f16,
+        info.max_storage_binding_bytes >> 20
+    );
+
+    // Arrays from host data; ops build a graph and compute nothing yet.
+    let a = Array::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?;
+    let b = kiln::arange(0.0, 3.0, 1.0, DType::F32)?;
+    let c = (&a * 2.0 + &b).exp()?; // broadcasting (2, 3) with (3,)
+    println!("\na =\n{a}\nb = {b}");
+    println!("dispatches so far: {}", kiln::dispatch_count());
+    c.eval()?; // one submission for the whole graph
+    println!("exp(2a + b) =\n{c}");
+    println!("dispatches after eval: {}", kiln::dispatch_count());
+
+    // Reductions, shapes as views, sorting, matmul.
+    println!("\nsum over rows: {}", kiln::sum(&a, 1, false)?);
+    println!("mean of all: {}", a.mean(Axes::All, false)?);
+    println!("transpose (a view): {}", a.t()?);
+    println!(
+        "every other column reversed: {}",
+        a.slice(&[Slice::all(), Slice::step(-2)])?
+    );
+    println!("a @ a.T = {}", kiln::matmul(&a, &a.t()?)?);
+    println!("softmax rows = {}", kiln::softmax(&a, -1)?);
+    let x = Array::from_slice(&[3.0f32, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0], &[8])?;
+    let (top, idx) = kiln::topk(&x, 3, 0)?;
+    println!("sort = {}\ntop 3 = {top} at {idx}", kiln::sort(&x, None)?);
+
+    // Random numbers with explicit keys (the same bits as jax.random).
+    let key = random::key(42);
+    let keys = random::split(&key, 2)?;
+    let noise = random::normal(&kiln::index_axis(&keys, 0, 0)?, &[2, 4], DType::F32)?;
+    println!("\nnormal samples = {noise}");
+    println!(
+        "permutation of 8 = {}",
+        random::permutation(&kiln::index_axis(&keys, 0, 1)?, 8)?
+    );
+
+    // Larger work, evaluated lazily in one go.
+    let m = random::uniform(&key, &[256, 256], DType::F32, -1.0, 1.0)?;
+    let product = kiln::matmul(&m, &m)?;
+    let norm = kiln::sqrt(&kiln::sum(&kiln::square(&product)?, Axes::All, false)?)?;
+    println!(
+        "\n||M M||_F for a 256x256 uniform M = {}",
+        norm.item::<f32>()?
+    );
+    let stats = kiln::memory_stats();
+    println!(
+        "GPU memory: active {} KiB, peak {} KiB, cached {} KiB",
+        stats.active >> 10,
+        stats.peak >> 10,
+        stats.cached >> 10
+    );
+    Ok(())
+}

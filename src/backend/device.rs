@@ -1,0 +1,212 @@
+//! The one default GPU device: instance, adapter, device, queue, limits,
+//! the buffer pool and the pipeline cache.
+
+use super::limits::DeviceLimits;
+use super::pool::{Buffer, MemoryStats, Pool};
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// What kiln knows about the adapter it runs on.
+#[derive(Debug, Clone)]
+pub struct DeviceInfo {
+    /// The adapter's name, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits)"`.
+    pub name: String,
+    /// The graphics API underneath: Vulkan, Metal, Dx12, BrowserWebGpu...
+    pub backend: String,
+    /// Discrete, integrated, virtual or CPU.
+    pub device_type: String,
+    /// The driver, where the adapter reports one.
+    pub driver: String,
+    /// Whether `float16` arrays are available (`shader-f16`).
+    pub shader_f16: bool,
+    /// The largest storage buffer binding, in bytes.
+    pub max_storage_binding_bytes: u64,
+    /// The largest buffer, in bytes.
+    pub max_buffer_bytes: u64,
+    /// Workgroup (shared) memory per workgroup, in bytes.
+    pub max_workgroup_storage_bytes: u32,
+    /// Threads per workgroup.
+    pub max_invocations_per_workgroup: u32,
+}
+
+/// The GPU device with its pool and caches.
+pub struct Device {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub limits: DeviceLimits,
+    pub info: DeviceInfo,
+    pub pool: Pool,
+    pipelines: Mutex<HashMap<String, Arc<wgpu::ComputePipeline>>>,
+    /// Serialises evaluation: one graph is encoded and submitted at a time.
+    pub(crate) eval_lock: Mutex<()>,
+}
+
+static DEVICE: OnceLock<std::result::Result<Arc<Device>, Error>> = OnceLock::new();
+
+const NO_ADAPTER: &str = "no GPU adapter found. On Linux without a GPU install a \
+    Vulkan software driver (Debian/Ubuntu: `apt-get install mesa-vulkan-drivers`); \
+    in a browser, use one with WebGPU enabled";
+
+async fn create() -> Result<Device> {
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapter = instance
+        .request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Error::Device(format!("{NO_ADAPTER} ({e})")))?;
+    let adapter_limits = adapter.limits();
+    let shader_f16 = adapter.features().contains(wgpu::Features::SHADER_F16);
+    let mut required_features = wgpu::Features::empty();
+    if shader_f16 {
+        required_features |= wgpu::Features::SHADER_F16;
+    }
+    let (device, queue) = adapter
+        .request_device(&wgpu::DeviceDescriptor {
+            label: Some("kiln"),
+            required_features,
+            required_limits: adapter_limits.clone(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Error::Device(format!("could not open the GPU device: {e}")))?;
+    let raw = adapter.get_info();
+    let limits = DeviceLimits {
+        max_storage_binding_bytes: adapter_limits.max_storage_buffer_binding_size as u64,
+        max_buffer_bytes: adapter_limits.max_buffer_size,
+        max_workgroup_storage_bytes: adapter_limits.max_compute_workgroup_storage_size,
+        max_invocations_per_workgroup: adapter_limits.max_compute_invocations_per_workgroup,
+        storage_offset_alignment: adapter_limits.min_storage_buffer_offset_alignment,
+        shader_f16,
+    };
+    let info = DeviceInfo {
+        name: raw.name,
+        backend: format!("{:?}", raw.backend),
+        device_type: format!("{:?}", raw.device_type),
+        driver: format!("{} {}", raw.driver, raw.driver_info)
+            .trim()
+            .to_string(),
+        shader_f16,
+        max_storage_binding_bytes: limits.max_storage_binding_bytes,
+        max_buffer_bytes: limits.max_buffer_bytes,
+        max_workgroup_storage_bytes: limits.max_workgroup_storage_bytes,
+        max_invocations_per_workgroup: limits.max_invocations_per_workgroup,
+    };
+    Ok(Device {
+        device,
+        queue,
+        limits,
+        info,
+        pool: Pool::default(),
+        pipelines: Mutex::new(HashMap::new()),
+        eval_lock: Mutex::new(()),
+    })
+}
+
+/// Opens the default device. Needed once before any evaluation in a browser
+/// (where nothing may block); natively the device opens on first use.
+pub async fn init() -> Result<DeviceInfo> {
+    if DEVICE.get().is_none() {
+        let created = create().await.map(Arc::new);
+        let _ = DEVICE.set(created);
+    }
+    device().map(|d| d.info.clone())
+}
+
+/// The default device, opened on first use natively.
+pub(crate) fn device() -> Result<Arc<Device>> {
+    #[cfg(not(target_arch = "wasm32"))]
+    let found = DEVICE.get_or_init(|| pollster::block_on(create()).map(Arc::new));
+    #[cfg(target_arch = "wasm32")]
+    let found = DEVICE.get().ok_or_else(|| {
+        Error::Device("call `kiln::init().await` before evaluating arrays in a browser".into())
+    })?;
+    found.clone()
+}
+
+/// The adapter kiln runs on (opens the device natively if needed).
+pub fn device_info() -> Result<DeviceInfo> {
+    device().map(|d| d.info.clone())
+}
+
+/// Bytes in use, peak and cached in the buffer pool.
+pub fn memory_stats() -> MemoryStats {
+    DEVICE
+        .get()
+        .and_then(|d| d.as_ref().ok())
+        .map(|d| d.pool.stats())
+        .unwrap_or_default()
+}
+
+/// Frees the buffers the pool keeps for reuse.
+pub fn clear_cache() {
+    if let Some(Ok(d)) = DEVICE.get() {
+        d.pool.clear();
+    }
+}
+
+/// Restarts peak tracking from the bytes in use now.
+pub fn reset_peak_memory() {
+    if let Some(Ok(d)) = DEVICE.get() {
+        d.pool.reset_peak();
+    }
+}
+
+impl Device {
+    /// A buffer of at least `bytes` bytes (at least 4) from the pool.
+    pub fn alloc(&self, bytes: u64) -> Result<Arc<Buffer>> {
+        if bytes > self.limits.max_storage_binding_bytes {
+            return Err(Error::Eval(format!(
+                "an array of {bytes} bytes exceeds this adapter's largest storage binding ({} bytes)",
+                self.limits.max_storage_binding_bytes
+            )));
+        }
+        Ok(self
+            .pool
+            .alloc(&self.device, bytes.max(4).next_multiple_of(4)))
+    }
+
+    /// The compute pipeline named `key` (entry point `main`), built from
+    /// `source()` on first use.
+    pub fn pipeline(
+        &self,
+        key: &str,
+        source: impl FnOnce() -> String,
+    ) -> Arc<wgpu::ComputePipeline> {
+        self.pipeline_at(key, "main", source)
+    }
+
+    /// The compute pipeline named `key` with entry point `entry`.
+    pub fn pipeline_at(
+        &self,
+        key: &str,
+        entry: &str,
+        source: impl FnOnce() -> String,
+    ) -> Arc<wgpu::ComputePipeline> {
+        let mut cache = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = cache.get(key) {
+            return p.clone();
+        }
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(key),
+                source: wgpu::ShaderSource::Wgsl(source().into()),
+            });
+        let pipeline = Arc::new(self.device.create_compute_pipeline(
+            &wgpu::ComputePipelineDescriptor {
+                label: Some(key),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            },
+        ));
+        cache.insert(key.to_string(), pipeline.clone());
+        pipeline
+    }
+}

@@ -1,0 +1,145 @@
+//! Collects the dispatches of one evaluation, then records them into one
+//! command encoder (in one compute pass) and submits once.
+
+use super::device::Device;
+use super::pool::Buffer;
+use crate::error::{Error, Result};
+use std::sync::Arc;
+
+struct Dispatch {
+    pipeline: Arc<wgpu::ComputePipeline>,
+    /// Bound at 1, 2, ... after the parameters at 0.
+    buffers: Vec<Arc<Buffer>>,
+    /// Word range of this dispatch's parameters in the shared buffer.
+    params: std::ops::Range<usize>,
+    groups: [u32; 3],
+}
+
+/// The work of one evaluation, recorded at [`Encoder::submit`].
+pub(crate) struct Encoder {
+    pub dev: Arc<Device>,
+    dispatches: Vec<Dispatch>,
+    /// Parameters of every dispatch, each run aligned for a storage binding offset.
+    params: Vec<u32>,
+}
+
+impl Encoder {
+    pub fn new(dev: Arc<Device>) -> Encoder {
+        Encoder {
+            dev,
+            params: Vec::new(),
+            dispatches: Vec::new(),
+        }
+    }
+
+    /// A GPU buffer of at least `bytes` bytes.
+    pub fn alloc(&self, bytes: u64) -> Result<Arc<Buffer>> {
+        self.dev.alloc(bytes)
+    }
+
+    /// Queues a dispatch of `pipeline` over `groups` workgroups; `params`
+    /// are bound at binding 0 and `buffers` at bindings 1, 2, ...
+    pub fn dispatch(
+        &mut self,
+        pipeline: Arc<wgpu::ComputePipeline>,
+        params: &[u32],
+        buffers: Vec<Arc<Buffer>>,
+        groups: [u32; 3],
+    ) {
+        let align = (self.dev.limits.storage_offset_alignment as usize / 4).max(1);
+        let start = self.params.len().next_multiple_of(align);
+        self.params.resize(start, 0);
+        self.params.extend_from_slice(params);
+        if params.is_empty() {
+            self.params.push(0);
+        }
+        let end = self.params.len();
+        self.dispatches.push(Dispatch {
+            pipeline,
+            buffers,
+            params: start..end,
+            groups,
+        });
+    }
+
+    /// Writes `bytes` into a buffer now (ordered before this encoder's work).
+    pub fn upload(&self, buffer: &Buffer, bytes: &[u8]) {
+        let padded;
+        let data = if bytes.len() % 4 == 0 {
+            bytes
+        } else {
+            padded = [bytes, &[0u8; 3][..4 - bytes.len() % 4]].concat();
+            &padded
+        };
+        if !data.is_empty() {
+            self.dev.queue.write_buffer(buffer.raw(), 0, data);
+        }
+    }
+
+    /// How many dispatches have been queued.
+    pub fn dispatch_count(&self) -> usize {
+        self.dispatches.len()
+    }
+
+    /// Records everything into one command buffer and submits it.
+    pub fn submit(self) -> Result<()> {
+        if self.dispatches.is_empty() {
+            return Ok(());
+        }
+        let dev = &self.dev;
+        let params = dev.alloc((self.params.len() * 4) as u64)?;
+        dev.queue
+            .write_buffer(params.raw(), 0, bytemuck::cast_slice(&self.params));
+        let mut encoder = dev
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("kiln"),
+            });
+        {
+            // Every dispatch of the evaluation shares one compute pass.
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: None,
+                timestamp_writes: None,
+            });
+            for command in &self.dispatches {
+                let Dispatch {
+                    pipeline,
+                    buffers,
+                    params: range,
+                    groups,
+                } = command;
+                let layout = pipeline.get_bind_group_layout(0);
+                let mut entries = vec![wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: params.raw(),
+                        offset: (range.start * 4) as u64,
+                        size: wgpu::BufferSize::new((range.len() * 4) as u64),
+                    }),
+                }];
+                for (b, buffer) in buffers.iter().enumerate() {
+                    entries.push(wgpu::BindGroupEntry {
+                        binding: b as u32 + 1,
+                        resource: buffer.raw().as_entire_binding(),
+                    });
+                }
+                let bind_group = dev.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: None,
+                    layout: &layout,
+                    entries: &entries,
+                });
+                pass.set_pipeline(pipeline);
+                pass.set_bind_group(0, &bind_group, &[]);
+                pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+            }
+        }
+        dev.queue.submit(Some(encoder.finish()));
+        Ok(())
+    }
+}
+
+impl From<wgpu::BufferAsyncError> for Error {
+    fn from(e: wgpu::BufferAsyncError) -> Self {
+        Error::Eval(format!("reading a buffer back failed: {e}"))
+    }
+}

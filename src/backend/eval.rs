@@ -1,0 +1,75 @@
+//! The scheduler: sorts the unevaluated part of the graph, encodes every
+//! kernel into one submission, then drops the evaluated nodes' inputs.
+
+use super::device::device;
+use super::encoder::Encoder;
+use super::kernels;
+use crate::array::{Array, Data};
+use crate::error::Result;
+use std::collections::HashSet;
+
+/// The unevaluated nodes reachable from `outputs`, inputs before users.
+fn schedule(outputs: &[&Array]) -> Vec<Array> {
+    let mut order = Vec::new();
+    let mut seen = HashSet::new();
+    // (node, inputs already pushed)
+    let mut stack: Vec<(Array, bool)> = outputs.iter().map(|a| ((*a).clone(), false)).collect();
+    while let Some((node, expanded)) = stack.pop() {
+        if expanded {
+            order.push(node);
+            continue;
+        }
+        if node.is_evaluated() || !seen.insert(node.id()) {
+            continue;
+        }
+        let inputs = node.inputs().clone();
+        stack.push((node, true));
+        for input in inputs.into_iter().rev() {
+            if !input.is_evaluated() && !seen.contains(&input.id()) {
+                stack.push((input, false));
+            }
+        }
+    }
+    order
+}
+
+/// Evaluates `outputs` with one submission.
+pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
+    let order = schedule(outputs);
+    if order.is_empty() {
+        return Ok(());
+    }
+    let dev = device()?;
+    let _serial = dev.eval_lock.lock().unwrap_or_else(|e| e.into_inner());
+    let mut encoder = Encoder::new(dev.clone());
+    for (done, node) in order.iter().enumerate() {
+        match kernels::encode(&mut encoder, node) {
+            Ok(data) => *node.data() = Some(Data::Device(data)),
+            Err(e) => {
+                // Uploaded constants stay valid; computed nodes were never submitted.
+                for node in &order[..done] {
+                    if !matches!(node.primitive(), crate::primitive::Primitive::Constant) {
+                        *node.data() = None;
+                    }
+                }
+                return Err(e);
+            }
+        }
+    }
+    DISPATCHES.with(|c| c.set(c.get() + encoder.dispatch_count()));
+    encoder.submit()?;
+    for node in &order {
+        node.inputs().clear();
+    }
+    Ok(())
+}
+
+thread_local! {
+    static DISPATCHES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Kernel dispatches encoded by evaluations on this thread so far (for tests
+/// and benchmarks of scheduling and fusion).
+pub fn dispatch_count() -> usize {
+    DISPATCHES.with(|c| c.get())
+}

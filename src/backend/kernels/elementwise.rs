@@ -1,0 +1,260 @@
+//! Elementwise kernels: one generated WGSL map per op, dtypes and operand
+//! addressing (contiguous, a broadcast scalar, or strided).
+
+use super::{check_dtypes, fill_template};
+use crate::array::{contiguous_strides, is_contiguous, DeviceData};
+use crate::backend::encoder::Encoder;
+use crate::backend::limits::{grid_for_threads, MAX_NDIM};
+use crate::backend::pool::Buffer;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use std::fmt::Write;
+use std::sync::Arc;
+
+pub const TEMPLATE: &str = include_str!("../../../wgsl/elementwise.wgsl");
+pub const MATH: &str = include_str!("../../../wgsl/math.wgsl");
+
+/// How a kernel finds an operand's element `i`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addr {
+    Contiguous,
+    Scalar,
+    Strided,
+}
+
+impl Addr {
+    fn of(shape: &[usize], strides: &[isize]) -> Addr {
+        if strides.iter().all(|&s| s == 0) {
+            Addr::Scalar
+        } else if is_contiguous(shape, strides) {
+            Addr::Contiguous
+        } else {
+            Addr::Strided
+        }
+    }
+
+    fn code(self) -> char {
+        match self {
+            Addr::Contiguous => 'c',
+            Addr::Scalar => 's',
+            Addr::Strided => 'x',
+        }
+    }
+
+    /// WGSL for the element offset of operand `k` (0 = output).
+    fn wgsl(self, k: usize) -> String {
+        match self {
+            Addr::Contiguous => format!("params[{}u] + i", 4 + k),
+            Addr::Scalar => format!("params[{}u]", 4 + k),
+            Addr::Strided => format!("strided_offset(i, {k}u)"),
+        }
+    }
+}
+
+/// A WGSL expression converting `x` from `from`'s compute type to `to`'s
+/// (to a WGSL `bool` when `to` is `Bool`).
+pub fn cast_expr(x: &str, from: DType, to: DType) -> String {
+    use DType::*;
+    match (from, to) {
+        (Bool | U32, Bool) => format!("{x} != 0u"),
+        (I32, Bool) => format!("{x} != 0"),
+        (F16 | F32, Bool) => format!("{x} != 0.0"),
+        (_, F16 | F32) => format!("f32({x})"),
+        (F16 | F32, I32) => format!("i32({x})"),
+        (Bool | U32, I32) => format!("bitcast<i32>({x})"),
+        (I32, I32) => x.to_string(),
+        (F16 | F32, U32) => format!("select(u32({x}), bitcast<u32>(i32({x})), {x} < 0.0)"),
+        (I32, U32) => format!("bitcast<u32>({x})"),
+        (Bool | U32, U32) => x.to_string(),
+    }
+}
+
+/// WGSL storing `expr` (in `dtype`'s compute type, or a WGSL bool for
+/// `Bool`) as `dtype`'s storage type.
+pub fn store_expr(expr: &str, dtype: DType) -> String {
+    match dtype {
+        DType::Bool => format!("select(0u, 1u, {expr})"),
+        DType::F16 => format!("f16({expr})"),
+        _ => expr.to_string(),
+    }
+}
+
+/// WGSL loading a storage value into `dtype`'s compute type.
+pub fn load_expr(raw: &str, dtype: DType) -> String {
+    match dtype {
+        DType::F16 => format!("f32({raw})"),
+        _ => raw.to_string(),
+    }
+}
+
+/// Where a map writes: a fresh contiguous buffer, or a view of an existing one.
+pub struct Target {
+    pub buffer: Arc<Buffer>,
+    pub offset: usize,
+    pub strides: Vec<isize>,
+}
+
+/// Builds a map kernel's WGSL source.
+pub fn map_source(expr: &str, inputs: &[(DType, Addr)], out: (DType, Addr)) -> String {
+    let any_f16 = inputs.iter().any(|(d, _)| *d == DType::F16) || out.0 == DType::F16;
+    let mut bindings = String::new();
+    let mut body = String::new();
+    for (k, (dtype, addr)) in inputs.iter().enumerate() {
+        let _ = writeln!(
+            bindings,
+            "@group(0) @binding({}) var<storage, read> in{k}: array<{}>;",
+            k + 1,
+            dtype.wgsl_storage()
+        );
+        let raw = format!("in{k}[{}]", addr.wgsl(k + 1));
+        let _ = writeln!(body, "    let x{k} = {};", load_expr(&raw, *dtype));
+    }
+    let _ = writeln!(
+        bindings,
+        "@group(0) @binding({}) var<storage, read_write> out: array<{}>;",
+        inputs.len() + 1,
+        out.0.wgsl_storage()
+    );
+    let _ = writeln!(
+        body,
+        "    out[{}] = {};",
+        out.1.wgsl(0),
+        store_expr(expr, out.0)
+    );
+    fill_template(
+        TEMPLATE,
+        &[
+            ("enable", if any_f16 { "enable f16;" } else { "" }),
+            ("bindings", &bindings),
+            ("math", MATH),
+            ("body", &body),
+        ],
+    )
+}
+
+/// Runs `expr` (in terms of `x0`, `x1`, `x2`, `i`, `p0`, `p1`) over `shape`,
+/// reading strided `inputs` and writing `out_dtype` into `target` or a new
+/// contiguous buffer. `name` must identify `expr` among kernels.
+pub fn map(
+    enc: &mut Encoder,
+    name: &str,
+    expr: &str,
+    inputs: &[(&DeviceData, DType)],
+    shape: &[usize],
+    out_dtype: DType,
+    target: Option<Target>,
+    p: [u32; 2],
+) -> Result<DeviceData> {
+    let size: usize = shape.iter().product();
+    let target = match target {
+        Some(t) => t,
+        None => Target {
+            buffer: enc.alloc((size * out_dtype.device_size()) as u64)?,
+            offset: 0,
+            strides: contiguous_strides(shape),
+        },
+    };
+    let result = DeviceData {
+        buffer: target.buffer.clone(),
+        strides: target.strides.clone(),
+        offset: target.offset,
+    };
+    if size == 0 {
+        return Ok(result);
+    }
+    if shape.len() > MAX_NDIM {
+        return Err(Error::Eval(format!(
+            "{name}: arrays of more than {MAX_NDIM} dimensions are not supported"
+        )));
+    }
+    if size > i32::MAX as usize {
+        return Err(Error::Eval(format!(
+            "{name}: arrays of more than 2^31 elements are not supported"
+        )));
+    }
+    check_dtypes(&enc.dev, inputs.iter().map(|(_, d)| *d).chain([out_dtype]))?;
+    let addrs: Vec<(DType, Addr)> = inputs
+        .iter()
+        .map(|(d, dt)| (*dt, Addr::of(shape, &d.strides)))
+        .collect();
+    let out_addr = Addr::of(shape, &target.strides);
+    let mut key = format!("map_{name}");
+    for (dt, addr) in addrs.iter().chain([&(out_dtype, out_addr)]) {
+        let _ = write!(key, "_{}{}", dt.wgsl_storage(), addr.code());
+    }
+    let pipeline = enc
+        .dev
+        .pipeline(&key, || map_source(expr, &addrs, (out_dtype, out_addr)));
+    let ndim = shape.len();
+    let mut params = vec![0u32; 8 + ndim * 5];
+    params[0] = size as u32;
+    params[1] = ndim as u32;
+    params[2] = p[0];
+    params[3] = p[1];
+    params[4] = target.offset as u32;
+    for (k, (d, _)) in inputs.iter().enumerate() {
+        params[5 + k] = d.offset as u32;
+    }
+    let strides = std::iter::once(&target.strides).chain(inputs.iter().map(|(d, _)| &d.strides));
+    for d in 0..ndim {
+        params[8 + d] = shape[d] as u32;
+    }
+    for (k, s) in strides.enumerate() {
+        for d in 0..ndim {
+            params[8 + ndim * (1 + k) + d] = s[d] as i32 as u32;
+        }
+    }
+    let mut buffers: Vec<Arc<Buffer>> = inputs.iter().map(|(d, _)| d.buffer.clone()).collect();
+    buffers.push(target.buffer);
+    enc.dispatch(pipeline, &params, buffers, grid_for_threads(size));
+    Ok(result)
+}
+
+/// A contiguous copy of a strided view.
+pub fn copy(
+    enc: &mut Encoder,
+    data: &DeviceData,
+    shape: &[usize],
+    dtype: DType,
+) -> Result<DeviceData> {
+    copy_into(enc, data, shape, dtype, None)
+}
+
+/// Copies a strided view into `target` (or a new contiguous buffer).
+pub fn copy_into(
+    enc: &mut Encoder,
+    data: &DeviceData,
+    shape: &[usize],
+    dtype: DType,
+    target: Option<Target>,
+) -> Result<DeviceData> {
+    let expr = if dtype == DType::Bool {
+        "x0 != 0u"
+    } else {
+        "x0"
+    };
+    map(
+        enc,
+        "copy",
+        expr,
+        &[(data, dtype)],
+        shape,
+        dtype,
+        target,
+        [0, 0],
+    )
+}
+
+/// The view itself when contiguous, else a contiguous copy.
+pub fn contiguous(
+    enc: &mut Encoder,
+    data: &DeviceData,
+    shape: &[usize],
+    dtype: DType,
+) -> Result<DeviceData> {
+    if is_contiguous(shape, &data.strides) {
+        Ok(data.clone())
+    } else {
+        copy(enc, data, shape, dtype)
+    }
+}

@@ -1,0 +1,396 @@
+//! Kernels: how each primitive is encoded on the GPU.
+
+pub(crate) mod elementwise;
+pub(crate) mod index;
+pub(crate) mod matmul;
+pub(crate) mod random;
+pub(crate) mod reduce;
+pub(crate) mod scan;
+pub(crate) mod sort;
+pub(crate) mod views;
+
+use super::device::Device;
+use super::encoder::Encoder;
+use crate::array::{contiguous_strides, Array, Data, DeviceData};
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::ops::elementwise::kernel_expr;
+use crate::primitive::Primitive;
+use elementwise::{cast_expr, map};
+
+/// Fills `{{name}}` placeholders of a WGSL template.
+pub(crate) fn fill_template(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{{{name}}}}}"), value);
+    }
+    debug_assert!(!out.contains("{{"), "unfilled placeholder in template");
+    out
+}
+
+/// Fails clearly when a dtype needs a feature the adapter lacks.
+pub(crate) fn check_dtypes(dev: &Device, dtypes: impl IntoIterator<Item = DType>) -> Result<()> {
+    if !dev.limits.shader_f16 && dtypes.into_iter().any(|d| d == DType::F16) {
+        return Err(Error::Device(format!(
+            "float16 arrays need the shader-f16 feature, which adapter \"{}\" lacks; use float32",
+            dev.info.name
+        )));
+    }
+    Ok(())
+}
+
+/// Encodes the kernels that compute `node` and returns where its values will be.
+pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
+    let inputs: Vec<Array> = node.inputs().clone();
+    let data: Vec<DeviceData> = inputs
+        .iter()
+        .map(|a| a.device_data().expect("inputs are evaluated first"))
+        .collect();
+    let shape = node.shape();
+    let dtype = node.dtype();
+    let expr_of = |op_name: &str, exprs, class, compute: DType| {
+        kernel_expr(exprs, class, compute)
+            .ok_or_else(|| Error::Eval(format!("{op_name} has no kernel for {compute}")))
+    };
+    match node.primitive() {
+        Primitive::Constant => {
+            check_dtypes(&enc.dev, [dtype])?;
+            let guard = node.data();
+            let Some(Data::Host(bytes)) = &*guard else {
+                return Err(Error::Eval("a constant lost its data".into()));
+            };
+            let buffer = enc.alloc(bytes.len() as u64)?;
+            enc.upload(&buffer, bytes);
+            Ok(DeviceData {
+                buffer,
+                strides: contiguous_strides(shape),
+                offset: 0,
+            })
+        }
+        Primitive::Arange { start, step } => {
+            let (expr, p) = match dtype {
+                DType::F32 | DType::F16 => (
+                    "bitcast<f32>(p0) + f32(i) * bitcast<f32>(p1)",
+                    [(*start as f32).to_bits(), (*step as f32).to_bits()],
+                ),
+                DType::I32 => (
+                    "bitcast<i32>(p0) + i32(i) * bitcast<i32>(p1)",
+                    [*start as i32 as u32, *step as i32 as u32],
+                ),
+                DType::U32 => ("p0 + i * p1", [*start as i64 as u32, *step as i64 as u32]),
+                DType::Bool => return Err(Error::Eval("arange has no bool kernel".into())),
+            };
+            map(enc, "arange", expr, &[], shape, dtype, None, p)
+        }
+        Primitive::Full(value) => {
+            let expr = match dtype {
+                DType::F32 | DType::F16 => "bitcast<f32>(p0)",
+                DType::I32 => "bitcast<i32>(p0)",
+                DType::U32 => "p0",
+                DType::Bool => "p0 != 0u",
+            };
+            map(
+                enc,
+                "full",
+                expr,
+                &[],
+                shape,
+                dtype,
+                None,
+                [value.bits_as(dtype), 0],
+            )
+        }
+        Primitive::Unary(op) => {
+            let compute = inputs[0].dtype();
+            let expr = expr_of(op.name(), op.exprs(), op.class(), compute)?;
+            map(
+                enc,
+                &format!("unary_{}", op.name()),
+                &expr,
+                &[(&data[0], compute)],
+                shape,
+                dtype,
+                None,
+                [0, 0],
+            )
+        }
+        Primitive::Binary(op) => {
+            let compute = inputs[0].dtype();
+            let expr = expr_of(op.name(), op.exprs(), op.class(), compute)?;
+            let a = views::broadcast_view(&data[0], inputs[0].shape(), shape);
+            let b = views::broadcast_view(&data[1], inputs[1].shape(), shape);
+            map(
+                enc,
+                &format!("binary_{}", op.name()),
+                &expr,
+                &[(&a, compute), (&b, compute)],
+                shape,
+                dtype,
+                None,
+                [0, 0],
+            )
+        }
+        Primitive::Where => {
+            let views: Vec<DeviceData> = (0..3)
+                .map(|k| views::broadcast_view(&data[k], inputs[k].shape(), shape))
+                .collect();
+            let pick = "select(x2, x1, x0 != 0u)".to_string();
+            let expr = if dtype == DType::Bool {
+                format!("{pick} != 0u")
+            } else {
+                pick
+            };
+            map(
+                enc,
+                "where",
+                &expr,
+                &[
+                    (&views[0], DType::Bool),
+                    (&views[1], dtype),
+                    (&views[2], dtype),
+                ],
+                shape,
+                dtype,
+                None,
+                [0, 0],
+            )
+        }
+        Primitive::AsType => {
+            let from = inputs[0].dtype();
+            let expr = cast_expr("x0", from, dtype);
+            map(
+                enc,
+                "astype",
+                &expr,
+                &[(&data[0], from)],
+                shape,
+                dtype,
+                None,
+                [0, 0],
+            )
+        }
+        Primitive::BitCast => {
+            let expr = format!("bitcast<{}>(x0)", dtype.wgsl_storage());
+            map(
+                enc,
+                "bitcast",
+                &expr,
+                &[(&data[0], inputs[0].dtype())],
+                shape,
+                dtype,
+                None,
+                [0, 0],
+            )
+        }
+        Primitive::Reduce { op, axes } => reduce::encode(
+            enc,
+            *op,
+            &data[0],
+            inputs[0].shape(),
+            inputs[0].dtype(),
+            axes,
+            dtype,
+        ),
+        Primitive::Scan { op, axis, reverse } => {
+            scan::encode(enc, *op, &data[0], shape, dtype, *axis, *reverse)
+        }
+        Primitive::Reshape => views::reshape(enc, &data[0], inputs[0].shape(), shape, dtype),
+        Primitive::Transpose(perm) => Ok(views::transpose(&data[0], perm)),
+        Primitive::Broadcast => Ok(views::broadcast_view(&data[0], inputs[0].shape(), shape)),
+        Primitive::Slice { start, step } => Ok(views::slice(&data[0], start, step)),
+        Primitive::Diagonal {
+            offset,
+            axis1,
+            axis2,
+        } => Ok(views::diagonal(&data[0], *offset, *axis1, *axis2)),
+        Primitive::Concatenate { axis } => {
+            let parts: Vec<(&DeviceData, &[usize])> = data
+                .iter()
+                .zip(&inputs)
+                .map(|(d, a)| (d, a.shape()))
+                .collect();
+            views::concatenate(enc, &parts, *axis, shape, dtype)
+        }
+        Primitive::Pad { low, value } => {
+            views::pad(enc, &data[0], inputs[0].shape(), low, *value, shape, dtype)
+        }
+        Primitive::Gather { axis } => index::gather(
+            enc,
+            &data[0],
+            inputs[0].shape(),
+            &data[1],
+            *axis,
+            shape,
+            dtype,
+        ),
+        Primitive::ScatterAdd { axis } => index::scatter_add(
+            enc,
+            &data[0],
+            &data[1],
+            inputs[1].shape(),
+            &data[2],
+            *axis,
+            shape,
+            dtype,
+        ),
+        Primitive::Matmul => matmul::encode(
+            enc,
+            &data[0],
+            inputs[0].shape(),
+            &data[1],
+            inputs[1].shape(),
+            shape,
+            dtype,
+        ),
+        Primitive::ArgSort { descending } => sort::argsort(
+            enc,
+            &data[0],
+            inputs[0].shape(),
+            inputs[0].dtype(),
+            *descending,
+        ),
+        Primitive::Threefry => random::threefry(enc, &data[0], &data[1], shape),
+    }
+}
+
+/// One generated kernel: its pipeline name, entry point and WGSL source.
+#[doc(hidden)]
+pub struct KernelSource {
+    pub name: String,
+    pub entry: &'static str,
+    pub source: String,
+}
+
+/// Every kernel variant kiln can generate, for validation without a GPU.
+#[doc(hidden)]
+pub fn variants() -> Vec<KernelSource> {
+    use crate::ops::elementwise::{result_dtype, BinaryOp, UnaryOp};
+    use crate::primitive::{ReduceOp, ScanOp};
+    use elementwise::{map_source, Addr};
+    let mut out = Vec::new();
+    let mut push = |name: String, entry: &'static str, source: String| {
+        out.push(KernelSource {
+            name,
+            entry,
+            source,
+        })
+    };
+    let addrs = [Addr::Strided, Addr::Contiguous, Addr::Scalar];
+    for dtype in DType::ALL {
+        for op in UnaryOp::ALL {
+            if let Some(expr) = kernel_expr(op.exprs(), op.class(), dtype) {
+                let addr = addrs[op.name().len() % 3];
+                push(
+                    format!("unary_{}_{dtype}", op.name()),
+                    "main",
+                    map_source(
+                        &expr,
+                        &[(dtype, addr)],
+                        (result_dtype(op.class(), dtype), Addr::Contiguous),
+                    ),
+                );
+            }
+        }
+        for op in BinaryOp::ALL {
+            if let Some(expr) = kernel_expr(op.exprs(), op.class(), dtype) {
+                let ins = [(dtype, Addr::Strided), (dtype, addrs[op.name().len() % 3])];
+                push(
+                    format!("binary_{}_{dtype}", op.name()),
+                    "main",
+                    map_source(
+                        &expr,
+                        &ins,
+                        (result_dtype(op.class(), dtype), Addr::Contiguous),
+                    ),
+                );
+            }
+        }
+        for to in DType::ALL {
+            let expr = cast_expr("x0", dtype, to);
+            push(
+                format!("astype_{dtype}_{to}"),
+                "main",
+                map_source(&expr, &[(dtype, Addr::Strided)], (to, Addr::Strided)),
+            );
+        }
+        let pick = if dtype == DType::Bool {
+            "select(x2, x1, x0 != 0u) != 0u"
+        } else {
+            "select(x2, x1, x0 != 0u)"
+        };
+        push(
+            format!("where_{dtype}"),
+            "main",
+            map_source(
+                pick,
+                &[
+                    (DType::Bool, Addr::Strided),
+                    (dtype, Addr::Scalar),
+                    (dtype, Addr::Contiguous),
+                ],
+                (dtype, Addr::Contiguous),
+            ),
+        );
+        // Sums and products of bools run as int32.
+        let skip = if dtype == DType::Bool { 2 } else { 0 };
+        for op in ReduceOp::ALL.into_iter().skip(skip) {
+            let out = match op {
+                ReduceOp::ArgMax | ReduceOp::ArgMin => DType::I32,
+                ReduceOp::All | ReduceOp::Any => DType::Bool,
+                _ => dtype,
+            };
+            for entry in ["by_workgroup", "by_thread"] {
+                push(
+                    format!("reduce_{}_{dtype}_{entry}", op.name()),
+                    entry,
+                    reduce::source(op, dtype, out),
+                );
+            }
+        }
+        if dtype != DType::Bool {
+            for op in [ScanOp::Sum, ScanOp::Prod] {
+                push(
+                    format!("scan_{op:?}_{dtype}"),
+                    "main",
+                    scan::source(op, dtype),
+                );
+            }
+            push(format!("matmul_{dtype}"), "main", matmul::source(dtype));
+        }
+        push(
+            format!("gather_{dtype}"),
+            "main",
+            index::gather_source(dtype),
+        );
+        if let Ok(source) = index::scatter_source(dtype) {
+            push(format!("scatter_add_{dtype}"), "main", source);
+        }
+        for entry in sort::ENTRIES {
+            push(
+                format!("argsort_{entry}_{dtype}"),
+                entry,
+                sort::source(dtype, entry),
+            );
+        }
+    }
+    push(
+        "arange_f32".into(),
+        "main",
+        map_source(
+            "bitcast<f32>(p0) + f32(i) * bitcast<f32>(p1)",
+            &[],
+            (DType::F32, Addr::Contiguous),
+        ),
+    );
+    push(
+        "bitcast_u32_f32".into(),
+        "main",
+        map_source(
+            "bitcast<f32>(x0)",
+            &[(DType::U32, Addr::Contiguous)],
+            (DType::F32, Addr::Contiguous),
+        ),
+    );
+    push("threefry2x32".into(), "main", random::SOURCE.to_string());
+    out
+}

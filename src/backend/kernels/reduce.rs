@@ -1,0 +1,229 @@
+//! Reductions: axes moved last (copying only when the view is not already
+//! contiguous that way), then one row reduction, in two passes for long rows.
+
+use super::elementwise::{cast_expr, contiguous, load_expr, map, store_expr, MATH};
+use super::{check_dtypes, fill_template, views};
+use crate::array::{contiguous_strides, DeviceData};
+use crate::backend::encoder::Encoder;
+use crate::backend::limits::{grid, grid_for_threads, MAX_LOOP_TRIPS, WORKGROUP_SIZE};
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::primitive::ReduceOp;
+
+pub const TEMPLATE: &str = include_str!("../../../wgsl/reduce.wgsl");
+
+/// Rows up to this long are reduced by one thread each.
+const THREAD_ROW_MAX: usize = 64;
+
+/// The accumulator dtype of `op` over `dtype`.
+fn acc_dtype(op: ReduceOp, dtype: DType) -> DType {
+    match op {
+        ReduceOp::All | ReduceOp::Any => DType::Bool,
+        _ if dtype == DType::F16 => DType::F32,
+        _ => dtype,
+    }
+}
+
+fn identity(op: ReduceOp, dtype: DType) -> &'static str {
+    use DType::*;
+    match (op, dtype.kind() == crate::dtype::Kind::Float, dtype) {
+        (ReduceOp::All, ..) => "1u",
+        (ReduceOp::Any, ..) => "0u",
+        (ReduceOp::Sum, true, _) => "0.0",
+        (ReduceOp::Sum, _, I32) => "0",
+        (ReduceOp::Sum, ..) => "0u",
+        (ReduceOp::Prod, true, _) => "1.0",
+        (ReduceOp::Prod, _, I32) => "1",
+        (ReduceOp::Prod, ..) => "1u",
+        (ReduceOp::Max | ReduceOp::ArgMax, true, _) => "-k_inf()",
+        (ReduceOp::Max | ReduceOp::ArgMax, _, I32) => "bitcast<i32>(0x80000000u)",
+        (ReduceOp::Max | ReduceOp::ArgMax, ..) => "0u",
+        (ReduceOp::Min | ReduceOp::ArgMin, true, _) => "k_inf()",
+        (ReduceOp::Min | ReduceOp::ArgMin, _, I32) => "2147483647",
+        (ReduceOp::Min | ReduceOp::ArgMin, ..) => "0xffffffffu",
+    }
+}
+
+fn combine(op: ReduceOp, float: bool) -> String {
+    let nan_first = "if (k_isnan(a.v)) { return a; } if (k_isnan(b.v)) { return b; } ";
+    let arg = |cmp: &str| {
+        let ordered =
+            format!("if (a.v {cmp} b.v || (a.v == b.v && a.i < b.i)) {{ return a; }} return b;");
+        if float {
+            format!("if (k_isnan(a.v) || k_isnan(b.v)) {{ if (k_isnan(a.v) && (!k_isnan(b.v) || a.i < b.i)) {{ return a; }} return b; }} {ordered}")
+        } else {
+            ordered
+        }
+    };
+    match op {
+        ReduceOp::Sum => "return Acc(a.v + b.v, 0u);".into(),
+        ReduceOp::Prod => "return Acc(a.v * b.v, 0u);".into(),
+        ReduceOp::Max => format!(
+            "{}return Acc(max(a.v, b.v), 0u);",
+            if float { nan_first } else { "" }
+        ),
+        ReduceOp::Min => format!(
+            "{}return Acc(min(a.v, b.v), 0u);",
+            if float { nan_first } else { "" }
+        ),
+        ReduceOp::ArgMax => arg(">"),
+        ReduceOp::ArgMin => arg("<"),
+        ReduceOp::All => "return Acc(a.v & b.v, 0u);".into(),
+        ReduceOp::Any => "return Acc(a.v | b.v, 0u);".into(),
+    }
+}
+
+/// WGSL source of `op` reading `in_dtype` and writing `out_dtype`.
+pub fn source(op: ReduceOp, in_dtype: DType, out_dtype: DType) -> String {
+    let acc = acc_dtype(op, in_dtype);
+    let load = match op {
+        ReduceOp::All | ReduceOp::Any => format!(
+            "select(0u, 1u, {})",
+            cast_expr(&load_expr("v", in_dtype), in_dtype, DType::Bool)
+        ),
+        _ => load_expr("v", in_dtype),
+    };
+    let store = match op {
+        ReduceOp::ArgMax | ReduceOp::ArgMin => "i32(r.i)".to_string(),
+        // Bools are accumulated as the u32 0 or 1 they are stored as.
+        _ if out_dtype == DType::Bool => "r.v".to_string(),
+        _ => store_expr("r.v", out_dtype),
+    };
+    let f16 = in_dtype == DType::F16 || out_dtype == DType::F16;
+    fill_template(
+        TEMPLATE,
+        &[
+            ("enable", if f16 { "enable f16;" } else { "" }),
+            ("in_t", in_dtype.wgsl_storage()),
+            ("out_t", out_dtype.wgsl_storage()),
+            ("acc_t", acc.wgsl_compute()),
+            ("identity", identity(op, in_dtype)),
+            ("math", MATH),
+            ("load", &load),
+            ("combine", &combine(op, in_dtype.is_float())),
+            ("store", &store),
+        ],
+    )
+}
+
+/// One pass over contiguous `(rows, k_len)` rows, giving `(rows, nseg)` partials.
+fn pass(
+    enc: &mut Encoder,
+    op: ReduceOp,
+    src: &DeviceData,
+    in_dtype: DType,
+    rows: usize,
+    k_len: usize,
+    out_dtype: DType,
+) -> Result<(DeviceData, usize)> {
+    let by_thread = k_len <= THREAD_ROW_MAX;
+    let seg = if by_thread {
+        k_len
+    } else {
+        WORKGROUP_SIZE as usize * MAX_LOOP_TRIPS
+    };
+    let nseg = k_len.div_ceil(seg);
+    let items = rows * nseg;
+    let out = enc.alloc((items * out_dtype.device_size()) as u64)?;
+    let entry = if by_thread {
+        "by_thread"
+    } else {
+        "by_workgroup"
+    };
+    let key = format!(
+        "reduce_{}_{}_{}_{entry}",
+        op.name(),
+        in_dtype.wgsl_storage(),
+        out_dtype.wgsl_storage()
+    );
+    let pipeline = enc
+        .dev
+        .pipeline_at(&key, entry, || source(op, in_dtype, out_dtype));
+    let groups = if by_thread {
+        grid_for_threads(items)
+    } else {
+        grid(items as u32)
+    };
+    let params = [
+        rows as u32,
+        k_len as u32,
+        seg as u32,
+        nseg as u32,
+        src.offset as u32,
+    ];
+    enc.dispatch(
+        pipeline,
+        &params,
+        vec![src.buffer.clone(), out.clone()],
+        groups,
+    );
+    Ok((
+        DeviceData {
+            buffer: out,
+            strides: vec![nseg as isize, 1],
+            offset: 0,
+        },
+        nseg,
+    ))
+}
+
+/// Reduces `axes` of `(data, shape)` away.
+pub fn encode(
+    enc: &mut Encoder,
+    op: ReduceOp,
+    data: &DeviceData,
+    shape: &[usize],
+    dtype: DType,
+    axes: &[usize],
+    out_dtype: DType,
+) -> Result<DeviceData> {
+    check_dtypes(&enc.dev, [dtype, out_dtype])?;
+    let kept: Vec<usize> = (0..shape.len()).filter(|d| !axes.contains(d)).collect();
+    let out_shape: Vec<usize> = kept.iter().map(|&d| shape[d]).collect();
+    let rows: usize = out_shape.iter().product();
+    let k_len: usize = axes.iter().map(|&d| shape[d]).product();
+    if rows == 0 || k_len == 0 {
+        // An empty reduction is the identity (ops reject it for max, min and arg*).
+        let value = match op {
+            ReduceOp::Prod | ReduceOp::All => "1i",
+            _ => "0i",
+        };
+        let expr = cast_expr(value, DType::I32, out_dtype);
+        return map(
+            enc,
+            &format!("fill_{value}"),
+            &expr,
+            &[],
+            &out_shape,
+            out_dtype,
+            None,
+            [0, 0],
+        );
+    }
+    let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
+    let permuted_shape: Vec<usize> = perm.iter().map(|&d| shape[d]).collect();
+    let src = contiguous(enc, &views::transpose(data, &perm), &permuted_shape, dtype)?;
+    let partial_dtype = if op.is_arg() {
+        out_dtype
+    } else {
+        acc_dtype(op, dtype)
+    };
+    let single = k_len <= THREAD_ROW_MAX || k_len <= WORKGROUP_SIZE as usize * MAX_LOOP_TRIPS;
+    let (result, _) = if single {
+        pass(enc, op, &src, dtype, rows, k_len, out_dtype)?
+    } else if op.is_arg() {
+        return Err(Error::Eval(format!(
+            "{} over more than {} elements must be split by the op",
+            op.name(),
+            WORKGROUP_SIZE as usize * MAX_LOOP_TRIPS
+        )));
+    } else {
+        let (partials, nseg) = pass(enc, op, &src, dtype, rows, k_len, partial_dtype)?;
+        pass(enc, op, &partials, partial_dtype, rows, nseg, out_dtype)?
+    };
+    Ok(DeviceData {
+        buffer: result.buffer,
+        strides: contiguous_strides(&out_shape),
+        offset: 0,
+    })
+}

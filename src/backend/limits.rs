@@ -1,0 +1,46 @@
+//! WebGPU's limits in one place: what every kernel may assume, and what this
+//! adapter really offers.
+
+/// Threads per workgroup for the 1-D kernels (elementwise, gather, scatter).
+pub const WORKGROUP_SIZE: u32 = 256;
+
+/// The most workgroups per dispatch dimension WebGPU guarantees; larger
+/// grids fold into a second dimension.
+pub const MAX_WORKGROUPS_PER_DIM: u32 = 65535;
+
+/// Kernels keep every loop below this many iterations per thread (lavapipe
+/// silently stops loops at 65535 iterations).
+pub const MAX_LOOP_TRIPS: usize = 16384;
+
+/// Storage buffers per shader stage that WebGPU guarantees.
+pub const MAX_STORAGE_BUFFERS: usize = 8;
+
+/// The largest number of dimensions a strided kernel supports.
+pub const MAX_NDIM: usize = 16;
+
+/// Splits `groups` workgroups into an `(x, y)` grid within WebGPU's limits;
+/// kernels recover the linear id as `wid.x + wid.y * nwg.x`.
+pub fn grid(groups: u32) -> [u32; 3] {
+    if groups <= MAX_WORKGROUPS_PER_DIM {
+        [groups.max(1), 1, 1]
+    } else {
+        let y = groups.div_ceil(MAX_WORKGROUPS_PER_DIM);
+        [groups.div_ceil(y), y, 1]
+    }
+}
+
+/// The grid for `threads` threads in workgroups of [`WORKGROUP_SIZE`].
+pub fn grid_for_threads(threads: usize) -> [u32; 3] {
+    grid((threads as u64).div_ceil(WORKGROUP_SIZE as u64) as u32)
+}
+
+/// What kiln uses of an adapter's limits and features.
+#[derive(Debug, Clone)]
+pub struct DeviceLimits {
+    pub max_storage_binding_bytes: u64,
+    pub max_buffer_bytes: u64,
+    pub max_workgroup_storage_bytes: u32,
+    pub max_invocations_per_workgroup: u32,
+    pub storage_offset_alignment: u32,
+    pub shader_f16: bool,
+}

@@ -1,0 +1,153 @@
+//! A pool of GPU buffers: arrays take buffers from it and give them back
+//! when the last array using one drops.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// Statistics of kiln's GPU memory, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemoryStats {
+    /// Bytes held by live arrays and pending work.
+    pub active: u64,
+    /// The largest `active` seen since start (or since [`reset_peak_memory`](crate::reset_peak_memory)).
+    pub peak: u64,
+    /// Bytes of free buffers kept for reuse.
+    pub cached: u64,
+}
+
+#[derive(Default)]
+struct PoolState {
+    free: BTreeMap<u64, Vec<wgpu::Buffer>>,
+    stats: MemoryStats,
+}
+
+/// The buffer pool. Cloning shares it.
+#[derive(Clone, Default)]
+pub struct Pool(Arc<Mutex<PoolState>>);
+
+/// A buffer on loan from the pool; returned on drop.
+pub struct Buffer {
+    raw: Option<wgpu::Buffer>,
+    pool: Pool,
+}
+
+impl Buffer {
+    pub fn raw(&self) -> &wgpu::Buffer {
+        self.raw.as_ref().expect("buffer present until drop")
+    }
+
+    pub fn size(&self) -> u64 {
+        self.raw().size()
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        if let Some(raw) = self.raw.take() {
+            let mut state = self.pool.lock();
+            let size = raw.size();
+            state.stats.active -= size;
+            state.stats.cached += size;
+            state.free.entry(size).or_default().push(raw);
+        }
+    }
+}
+
+/// Every storage buffer kiln makes can be read, written and copied.
+const USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+
+/// Sizes round up to this many bytes so that similar requests share buffers.
+fn size_class(bytes: u64) -> u64 {
+    let bytes = bytes.max(16);
+    if bytes <= 4096 {
+        bytes.next_power_of_two()
+    } else {
+        // Four classes per power of two keeps waste under 25%.
+        let shift = 63 - bytes.leading_zeros() - 2;
+        let step = 1u64 << shift;
+        bytes.div_ceil(step) * step
+    }
+}
+
+impl Pool {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A buffer of at least `bytes` bytes, reused when one fits.
+    pub fn alloc(&self, device: &wgpu::Device, bytes: u64) -> Arc<Buffer> {
+        let want = size_class(bytes);
+        let mut state = self.lock();
+        // Reuse the smallest cached buffer that fits without wasting half of it.
+        let found = state
+            .free
+            .range_mut(want..=want.saturating_mul(2))
+            .find_map(|(_, list)| list.pop());
+        let raw = match found {
+            Some(raw) => {
+                state.stats.cached -= raw.size();
+                state.free.retain(|_, list| !list.is_empty());
+                raw
+            }
+            None => device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("kiln"),
+                size: want,
+                usage: USAGE,
+                mapped_at_creation: false,
+            }),
+        };
+        state.stats.active += raw.size();
+        state.stats.peak = state.stats.peak.max(state.stats.active);
+        Arc::new(Buffer {
+            raw: Some(raw),
+            pool: self.clone(),
+        })
+    }
+
+    pub fn stats(&self) -> MemoryStats {
+        self.lock().stats
+    }
+
+    pub fn reset_peak(&self) {
+        let mut state = self.lock();
+        state.stats.peak = state.stats.active;
+    }
+
+    /// Frees every cached buffer.
+    pub fn clear(&self) {
+        let mut state = self.lock();
+        for buffer in std::mem::take(&mut state.free).into_values().flatten() {
+            buffer.destroy();
+        }
+        state.stats.cached = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_class;
+
+    #[test]
+    fn size_classes_cover_the_request_with_little_waste() {
+        for bytes in [
+            1u64,
+            15,
+            16,
+            17,
+            1000,
+            4096,
+            4097,
+            10_000,
+            1 << 20,
+            (1 << 20) + 1,
+            123_456_789,
+        ] {
+            let class = size_class(bytes);
+            assert!(class >= bytes, "{bytes} -> {class}");
+            assert!(class <= (bytes * 2).max(16), "{bytes} -> {class}");
+            assert_eq!(class % 4, 0);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! # kiln
+//!
+//! Portable lazy arrays for machine learning and numerical computing, with
+//! WGSL kernels run through `wgpu`: natively (Vulkan, Metal, DX12) and in
+//! browsers (WebGPU).
+//!
+//! ```
+//! use kiln::{Array, Axes};
+//! let x = Array::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+//! let y = (&x * 2.0).exp()?;          // builds a graph; nothing runs yet
+//! let total = kiln::sum(&y, Axes::All, false)?;
+//! # #[cfg(not(target_arch = "wasm32"))]
+//! println!("{}", total);               // evaluates on the GPU and prints
+//! # Ok::<(), kiln::Error>(())
+//! ```
+//!
+//! Arrays are cheap handles to nodes of a graph; ops check their arguments
+//! at once and return [`Result`], but compute nothing until [`Array::eval`]
+//! or a read ([`Array::to_vec`], [`Array::to_vec_async`]).
+
+pub mod array;
+pub mod backend;
+pub mod dtype;
+pub mod error;
+mod format;
+pub mod ops;
+pub mod primitive;
+
+pub use array::{eval, Array};
+pub use backend::device::{
+    clear_cache, device_info, init, memory_stats, reset_peak_memory, DeviceInfo,
+};
+pub use backend::eval::dispatch_count;
+pub use backend::pool::MemoryStats;
+pub use dtype::{promote, DType, Element, Scalar};
+pub use error::{Error, Result};
+pub use ops::creation::*;
+pub use ops::elementwise::{
+    abs, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, astype, bitwise_and,
+    bitwise_or, bitwise_xor, ceil, clip, cos, cosh, divide, equal, erf, erfinv, exp, expm1, floor,
+    floor_divide, greater, greater_equal, isfinite, isinf, isnan, left_shift, less, less_equal,
+    log, log10, log1p, log2, logical_and, logical_not, logical_or, maximum, minimum, multiply, neg,
+    negative, not_equal, power, r#where, reciprocal, remainder, right_shift, round, rsqrt, select,
+    sigmoid, sign, sin, sinh, sqrt, square, subtract, tan, tanh, view, BinaryOp, UnaryOp,
+};
+pub use ops::index::{scatter_add, take, take_along_axis};
+pub use ops::matmul::{inner, matmul, outer, tensordot, TensorAxes};
+pub use ops::random;
+pub use ops::reduce::{
+    all, any, argmax, argmin, cumprod, cumsum, cumsum_reverse, log_softmax, logsumexp, max, mean,
+    min, prod, softmax, std, sum, var, Axes,
+};
+pub use ops::shape::{
+    broadcast_arrays, broadcast_shapes, broadcast_to, concatenate, diagonal, expand_dims, flatten,
+    flip, index_axis, moveaxis, pad, repeat, reshape, slice, split, squeeze, stack, swapaxes, tile,
+    trace, transpose, Sections, Slice,
+};
+pub use ops::sort::{argsort, sort, topk};

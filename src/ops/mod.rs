@@ -1,0 +1,144 @@
+//! The public ops. Everything here builds graph nodes from the primitives
+//! in `crate::primitive`; nothing computes until evaluation.
+
+pub mod creation;
+pub mod elementwise;
+pub mod index;
+pub mod matmul;
+pub mod operators;
+pub mod random;
+pub mod reduce;
+pub mod shape;
+pub mod sort;
+
+use crate::array::Array;
+use crate::dtype::DType;
+use crate::error::Result;
+use reduce::Axes;
+
+macro_rules! unary_methods {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[doc = concat!("Elementwise `", stringify!($name), "`; see [`crate::", stringify!($name), "`].")]
+            pub fn $name(&self) -> Result<Array> {
+                elementwise::$name(self)
+            }
+        )*
+    };
+}
+
+macro_rules! binary_methods {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[doc = concat!("Elementwise `", stringify!($name), "` with broadcasting; see [`crate::", stringify!($name), "`].")]
+            pub fn $name(&self, other: &Array) -> Result<Array> {
+                elementwise::$name(self, other)
+            }
+        )*
+    };
+}
+
+macro_rules! reduce_methods {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[doc = concat!("`", stringify!($name), "` over `axes`; see [`crate::", stringify!($name), "`].")]
+            pub fn $name(&self, axes: impl Into<Axes>, keepdims: bool) -> Result<Array> {
+                reduce::$name(self, axes, keepdims)
+            }
+        )*
+    };
+}
+
+/// Method forms of the common ops, for chaining (`x.exp()?.sum(Axes::All, false)?`).
+impl Array {
+    unary_methods!(
+        negative,
+        abs,
+        sign,
+        exp,
+        expm1,
+        log,
+        log1p,
+        log2,
+        log10,
+        sqrt,
+        rsqrt,
+        square,
+        reciprocal,
+        sin,
+        cos,
+        tan,
+        arcsin,
+        arccos,
+        arctan,
+        sinh,
+        cosh,
+        tanh,
+        arcsinh,
+        arccosh,
+        arctanh,
+        sigmoid,
+        erf,
+        erfinv,
+        floor,
+        ceil,
+        round,
+        isnan,
+        isinf,
+        isfinite,
+        logical_not,
+    );
+    binary_methods!(
+        add,
+        subtract,
+        multiply,
+        divide,
+        floor_divide,
+        remainder,
+        power,
+        maximum,
+        minimum,
+        equal,
+        not_equal,
+        less,
+        less_equal,
+        greater,
+        greater_equal,
+        logical_and,
+        logical_or,
+    );
+    reduce_methods!(sum, prod, max, min, all, any, mean, logsumexp);
+
+    /// Converts to `dtype`; see [`crate::astype`].
+    pub fn astype(&self, dtype: DType) -> Result<Array> {
+        elementwise::astype(self, dtype)
+    }
+
+    /// See [`crate::reshape`].
+    pub fn reshape(&self, shape: &[i64]) -> Result<Array> {
+        shape::reshape(self, shape)
+    }
+
+    /// See [`crate::transpose`].
+    pub fn transpose(&self, axes: &[i32]) -> Result<Array> {
+        shape::transpose(self, axes)
+    }
+
+    /// The transpose of the last two axes (all axes reversed for fewer than 2).
+    pub fn t(&self) -> Result<Array> {
+        if self.ndim() < 2 {
+            return shape::transpose(self, &[]);
+        }
+        shape::swapaxes(self, -1, -2)
+    }
+
+    /// See [`crate::matmul`].
+    pub fn matmul(&self, other: &Array) -> Result<Array> {
+        matmul::matmul(self, other)
+    }
+
+    /// See [`crate::slice`].
+    pub fn slice(&self, slices: &[shape::Slice]) -> Result<Array> {
+        shape::slice(self, slices)
+    }
+}

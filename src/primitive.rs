@@ -1,0 +1,167 @@
+//! The closed set of primitives that graph nodes are made of. Every other op
+//! is composed from these in `src/ops/`.
+
+use crate::dtype::Scalar;
+use crate::ops::elementwise::{BinaryOp, UnaryOp};
+
+/// Reductions over a set of axes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReduceOp {
+    Sum,
+    Prod,
+    Max,
+    Min,
+    ArgMax,
+    ArgMin,
+    All,
+    Any,
+}
+
+impl ReduceOp {
+    /// Every reduction, sums and products first.
+    pub const ALL: [ReduceOp; 8] = [
+        ReduceOp::Sum,
+        ReduceOp::Prod,
+        ReduceOp::Max,
+        ReduceOp::Min,
+        ReduceOp::ArgMax,
+        ReduceOp::ArgMin,
+        ReduceOp::All,
+        ReduceOp::Any,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Prod => "prod",
+            ReduceOp::Max => "max",
+            ReduceOp::Min => "min",
+            ReduceOp::ArgMax => "argmax",
+            ReduceOp::ArgMin => "argmin",
+            ReduceOp::All => "all",
+            ReduceOp::Any => "any",
+        }
+    }
+
+    pub fn is_arg(self) -> bool {
+        matches!(self, ReduceOp::ArgMax | ReduceOp::ArgMin)
+    }
+}
+
+/// Inclusive scans along one axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScanOp {
+    Sum,
+    Prod,
+}
+
+/// What a node computes from its inputs. The output shape and dtype live on
+/// the node.
+#[derive(Debug, Clone)]
+pub enum Primitive {
+    /// Data given from the host; uploaded at evaluation.
+    Constant,
+    /// `start + i * step` along a 1-D output.
+    Arange {
+        start: f64,
+        step: f64,
+    },
+    /// Every element equal to a scalar.
+    Full(Scalar),
+    Unary(UnaryOp),
+    Binary(BinaryOp),
+    /// `where(cond, x, y)`.
+    Where,
+    /// Value conversion to the node's dtype.
+    AsType,
+    /// Reinterprets the bits as the node's dtype (same element size).
+    BitCast,
+    /// Reduces `axes` (sorted, distinct) away.
+    Reduce {
+        op: ReduceOp,
+        axes: Vec<usize>,
+    },
+    /// Inclusive scan along `axis`, backwards when `reverse`.
+    Scan {
+        op: ScanOp,
+        axis: usize,
+        reverse: bool,
+    },
+    /// A view with the node's shape (a copy when the layout does not allow a view).
+    Reshape,
+    /// A view with permuted axes.
+    Transpose(Vec<usize>),
+    /// A view broadcast to the node's shape.
+    Broadcast,
+    /// A view of every `step[d]`-th element from `start[d]` along each axis.
+    Slice {
+        start: Vec<usize>,
+        step: Vec<isize>,
+    },
+    /// A view of a diagonal: `axis1` and `axis2` are replaced by a last axis.
+    Diagonal {
+        offset: isize,
+        axis1: usize,
+        axis2: usize,
+    },
+    /// Inputs joined along `axis`.
+    Concatenate {
+        axis: usize,
+    },
+    /// The input placed in a larger array filled with `value`, `low[d]` from the start.
+    Pad {
+        low: Vec<usize>,
+        value: Scalar,
+    },
+    /// `take_along_axis(a, indices, axis)`, indices broadcast to the output shape.
+    Gather {
+        axis: usize,
+    },
+    /// `a` with `updates` added at `indices` along `axis` (inverse of `Gather`).
+    ScatterAdd {
+        axis: usize,
+    },
+    /// Batched matrix product over broadcast batch dimensions.
+    Matmul,
+    /// Indices that sort the last axis (stable; NaN last, or first when descending).
+    ArgSort {
+        descending: bool,
+    },
+    /// The threefry2x32 hash of counter pairs `(..., 2)` under a key `(2,)`.
+    Threefry,
+}
+
+impl Primitive {
+    /// The op name used in messages and pipeline names.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Primitive::Constant => "constant",
+            Primitive::Arange { .. } => "arange",
+            Primitive::Full(_) => "full",
+            Primitive::Unary(op) => op.name(),
+            Primitive::Binary(op) => op.name(),
+            Primitive::Where => "where",
+            Primitive::AsType => "astype",
+            Primitive::BitCast => "view",
+            Primitive::Reduce { op, .. } => op.name(),
+            Primitive::Scan {
+                op: ScanOp::Sum, ..
+            } => "cumsum",
+            Primitive::Scan {
+                op: ScanOp::Prod, ..
+            } => "cumprod",
+            Primitive::Reshape => "reshape",
+            Primitive::Transpose(_) => "transpose",
+            Primitive::Broadcast => "broadcast_to",
+            Primitive::Slice { .. } => "slice",
+            Primitive::Diagonal { .. } => "diagonal",
+            Primitive::Concatenate { .. } => "concatenate",
+            Primitive::Pad { .. } => "pad",
+            Primitive::Gather { .. } => "take_along_axis",
+            Primitive::ScatterAdd { .. } => "scatter_add",
+            Primitive::Matmul => "matmul",
+            Primitive::ArgSort { .. } => "argsort",
+            Primitive::Threefry => "threefry2x32",
+        }
+    }
+}

@@ -1,0 +1,80 @@
+// Row reductions of a contiguous (rows, K) input. Each row is split into
+// segments of `seg` elements (so no thread loops too long); item = (row,
+// segment) writes one partial result. `by_workgroup` gives each item a
+// workgroup and a tree in workgroup memory; `by_thread` one thread (short rows).
+//
+// Parameters: [rows, K, seg, nseg, offset].
+// Filled in: `enable`, `in_t`, `out_t`, `acc_t`, `identity`,
+// `load` (of `v: in_t`), `combine` (of `a, b: Acc`), `store` (of `r: Acc`).
+{{enable}}
+@group(0) @binding(0) var<storage, read> params: array<u32>;
+@group(0) @binding(1) var<storage, read> src: array<{{in_t}}>;
+@group(0) @binding(2) var<storage, read_write> dst: array<{{out_t}}>;
+
+struct Acc {
+    v: {{acc_t}},
+    i: u32,
+}
+
+{{math}}
+
+fn load(at: u32, k: u32) -> Acc {
+    let v = src[at];
+    return Acc({{load}}, k);
+}
+
+fn combine(a: Acc, b: Acc) -> Acc {
+    {{combine}}
+}
+
+fn store(r: Acc) -> {{out_t}} {
+    return {{store}};
+}
+
+var<workgroup> partial: array<Acc, 256>;
+
+@compute @workgroup_size(256)
+fn by_workgroup(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let item = wid.x + wid.y * nwg.x;
+    let nseg = params[3];
+    if (item >= params[0] * nseg) {
+        return;
+    }
+    let k_len = params[1];
+    let begin = (item % nseg) * params[2];
+    let end = min(begin + params[2], k_len);
+    let base = params[4] + (item / nseg) * k_len;
+    var acc = Acc({{identity}}, 0xffffffffu);
+    for (var k = begin + lid.x; k < end; k += 256u) {
+        acc = combine(acc, load(base + k, k));
+    }
+    partial[lid.x] = acc;
+    workgroupBarrier();
+    for (var s = 128u; s > 0u; s >>= 1u) {
+        if (lid.x < s) {
+            partial[lid.x] = combine(partial[lid.x], partial[lid.x + s]);
+        }
+        workgroupBarrier();
+    }
+    if (lid.x == 0u) {
+        dst[item] = store(partial[0]);
+    }
+}
+
+@compute @workgroup_size(256)
+fn by_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let item = gid.x + gid.y * nwg.x * 256u;
+    let nseg = params[3];
+    if (item >= params[0] * nseg) {
+        return;
+    }
+    let k_len = params[1];
+    let begin = (item % nseg) * params[2];
+    let end = min(begin + params[2], k_len);
+    let base = params[4] + (item / nseg) * k_len;
+    var acc = Acc({{identity}}, 0xffffffffu);
+    for (var k = begin; k < end; k++) {
+        acc = combine(acc, load(base + k, k));
+    }
+    dst[item] = store(acc);
+}
