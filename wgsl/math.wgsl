@@ -29,22 +29,39 @@ fn k_sign(x: f32) -> f32 {
     return x;
 }
 
-// Kahan's trick: exact cancellation of the rounding of exp.
+// exp(x) - 1: a Taylor series near zero, where exp(x) - 1 cancels.
 fn k_expm1(x: f32) -> f32 {
-    if (abs(x) < 1e-5) { return x + 0.5 * x * x; }
-    let u = exp(x);
-    if (u == 1.0) { return x; }
-    let um1 = u - 1.0;
-    if (um1 == -1.0) { return -1.0; }
-    if (k_isinf(u)) { return u; }
-    return um1 * x / log(u);
+    if (abs(x) < 0.5) {
+        var t = x * (1.0 / 9.0);
+        t = x * (1.0 / 8.0) * (1.0 + t);
+        t = x * (1.0 / 7.0) * (1.0 + t);
+        t = x * (1.0 / 6.0) * (1.0 + t);
+        t = x * (1.0 / 5.0) * (1.0 + t);
+        t = x * (1.0 / 4.0) * (1.0 + t);
+        t = x * (1.0 / 3.0) * (1.0 + t);
+        t = x * (1.0 / 2.0) * (1.0 + t);
+        return x * (1.0 + t);
+    }
+    return exp(x) - 1.0;
 }
 
+// log(1 + x): 2 atanh(s) with s = x / (2 + x) as a series near zero.
 fn k_log1p(x: f32) -> f32 {
-    let u = 1.0 + x;
-    if (u == 1.0) { return x; }
-    if (k_isinf(u)) { return u; }
-    return log(u) * x / (u - 1.0);
+    if (x < -1.0 || k_isnan(x)) { return k_nan(); }
+    if (abs(x) < 0.25) {
+        let s = x / (2.0 + x);
+        let s2 = s * s;
+        var p = 1.0 / 15.0;
+        p = 1.0 / 13.0 + s2 * p;
+        p = 1.0 / 11.0 + s2 * p;
+        p = 1.0 / 9.0 + s2 * p;
+        p = 1.0 / 7.0 + s2 * p;
+        p = 1.0 / 5.0 + s2 * p;
+        p = 1.0 / 3.0 + s2 * p;
+        p = 1.0 + s2 * p;
+        return 2.0 * s * p;
+    }
+    return log(1.0 + x);
 }
 
 fn k_sigmoid(x: f32) -> f32 {
@@ -62,7 +79,7 @@ fn k_tanh(x: f32) -> f32 {
 
 fn k_sinh(x: f32) -> f32 {
     let a = abs(x);
-    if (a > 88.0) { let e = exp(a - 0.6931471805599453); return sign(x) * e * e / e; }
+    if (a > 88.0) { return sign(x) * exp(a - 0.6931471805599453); }
     let u = k_expm1(a);
     return sign(x) * 0.5 * (u + u / (u + 1.0));
 }
@@ -90,6 +107,67 @@ fn k_atanh(x: f32) -> f32 {
     let a = abs(x);
     if (a > 1.0) { return k_nan(); }
     return sign(x) * 0.5 * k_log1p(2.0 * a / (1.0 - a));
+}
+
+fn k_copysign(v: f32, s: f32) -> f32 {
+    return select(abs(v), -abs(v), k_signbit(s));
+}
+
+const K_PI: f32 = 3.14159265358979;
+const K_PI_2: f32 = 1.57079632679490;
+
+// Arc tangent by range reduction and a minimax polynomial (Cephes atanf).
+fn k_atan(x_in: f32) -> f32 {
+    var x = abs(x_in);
+    var y = 0.0;
+    if (x > 2.414213562373095) {
+        y = K_PI_2;
+        x = -1.0 / x;
+    } else if (x > 0.4142135623730950) {
+        y = 0.7853981633974483;
+        x = (x - 1.0) / (x + 1.0);
+    }
+    let z = x * x;
+    y += (((8.05374449538e-2 * z - 1.38776856032e-1) * z + 1.99777106478e-1) * z - 3.33329491539e-1) * z * x + x;
+    return k_copysign(y, x_in);
+}
+
+// Arc sine (Cephes asinf); NaN outside [-1, 1].
+fn k_asin(x_in: f32) -> f32 {
+    let a = abs(x_in);
+    if (a > 1.0 || k_isnan(x_in)) { return k_nan(); }
+    var x = a;
+    var z = a * a;
+    let big = a > 0.5;
+    if (big) {
+        z = 0.5 * (1.0 - a);
+        x = sqrt(z);
+    }
+    var r = ((((4.2163199048e-2 * z + 2.4181311049e-2) * z + 4.5470025998e-2) * z + 7.4953002686e-2) * z + 1.6666752422e-1) * z * x + x;
+    if (big) {
+        r = K_PI_2 - 2.0 * r;
+    }
+    return k_copysign(r, x_in);
+}
+
+// Arc cosine, accurate near both ends.
+fn k_acos(x: f32) -> f32 {
+    if (abs(x) > 1.0 || k_isnan(x)) { return k_nan(); }
+    if (x < -0.5) { return K_PI - 2.0 * k_asin(sqrt(0.5 * (1.0 + x))); }
+    if (x > 0.5) { return 2.0 * k_asin(sqrt(0.5 * (1.0 - x))); }
+    return K_PI_2 - k_asin(x);
+}
+
+// atan2 with C99/NumPy edge cases (signed zeros, infinities).
+fn k_atan2(y: f32, x: f32) -> f32 {
+    if (k_isnan(x) || k_isnan(y)) { return k_nan(); }
+    if (k_isinf(x) && k_isinf(y)) { return k_copysign(select(0.75 * K_PI, 0.25 * K_PI, x > 0.0), y); }
+    if (k_isinf(x)) { return k_copysign(select(K_PI, 0.0, x > 0.0), y); }
+    if (k_isinf(y) || (x == 0.0 && !(y == 0.0))) { return k_copysign(K_PI_2, y); }
+    if (y == 0.0) { return k_copysign(select(0.0, K_PI, k_signbit(x)), y); }
+    let a = k_atan(y / x);
+    if (x > 0.0) { return a; }
+    return select(a + K_PI, a - K_PI, k_signbit(y));
 }
 
 // Rational approximation of erf on [-4, 4] (saturates beyond), a few ulp in f32.
@@ -150,8 +228,13 @@ fn k_pow(x: f32, y: f32) -> f32 {
     if (abs(x) == 1.0 && k_isinf(y)) { return 1.0; }
     let y_int = floor(y) == y;
     if (x < 0.0 && !y_int) { return k_nan(); }
-    let odd = y_int && abs(y) < 16777216.0 && fract(y * 0.5) != 0.0;
-    var r = exp2(y * log2(abs(x)));
+    let odd = y_int && abs(y) < 16777216.0 && !(fract(y * 0.5) == 0.0);
+    var r: f32;
+    if (x == 0.0) {
+        r = select(0.0, k_inf(), y < 0.0);
+    } else {
+        r = exp2(y * log2(abs(x)));
+    }
     if (k_signbit(x) && odd) { r = -r; }
     return r;
 }
@@ -168,24 +251,37 @@ fn k_min(a: f32, b: f32) -> f32 {
     return min(a, b);
 }
 
-// Python's modulo: the result takes the sign of the divisor.
-fn k_remainder(a: f32, b: f32) -> f32 {
-    if (b == 0.0 || k_isinf(a) || k_isnan(a) || k_isnan(b)) { return k_nan(); }
-    if (k_isinf(b)) {
-        if (a == 0.0 || (a > 0.0) == (b > 0.0)) { return a; }
-        return b;
+// C's fmod: a - b trunc(a / b) with the sign of a, the product fused so
+// that it is exact.
+fn k_fmod(a: f32, b: f32) -> f32 {
+    if (k_isinf(a) || k_isnan(a) || k_isnan(b) || b == 0.0) { return k_nan(); }
+    if (k_isinf(b)) { return a; }
+    var r = fma(-b, trunc(a / b), a);
+    // trunc(a / b) can round one too far from zero.
+    if (!(r == 0.0) && (r < 0.0) != (a < 0.0)) {
+        r = r + select(-b, b, (a < 0.0) == (b < 0.0));
     }
-    var r = a - b * trunc(a / b);
-    if (abs(r) >= abs(b)) { r = r - b * trunc(r / b); }
-    if (r != 0.0 && ((r < 0.0) != (b < 0.0))) { r = r + b; }
     return r;
 }
 
+// Python's modulo: the result takes the sign of the divisor.
+fn k_remainder(a: f32, b: f32) -> f32 {
+    var m = k_fmod(a, b);
+    if (m == 0.0) { return k_copysign(0.0, b); }
+    if ((b < 0.0) != (m < 0.0)) { m = m + b; }
+    return m;
+}
+
+// Floor division as NumPy's divmod computes it.
 fn k_floor_divide(a: f32, b: f32) -> f32 {
     if (b == 0.0) { return a / b; }
-    let r = k_remainder(a, b);
-    if (k_isnan(r)) { return floor(a / b); }
-    return round((a - r) / b);
+    let m = k_fmod(a, b);
+    var d = (a - m) / b;
+    if (!(m == 0.0) && (b < 0.0) != (m < 0.0)) { d = d - 1.0; }
+    if (d == 0.0) { return k_copysign(0.0, a / b); }
+    var f = floor(d);
+    if (d - f > 0.5) { f = f + 1.0; }
+    return f;
 }
 
 fn k_floor_divide_i32(a: i32, b: i32) -> i32 {

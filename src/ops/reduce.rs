@@ -269,7 +269,10 @@ pub fn softmax(a: &Array, axes: impl Into<Axes>) -> Result<Array> {
 pub fn log_softmax(a: &Array, axes: impl Into<Axes>) -> Result<Array> {
     let axes = axes.into();
     let x = a.astype(a.dtype().to_float())?;
-    subtract(&x, &logsumexp(&x, axes, true)?)
+    // Subtracting the max first keeps the result accurate for large inputs.
+    let m = max(&x, axes.clone(), true)?;
+    let shifted = subtract(&x, &r#where(&isfinite(&m)?, &m, &Array::scalar_of(0, x.dtype()))?)?;
+    subtract(&shifted, &log(&sum(&exp(&shifted)?, axes, true)?)?)
 }
 
 fn scan(op: ScanOp, a: &Array, axis: Option<i32>, reverse: bool) -> Result<Array> {

@@ -58,7 +58,9 @@ pub fn cast_expr(x: &str, from: DType, to: DType) -> String {
     match (from, to) {
         (Bool | U32, Bool) => format!("{x} != 0u"),
         (I32, Bool) => format!("{x} != 0"),
-        (F16 | F32, Bool) => format!("{x} != 0.0"),
+        // `!(x == 0)` rather than `x != 0`: NaN is true, and some drivers
+        // compile float `!=` as an ordered comparison.
+        (F16 | F32, Bool) => format!("!({x} == 0.0)"),
         (_, F16 | F32) => format!("f32({x})"),
         (F16 | F32, I32) => format!("i32({x})"),
         (Bool | U32, I32) => format!("bitcast<i32>({x})"),
@@ -180,7 +182,7 @@ pub fn map(
     let out_addr = Addr::of(shape, &target.strides);
     let mut key = format!("map_{name}");
     for (dt, addr) in addrs.iter().chain([&(out_dtype, out_addr)]) {
-        let _ = write!(key, "_{}{}", dt.wgsl_storage(), addr.code());
+        let _ = write!(key, "_{}{}", dt.name(), addr.code());
     }
     let pipeline = enc
         .dev

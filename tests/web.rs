@@ -1,0 +1,245 @@
+//! kiln in a browser, on WebGPU.
+//!
+//! Run with
+//! `CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 cargo test --target wasm32-unknown-unknown --test web`
+//! (`.cargo/config.toml` makes `wasm-bindgen-test-runner` the runner and
+//! `webdriver.json` starts Chromium headless with WebGPU enabled).
+#![cfg(target_arch = "wasm32")]
+
+use kiln::{Array, Axes, DType};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Opens the device (idempotent: every test calls it, in any order).
+async fn init() -> kiln::DeviceInfo {
+    kiln::init().await.expect("kiln::init in the browser")
+}
+
+fn assert_close(got: &[f32], want: &[f32], tol: f32) {
+    assert_eq!(got.len(), want.len(), "lengths differ");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= tol * (1.0 + w.abs()),
+            "element {i}: got {g}, want {w}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn init_reports_a_webgpu_adapter() {
+    let info = init().await;
+    assert_eq!(info.backend, "BrowserWebGpu", "{info:?}");
+    assert!(info.max_storage_binding_bytes >= 128 << 20, "{info:?}");
+    assert!(info.max_buffer_bytes >= info.max_storage_binding_bytes.min(256 << 20));
+    assert!(info.max_invocations_per_workgroup >= 256, "{info:?}");
+    assert!(info.max_workgroup_storage_bytes >= 16 << 10, "{info:?}");
+    // A second init and device_info agree with the first.
+    let again = init().await;
+    let queried = kiln::device_info().expect("device_info after init");
+    assert_eq!(again.backend, info.backend);
+    assert_eq!(queried.name, info.name);
+    assert_eq!(queried.shader_f16, info.shader_f16);
+}
+
+#[wasm_bindgen_test]
+async fn from_slice_round_trips() {
+    init().await;
+    let f = Array::from_slice(&[1.5f32, -2.0, 3.25, 0.0, 1e-3, -7.5], &[2, 3]).unwrap();
+    assert_eq!(f.shape(), &[2, 3]);
+    assert_eq!(f.dtype(), DType::F32);
+    assert_eq!(
+        f.to_vec_async::<f32>().await.unwrap(),
+        vec![1.5, -2.0, 3.25, 0.0, 1e-3, -7.5]
+    );
+    let i = Array::from_slice(&[3i32, -1, 4, -1, 5], &[5]).unwrap();
+    assert_eq!(
+        i.to_vec_async::<i32>().await.unwrap(),
+        vec![3, -1, 4, -1, 5]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn elementwise_add_broadcasts() {
+    init().await;
+    // (2, 3) + (3,)
+    let a = Array::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
+    let b = Array::from_slice(&[10.0f32, 20.0, 30.0], &[3]).unwrap();
+    let c = kiln::add(&a, &b).unwrap();
+    assert_eq!(c.shape(), &[2, 3]);
+    assert_eq!(
+        c.to_vec_async::<f32>().await.unwrap(),
+        vec![11.0, 22.0, 33.0, 14.0, 25.0, 36.0]
+    );
+    // (3, 1) + (1, 4): both sides broadcast.
+    let col = Array::from_slice(&[0.0f32, 100.0, 200.0], &[3, 1]).unwrap();
+    let row = Array::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[1, 4]).unwrap();
+    let grid = kiln::add(&col, &row).unwrap();
+    assert_eq!(grid.shape(), &[3, 4]);
+    let want: Vec<f32> = (0..3)
+        .flat_map(|i| (1..=4).map(move |j| (100 * i + j) as f32))
+        .collect();
+    assert_eq!(grid.to_vec_async::<f32>().await.unwrap(), want);
+    // A chain of ops (scalar operand, broadcast, unary) against plain Rust.
+    let shift = Array::from_slice(&[0.1f32, -0.2, 0.3], &[3]).unwrap();
+    let chain = kiln::exp(&kiln::add(&(&a * 0.5), &shift).unwrap()).unwrap();
+    let want: Vec<f32> = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]
+        .iter()
+        .zip([0.1f32, -0.2, 0.3].iter().cycle())
+        .map(|(x, s)| (x * 0.5 + s).exp())
+        .collect();
+    assert_close(&chain.to_vec_async::<f32>().await.unwrap(), &want, 1e-5);
+}
+
+#[wasm_bindgen_test]
+async fn sum_reduces() {
+    init().await;
+    let a = Array::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
+    let total = kiln::sum(&a, Axes::All, false).unwrap();
+    assert_eq!(total.shape(), &[] as &[usize]);
+    assert_eq!(total.to_vec_async::<f32>().await.unwrap(), vec![21.0]);
+    let rows = kiln::sum(&a, 1, false).unwrap();
+    assert_eq!(rows.shape(), &[2]);
+    assert_eq!(rows.to_vec_async::<f32>().await.unwrap(), vec![6.0, 15.0]);
+    let cols = kiln::sum(&a, 0, true).unwrap();
+    assert_eq!(cols.shape(), &[1, 3]);
+    assert_eq!(
+        cols.to_vec_async::<f32>().await.unwrap(),
+        vec![5.0, 7.0, 9.0]
+    );
+    // Long enough to need more than one workgroup / pass.
+    let n = 300_000;
+    let ones = kiln::ones(&[n], DType::F32).unwrap();
+    let big = kiln::sum(&ones, Axes::All, false).unwrap();
+    assert_eq!(big.to_vec_async::<f32>().await.unwrap(), vec![n as f32]);
+    let ints: Vec<i32> = (0..n as i32).map(|v| v % 7 - 3).collect();
+    let want: i32 = ints.iter().sum();
+    let isum = kiln::sum(&Array::from_slice(&ints, &[n]).unwrap(), Axes::All, false).unwrap();
+    assert_eq!(isum.to_vec_async::<i32>().await.unwrap(), vec![want]);
+}
+
+#[wasm_bindgen_test]
+async fn matmul_64x64_matches_plain_rust() {
+    init().await;
+    let n = 64;
+    // Small integers: every product and sum is exact in f32.
+    let a: Vec<f32> = (0..n * n)
+        .map(|i| ((i * 7 + 3) % 11) as f32 - 5.0)
+        .collect();
+    let b: Vec<f32> = (0..n * n)
+        .map(|i| ((i * 5 + 1) % 13) as f32 - 6.0)
+        .collect();
+    let mut want = vec![0.0f32; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            want[i * n + j] = (0..n).map(|k| a[i * n + k] * b[k * n + j]).sum();
+        }
+    }
+    let x = Array::from_slice(&a, &[n, n]).unwrap();
+    let y = Array::from_slice(&b, &[n, n]).unwrap();
+    let z = kiln::matmul(&x, &y).unwrap();
+    assert_eq!(z.shape(), &[n, n]);
+    assert_close(&z.to_vec_async::<f32>().await.unwrap(), &want, 0.0);
+
+    // A non-square, non-multiple-of-tile case: (37, 50) @ (50, 29).
+    let (m, k, p) = (37, 50, 29);
+    let a: Vec<f32> = (0..m * k).map(|i| (i % 9) as f32 * 0.25 - 1.0).collect();
+    let b: Vec<f32> = (0..k * p).map(|i| (i % 5) as f32 * 0.5 - 1.0).collect();
+    let mut want = vec![0.0f32; m * p];
+    for i in 0..m {
+        for j in 0..p {
+            want[i * p + j] = (0..k).map(|t| a[i * k + t] * b[t * p + j]).sum();
+        }
+    }
+    let z = kiln::matmul(
+        &Array::from_slice(&a, &[m, k]).unwrap(),
+        &Array::from_slice(&b, &[k, p]).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(z.shape(), &[m, p]);
+    assert_close(&z.to_vec_async::<f32>().await.unwrap(), &want, 1e-5);
+}
+
+#[wasm_bindgen_test]
+async fn bad_inputs_return_errors() {
+    init().await;
+    let a = kiln::ones(&[2, 3], DType::F32).unwrap();
+    let b = kiln::ones(&[4, 5], DType::F32).unwrap();
+    let err = kiln::matmul(&a, &b).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("[matmul]"), "{msg}");
+    assert!(msg.contains("(2, 3)") && msg.contains("(4, 5)"), "{msg}");
+
+    let err = kiln::add(&a, &kiln::ones(&[4], DType::F32).unwrap()).unwrap_err();
+    assert!(err.to_string().starts_with("[add]"), "{err}");
+
+    let err = Array::from_slice(&[1.0f32, 2.0, 3.0], &[2, 2]).unwrap_err();
+    assert!(err.to_string().starts_with("[array]"), "{err}");
+
+    let err = a.to_vec_async::<i32>().await.unwrap_err();
+    assert!(err.to_string().starts_with("[to_vec]"), "{err}");
+
+    // The device is still usable after the errors.
+    let c = kiln::add(&a, &a).unwrap();
+    assert_eq!(c.to_vec_async::<f32>().await.unwrap(), vec![2.0; 6]);
+}
+
+/// Every kernel variant kiln can generate compiles in the browser's own WGSL
+/// compiler (Tint in Chromium), which is stricter than naga (tests/kernels.rs):
+/// e.g. it rejects constant expressions that evaluate to NaN or infinity.
+/// Uses a separate device with error scopes, because on the web an invalid
+/// shader is not a panic: kiln's dispatch silently does nothing.
+#[wasm_bindgen_test]
+async fn every_kernel_compiles_in_the_browser() {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+    let adapter = instance
+        .request_adapter(&wgpu::RequestAdapterOptions::default())
+        .await
+        .expect("a WebGPU adapter");
+    let f16 = adapter.features().contains(wgpu::Features::SHADER_F16);
+    let (device, _queue) = adapter
+        .request_device(&wgpu::DeviceDescriptor {
+            required_features: if f16 {
+                wgpu::Features::SHADER_F16
+            } else {
+                wgpu::Features::empty()
+            },
+            required_limits: adapter.limits(),
+            ..Default::default()
+        })
+        .await
+        .expect("a WebGPU device");
+    let variants = kiln::backend::kernels::variants();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for k in &variants {
+        if !f16 && k.source.contains("enable f16") {
+            continue; // kiln only builds these where shader-f16 exists
+        }
+        checked += 1;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(&k.name),
+            source: wgpu::ShaderSource::Wgsl(k.source.as_str().into()),
+        });
+        let _pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(&k.name),
+            layout: None,
+            module: &module,
+            entry_point: Some(k.entry),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        if let Some(e) = scope.pop().await {
+            failures.push(format!("{}: {e}", k.name));
+        }
+    }
+    assert!(checked > 100, "only {checked} kernels checked");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} kernels fail to compile in the browser (f16 variants {}); the first ones:\n{}",
+        failures.len(),
+        if f16 { "included" } else { "skipped" },
+        failures[..failures.len().min(20)].join("\n")
+    );
+}
