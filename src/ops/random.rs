@@ -152,9 +152,10 @@ pub fn randint(key: &Array, shape: &[usize], minval: i32, maxval: i32) -> Result
         maxval.wrapping_sub(minval) as u32
     };
     let span_arr = Array::scalar(span);
-    // 2^32 mod span, from (2^16 mod span)^2 mod span.
-    let half = (1u64 << 16) % span as u64;
-    let multiplier = Array::scalar(((half * half) % span as u64) as u32);
+    // JAX's "2^32 mod span": (2^16 mod span)^2 mod span, squared in wrapping
+    // uint32 arithmetic as JAX does it (so the same keys give the same values).
+    let half = (1u32 << 16) % span;
+    let multiplier = Array::scalar(half.wrapping_mul(half) % span);
     let offset = add(
         &multiply(&remainder(&higher, &span_arr)?, &multiplier)?,
         &remainder(&lower, &span_arr)?,
