@@ -59,18 +59,51 @@ fn run(op: &str, args: &[Array], p: &Value) -> Result<Vec<Array>> {
         "log_softmax" => one(kiln::log_softmax(a(), axes(&p["axes"]))),
         "reshape" => one(kiln::reshape(a(), &ints(&p["shape"]))),
         "flatten" => one(kiln::flatten(a())),
-        "transpose" => one(kiln::transpose(a(), &if p["axes"].is_null() { vec![] } else { i32s(&p["axes"]) })),
-        "swapaxes" => one(kiln::swapaxes(a(), p["axis1"].as_i64().unwrap() as i32, p["axis2"].as_i64().unwrap() as i32)),
-        "moveaxis" => one(kiln::moveaxis(a(), p["source"].as_i64().unwrap() as i32, p["destination"].as_i64().unwrap() as i32)),
+        "transpose" => one(kiln::transpose(
+            a(),
+            &if p["axes"].is_null() {
+                vec![]
+            } else {
+                i32s(&p["axes"])
+            },
+        )),
+        "swapaxes" => one(kiln::swapaxes(
+            a(),
+            p["axis1"].as_i64().unwrap() as i32,
+            p["axis2"].as_i64().unwrap() as i32,
+        )),
+        "moveaxis" => one(kiln::moveaxis(
+            a(),
+            p["source"].as_i64().unwrap() as i32,
+            p["destination"].as_i64().unwrap() as i32,
+        )),
         "expand_dims" => one(kiln::expand_dims(a(), &i32s(&p["axes"]))),
-        "squeeze" => one(kiln::squeeze(a(), &if p["axes"].is_null() { vec![] } else { i32s(&p["axes"]) })),
+        "squeeze" => one(kiln::squeeze(
+            a(),
+            &if p["axes"].is_null() {
+                vec![]
+            } else {
+                i32s(&p["axes"])
+            },
+        )),
         "broadcast_to" => one(kiln::broadcast_to(a(), &usizes(&p["shape"]))),
         "slice" => {
-            let slices: Vec<Slice> = p["slices"].as_array().unwrap().iter().map(|s| Slice::new(s[0].as_i64(), s[1].as_i64(), s[2].as_i64())).collect();
+            let slices: Vec<Slice> = p["slices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| Slice::new(s[0].as_i64(), s[1].as_i64(), s[2].as_i64()))
+                .collect();
             one(kiln::slice(a(), &slices))
         }
-        "concatenate" => one(kiln::concatenate(&args.iter().collect::<Vec<_>>(), p["axis"].as_i64().unwrap() as i32)),
-        "stack" => one(kiln::stack(&args.iter().collect::<Vec<_>>(), p["axis"].as_i64().unwrap() as i32)),
+        "concatenate" => one(kiln::concatenate(
+            &args.iter().collect::<Vec<_>>(),
+            p["axis"].as_i64().unwrap() as i32,
+        )),
+        "stack" => one(kiln::stack(
+            &args.iter().collect::<Vec<_>>(),
+            p["axis"].as_i64().unwrap() as i32,
+        )),
         "split" => {
             let sections = match &p["sections"] {
                 Value::Number(n) => Sections::Count(n.as_u64().unwrap() as usize),
@@ -79,21 +112,63 @@ fn run(op: &str, args: &[Array], p: &Value) -> Result<Vec<Array>> {
             kiln::split(a(), sections, p["axis"].as_i64().unwrap() as i32)
         }
         "pad" => {
-            let widths: Vec<(usize, usize)> = p["pad_width"].as_array().unwrap().iter().map(|w| (w[0].as_u64().unwrap() as usize, w[1].as_u64().unwrap() as usize)).collect();
+            let widths: Vec<(usize, usize)> = p["pad_width"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| {
+                    (
+                        w[0].as_u64().unwrap() as usize,
+                        w[1].as_u64().unwrap() as usize,
+                    )
+                })
+                .collect();
             let value = number(&p["value"]);
-            let value = if a().dtype().is_float() { kiln::Scalar::Float(value) } else { kiln::Scalar::Int(value as i64) };
+            let value = if a().dtype().is_float() {
+                kiln::Scalar::Float(value)
+            } else {
+                kiln::Scalar::Int(value as i64)
+            };
             one(kiln::pad(a(), &widths, value))
         }
         "tile" => one(kiln::tile(a(), &usizes(&p["reps"]))),
-        "repeat" => one(kiln::repeat(a(), p["repeats"].as_u64().unwrap() as usize, axis(&p["axis"]))),
-        "flip" => one(kiln::flip(a(), &if p["axes"].is_null() { vec![] } else { i32s(&p["axes"]) })),
+        "repeat" => one(kiln::repeat(
+            a(),
+            p["repeats"].as_u64().unwrap() as usize,
+            axis(&p["axis"]),
+        )),
+        "flip" => one(kiln::flip(
+            a(),
+            &if p["axes"].is_null() {
+                vec![]
+            } else {
+                i32s(&p["axes"])
+            },
+        )),
         "diagonal" | "trace" => {
-            let (o, x, y) = (p["offset"].as_i64().unwrap_or(0), p["axis1"].as_i64().unwrap_or(0) as i32, p["axis2"].as_i64().unwrap_or(1) as i32);
-            one(if op == "trace" { kiln::trace(a(), o, x, y) } else { kiln::diagonal(a(), o, x, y) })
+            let (o, x, y) = (
+                p["offset"].as_i64().unwrap_or(0),
+                p["axis1"].as_i64().unwrap_or(0) as i32,
+                p["axis2"].as_i64().unwrap_or(1) as i32,
+            );
+            one(if op == "trace" {
+                kiln::trace(a(), o, x, y)
+            } else {
+                kiln::diagonal(a(), o, x, y)
+            })
         }
         "take" => one(kiln::take(&args[0], &args[1], axis(&p["axis"]))),
-        "take_along_axis" => one(kiln::take_along_axis(&args[0], &args[1], p["axis"].as_i64().unwrap() as i32)),
-        "scatter_add" => one(kiln::scatter_add(&args[0], &args[1], &args[2], p["axis"].as_i64().unwrap() as i32)),
+        "take_along_axis" => one(kiln::take_along_axis(
+            &args[0],
+            &args[1],
+            p["axis"].as_i64().unwrap() as i32,
+        )),
+        "scatter_add" => one(kiln::scatter_add(
+            &args[0],
+            &args[1],
+            &args[2],
+            p["axis"].as_i64().unwrap() as i32,
+        )),
         "matmul" => one(kiln::matmul(&args[0], &args[1])),
         "outer" => one(kiln::outer(&args[0], &args[1])),
         "inner" => one(kiln::inner(&args[0], &args[1])),
@@ -106,19 +181,51 @@ fn run(op: &str, args: &[Array], p: &Value) -> Result<Vec<Array>> {
         }
         "sort" => one(kiln::sort(a(), axis(&p["axis"]))),
         "argsort" => one(kiln::argsort(a(), axis(&p["axis"]))),
-        "topk" => kiln::topk(a(), p["k"].as_u64().unwrap() as usize, p["axis"].as_i64().unwrap_or(-1) as i32).map(|(v, i)| vec![v, i]),
+        "topk" => kiln::topk(
+            a(),
+            p["k"].as_u64().unwrap() as usize,
+            p["axis"].as_i64().unwrap_or(-1) as i32,
+        )
+        .map(|(v, i)| vec![v, i]),
         "zeros" => one(kiln::zeros(&usizes(&p["shape"]), dtype(&p["dtype"]))),
         "ones" => one(kiln::ones(&usizes(&p["shape"]), dtype(&p["dtype"]))),
         "full" => {
             let dt = dtype(&p["dtype"]);
             let v = number(&p["value"]);
-            let value = if dt.is_float() { kiln::Scalar::Float(v) } else if dt == DType::Bool { kiln::Scalar::Bool(v != 0.0) } else { kiln::Scalar::Int(v as i64) };
+            let value = if dt.is_float() {
+                kiln::Scalar::Float(v)
+            } else if dt == DType::Bool {
+                kiln::Scalar::Bool(v != 0.0)
+            } else {
+                kiln::Scalar::Int(v as i64)
+            };
             one(kiln::full(&usizes(&p["shape"]), value, dt))
         }
-        "arange" => one(kiln::arange(number(&p["start"]), number(&p["stop"]), number(&p["step"]), dtype(&p["dtype"]))),
-        "linspace" => one(kiln::linspace(number(&p["start"]), number(&p["stop"]), p["num"].as_u64().unwrap() as usize, p["endpoint"].as_bool().unwrap_or(true), DType::F32)),
-        "eye" => one(kiln::eye(p["n"].as_u64().unwrap() as usize, p["m"].as_u64().map(|m| m as usize), p["k"].as_i64().unwrap_or(0), dtype(&p["dtype"]))),
-        "tri" => one(kiln::tri(p["n"].as_u64().unwrap() as usize, p["m"].as_u64().map(|m| m as usize), p["k"].as_i64().unwrap_or(0), dtype(&p["dtype"]))),
+        "arange" => one(kiln::arange(
+            number(&p["start"]),
+            number(&p["stop"]),
+            number(&p["step"]),
+            dtype(&p["dtype"]),
+        )),
+        "linspace" => one(kiln::linspace(
+            number(&p["start"]),
+            number(&p["stop"]),
+            p["num"].as_u64().unwrap() as usize,
+            p["endpoint"].as_bool().unwrap_or(true),
+            DType::F32,
+        )),
+        "eye" => one(kiln::eye(
+            p["n"].as_u64().unwrap() as usize,
+            p["m"].as_u64().map(|m| m as usize),
+            p["k"].as_i64().unwrap_or(0),
+            dtype(&p["dtype"]),
+        )),
+        "tri" => one(kiln::tri(
+            p["n"].as_u64().unwrap() as usize,
+            p["m"].as_u64().map(|m| m as usize),
+            p["k"].as_i64().unwrap_or(0),
+            dtype(&p["dtype"]),
+        )),
         "tril" => one(kiln::tril(a(), p["k"].as_i64().unwrap_or(0))),
         "triu" => one(kiln::triu(a(), p["k"].as_i64().unwrap_or(0))),
         other => panic!("no runner for op {other}"),
@@ -132,34 +239,57 @@ fn tolerance(op: &str, dtype: DType, k_len: usize) -> Tol {
     }
     let f32_tol = match op {
         // Exactly rounded in IEEE arithmetic, or pure data movement.
-        "negative" | "abs" | "sign" | "square" | "floor" | "ceil" | "round" | "add" | "subtract" | "multiply"
-        | "maximum" | "minimum" | "where" | "clip" | "astype" | "max" | "min" | "reshape" | "flatten" | "transpose"
-        | "swapaxes" | "moveaxis" | "expand_dims" | "squeeze" | "broadcast_to" | "slice" | "concatenate" | "stack"
-        | "split" | "pad" | "tile" | "repeat" | "flip" | "diagonal" | "take" | "take_along_axis" | "sort" | "topk"
-        | "zeros" | "ones" | "full" | "eye" | "tri" | "tril" | "triu" | "scatter_add" => EXACT,
+        "negative" | "abs" | "sign" | "square" | "floor" | "ceil" | "round" | "add"
+        | "subtract" | "multiply" | "maximum" | "minimum" | "where" | "clip" | "astype" | "max"
+        | "min" | "reshape" | "flatten" | "transpose" | "swapaxes" | "moveaxis" | "expand_dims"
+        | "squeeze" | "broadcast_to" | "slice" | "concatenate" | "stack" | "split" | "pad"
+        | "tile" | "repeat" | "flip" | "diagonal" | "take" | "take_along_axis" | "sort"
+        | "topk" | "zeros" | "ones" | "full" | "eye" | "tri" | "tril" | "triu" | "scatter_add" => {
+            EXACT
+        }
         // Division and square roots are within 2.5 ulp in WGSL.
-        "divide" | "sqrt" | "rsqrt" | "reciprocal" | "floor_divide" | "arange" | "linspace" => Tol { rtol: 4e-7, atol: 0.0 },
+        "divide" | "sqrt" | "rsqrt" | "reciprocal" | "floor_divide" | "arange" | "linspace" => {
+            Tol {
+                rtol: 4e-7,
+                atol: 0.0,
+            }
+        }
         // a - b * trunc(a / b) is not exact where the driver does not fuse
         // the multiply-add: the error is a few ulp of the operands (at most
         // about 10 in these fixtures), not of the result.
-        "remainder" => Tol { rtol: 4e-7, atol: 4e-6 },
+        "remainder" => Tol {
+            rtol: 4e-7,
+            atol: 4e-6,
+        },
         // Sums in another order than NumPy's pairwise one.
-        "sum" | "mean" | "prod" | "cumsum" | "cumprod" | "trace" | "var" | "std" | "matmul" | "outer" | "inner" | "tensordot" => {
-            Tol { rtol: 2e-6 * (k_len.max(1) as f64).sqrt().max(1.0), atol: 1e-6 * (k_len.max(1) as f64).sqrt() }
-        }
+        "sum" | "mean" | "prod" | "cumsum" | "cumprod" | "trace" | "var" | "std" | "matmul"
+        | "outer" | "inner" | "tensordot" => Tol {
+            rtol: 2e-6 * (k_len.max(1) as f64).sqrt().max(1.0),
+            atol: 1e-6 * (k_len.max(1) as f64).sqrt(),
+        },
         // Transcendental functions.
-        _ => Tol { rtol: 2e-6, atol: 1e-7 },
+        _ => Tol {
+            rtol: 2e-6,
+            atol: 1e-7,
+        },
     };
     if dtype == DType::F16 {
         // One float16 rounding of a float32 result, plus float16 inputs.
-        return Tol { rtol: f32_tol.rtol.max(1e-3), atol: f32_tol.atol.max(1e-3) };
+        return Tol {
+            rtol: f32_tol.rtol.max(1e-3),
+            atol: f32_tol.atol.max(1e-3),
+        };
     }
     f32_tol
 }
 
 #[test]
 fn ops_match_numpy_fixtures() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ops.json")).expect("fixtures");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/ops.json"
+    ))
+    .expect("fixtures");
     let fixtures: Value = serde_json::from_str(&text).expect("valid JSON");
     let cases = fixtures["cases"].as_array().expect("cases");
     let mut failures = Vec::new();
@@ -167,7 +297,12 @@ fn ops_match_numpy_fixtures() {
     for (n, case) in cases.iter().enumerate() {
         let op = case["op"].as_str().unwrap();
         covered.insert(op.to_string());
-        let args: Vec<Array> = case["args"].as_array().unwrap().iter().map(tensor).collect();
+        let args: Vec<Array> = case["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(tensor)
+            .collect();
         let k_len = args.iter().map(Array::size).max().unwrap_or(1);
         let label = format!("#{n} {op} ({})", case["note"].as_str().unwrap_or(""));
         let outputs = match run(op, &args, &case["params"]) {
@@ -182,7 +317,11 @@ fn ops_match_numpy_fixtures() {
             v => vec![v],
         };
         if outputs.len() != wanted.len() {
-            failures.push(format!("{label}: {} outputs, expected {}", outputs.len(), wanted.len()));
+            failures.push(format!(
+                "{label}: {} outputs, expected {}",
+                outputs.len(),
+                wanted.len()
+            ));
             continue;
         }
         for (got, want) in outputs.iter().zip(wanted) {
@@ -193,11 +332,21 @@ fn ops_match_numpy_fixtures() {
         }
     }
     // Every elementwise op of the tables has fixtures.
-    for name in UnaryOp::ALL.iter().map(|o| o.name()).chain(BinaryOp::ALL.iter().map(|o| o.name())) {
+    for name in UnaryOp::ALL
+        .iter()
+        .map(|o| o.name())
+        .chain(BinaryOp::ALL.iter().map(|o| o.name()))
+    {
         if !covered.contains(name) {
             failures.push(format!("no fixture for {name}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
     println!("{} cases over {} ops passed", cases.len(), covered.len());
 }

@@ -21,13 +21,29 @@ fn run(op: &str, p: &Value, args: &[Array]) -> kiln::Result<Array> {
         "key" => Ok(key),
         "split" => random::split(&key, p["num"].as_u64().unwrap() as usize),
         "bits" => random::bits(&key, &shape()),
-        "uniform" => random::uniform(&key, &shape(), DType::F32, number(&p["minval"]), number(&p["maxval"])),
+        "uniform" => random::uniform(
+            &key,
+            &shape(),
+            DType::F32,
+            number(&p["minval"]),
+            number(&p["maxval"]),
+        ),
         "normal" => random::normal(&key, &shape(), DType::F32),
-        "randint" => random::randint(&key, &shape(), p["minval"].as_i64().unwrap() as i32, p["maxval"].as_i64().unwrap() as i32),
+        "randint" => random::randint(
+            &key,
+            &shape(),
+            p["minval"].as_i64().unwrap() as i32,
+            p["maxval"].as_i64().unwrap() as i32,
+        ),
         "bernoulli" => random::bernoulli(&key, number(&p["p"]), &shape()),
         "categorical" => {
             let shape = (!p["shape"].is_null()).then(|| usizes(&p["shape"]));
-            random::categorical(&key, &args[0], p["axis"].as_i64().unwrap() as i32, shape.as_deref())
+            random::categorical(
+                &key,
+                &args[0],
+                p["axis"].as_i64().unwrap() as i32,
+                shape.as_deref(),
+            )
         }
         "permutation" => random::permutation(&key, p["n"].as_u64().unwrap() as usize),
         other => panic!("no runner for {other}"),
@@ -36,28 +52,50 @@ fn run(op: &str, p: &Value, args: &[Array]) -> kiln::Result<Array> {
 
 #[test]
 fn random_matches_jax_fixtures() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/random.json")).expect("fixtures");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/random.json"
+    ))
+    .expect("fixtures");
     let fixtures: Value = serde_json::from_str(&text).expect("valid JSON");
     let cases = fixtures["cases"].as_array().expect("cases");
     let mut failures = Vec::new();
     for (n, case) in cases.iter().enumerate() {
         let op = case["op"].as_str().unwrap();
-        let args: Vec<Array> = case.get("args").and_then(Value::as_array).map(|a| a.iter().map(tensor).collect()).unwrap_or_default();
+        let args: Vec<Array> = case
+            .get("args")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(tensor).collect())
+            .unwrap_or_default();
         // Bits, keys and integers must match exactly. Uniform floats may
         // differ by one rounding where XLA fuses `u * span + min` into an fma;
         // normal samples go through erfinv, which differs from XLA's in the last bits.
         let tol = match op {
-            "normal" => Tol { rtol: 2e-6, atol: 1e-6 },
+            "normal" => Tol {
+                rtol: 2e-6,
+                atol: 1e-6,
+            },
             // (one ulp of the bounds, at most 3 here).
-            "uniform" => Tol { rtol: 3e-7, atol: 5e-7 },
+            "uniform" => Tol {
+                rtol: 3e-7,
+                atol: 5e-7,
+            },
             _ => EXACT,
         };
-        let result = run(op, &case["params"], &args).map_err(|e| e.to_string()).and_then(|a| check(&a, &case["expected"], tol));
+        let result = run(op, &case["params"], &args)
+            .map_err(|e| e.to_string())
+            .and_then(|a| check(&a, &case["expected"], tol));
         if let Err(e) = result {
             failures.push(format!("#{n} {op} {}: {e}", case["params"]));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -71,8 +109,12 @@ fn random_rejects_bad_keys_and_dtypes() {
     let bad = Array::from_slice(&[1.0f32, 2.0], &[2]).unwrap();
     let e = random::bits(&bad, &[3]).unwrap_err().to_string();
     assert!(e.starts_with("[bits]"), "{e}");
-    let e = random::uniform(&random::key(0), &[2], DType::I32, 0.0, 1.0).unwrap_err().to_string();
+    let e = random::uniform(&random::key(0), &[2], DType::I32, 0.0, 1.0)
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("[uniform]"), "{e}");
-    let e = random::categorical(&random::key(0), &bad, 3, None).unwrap_err().to_string();
+    let e = random::categorical(&random::key(0), &bad, 3, None)
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("[categorical]"), "{e}");
 }

@@ -305,6 +305,9 @@ pub fn select(cond: &Array, x: &Array, y: &Array) -> Result<Array> {
 
 /// Limits values to `[lo, hi]` (either bound may be absent).
 pub fn clip(a: &Array, lo: Option<&Array>, hi: Option<&Array>) -> Result<Array> {
+    for bound in [lo, hi].into_iter().flatten() {
+        crate::ops::shape::broadcast_shapes("clip", a.shape(), bound.shape())?;
+    }
     let mut out = a.clone();
     if let Some(lo) = lo {
         out = maximum(&out, lo)?;

@@ -99,6 +99,15 @@ pub fn inner(a: &Array, b: &Array) -> Result<Array> {
     if a.ndim() == 0 || b.ndim() == 0 {
         return multiply(a, b);
     }
+    let (k, k2) = (a.shape()[a.ndim() - 1], b.shape()[b.ndim() - 1]);
+    if k != k2 {
+        bail!(
+            "inner",
+            "last dimensions differ: {} and {}",
+            fmt_shape(a.shape()),
+            fmt_shape(b.shape())
+        );
+    }
     tensordot(a, b, TensorAxes::Pairs(vec![-1], vec![-1]))
 }
 

@@ -215,6 +215,7 @@ fn count(a: &Array, axes: &Axes, dtype: DType, ddof: usize) -> Result<Array> {
 /// The arithmetic mean over `axes` (float32 for integer input).
 pub fn mean(a: &Array, axes: impl Into<Axes>, keepdims: bool) -> Result<Array> {
     let axes = axes.into();
+    axes.resolve("mean", a.ndim())?;
     let x = a.astype(a.dtype().to_float())?;
     divide(
         &sum(&x, axes.clone(), keepdims)?,
@@ -225,6 +226,7 @@ pub fn mean(a: &Array, axes: impl Into<Axes>, keepdims: bool) -> Result<Array> {
 /// The variance over `axes` with `ddof` delta degrees of freedom.
 pub fn var(a: &Array, axes: impl Into<Axes>, keepdims: bool, ddof: usize) -> Result<Array> {
     let axes = axes.into();
+    axes.resolve("var", a.ndim())?;
     let x = a.astype(a.dtype().to_float())?;
     let centered = subtract(&x, &mean(&x, axes.clone(), true)?)?;
     divide(
@@ -235,12 +237,15 @@ pub fn var(a: &Array, axes: impl Into<Axes>, keepdims: bool, ddof: usize) -> Res
 
 /// The standard deviation over `axes` with `ddof` delta degrees of freedom.
 pub fn std(a: &Array, axes: impl Into<Axes>, keepdims: bool, ddof: usize) -> Result<Array> {
+    let axes = axes.into();
+    axes.resolve("std", a.ndim())?;
     sqrt(&var(a, axes, keepdims, ddof)?)
 }
 
 /// `log(sum(exp(a)))` over `axes`, computed stably.
 pub fn logsumexp(a: &Array, axes: impl Into<Axes>, keepdims: bool) -> Result<Array> {
     let axes = axes.into();
+    axes.resolve("logsumexp", a.ndim())?;
     let x = a.astype(a.dtype().to_float())?;
     let m = max(&x, axes.clone(), true)?;
     let shift = r#where(&isfinite(&m)?, &m, &Array::scalar_of(0, x.dtype()))?;
@@ -260,6 +265,7 @@ pub fn logsumexp(a: &Array, axes: impl Into<Axes>, keepdims: bool) -> Result<Arr
 /// `exp(a) / sum(exp(a))` over `axes`.
 pub fn softmax(a: &Array, axes: impl Into<Axes>) -> Result<Array> {
     let axes = axes.into();
+    axes.resolve("softmax", a.ndim())?;
     let x = a.astype(a.dtype().to_float())?;
     let e = exp(&subtract(&x, &max(&x, axes.clone(), true)?)?)?;
     divide(&e, &sum(&e, axes, true)?)
@@ -268,10 +274,14 @@ pub fn softmax(a: &Array, axes: impl Into<Axes>) -> Result<Array> {
 /// `a - logsumexp(a)` over `axes`.
 pub fn log_softmax(a: &Array, axes: impl Into<Axes>) -> Result<Array> {
     let axes = axes.into();
+    axes.resolve("log_softmax", a.ndim())?;
     let x = a.astype(a.dtype().to_float())?;
     // Subtracting the max first keeps the result accurate for large inputs.
     let m = max(&x, axes.clone(), true)?;
-    let shifted = subtract(&x, &r#where(&isfinite(&m)?, &m, &Array::scalar_of(0, x.dtype()))?)?;
+    let shifted = subtract(
+        &x,
+        &r#where(&isfinite(&m)?, &m, &Array::scalar_of(0, x.dtype()))?,
+    )?;
     subtract(&shifted, &log(&sum(&exp(&shifted)?, axes, true)?)?)
 }
 

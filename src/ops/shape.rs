@@ -611,5 +611,12 @@ pub fn diagonal(a: &Array, offset: i64, axis1: i32, axis2: i32) -> Result<Array>
 
 /// The sum along a diagonal.
 pub fn trace(a: &Array, offset: i64, axis1: i32, axis2: i32) -> Result<Array> {
+    if a.ndim() < 2 {
+        bail!(
+            "trace",
+            "needs an array of at least 2 dimensions, got {}",
+            a.ndim()
+        );
+    }
     crate::ops::reduce::sum(&diagonal(a, offset, axis1, axis2)?, -1, false)
 }

@@ -21,7 +21,11 @@ pub fn number(v: &Value) -> f64 {
 }
 
 pub fn ints(v: &Value) -> Vec<i64> {
-    v.as_array().expect("list").iter().map(|x| x.as_i64().expect("int")).collect()
+    v.as_array()
+        .expect("list")
+        .iter()
+        .map(|x| x.as_i64().expect("int"))
+        .collect()
 }
 
 pub fn usizes(v: &Value) -> Vec<usize> {
@@ -38,7 +42,12 @@ pub fn dtype(v: &Value) -> DType {
 
 /// The flat values, shape and dtype of a fixture tensor.
 pub fn values(t: &Value) -> (Vec<f64>, Vec<usize>, DType) {
-    let data = t["data"].as_array().expect("data").iter().map(number).collect();
+    let data = t["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(number)
+        .collect();
     (data, usizes(&t["shape"]), dtype(&t["dtype"]))
 }
 
@@ -46,10 +55,15 @@ pub fn values(t: &Value) -> (Vec<f64>, Vec<usize>, DType) {
 pub fn array(data: &[f64], shape: &[usize], dt: DType) -> Array {
     match dt {
         DType::F32 => Array::from_slice(&data.iter().map(|&v| v as f32).collect::<Vec<_>>(), shape),
-        DType::F16 => Array::from_slice(&data.iter().map(|&v| f16::from_f64(v)).collect::<Vec<_>>(), shape),
+        DType::F16 => Array::from_slice(
+            &data.iter().map(|&v| f16::from_f64(v)).collect::<Vec<_>>(),
+            shape,
+        ),
         DType::I32 => Array::from_slice(&data.iter().map(|&v| v as i32).collect::<Vec<_>>(), shape),
         DType::U32 => Array::from_slice(&data.iter().map(|&v| v as u32).collect::<Vec<_>>(), shape),
-        DType::Bool => Array::from_slice(&data.iter().map(|&v| v != 0.0).collect::<Vec<_>>(), shape),
+        DType::Bool => {
+            Array::from_slice(&data.iter().map(|&v| v != 0.0).collect::<Vec<_>>(), shape)
+        }
     }
     .expect("fixture tensor")
 }
@@ -92,7 +106,10 @@ pub struct Tol {
     pub atol: f64,
 }
 
-pub const EXACT: Tol = Tol { rtol: 0.0, atol: 0.0 };
+pub const EXACT: Tol = Tol {
+    rtol: 0.0,
+    atol: 0.0,
+};
 
 /// Compares an array with a fixture tensor; returns a description of the first mismatch.
 pub fn check(got: &Array, want: &Value, tol: Tol) -> Result<(), String> {
@@ -110,7 +127,11 @@ pub fn check(got: &Array, want: &Value, tol: Tol) -> Result<(), String> {
         DType::F16 => f16::from_f64(w).to_f64(),
         _ => w,
     };
-    for (i, (&g, w)) in values.iter().zip(expected.iter().map(|&w| round(w))).enumerate() {
+    for (i, (&g, w)) in values
+        .iter()
+        .zip(expected.iter().map(|&w| round(w)))
+        .enumerate()
+    {
         let ok = if w.is_nan() {
             g.is_nan()
         } else if w.is_infinite() {
@@ -119,7 +140,9 @@ pub fn check(got: &Array, want: &Value, tol: Tol) -> Result<(), String> {
             (g - w).abs() <= tol.atol + tol.rtol * w.abs()
         };
         if !ok {
-            return Err(format!("element {i}: got {g}, expected {w} (tolerance {tol:?})"));
+            return Err(format!(
+                "element {i}: got {g}, expected {w} (tolerance {tol:?})"
+            ));
         }
     }
     Ok(())

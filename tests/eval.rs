@@ -1,0 +1,160 @@
+//! Lazy evaluation, scheduling, memory, and sizes that cross the kernels'
+//! internal limits (loop trip counts, dispatch grid limits, multi-pass paths).
+
+use kiln::{Array, Axes, DType};
+
+fn assert_send_sync<T: Send + Sync>() {}
+
+#[test]
+fn arrays_are_send_and_sync() {
+    assert_send_sync::<Array>();
+}
+
+#[test]
+fn ops_are_lazy_and_eval_is_idempotent() {
+    let a = kiln::arange(0.0, 1000.0, 1.0, DType::F32).unwrap();
+    let before = kiln::dispatch_count();
+    let b = kiln::exp(&(&a * 0.001)).unwrap();
+    let c = kiln::sum(&b, Axes::All, false).unwrap();
+    assert_eq!(
+        kiln::dispatch_count(),
+        before,
+        "building a graph dispatches nothing"
+    );
+    assert!(!c.is_evaluated());
+    c.eval().unwrap();
+    let after = kiln::dispatch_count();
+    // arange, multiply (the scalar is an upload, not a kernel), exp and the one-pass sum.
+    assert_eq!(after - before, 4);
+    c.eval().unwrap();
+    b.eval().unwrap();
+    assert_eq!(
+        kiln::dispatch_count(),
+        after,
+        "evaluated nodes are not computed again"
+    );
+    let expected: f64 = (0..1000).map(|i| (i as f64 * 0.001).exp()).sum();
+    assert!((c.item::<f32>().unwrap() as f64 - expected).abs() < 1e-3);
+}
+
+#[test]
+fn views_dispatch_nothing() {
+    let a = kiln::arange(0.0, 24.0, 1.0, DType::F32)
+        .unwrap()
+        .reshape(&[2, 3, 4])
+        .unwrap();
+    a.eval().unwrap();
+    let before = kiln::dispatch_count();
+    let v = kiln::transpose(&a, &[2, 0, 1]).unwrap();
+    let v = kiln::slice(&v, &[kiln::Slice::step(-1)]).unwrap();
+    let v = kiln::expand_dims(&v, &[0]).unwrap();
+    let v = kiln::broadcast_to(&v, &[3, 4, 2, 3]).unwrap();
+    let d = kiln::diagonal(&a, 0, 1, 2).unwrap();
+    kiln::eval(&[&v, &d]).unwrap();
+    assert_eq!(kiln::dispatch_count(), before);
+    assert_eq!(
+        d.to_vec::<f32>().unwrap(),
+        vec![0.0, 5.0, 10.0, 12.0, 17.0, 22.0]
+    );
+    assert_eq!(
+        kiln::slice(&v, &[kiln::Slice::new(Some(2), None, None)])
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap()[..6],
+        [3.0, 7.0, 11.0, 15.0, 19.0, 23.0]
+    );
+}
+
+#[test]
+fn deep_unevaluated_graphs_drop_without_recursion() {
+    let mut x = Array::scalar(1.0f32);
+    for _ in 0..200_000 {
+        x = &x + 1.0;
+    }
+    drop(x);
+}
+
+#[test]
+fn device_info_names_the_adapter() {
+    let info = kiln::device_info().unwrap();
+    assert!(!info.name.is_empty() && !info.backend.is_empty());
+    assert!(info.max_storage_binding_bytes >= 128 << 20);
+}
+
+#[test]
+fn long_reductions_scans_and_arg_reductions_are_exact() {
+    // 5M elements: more than one thread may loop over, so two passes.
+    let n = 5_000_000;
+    let ones = kiln::ones(&[n], DType::F32).unwrap();
+    assert_eq!(
+        kiln::sum(&ones, Axes::All, false)
+            .unwrap()
+            .item::<f32>()
+            .unwrap(),
+        n as f32
+    );
+    let ramp = kiln::arange(0.0, n as f64, 1.0, DType::I32).unwrap();
+    let scrambled = kiln::remainder(&(&ramp * 7), &Array::scalar(1_000_003)).unwrap();
+    let first_max = (0..n as i64)
+        .max_by_key(|&i| ((i * 7) % 1_000_003, -i))
+        .unwrap() as i32;
+    assert_eq!(
+        kiln::argmax(&scrambled, None, false)
+            .unwrap()
+            .item::<i32>()
+            .unwrap(),
+        first_max
+    );
+    assert_eq!(
+        kiln::max(&ramp, Axes::All, false)
+            .unwrap()
+            .item::<i32>()
+            .unwrap(),
+        n as i32 - 1
+    );
+    // A scan longer than one kernel handles.
+    let m = 600_000;
+    let c = kiln::cumsum(&kiln::ones(&[m], DType::I32).unwrap(), None)
+        .unwrap()
+        .to_vec::<i32>()
+        .unwrap();
+    assert!(c.iter().enumerate().all(|(i, &v)| v == i as i32 + 1));
+    let r = kiln::cumsum_reverse(&kiln::ones(&[2, m], DType::I32).unwrap(), 1)
+        .unwrap()
+        .to_vec::<i32>()
+        .unwrap();
+    assert_eq!(
+        (r[0], r[m - 1], r[m], r[2 * m - 1]),
+        (m as i32, 1, m as i32, 1)
+    );
+}
+
+#[test]
+fn large_elementwise_grids_fold_into_two_dimensions() {
+    // More than 65535 workgroups of 256 threads.
+    let n = 65535 * 256 + 1000;
+    let a = kiln::arange(0.0, n as f64, 1.0, DType::I32).unwrap();
+    let b = (&a + 3).to_vec::<i32>().unwrap();
+    assert_eq!(b.len(), n);
+    assert!(b.iter().enumerate().all(|(i, &v)| v == i as i32 + 3));
+}
+
+#[test]
+fn long_inner_dimensions_split_matmul() {
+    let k = 20_000;
+    let a = kiln::ones(&[2, k], DType::F32).unwrap();
+    let b = kiln::ones(&[k, 3], DType::F32).unwrap();
+    assert_eq!(
+        kiln::matmul(&a, &b).unwrap().to_vec::<f32>().unwrap(),
+        vec![k as f32; 6]
+    );
+}
+
+#[test]
+fn long_sorts_match_the_host() {
+    let key = kiln::random::key(3);
+    let x = kiln::random::normal(&key, &[70_001], DType::F32).unwrap();
+    let mut host = x.to_vec::<f32>().unwrap();
+    host.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(kiln::sort(&x, None).unwrap().to_vec::<f32>().unwrap(), host);
+}
