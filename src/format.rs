@@ -125,51 +125,48 @@ fn shown(n: usize, summarize: bool) -> Vec<Option<usize>> {
     }
 }
 
+/// What [`nest`] needs besides the position: the element texts and layout.
+struct Grid<'a> {
+    items: &'a [String],
+    indent: usize,
+    summarize: bool,
+}
+
 fn nest(
     out: &mut String,
-    items: &[String],
+    grid: &Grid,
     shape: &[usize],
     strides: &[usize],
     base: usize,
     depth: usize,
-    indent: usize,
-    summarize: bool,
 ) {
     if shape.is_empty() {
-        out.push_str(items[base].trim_end());
+        out.push_str(grid.items[base].trim_end());
         return;
     }
     out.push('[');
     let last = shape.len() == 1;
-    let index = shown(shape[0], summarize);
-    for (k, i) in index.iter().enumerate() {
+    for (k, i) in shown(shape[0], grid.summarize).iter().enumerate() {
         if k > 0 {
             if last {
                 out.push_str(", ");
             } else {
                 out.push(',');
                 out.push_str(&"\n".repeat(shape.len() - 1));
-                out.push_str(&" ".repeat(indent + depth + 1));
+                out.push_str(&" ".repeat(grid.indent + depth + 1));
             }
         }
         match i {
             None => out.push_str("..."),
-            Some(i) => {
-                if last {
-                    out.push_str(&items[base + i * strides[0]]);
-                } else {
-                    nest(
-                        out,
-                        items,
-                        &shape[1..],
-                        &strides[1..],
-                        base + i * strides[0],
-                        depth + 1,
-                        indent,
-                        summarize,
-                    );
-                }
-            }
+            Some(i) if last => out.push_str(&grid.items[base + i * strides[0]]),
+            Some(i) => nest(
+                out,
+                grid,
+                &shape[1..],
+                &strides[1..],
+                base + i * strides[0],
+                depth + 1,
+            ),
         }
     }
     out.push(']');
@@ -217,16 +214,12 @@ pub(crate) fn repr(values: &[f64], shape: &[usize], dtype: DType) -> String {
         })
         .collect();
     let mut body = String::new();
-    nest(
-        &mut body,
-        &items,
-        shape,
-        &strides,
-        0,
-        0,
-        "array(".len(),
+    let grid = Grid {
+        items: &items,
+        indent: "array(".len(),
         summarize,
-    );
+    };
+    nest(&mut body, &grid, shape, &strides, 0, 0);
     format!("array({body}{suffix})")
 }
 

@@ -27,6 +27,8 @@ pub mod ops;
 pub mod primitive;
 
 pub use array::{eval, Array};
+#[cfg(not(target_arch = "wasm32"))]
+pub use backend::device::synchronize;
 pub use backend::device::{
     clear_cache, device_info, init, memory_stats, reset_peak_memory, DeviceInfo,
 };

@@ -10,12 +10,16 @@ fn k_isinf(x: f32) -> bool {
     return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u;
 }
 
+// NaN and infinity through a variable: WGSL makes a constant expression that
+// evaluates to NaN or infinity a shader-creation error (browsers enforce it).
 fn k_nan() -> f32 {
-    return bitcast<f32>(0x7fc00000u);
+    var bits = 0x7fc00000u;
+    return bitcast<f32>(bits);
 }
 
 fn k_inf() -> f32 {
-    return bitcast<f32>(0x7f800000u);
+    var bits = 0x7f800000u;
+    return bitcast<f32>(bits);
 }
 
 fn k_signbit(x: f32) -> bool {

@@ -40,6 +40,9 @@ pub struct Device {
     pipelines: Mutex<HashMap<String, Arc<wgpu::ComputePipeline>>>,
     /// Serialises evaluation: one graph is encoded and submitted at a time.
     pub(crate) eval_lock: Mutex<()>,
+    /// The first error the GPU reported asynchronously (a rejected shader,
+    /// say), returned by the next read instead of wrong values.
+    gpu_error: Arc<Mutex<Option<String>>>,
 }
 
 static DEVICE: OnceLock<std::result::Result<Arc<Device>, Error>> = OnceLock::new();
@@ -73,6 +76,13 @@ async fn create() -> Result<Device> {
         })
         .await
         .map_err(|e| Error::Device(format!("could not open the GPU device: {e}")))?;
+    let gpu_error = Arc::new(Mutex::new(None::<String>));
+    let slot = gpu_error.clone();
+    device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+        slot.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| e.to_string());
+    }));
     let raw = adapter.get_info();
     let limits = DeviceLimits {
         max_storage_binding_bytes: adapter_limits.max_storage_buffer_binding_size as u64,
@@ -103,6 +113,7 @@ async fn create() -> Result<Device> {
         pool: Pool::default(),
         pipelines: Mutex::new(HashMap::new()),
         eval_lock: Mutex::new(()),
+        gpu_error,
     })
 }
 
@@ -132,6 +143,17 @@ pub fn device_info() -> Result<DeviceInfo> {
     device().map(|d| d.info.clone())
 }
 
+/// Waits until the GPU has finished all submitted work (native only; in a
+/// browser, await a read instead). For timing.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn synchronize() -> Result<()> {
+    let dev = device()?;
+    dev.device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map(|_| ())
+        .map_err(|e| Error::Eval(format!("waiting for the GPU failed: {e}")))
+}
+
 /// Bytes in use, peak and cached in the buffer pool.
 pub fn memory_stats() -> MemoryStats {
     DEVICE
@@ -156,6 +178,19 @@ pub fn reset_peak_memory() {
 }
 
 impl Device {
+    /// Fails with the first asynchronous GPU error since the last call, if any.
+    pub(crate) fn take_gpu_error(&self) -> Result<()> {
+        match self
+            .gpu_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            Some(e) => Err(Error::Eval(format!("the GPU rejected work: {e}"))),
+            None => Ok(()),
+        }
+    }
+
     /// A buffer of at least `bytes` bytes (at least 4) from the pool.
     pub fn alloc(&self, bytes: u64) -> Result<Arc<Buffer>> {
         if bytes > self.limits.max_storage_binding_bytes {

@@ -65,7 +65,7 @@ impl Encoder {
     /// Writes `bytes` into a buffer now (ordered before this encoder's work).
     pub fn upload(&self, buffer: &Buffer, bytes: &[u8]) {
         let padded;
-        let data = if bytes.len() % 4 == 0 {
+        let data = if bytes.len().is_multiple_of(4) {
             bytes
         } else {
             padded = [bytes, &[0u8; 3][..4 - bytes.len() % 4]].concat();

@@ -12,7 +12,7 @@ pub(crate) async fn read_bytes(array: &Array) -> Result<Vec<u8>> {
     }
     array.eval()?;
     let mut data = array.device_data().expect("evaluated");
-    let aligned = (data.offset * array.dtype().device_size()) % 4 == 0;
+    let aligned = (data.offset * array.dtype().device_size()).is_multiple_of(4);
     if !is_contiguous(array.shape(), &data.strides) || !aligned {
         let copy = crate::ops::shape::contiguous_copy(array);
         copy.eval()?;
@@ -45,6 +45,7 @@ pub(crate) async fn read_bytes(array: &Array) -> Result<Vec<u8>> {
     receiver
         .await
         .map_err(|_| Error::Eval("the GPU device was lost during readback".into()))??;
+    dev.take_gpu_error()?;
     let view = staging
         .get_mapped_range(..)
         .map_err(|e| Error::Eval(format!("mapping a readback buffer failed: {e}")))?;

@@ -134,19 +134,44 @@ pub fn map_source(expr: &str, inputs: &[(DType, Addr)], out: (DType, Addr)) -> S
     )
 }
 
-/// Runs `expr` (in terms of `x0`, `x1`, `x2`, `i`, `p0`, `p1`) over `shape`,
-/// reading strided `inputs` and writing `out_dtype` into `target` or a new
-/// contiguous buffer. `name` must identify `expr` among kernels.
+/// What a map kernel computes: `expr` in terms of `x0`, `x1`, `x2` (the
+/// inputs), `i` (the element) and `p0`, `p1` (the `params` words). `name`
+/// must identify `expr` among kernels.
+pub struct MapOp<'a> {
+    pub name: &'a str,
+    pub expr: &'a str,
+    pub params: [u32; 2],
+}
+
+impl<'a> MapOp<'a> {
+    pub fn new(name: &'a str, expr: &'a str) -> MapOp<'a> {
+        MapOp {
+            name,
+            expr,
+            params: [0, 0],
+        }
+    }
+
+    pub fn with_params(self, params: [u32; 2]) -> MapOp<'a> {
+        MapOp { params, ..self }
+    }
+}
+
+/// Runs `op` over `shape`, reading strided `inputs` and writing `out_dtype`
+/// into `target` or a new contiguous buffer.
 pub fn map(
     enc: &mut Encoder,
-    name: &str,
-    expr: &str,
+    op: MapOp,
     inputs: &[(&DeviceData, DType)],
     shape: &[usize],
     out_dtype: DType,
     target: Option<Target>,
-    p: [u32; 2],
 ) -> Result<DeviceData> {
+    let MapOp {
+        name,
+        expr,
+        params: p,
+    } = op;
     let size: usize = shape.iter().product();
     let target = match target {
         Some(t) => t,
@@ -237,13 +262,11 @@ pub fn copy_into(
     };
     map(
         enc,
-        "copy",
-        expr,
+        MapOp::new("copy", expr),
         &[(data, dtype)],
         shape,
         dtype,
         target,
-        [0, 0],
     )
 }
 

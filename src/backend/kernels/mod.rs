@@ -16,7 +16,7 @@ use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::ops::elementwise::kernel_expr;
 use crate::primitive::Primitive;
-use elementwise::{cast_expr, map};
+use elementwise::{cast_expr, map, MapOp};
 
 /// Fills `{{name}}` placeholders of a WGSL template.
 pub(crate) fn fill_template(template: &str, values: &[(&str, &str)]) -> String {
@@ -80,7 +80,14 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
                 DType::U32 => ("p0 + i * p1", [*start as i64 as u32, *step as i64 as u32]),
                 DType::Bool => return Err(Error::Eval("arange has no bool kernel".into())),
             };
-            map(enc, "arange", expr, &[], shape, dtype, None, p)
+            map(
+                enc,
+                MapOp::new("arange", expr).with_params(p),
+                &[],
+                shape,
+                dtype,
+                None,
+            )
         }
         Primitive::Full(value) => {
             let expr = match dtype {
@@ -91,13 +98,11 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             };
             map(
                 enc,
-                "full",
-                expr,
+                MapOp::new("full", expr).with_params([value.bits_as(dtype), 0]),
                 &[],
                 shape,
                 dtype,
                 None,
-                [value.bits_as(dtype), 0],
             )
         }
         Primitive::Unary(op) => {
@@ -105,13 +110,11 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             let expr = expr_of(op.name(), op.exprs(), op.class(), compute)?;
             map(
                 enc,
-                &format!("unary_{}", op.name()),
-                &expr,
+                MapOp::new(&format!("unary_{}", op.name()), &expr),
                 &[(&data[0], compute)],
                 shape,
                 dtype,
                 None,
-                [0, 0],
             )
         }
         Primitive::Binary(op) => {
@@ -121,13 +124,11 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             let b = views::broadcast_view(&data[1], inputs[1].shape(), shape);
             map(
                 enc,
-                &format!("binary_{}", op.name()),
-                &expr,
+                MapOp::new(&format!("binary_{}", op.name()), &expr),
                 &[(&a, compute), (&b, compute)],
                 shape,
                 dtype,
                 None,
-                [0, 0],
             )
         }
         Primitive::Where => {
@@ -142,8 +143,7 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             };
             map(
                 enc,
-                "where",
-                &expr,
+                MapOp::new("where", &expr),
                 &[
                     (&views[0], DType::Bool),
                     (&views[1], dtype),
@@ -152,7 +152,6 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
                 shape,
                 dtype,
                 None,
-                [0, 0],
             )
         }
         Primitive::AsType => {
@@ -160,26 +159,22 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             let expr = cast_expr("x0", from, dtype);
             map(
                 enc,
-                "astype",
-                &expr,
+                MapOp::new("astype", &expr),
                 &[(&data[0], from)],
                 shape,
                 dtype,
                 None,
-                [0, 0],
             )
         }
         Primitive::BitCast => {
             let expr = format!("bitcast<{}>(x0)", dtype.wgsl_storage());
             map(
                 enc,
-                "bitcast",
-                &expr,
+                MapOp::new("bitcast", &expr),
                 &[(&data[0], inputs[0].dtype())],
                 shape,
                 dtype,
                 None,
-                [0, 0],
             )
         }
         Primitive::Reduce { op, axes } => reduce::encode(

@@ -1,7 +1,7 @@
 //! Reductions: axes moved last (copying only when the view is not already
 //! contiguous that way), then one row reduction, in two passes for long rows.
 
-use super::elementwise::{cast_expr, contiguous, load_expr, map, store_expr, MATH};
+use super::elementwise::{cast_expr, contiguous, load_expr, map, store_expr, MapOp, MATH};
 use super::{check_dtypes, fill_template, views};
 use crate::array::{contiguous_strides, DeviceData};
 use crate::backend::encoder::Encoder;
@@ -191,13 +191,11 @@ pub fn encode(
         let expr = cast_expr(value, DType::I32, out_dtype);
         return map(
             enc,
-            &format!("fill_{value}"),
-            &expr,
+            MapOp::new(&format!("fill_{value}"), &expr),
             &[],
             &out_shape,
             out_dtype,
             None,
-            [0, 0],
         );
     }
     let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();

@@ -1,7 +1,7 @@
 //! View primitives (new strides over the same buffer) and the copies that
 //! assemble arrays from parts (concatenate, pad).
 
-use super::elementwise::{contiguous, copy_into, map, Target};
+use super::elementwise::{contiguous, copy_into, map, MapOp, Target};
 use crate::array::{contiguous_strides, DeviceData};
 use crate::backend::encoder::Encoder;
 use crate::dtype::{DType, Scalar};
@@ -212,13 +212,11 @@ pub fn pad(
     };
     let out = map(
         enc,
-        "full",
-        expr,
+        MapOp::new("full", expr).with_params([value.bits_as(dtype), 0]),
         &[],
         shape,
         dtype,
         None,
-        [value.bits_as(dtype), 0],
     )?;
     copy_into(enc, data, in_shape, dtype, Some(region(&out, low)))?;
     Ok(out)
