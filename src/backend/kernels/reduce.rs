@@ -106,6 +106,24 @@ pub fn source(op: ReduceOp, in_dtype: DType, out_dtype: DType) -> String {
     )
 }
 
+/// Workgroups a reduction aims for, so that a few long rows still fill the GPU.
+const TARGET_ITEMS: usize = 2048;
+
+/// The segment length for `rows` rows of `k_len`: whole rows when they are
+/// short or when the op needs one pass (arg-reductions), else short enough to
+/// give about [`TARGET_ITEMS`] workgroups and to keep loops short.
+fn segment_len(rows: usize, k_len: usize, single_pass: bool) -> usize {
+    let wg = WORKGROUP_SIZE as usize;
+    if k_len <= THREAD_ROW_MAX || single_pass {
+        return k_len;
+    }
+    let per_row = TARGET_ITEMS.div_ceil(rows);
+    k_len
+        .div_ceil(per_row)
+        .next_multiple_of(wg)
+        .clamp(16 * wg, wg * MAX_LOOP_TRIPS)
+}
+
 /// One pass over contiguous `(rows, k_len)` rows, giving `(rows, nseg)` partials.
 fn pass(
     enc: &mut Encoder,
@@ -116,12 +134,8 @@ fn pass(
     k_len: usize,
     out_dtype: DType,
 ) -> Result<(DeviceData, usize)> {
-    let by_thread = k_len <= THREAD_ROW_MAX;
-    let seg = if by_thread {
-        k_len
-    } else {
-        WORKGROUP_SIZE as usize * MAX_LOOP_TRIPS
-    };
+    let seg = segment_len(rows, k_len, op.is_arg());
+    let by_thread = seg <= THREAD_ROW_MAX;
     let nseg = k_len.div_ceil(seg);
     let items = rows * nseg;
     let out = enc.alloc((items * out_dtype.device_size()) as u64)?;
@@ -133,8 +147,8 @@ fn pass(
     let key = format!(
         "reduce_{}_{}_{}_{entry}",
         op.name(),
-        in_dtype.wgsl_storage(),
-        out_dtype.wgsl_storage()
+        in_dtype.name(),
+        out_dtype.name()
     );
     let pipeline = enc
         .dev
@@ -201,21 +215,18 @@ pub fn encode(
     let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
     let permuted_shape: Vec<usize> = perm.iter().map(|&d| shape[d]).collect();
     let src = contiguous(enc, &views::transpose(data, &perm), &permuted_shape, dtype)?;
-    let partial_dtype = if op.is_arg() {
-        out_dtype
-    } else {
-        acc_dtype(op, dtype)
-    };
-    let single = k_len <= THREAD_ROW_MAX || k_len <= WORKGROUP_SIZE as usize * MAX_LOOP_TRIPS;
-    let (result, _) = if single {
-        pass(enc, op, &src, dtype, rows, k_len, out_dtype)?
-    } else if op.is_arg() {
+    let max_row = WORKGROUP_SIZE as usize * MAX_LOOP_TRIPS;
+    if op.is_arg() && k_len > max_row {
         return Err(Error::Eval(format!(
-            "{} over more than {} elements must be split by the op",
-            op.name(),
-            WORKGROUP_SIZE as usize * MAX_LOOP_TRIPS
+            "{} over more than {max_row} elements must be split by the op",
+            op.name()
         )));
+    }
+    let (result, _) = if segment_len(rows, k_len, op.is_arg()) >= k_len {
+        pass(enc, op, &src, dtype, rows, k_len, out_dtype)?
     } else {
+        // Partial results per segment, then one pass over the partials.
+        let partial_dtype = acc_dtype(op, dtype);
         let (partials, nseg) = pass(enc, op, &src, dtype, rows, k_len, partial_dtype)?;
         pass(enc, op, &partials, partial_dtype, rows, nseg, out_dtype)?
     };
