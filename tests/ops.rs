@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{check, dtype, i32s, ints, number, tensor, usizes, Tol, EXACT};
+use common::{check, dtype, i32s, ints, load_cases, number, tensor, usizes, Tol, EXACT};
 use kiln::{Array, Axes, BinaryOp, DType, Result, Sections, Slice, TensorAxes, UnaryOp};
 use serde_json::Value;
 
@@ -285,13 +285,7 @@ fn tolerance(op: &str, dtype: DType, k_len: usize) -> Tol {
 
 #[test]
 fn ops_match_numpy_fixtures() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/ops.json"
-    ))
-    .expect("fixtures");
-    let fixtures: Value = serde_json::from_str(&text).expect("valid JSON");
-    let cases = fixtures["cases"].as_array().expect("cases");
+    let cases = load_cases("ops.json");
     let mut failures = Vec::new();
     let mut covered = std::collections::BTreeSet::new();
     for (n, case) in cases.iter().enumerate() {

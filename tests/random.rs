@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{check, number, tensor, usizes, Tol, EXACT};
+use common::{check, load_cases, number, tensor, usizes, Tol, EXACT};
 use kiln::{random, Array, DType};
 use serde_json::Value;
 
@@ -52,13 +52,7 @@ fn run(op: &str, p: &Value, args: &[Array]) -> kiln::Result<Array> {
 
 #[test]
 fn random_matches_jax_fixtures() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/random.json"
-    ))
-    .expect("fixtures");
-    let fixtures: Value = serde_json::from_str(&text).expect("valid JSON");
-    let cases = fixtures["cases"].as_array().expect("cases");
+    let cases = load_cases("random.json");
     let mut failures = Vec::new();
     for (n, case) in cases.iter().enumerate() {
         let op = case["op"].as_str().unwrap();

@@ -147,3 +147,14 @@ pub fn check(got: &Array, want: &Value, tol: Tol) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The cases of a fixture file in `tests/fixtures/`.
+pub fn load_cases(file: &str) -> Vec<Value> {
+    let path = format!("{}/tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut fixtures: Value = serde_json::from_str(&text).expect("valid JSON");
+    match fixtures["cases"].take() {
+        Value::Array(cases) => cases,
+        _ => panic!("{path} has no cases"),
+    }
+}
