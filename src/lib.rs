@@ -25,6 +25,7 @@ pub mod error;
 mod format;
 pub mod ops;
 pub mod primitive;
+pub mod transforms;
 
 pub use array::{eval, Array};
 #[cfg(not(target_arch = "wasm32"))]
@@ -49,8 +50,8 @@ pub use ops::index::{scatter_add, take, take_along_axis};
 pub use ops::matmul::{inner, matmul, outer, tensordot, TensorAxes};
 pub use ops::random;
 pub use ops::reduce::{
-    all, any, argmax, argmin, cumprod, cumsum, cumsum_reverse, log_softmax, logsumexp, max, mean,
-    min, prod, softmax, std, sum, var, Axes,
+    all, any, argmax, argmin, cumprod, cumprod_reverse, cumsum, cumsum_reverse, log_softmax,
+    logsumexp, max, mean, min, prod, softmax, std, sum, var, Axes,
 };
 pub use ops::shape::{
     broadcast_arrays, broadcast_shapes, broadcast_to, concatenate, diagonal, expand_dims, flatten,
@@ -58,3 +59,7 @@ pub use ops::shape::{
     trace, transpose, Sections, Slice,
 };
 pub use ops::sort::{argsort, sort, topk};
+pub use transforms::{
+    checkpoint, custom_vjp, grad, grad_n, hessian, jacfwd, jacobian, jacrev, jvp, stop_gradient,
+    value_and_grad, value_and_grad_n, vjp, vmap, vmap_n,
+};

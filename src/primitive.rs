@@ -1,8 +1,11 @@
 //! The closed set of primitives that graph nodes are made of. Every other op
 //! is composed from these in `src/ops/`.
 
+use crate::array::Array;
 use crate::dtype::Scalar;
+use crate::error::Result;
 use crate::ops::elementwise::{BinaryOp, UnaryOp};
+use std::sync::Arc;
 
 /// Reductions over a set of axes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -129,6 +132,29 @@ pub enum Primitive {
     },
     /// The threefry2x32 hash of counter pairs `(..., 2)` under a key `(2,)`.
     Threefry,
+    /// The input unchanged, with no derivative.
+    StopGradient,
+    /// The last input unchanged (the output of a function of the other
+    /// inputs), differentiated by a user's rule.
+    Custom(Arc<CustomVjp>),
+    /// A stand-in for an argument while a transform traces a function;
+    /// it has no values.
+    Placeholder,
+}
+
+/// A backward rule given to [`crate::custom_vjp`]: from the primal inputs,
+/// the output and the output's cotangent, the inputs' cotangents.
+pub type BackwardFn = dyn Fn(&[Array], &Array, &Array) -> Result<Vec<Array>> + Send + Sync;
+
+/// The rule of a [`Primitive::Custom`] node.
+pub struct CustomVjp {
+    pub backward: Box<BackwardFn>,
+}
+
+impl std::fmt::Debug for CustomVjp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CustomVjp")
+    }
 }
 
 impl Primitive {
@@ -162,6 +188,50 @@ impl Primitive {
             Primitive::Matmul => "matmul",
             Primitive::ArgSort { .. } => "argsort",
             Primitive::Threefry => "threefry2x32",
+            Primitive::StopGradient => "stop_gradient",
+            Primitive::Custom(_) => "custom_vjp",
+            Primitive::Placeholder => "placeholder",
         }
     }
+
+    /// The variant's name, the same for every op of a variant (`unary`,
+    /// `binary`, `reduce`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Primitive::Unary(_) => "unary",
+            Primitive::Binary(_) => "binary",
+            Primitive::Reduce { .. } => "reduce",
+            Primitive::Scan { .. } => "scan",
+            other => other.name(),
+        }
+    }
+
+    /// Every variant's [`Primitive::kind`].
+    pub const KINDS: &'static [&'static str] = &[
+        "constant",
+        "arange",
+        "full",
+        "unary",
+        "binary",
+        "where",
+        "astype",
+        "view",
+        "reduce",
+        "scan",
+        "reshape",
+        "transpose",
+        "broadcast_to",
+        "slice",
+        "diagonal",
+        "concatenate",
+        "pad",
+        "take_along_axis",
+        "scatter_add",
+        "matmul",
+        "argsort",
+        "threefry2x32",
+        "stop_gradient",
+        "custom_vjp",
+        "placeholder",
+    ];
 }

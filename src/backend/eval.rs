@@ -58,8 +58,11 @@ pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
     }
     DISPATCHES.with(|c| c.set(c.get() + encoder.dispatch_count()));
     encoder.submit()?;
-    for node in &order {
-        node.inputs().clear();
+    // Transforms walk the graph after evaluating parts of it.
+    if !crate::transforms::trace::retaining_graph() {
+        for node in &order {
+            node.inputs().clear();
+        }
     }
     Ok(())
 }

@@ -285,7 +285,7 @@ pub fn log_softmax(a: &Array, axes: impl Into<Axes>) -> Result<Array> {
     subtract(&shifted, &log(&sum(&exp(&shifted)?, axes, true)?)?)
 }
 
-fn scan(op: ScanOp, a: &Array, axis: Option<i32>, reverse: bool) -> Result<Array> {
+pub(crate) fn scan(op: ScanOp, a: &Array, axis: Option<i32>, reverse: bool) -> Result<Array> {
     let name = if op == ScanOp::Sum {
         "cumsum"
     } else {
@@ -389,4 +389,9 @@ pub fn cumprod(a: &Array, axis: Option<i32>) -> Result<Array> {
 /// Cumulative sum from the end of `axis` backwards.
 pub fn cumsum_reverse(a: &Array, axis: i32) -> Result<Array> {
     scan(ScanOp::Sum, a, Some(axis), true)
+}
+
+/// Cumulative product from the end of `axis` backwards.
+pub fn cumprod_reverse(a: &Array, axis: i32) -> Result<Array> {
+    scan(ScanOp::Prod, a, Some(axis), true)
 }

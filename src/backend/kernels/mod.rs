@@ -245,6 +245,14 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             *descending,
         ),
         Primitive::Threefry => random::threefry(enc, &data[0], &data[1], shape),
+        Primitive::StopGradient | Primitive::Custom(_) => {
+            Ok(data.last().expect("has an input").clone())
+        }
+        Primitive::Placeholder => Err(Error::Eval(
+            "a traced function read the values of an argument of vmap or compile; \
+             transformed functions cannot branch on their arguments' values"
+                .into(),
+        )),
     }
 }
 

@@ -1,0 +1,212 @@
+//! Local derivatives shared by the forward (jvp) and reverse (vjp) rules,
+//! written with public ops so that they can be differentiated again.
+
+use crate::array::Array;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::ops::elementwise::*;
+use crate::ops::reduce::{cumprod, cumprod_reverse, sum};
+use crate::ops::shape::{broadcast_to, pad, reshape_to, slice, transpose, Slice};
+use crate::ops::{creation::zeros_like, elementwise::BinaryOp, elementwise::UnaryOp};
+
+/// A partial derivative, with the common trivial cases kept symbolic so that
+/// rules do not multiply by constants.
+pub(crate) enum Partial {
+    Zero,
+    One,
+    MinusOne,
+    Of(Array),
+}
+
+impl Partial {
+    /// `t * self` (`None` when the product is zero).
+    pub fn apply(&self, t: &Array) -> Result<Option<Array>> {
+        Ok(match self {
+            Partial::Zero => None,
+            Partial::One => Some(t.clone()),
+            Partial::MinusOne => Some(negative(t)?),
+            Partial::Of(d) => Some(multiply(t, d)?),
+        })
+    }
+}
+
+fn constant(v: f64, like: &Array) -> Array {
+    Array::scalar_of(v, like.dtype())
+}
+
+/// d op(x) / dx, given `x` and `y = op(x)` (float).
+pub(crate) fn unary(op: UnaryOp, x: &Array, y: &Array) -> Result<Partial> {
+    use UnaryOp::*;
+    let c = |v: f64| constant(v, x);
+    let one_minus_sq = |v: &Array| subtract(&c(1.0), &square(v)?);
+    Ok(Partial::Of(match op {
+        Negative => return Ok(Partial::MinusOne),
+        Sign | Floor | Ceil | Round | Isnan | Isinf | Isfinite | LogicalNot => {
+            return Ok(Partial::Zero)
+        }
+        Abs => sign(x)?,
+        Exp => y.clone(),
+        Expm1 => add(y, &c(1.0))?,
+        Log => reciprocal(x)?,
+        Log1p => reciprocal(&add(x, &c(1.0))?)?,
+        Log2 => reciprocal(&multiply(x, &c(std::f64::consts::LN_2))?)?,
+        Log10 => reciprocal(&multiply(x, &c(std::f64::consts::LN_10))?)?,
+        Sqrt => divide(&c(0.5), y)?,
+        Rsqrt => divide(&multiply(y, &c(-0.5))?, x)?,
+        Square => multiply(x, &c(2.0))?,
+        Reciprocal => negative(&square(y)?)?,
+        Sin => cos(x)?,
+        Cos => negative(&sin(x)?)?,
+        Tan => add(&c(1.0), &square(y)?)?,
+        Arcsin => rsqrt(&one_minus_sq(x)?)?,
+        Arccos => negative(&rsqrt(&one_minus_sq(x)?)?)?,
+        Arctan => reciprocal(&add(&c(1.0), &square(x)?)?)?,
+        Sinh => cosh(x)?,
+        Cosh => sinh(x)?,
+        Tanh => one_minus_sq(y)?,
+        Arcsinh => rsqrt(&add(&square(x)?, &c(1.0))?)?,
+        // (x - 1)(x + 1) keeps precision near 1, where x² - 1 cancels.
+        Arccosh => rsqrt(&multiply(&subtract(x, &c(1.0))?, &add(x, &c(1.0))?)?)?,
+        Arctanh => reciprocal(&one_minus_sq(x)?)?,
+        Sigmoid => multiply(y, &subtract(&c(1.0), y)?)?,
+        Erf => multiply(
+            &c(std::f64::consts::FRAC_2_SQRT_PI),
+            &exp(&negative(&square(x)?)?)?,
+        )?,
+        Erfinv => multiply(&c(std::f64::consts::PI.sqrt() / 2.0), &exp(&square(y)?)?)?,
+    }))
+}
+
+/// (d op / da, d op / db) at `a`, `b` with `y = op(a, b)` (float).
+pub(crate) fn binary(op: BinaryOp, a: &Array, b: &Array, y: &Array) -> Result<(Partial, Partial)> {
+    use BinaryOp::*;
+    let c = |v: f64| constant(v, y);
+    let float = |m: Array| m.astype(y.dtype());
+    Ok(match op {
+        Add => (Partial::One, Partial::One),
+        Subtract => (Partial::One, Partial::MinusOne),
+        Multiply => (Partial::Of(b.clone()), Partial::Of(a.clone())),
+        Divide => (
+            Partial::Of(reciprocal(b)?),
+            Partial::Of(negative(&divide(y, b)?)?),
+        ),
+        Remainder => (Partial::One, Partial::Of(negative(&floor_divide(a, b)?)?)),
+        Power => {
+            // b·a^(b-1), and y·log(a); both 0 where the factor in front is
+            // 0, with `a` kept off 0 inside the log so that higher
+            // derivatives stay finite.
+            let zero = c(0.0);
+            let da = r#where(
+                &equal(b, &zero)?,
+                &zero,
+                &multiply(b, &power(a, &subtract(b, &c(1.0))?)?)?,
+            )?;
+            let a_is_zero = equal(a, &zero)?;
+            let safe_a = r#where(&a_is_zero, &c(1.0), a)?;
+            let db = r#where(&a_is_zero, &zero, &multiply(y, &log(&safe_a)?)?)?;
+            (Partial::Of(da), Partial::Of(db))
+        }
+        Maximum | Minimum => {
+            // Ties share the derivative evenly (as JAX does).
+            let (win_a, win_b) = if op == Maximum {
+                (greater(a, b)?, less(a, b)?)
+            } else {
+                (less(a, b)?, greater(a, b)?)
+            };
+            let tie = multiply(&float(equal(a, b)?)?, &c(0.5))?;
+            (
+                Partial::Of(add(&float(win_a)?, &tie)?),
+                Partial::Of(add(&float(win_b)?, &tie)?),
+            )
+        }
+        Arctan2 => {
+            let r2 = add(&square(a)?, &square(b)?)?;
+            (
+                Partial::Of(divide(b, &r2)?),
+                Partial::Of(negative(&divide(a, &r2)?)?),
+            )
+        }
+        FloorDivide | Equal | NotEqual | Less | LessEqual | Greater | GreaterEqual | LogicalAnd
+        | LogicalOr | BitwiseAnd | BitwiseOr | BitwiseXor | LeftShift | RightShift => {
+            (Partial::Zero, Partial::Zero)
+        }
+    })
+}
+
+/// `g` summed down to `shape`, undoing a broadcast.
+pub(crate) fn unbroadcast(g: &Array, shape: &[usize]) -> Result<Array> {
+    if g.shape() == shape {
+        return Ok(g.clone());
+    }
+    let lead = g.ndim() - shape.len();
+    let mut axes: Vec<i32> = (0..lead as i32).collect();
+    for (d, &n) in shape.iter().enumerate() {
+        if n == 1 && g.shape()[lead + d] != 1 {
+            axes.push((lead + d) as i32);
+        }
+    }
+    let summed = if axes.is_empty() {
+        g.clone()
+    } else {
+        sum(g, axes, false)?
+    };
+    Ok(reshape_to(&summed, shape.to_vec()))
+}
+
+/// `g`, reduced over `axes` of `shape`, broadcast back to `shape`.
+pub(crate) fn unreduce(g: &Array, shape: &[usize], axes: &[usize]) -> Result<Array> {
+    let kept = (0..shape.len())
+        .map(|d| if axes.contains(&d) { 1 } else { shape[d] })
+        .collect();
+    broadcast_to(&reshape_to(g, kept), shape)
+}
+
+/// For each element, the product of the other elements of its reduction
+/// over `axes` (exact with zeros: exclusive products from both ends).
+pub(crate) fn product_of_others(x: &Array, axes: &[usize]) -> Result<Array> {
+    let kept: Vec<usize> = (0..x.ndim()).filter(|d| !axes.contains(d)).collect();
+    let perm: Vec<i32> = kept.iter().chain(axes).map(|&d| d as i32).collect();
+    let moved = transpose(x, &perm)?;
+    let n: usize = axes.iter().map(|&d| x.shape()[d]).product();
+    if n == 0 {
+        return zeros_like(x);
+    }
+    let mut rows = moved.shape()[..kept.len()].to_vec();
+    rows.push(n);
+    let flat = reshape_to(&moved, rows.clone());
+    let last = rows.len() - 1;
+    let exclusive = |scanned: Array, from_start: bool| -> Result<Array> {
+        let mut keep = vec![Slice::all(); rows.len()];
+        let mut widths = vec![(0, 0); rows.len()];
+        if from_start {
+            keep[last] = Slice::new(None, Some(n as i64 - 1), None);
+            widths[last] = (1, 0);
+        } else {
+            keep[last] = Slice::new(Some(1), None, None);
+            widths[last] = (0, 1);
+        }
+        pad(&slice(&scanned, &keep)?, &widths, 1)
+    };
+    let before = exclusive(cumprod(&flat, Some(last as i32))?, true)?;
+    let after = exclusive(cumprod_reverse(&flat, last as i32)?, false)?;
+    let others = reshape_to(&multiply(&before, &after)?, moved.shape().to_vec());
+    let mut inverse = vec![0i32; perm.len()];
+    for (k, &p) in perm.iter().enumerate() {
+        inverse[p as usize] = k as i32;
+    }
+    transpose(&others, &inverse)
+}
+
+/// Where `x` equals its reduction `y` over `axes`, divided by how many
+/// elements tie: the share of the derivative of max/min each element gets.
+pub(crate) fn extremum_share(x: &Array, y: &Array, axes: &[usize]) -> Result<Array> {
+    let at = equal(x, &unreduce(y, x.shape(), axes)?)?.astype(x.dtype())?;
+    let axes_i: Vec<i32> = axes.iter().map(|&d| d as i32).collect();
+    let count = sum(&at, axes_i, true)?;
+    divide(&at, &count)
+}
+
+/// Whether arrays of `dtype` carry derivatives.
+pub(crate) fn differentiable(dtype: DType) -> bool {
+    dtype.is_float()
+}

@@ -1,0 +1,254 @@
+//! Reverse-mode rules: each primitive's inputs' cotangents from its output's
+//! cotangent, written with public ops so that they can be differentiated
+//! and batched again.
+
+use super::derivatives::{self, product_of_others, unbroadcast, unreduce};
+use crate::array::Array;
+use crate::error::{bail, fmt_shape, Result};
+use crate::ops::creation::{eye, zeros, zeros_like};
+use crate::ops::elementwise::{divide, multiply, r#where};
+use crate::ops::index::{scatter_add, take_along_axis};
+use crate::ops::matmul::matmul;
+use crate::ops::reduce::scan;
+use crate::ops::shape::{expand_dims, flip, pad, reshape_to, slice, swapaxes, transpose, Slice};
+use crate::primitive::{Primitive, ReduceOp, ScanOp};
+
+/// The cotangents of `node`'s inputs given the cotangent `ct` of its
+/// output; only those marked `needed` are computed (the rest are `None`,
+/// as are inputs that carry no derivative).
+pub(crate) fn backward(
+    node: &Array,
+    inputs: &[Array],
+    ct: &Array,
+    needed: &[bool],
+) -> Result<Vec<Option<Array>>> {
+    super::record_rule("vjp", node);
+    let none = || vec![None; inputs.len()];
+    Ok(match node.primitive() {
+        Primitive::Constant
+        | Primitive::Arange { .. }
+        | Primitive::Full(_)
+        | Primitive::Placeholder
+        | Primitive::Threefry
+        | Primitive::ArgSort { .. }
+        | Primitive::BitCast
+        | Primitive::StopGradient => none(),
+        _ if !derivatives::differentiable(node.dtype()) => none(),
+        Primitive::Unary(op) => {
+            vec![derivatives::unary(*op, &inputs[0], node)?.apply(ct)?]
+        }
+        Primitive::Binary(op) => {
+            let (da, db) = derivatives::binary(*op, &inputs[0], &inputs[1], node)?;
+            let mut out = Vec::new();
+            for (k, d) in [da, db].iter().enumerate() {
+                out.push(match (needed[k], d.apply(ct)?) {
+                    (true, Some(g)) => Some(unbroadcast(&g, inputs[k].shape())?),
+                    _ => None,
+                });
+            }
+            out
+        }
+        Primitive::Where => {
+            let zero = Array::scalar_of(0, ct.dtype());
+            let cond = &inputs[0];
+            vec![
+                None,
+                Some(unbroadcast(&r#where(cond, ct, &zero)?, inputs[1].shape())?),
+                Some(unbroadcast(&r#where(cond, &zero, ct)?, inputs[2].shape())?),
+            ]
+        }
+        Primitive::AsType => {
+            let from = inputs[0].dtype();
+            vec![derivatives::differentiable(from)
+                .then(|| ct.astype(from))
+                .transpose()?]
+        }
+        Primitive::Reduce { op, axes } => {
+            let x = &inputs[0];
+            let spread = unreduce(ct, x.shape(), axes)?;
+            vec![match op {
+                ReduceOp::Sum => Some(spread),
+                ReduceOp::Prod => Some(multiply(&spread, &product_of_others(x, axes)?)?),
+                ReduceOp::Max | ReduceOp::Min => Some(multiply(
+                    &spread,
+                    &derivatives::extremum_share(x, node, axes)?,
+                )?),
+                _ => None,
+            }]
+        }
+        Primitive::Scan { op, axis, reverse } => {
+            let back = |g: &Array| scan(ScanOp::Sum, g, Some(*axis as i32), !reverse);
+            vec![Some(match op {
+                ScanOp::Sum => back(ct)?,
+                // Σ_{i≥j} ct_i·y_i / x_j (not defined where x has zeros).
+                ScanOp::Prod => divide(&back(&multiply(ct, node)?)?, &inputs[0])?,
+            })]
+        }
+        Primitive::Reshape => vec![Some(reshape_to(ct, inputs[0].shape().to_vec()))],
+        Primitive::Transpose(perm) => {
+            let mut inverse = vec![0i32; perm.len()];
+            for (k, &p) in perm.iter().enumerate() {
+                inverse[p] = k as i32;
+            }
+            vec![Some(transpose(ct, &inverse)?)]
+        }
+        Primitive::Broadcast => vec![Some(unbroadcast(ct, inputs[0].shape())?)],
+        Primitive::Slice { start, step } => {
+            vec![Some(unslice(ct, inputs[0].shape(), start, step)?)]
+        }
+        Primitive::Diagonal {
+            offset,
+            axis1,
+            axis2,
+        } => vec![Some(undiagonal(
+            ct,
+            inputs[0].shape(),
+            *offset,
+            *axis1,
+            *axis2,
+        )?)],
+        Primitive::Concatenate { axis } => {
+            let mut at = 0;
+            let mut out = Vec::new();
+            for input in inputs {
+                let n = input.shape()[*axis];
+                let mut keep = vec![Slice::all(); ct.ndim()];
+                keep[*axis] = Slice::new(Some(at as i64), Some((at + n) as i64), None);
+                out.push(Some(slice(ct, &keep)?));
+                at += n;
+            }
+            out
+        }
+        Primitive::Pad { low, .. } => {
+            let keep: Vec<Slice> = low
+                .iter()
+                .zip(inputs[0].shape())
+                .map(|(&l, &n)| Slice::new(Some(l as i64), Some((l + n) as i64), None))
+                .collect();
+            vec![Some(slice(ct, &keep)?)]
+        }
+        Primitive::Gather { axis } => {
+            let a = &inputs[0];
+            let g = scatter_add(&zeros_like(a)?, &inputs[1], ct, *axis as i32)?;
+            vec![Some(g), None]
+        }
+        Primitive::ScatterAdd { axis } => vec![
+            Some(ct.clone()),
+            None,
+            Some(take_along_axis(ct, &inputs[1], *axis as i32)?),
+        ],
+        Primitive::Matmul => {
+            let (a, b) = (&inputs[0], &inputs[1]);
+            let ga = needed[0]
+                .then(|| unbroadcast(&matmul(ct, &swapaxes(b, -1, -2)?)?, a.shape()))
+                .transpose()?;
+            let gb = needed[1]
+                .then(|| unbroadcast(&matmul(&swapaxes(a, -1, -2)?, ct)?, b.shape()))
+                .transpose()?;
+            vec![ga, gb]
+        }
+        Primitive::Custom(rule) => {
+            let (primals, out) = inputs.split_at(inputs.len() - 1);
+            let grads = (rule.backward)(primals, &out[0], ct)?;
+            if grads.len() != primals.len() {
+                bail!(
+                    "custom_vjp",
+                    "the backward rule returned {} cotangents for {} inputs",
+                    grads.len(),
+                    primals.len()
+                );
+            }
+            let mut out = Vec::new();
+            for (k, (g, p)) in grads.into_iter().zip(primals).enumerate() {
+                if g.shape() != p.shape() {
+                    bail!(
+                        "custom_vjp",
+                        "the backward rule's cotangent {k} has shape {}, but input {k} has shape {}",
+                        fmt_shape(g.shape()),
+                        fmt_shape(p.shape())
+                    );
+                }
+                out.push(Some(g.astype(p.dtype())?));
+            }
+            out.push(None);
+            out
+        }
+    })
+    .map(|grads| {
+        // Keep only what was asked for.
+        grads
+            .into_iter()
+            .zip(needed)
+            .map(|(g, &n)| g.filter(|_| n))
+            .collect()
+    })
+}
+
+/// The cotangent of a strided slice's input: `ct` spread back to the
+/// positions it was taken from, zeros elsewhere.
+fn unslice(ct: &Array, shape: &[usize], start: &[usize], step: &[isize]) -> Result<Array> {
+    if ct.size() == 0 {
+        return zeros(shape, ct.dtype());
+    }
+    let mut g = ct.clone();
+    for d in 0..shape.len() {
+        let n = ct.shape()[d];
+        let stride = step[d].unsigned_abs();
+        let first = if step[d] < 0 {
+            g = flip(&g, &[d as i32])?;
+            start[d] - (n - 1) * stride
+        } else {
+            start[d]
+        };
+        if stride > 1 {
+            // Interleave stride - 1 zeros after each element.
+            let mut widths = vec![(0, 0); g.ndim() + 1];
+            widths[d + 1] = (0, stride - 1);
+            let spaced = pad(&expand_dims(&g, &[d as i32 + 1])?, &widths, 0)?;
+            let mut merged = g.shape().to_vec();
+            merged[d] = n * stride;
+            let mut keep = vec![Slice::all(); g.ndim()];
+            keep[d] = Slice::new(None, Some(((n - 1) * stride + 1) as i64), None);
+            g = slice(&reshape_to(&spaced, merged), &keep)?;
+        }
+        let mut widths = vec![(0, 0); g.ndim()];
+        widths[d] = (first, shape[d] - first - g.shape()[d]);
+        g = pad(&g, &widths, 0)?;
+    }
+    Ok(g)
+}
+
+/// The cotangent of a diagonal's input: `ct` on the diagonal, zeros elsewhere.
+fn undiagonal(
+    ct: &Array,
+    shape: &[usize],
+    offset: isize,
+    axis1: usize,
+    axis2: usize,
+) -> Result<Array> {
+    let (n1, n2) = (shape[axis1], shape[axis2]);
+    let k = ct.shape()[ct.ndim() - 1];
+    if k == 0 {
+        return zeros(shape, ct.dtype());
+    }
+    // Put the diagonal's entries in a full (..., n1, n2) block, then keep
+    // them only on the diagonal.
+    let last = ct.ndim() - 1;
+    let mut widths = vec![(0, 0); ct.ndim()];
+    let (along, spread_axis) = if offset >= 0 { (n1, -1) } else { (n2, -2) };
+    widths[last] = (0, along - k);
+    let lined = expand_dims(&pad(ct, &widths, 0)?, &[spread_axis])?;
+    let mask = eye(n1, Some(n2), offset as i64, crate::dtype::DType::Bool)?;
+    let block = r#where(&mask, &lined, &Array::scalar_of(0, ct.dtype()))?;
+    // Move the block's last two axes to axis1 and axis2.
+    let rest = shape.len() - 2;
+    let mut others = 0..rest;
+    let perm: Vec<i32> = (0..shape.len())
+        .map(|d| match d {
+            _ if d == axis1 => rest as i32,
+            _ if d == axis2 => rest as i32 + 1,
+            _ => others.next().expect("one per other axis") as i32,
+        })
+        .collect();
+    transpose(&block, &perm)
+}
