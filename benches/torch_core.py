@@ -4,22 +4,9 @@ sums (all, last axis) and matmul over the same sizes, timed the same way
 
     python3 benches/torch_core.py
 """
-import statistics
-import time
-
 import torch
 
-
-def median_seconds(fn, runs=20):
-    fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        torch.cuda.synchronize()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+from timing import median_seconds
 
 
 def main():

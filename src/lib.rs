@@ -60,6 +60,6 @@ pub use ops::shape::{
 };
 pub use ops::sort::{argsort, sort, topk};
 pub use transforms::{
-    checkpoint, custom_vjp, grad, grad_n, hessian, jacfwd, jacobian, jacrev, jvp, stop_gradient,
-    value_and_grad, value_and_grad_n, vjp, vmap, vmap_n,
+    checkpoint, compile, custom_vjp, grad, grad_n, hessian, jacfwd, jacobian, jacrev, jvp,
+    stop_gradient, value_and_grad, value_and_grad_n, vjp, vmap, vmap_n,
 };

@@ -2,7 +2,7 @@
 //! is composed from these in `src/ops/`.
 
 use crate::array::Array;
-use crate::dtype::Scalar;
+use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 use crate::ops::elementwise::{BinaryOp, UnaryOp};
 use std::sync::Arc;
@@ -140,6 +140,53 @@ pub enum Primitive {
     /// A stand-in for an argument while a transform traces a function;
     /// it has no values.
     Placeholder,
+    /// Elementwise primitives run as one kernel over inputs broadcast to
+    /// the node's shape (made by [`crate::compile`]).
+    Fused(Arc<Fused>),
+}
+
+/// A chain of elementwise primitives fused into one generated kernel.
+#[derive(Debug)]
+pub struct Fused {
+    /// The chain, inputs before users; the last step gives the result.
+    pub steps: Vec<FusedStep>,
+    /// The kernel: WGSL helper functions, and an expression of the inputs
+    /// `x0, x1, ...` that calls them.
+    pub functions: String,
+    pub expr: String,
+    /// Identifies `functions` and `expr` among pipelines.
+    pub name: String,
+    /// Whether the kernel computes in float16 somewhere.
+    pub f16: bool,
+}
+
+/// One elementwise primitive of a [`Fused`] chain.
+#[derive(Debug, Clone)]
+pub struct FusedStep {
+    /// `Unary`, `Binary`, `Where` or `AsType`.
+    pub primitive: Primitive,
+    pub dtype: DType,
+    pub inputs: Vec<FusedInput>,
+}
+
+/// Where a fused step's operand comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FusedInput {
+    /// The kernel's input `k`.
+    Input(usize),
+    /// An earlier step of the chain.
+    Step(usize),
+}
+
+impl Primitive {
+    /// Whether the primitive computes each output element from the same
+    /// element of its (broadcast) inputs.
+    pub fn is_elementwise(&self) -> bool {
+        matches!(
+            self,
+            Primitive::Unary(_) | Primitive::Binary(_) | Primitive::Where | Primitive::AsType
+        )
+    }
 }
 
 /// A backward rule given to [`crate::custom_vjp`]: from the primal inputs,
@@ -191,6 +238,7 @@ impl Primitive {
             Primitive::StopGradient => "stop_gradient",
             Primitive::Custom(_) => "custom_vjp",
             Primitive::Placeholder => "placeholder",
+            Primitive::Fused(_) => "fused",
         }
     }
 
@@ -233,5 +281,6 @@ impl Primitive {
         "stop_gradient",
         "custom_vjp",
         "placeholder",
+        "fused",
     ];
 }

@@ -1,7 +1,7 @@
 //! Lazy evaluation, scheduling, memory, and sizes that cross the kernels'
 //! internal limits (loop trip counts, dispatch grid limits, multi-pass paths).
 
-use kiln::{Array, Axes, DType};
+use kiln::{Array, Axes, DType, Slice};
 
 fn assert_send_sync<T: Send + Sync>() {}
 
@@ -157,4 +157,70 @@ fn long_sorts_match_the_host() {
     let mut host = x.to_vec::<f32>().unwrap();
     host.sort_by(|a, b| a.partial_cmp(b).unwrap());
     assert_eq!(kiln::sort(&x, None).unwrap().to_vec::<f32>().unwrap(), host);
+}
+
+#[test]
+fn very_tall_matmuls_split_into_row_blocks() {
+    // More rows than one dispatch's grid covers (65535 workgroups × 32).
+    let m = 65535 * 32 + 100;
+    let a = kiln::arange(0.0, m as f64, 1.0, DType::F32)
+        .unwrap()
+        .reshape(&[m as i64, 1])
+        .unwrap();
+    let b = Array::from_slice(&[2.0f32, -1.0], &[1, 2]).unwrap();
+    let c = kiln::matmul(&a, &b).unwrap();
+    assert_eq!(c.shape(), &[m, 2]);
+    let tail = kiln::slice(
+        &c,
+        &[Slice::new(Some(m as i64 - 3), None, None), Slice::all()],
+    )
+    .unwrap()
+    .to_vec::<f32>()
+    .unwrap();
+    let r = (m - 3) as f32;
+    assert_eq!(
+        tail,
+        vec![
+            2.0 * r,
+            -r,
+            2.0 * (r + 1.0),
+            -(r + 1.0),
+            2.0 * (r + 2.0),
+            -(r + 2.0)
+        ]
+    );
+}
+
+#[test]
+fn zero_dimensional_float16_views_read_back() {
+    // An element at an odd offset of a float16 buffer needs a copy to read.
+    let a = Array::from_slice(&[1.0f32, 2.0, 3.0], &[3])
+        .unwrap()
+        .astype(DType::F16)
+        .unwrap();
+    let b = kiln::index_axis(&a, 0, 1).unwrap();
+    assert_eq!(
+        b.to_vec::<half::f16>().unwrap(),
+        vec![half::f16::from_f32(2.0)]
+    );
+}
+
+#[test]
+fn float16_statistics_compute_in_float32() {
+    // Sums of these overflow float16 (largest finite value 65504).
+    let a = kiln::full(&[100_000], 1.5, DType::F16).unwrap();
+    let f16 = half::f16::from_f64;
+    let mean = kiln::mean(&a, Axes::All, false).unwrap();
+    assert_eq!(mean.dtype(), DType::F16);
+    assert_eq!(mean.to_vec::<half::f16>().unwrap(), vec![f16(1.5)]);
+    let var = kiln::var(&a, Axes::All, false, 0).unwrap();
+    assert_eq!(var.to_vec::<half::f16>().unwrap(), vec![f16(0.0)]);
+    let zeros = kiln::zeros(&[100_000], DType::F16).unwrap();
+    let lse = kiln::logsumexp(&zeros, Axes::All, false).unwrap();
+    assert_eq!(
+        lse.to_vec::<half::f16>().unwrap(),
+        vec![f16(100_000f64.ln())]
+    );
+    let p = kiln::softmax(&zeros, Axes::All).unwrap();
+    assert_eq!(p.to_vec::<half::f16>().unwrap()[0], f16(1e-5));
 }

@@ -5,21 +5,11 @@
 // `&[x.clone()]` reads better than `std::slice::from_ref(&x)` in calls.
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
+mod common;
+
+use common::uniform;
 use kiln::{Array, Axes, DType, Result, Slice, UnaryOp};
 use std::collections::BTreeSet;
-
-/// Deterministic uniform values in `[lo, hi)`.
-fn uniform(seed: u64, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
-        })
-        .collect()
-}
 
 fn f32s(v: &[f64], shape: &[usize]) -> Array {
     let data: Vec<f32> = v.iter().map(|&x| x as f32).collect();
@@ -324,6 +314,13 @@ fn cases() -> Vec<Case> {
             |a, _, ct| Ok(vec![kiln::multiply(ct, &kiln::cos(&a[0])?)?]),
         );
         f(&[x[0].clone()])
+    }));
+    out.push(case("fused by compile", &[(&[2, 3], R), (&[3], R)], |x| {
+        let f = kiln::compile(|a: &[Array]| {
+            let t = kiln::tanh(&kiln::add(&a[0], &kiln::multiply(&a[1], &a[1])?)?)?;
+            Ok(vec![kiln::multiply(&t, &kiln::sigmoid(&a[0])?)?])
+        });
+        Ok(f(x)?.remove(0))
     }));
     out.push(case("checkpoint", &[(&[4], R), (&[4], R)], |x| {
         let f = kiln::checkpoint(|a: &[Array]| kiln::tanh(&kiln::multiply(&a[0], &a[1])?));

@@ -35,12 +35,14 @@ fn schedule(outputs: &[&Array]) -> Vec<Array> {
 
 /// Evaluates `outputs` with one submission.
 pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
+    let dev = device()?;
+    // Scheduling under the lock: another thread's evaluation marks its
+    // nodes evaluated only once their kernels are submitted.
+    let _serial = dev.eval_lock.lock().unwrap_or_else(|e| e.into_inner());
     let order = schedule(outputs);
     if order.is_empty() {
         return Ok(());
     }
-    let dev = device()?;
-    let _serial = dev.eval_lock.lock().unwrap_or_else(|e| e.into_inner());
     let mut encoder = Encoder::new(dev.clone());
     for (done, node) in order.iter().enumerate() {
         match kernels::encode(&mut encoder, node) {

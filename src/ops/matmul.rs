@@ -1,12 +1,13 @@
 //! Matrix products: matmul (batched, broadcasting), outer, inner, tensordot.
 
 use crate::array::Array;
-use crate::backend::kernels::matmul::MAX_K;
+use crate::backend::kernels::matmul::{MAX_K, MAX_ROWS};
 use crate::dtype::{promote, DType};
 use crate::error::{bail, fmt_shape, Result};
 use crate::ops::elementwise::{add, multiply};
 use crate::ops::shape::{
-    broadcast_shapes, flatten, normalize_axes, reshape_to, slice, squeeze, transpose, Slice,
+    broadcast_shapes, concatenate, flatten, normalize_axes, reshape_to, slice, squeeze, transpose,
+    Slice,
 };
 use crate::primitive::Primitive;
 
@@ -57,7 +58,31 @@ pub fn matmul(a: &Array, b: &Array) -> Result<Array> {
         &b2.shape()[..b2.ndim() - 2],
     )?;
     let (a2, b2) = (a2.astype(dtype)?, b2.astype(dtype)?);
-    let mut out = if k > MAX_K {
+    let mut out = if m > MAX_ROWS || n > MAX_ROWS {
+        // Very tall (or wide) products: one product per block of rows
+        // (or columns) of the result.
+        let (x, axis, len) = if m > MAX_ROWS {
+            (&a2, -2, m)
+        } else {
+            (&b2, -1, n)
+        };
+        let blocks = (0..len)
+            .step_by(MAX_ROWS)
+            .map(|start| {
+                let mut s = vec![Slice::all(); x.ndim()];
+                let stop = (start + MAX_ROWS).min(len) as i64;
+                s[(x.ndim() as i32 + axis) as usize] =
+                    Slice::new(Some(start as i64), Some(stop), None);
+                let part = slice(x, &s)?;
+                if m > MAX_ROWS {
+                    matmul(&part, &b2)
+                } else {
+                    matmul(&a2, &part)
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        concatenate(&blocks.iter().collect::<Vec<_>>(), axis)?
+    } else if k > MAX_K {
         // Long inner dimensions: sum products of K-chunks.
         let mut total: Option<Array> = None;
         for start in (0..k).step_by(MAX_K) {

@@ -212,27 +212,37 @@ fn count(a: &Array, axes: &Axes, dtype: DType, ddof: usize) -> Result<Array> {
     Ok(Array::scalar_of(n as f64 - ddof as f64, dtype))
 }
 
+/// `a` as float32 for computing a statistic whose intermediate values
+/// (sums of many elements, exponentials) may overflow float16, and the
+/// dtype to give the result: float16 stays float16, integers become float32.
+fn widened(a: &Array) -> Result<(Array, DType)> {
+    let dtype = a.dtype().to_float();
+    Ok((a.astype(DType::F32)?, dtype))
+}
+
 /// The arithmetic mean over `axes` (float32 for integer input).
 pub fn mean(a: &Array, axes: impl Into<Axes>, keepdims: bool) -> Result<Array> {
     let axes = axes.into();
     axes.resolve("mean", a.ndim())?;
-    let x = a.astype(a.dtype().to_float())?;
+    let (x, dtype) = widened(a)?;
     divide(
         &sum(&x, axes.clone(), keepdims)?,
         &count(&x, &axes, x.dtype(), 0)?,
-    )
+    )?
+    .astype(dtype)
 }
 
 /// The variance over `axes` with `ddof` delta degrees of freedom.
 pub fn var(a: &Array, axes: impl Into<Axes>, keepdims: bool, ddof: usize) -> Result<Array> {
     let axes = axes.into();
     axes.resolve("var", a.ndim())?;
-    let x = a.astype(a.dtype().to_float())?;
+    let (x, dtype) = widened(a)?;
     let centered = subtract(&x, &mean(&x, axes.clone(), true)?)?;
     divide(
         &sum(&multiply(&centered, &centered)?, axes.clone(), keepdims)?,
         &count(&x, &axes, x.dtype(), ddof)?,
-    )
+    )?
+    .astype(dtype)
 }
 
 /// The standard deviation over `axes` with `ddof` delta degrees of freedom.
@@ -246,11 +256,11 @@ pub fn std(a: &Array, axes: impl Into<Axes>, keepdims: bool, ddof: usize) -> Res
 pub fn logsumexp(a: &Array, axes: impl Into<Axes>, keepdims: bool) -> Result<Array> {
     let axes = axes.into();
     axes.resolve("logsumexp", a.ndim())?;
-    let x = a.astype(a.dtype().to_float())?;
+    let (x, dtype) = widened(a)?;
     let m = max(&x, axes.clone(), true)?;
     let shift = r#where(&isfinite(&m)?, &m, &Array::scalar_of(0, x.dtype()))?;
     let total = sum(&exp(&subtract(&x, &shift)?)?, axes.clone(), true)?;
-    let out = add(&log(&total)?, &shift)?;
+    let out = add(&log(&total)?, &shift)?.astype(dtype)?;
     if keepdims {
         return Ok(out);
     }
@@ -266,23 +276,23 @@ pub fn logsumexp(a: &Array, axes: impl Into<Axes>, keepdims: bool) -> Result<Arr
 pub fn softmax(a: &Array, axes: impl Into<Axes>) -> Result<Array> {
     let axes = axes.into();
     axes.resolve("softmax", a.ndim())?;
-    let x = a.astype(a.dtype().to_float())?;
+    let (x, dtype) = widened(a)?;
     let e = exp(&subtract(&x, &max(&x, axes.clone(), true)?)?)?;
-    divide(&e, &sum(&e, axes, true)?)
+    divide(&e, &sum(&e, axes, true)?)?.astype(dtype)
 }
 
 /// `a - logsumexp(a)` over `axes`.
 pub fn log_softmax(a: &Array, axes: impl Into<Axes>) -> Result<Array> {
     let axes = axes.into();
     axes.resolve("log_softmax", a.ndim())?;
-    let x = a.astype(a.dtype().to_float())?;
+    let (x, dtype) = widened(a)?;
     // Subtracting the max first keeps the result accurate for large inputs.
     let m = max(&x, axes.clone(), true)?;
     let shifted = subtract(
         &x,
         &r#where(&isfinite(&m)?, &m, &Array::scalar_of(0, x.dtype()))?,
     )?;
-    subtract(&shifted, &log(&sum(&exp(&shifted)?, axes, true)?)?)
+    subtract(&shifted, &log(&sum(&exp(&shifted)?, axes, true)?)?)?.astype(dtype)
 }
 
 pub(crate) fn scan(op: ScanOp, a: &Array, axis: Option<i32>, reverse: bool) -> Result<Array> {

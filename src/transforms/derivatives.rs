@@ -8,6 +8,7 @@ use crate::ops::elementwise::*;
 use crate::ops::reduce::{cumprod, cumprod_reverse, sum};
 use crate::ops::shape::{broadcast_to, pad, reshape_to, slice, transpose, Slice};
 use crate::ops::{creation::zeros_like, elementwise::BinaryOp, elementwise::UnaryOp};
+use crate::primitive::Primitive;
 
 /// A partial derivative, with the common trivial cases kept symbolic so that
 /// rules do not multiply by constants.
@@ -209,4 +210,20 @@ pub(crate) fn extremum_share(x: &Array, y: &Array, axes: &[usize]) -> Result<Arr
 /// Whether arrays of `dtype` carry derivatives.
 pub(crate) fn differentiable(dtype: DType) -> bool {
     dtype.is_float()
+}
+
+/// Whether `node`'s output depends differentiably on its inputs: not for
+/// sources, integer-valued results, bit reinterpretation, or a stop.
+pub(crate) fn carries_derivative(node: &Array) -> bool {
+    !matches!(
+        node.primitive(),
+        Primitive::Constant
+            | Primitive::Arange { .. }
+            | Primitive::Full(_)
+            | Primitive::Placeholder
+            | Primitive::Threefry
+            | Primitive::ArgSort { .. }
+            | Primitive::BitCast
+            | Primitive::StopGradient
+    ) && differentiable(node.dtype())
 }

@@ -33,15 +33,7 @@ pub(crate) fn forward(
     let t0 = tangents.first().cloned().flatten();
     let axes_i32 = |axes: &[usize]| axes.iter().map(|&d| d as i32).collect::<Vec<_>>();
     Ok(match node.primitive() {
-        Primitive::Constant
-        | Primitive::Arange { .. }
-        | Primitive::Full(_)
-        | Primitive::Placeholder
-        | Primitive::Threefry
-        | Primitive::ArgSort { .. }
-        | Primitive::BitCast
-        | Primitive::StopGradient => None,
-        _ if !derivatives::differentiable(node.dtype()) => None,
+        _ if !derivatives::carries_derivative(node) => None,
         Primitive::Unary(op) => match t0 {
             Some(t) => derivatives::unary(*op, &inputs[0], node)?.apply(&t)?,
             None => None,
@@ -143,7 +135,15 @@ pub(crate) fn forward(
             }
             total
         }
+        Primitive::Fused(fused) => {
+            // Differentiate the chain the kernel stands for.
+            let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();
+            let out = super::compile::unfuse(fused, &xs)?;
+            super::forward(&xs, tangents, &[out])?.remove(0)
+        }
         // Forward mode differentiates the function itself.
         Primitive::Custom(_) => tangents.last().cloned().flatten(),
+        // What `carries_derivative` rules out.
+        _ => None,
     })
 }

@@ -25,6 +25,7 @@
 //! # Ok::<(), kiln::Error>(())
 //! ```
 
+mod compile;
 mod derivatives;
 mod jvp;
 pub(crate) mod trace;
@@ -38,6 +39,7 @@ use crate::ops::creation::{eye, zeros_like};
 use crate::ops::elementwise::add;
 use crate::ops::shape::{broadcast_to, moveaxis, normalize_axis, reshape_to};
 use crate::primitive::{CustomVjp, Primitive};
+pub use compile::{compile, CACHE_CAPACITY};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -179,11 +181,29 @@ where
     let _retain = RetainGraph::new();
     let xs: Vec<Array> = primals.iter().map(fresh).collect();
     let outs = f(&xs)?;
+    let tangents = tangents
+        .iter()
+        .zip(&xs)
+        .map(|(t, x)| Ok(Some(t.astype(x.dtype())?)))
+        .collect::<Result<Vec<_>>>()?;
+    let out_tangents = forward(&xs, &tangents, &outs)?
+        .into_iter()
+        .zip(&outs)
+        .map(|(t, o)| t.map_or_else(|| zeros_like(o), Ok))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((outs, out_tangents))
+}
+
+/// Tangents of `outs` given tangents of `xs` (`None`: zero), by walking the
+/// graph between them forwards.
+fn forward(xs: &[Array], tangents: &[Option<Array>], outs: &[Array]) -> Result<Vec<Option<Array>>> {
     let mut known: HashMap<usize, Array> = HashMap::new();
     for (x, t) in xs.iter().zip(tangents) {
-        known.insert(x.id(), t.astype(x.dtype())?);
+        if let Some(t) = t {
+            known.insert(x.id(), t.clone());
+        }
     }
-    for node in tape(&xs, &outs) {
+    for node in tape(xs, outs) {
         let inputs = node.inputs().clone();
         let ts: Vec<Option<Array>> = inputs.iter().map(|i| known.get(&i.id()).cloned()).collect();
         if ts.iter().all(Option::is_none) {
@@ -193,16 +213,7 @@ where
             known.insert(node.id(), t);
         }
     }
-    let out_tangents = outs
-        .iter()
-        .map(|o| {
-            known
-                .get(&o.id())
-                .cloned()
-                .map_or_else(|| zeros_like(o), Ok)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok((outs, out_tangents))
+    Ok(outs.iter().map(|o| known.get(&o.id()).cloned()).collect())
 }
 
 fn scalar_output(op: &'static str, out: &Array) -> Result<()> {

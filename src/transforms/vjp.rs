@@ -25,15 +25,7 @@ pub(crate) fn backward(
     super::record_rule("vjp", node);
     let none = || vec![None; inputs.len()];
     Ok(match node.primitive() {
-        Primitive::Constant
-        | Primitive::Arange { .. }
-        | Primitive::Full(_)
-        | Primitive::Placeholder
-        | Primitive::Threefry
-        | Primitive::ArgSort { .. }
-        | Primitive::BitCast
-        | Primitive::StopGradient => none(),
-        _ if !derivatives::differentiable(node.dtype()) => none(),
+        _ if !derivatives::carries_derivative(node) => none(),
         Primitive::Unary(op) => {
             vec![derivatives::unary(*op, &inputs[0], node)?.apply(ct)?]
         }
@@ -147,6 +139,15 @@ pub(crate) fn backward(
                 .transpose()?;
             vec![ga, gb]
         }
+        Primitive::Fused(fused) => {
+            // Differentiate the chain the kernel stands for.
+            let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();
+            let out = super::compile::unfuse(fused, &xs)?;
+            super::backward(&xs, &[out], std::slice::from_ref(ct))?
+                .into_iter()
+                .map(Some)
+                .collect()
+        }
         Primitive::Custom(rule) => {
             let (primals, out) = inputs.split_at(inputs.len() - 1);
             let grads = (rule.backward)(primals, &out[0], ct)?;
@@ -173,6 +174,8 @@ pub(crate) fn backward(
             out.push(None);
             out
         }
+        // What `carries_derivative` rules out.
+        _ => none(),
     })
     .map(|grads| {
         // Keep only what was asked for.

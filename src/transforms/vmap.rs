@@ -85,7 +85,7 @@ pub(crate) fn batch(
             );
             return Ok((out, axes[0].expect("the input is batched")));
         }
-        Primitive::Binary(_) | Primitive::Where => {
+        Primitive::Binary(_) | Primitive::Where | Primitive::Fused(_) => {
             let aligned = inputs
                 .iter()
                 .zip(axes)

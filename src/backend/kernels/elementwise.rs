@@ -98,7 +98,19 @@ pub struct Target {
 
 /// Builds a map kernel's WGSL source.
 pub fn map_source(expr: &str, inputs: &[(DType, Addr)], out: (DType, Addr)) -> String {
-    let any_f16 = inputs.iter().any(|(d, _)| *d == DType::F16) || out.0 == DType::F16;
+    map_source_with("", expr, inputs, out, false)
+}
+
+/// Builds a map kernel's WGSL source, with helper `functions` that `expr`
+/// may call; `f16` enables float16 even when no operand is float16.
+pub fn map_source_with(
+    functions: &str,
+    expr: &str,
+    inputs: &[(DType, Addr)],
+    out: (DType, Addr),
+    f16: bool,
+) -> String {
+    let any_f16 = f16 || inputs.iter().any(|(d, _)| *d == DType::F16) || out.0 == DType::F16;
     let mut bindings = String::new();
     let mut body = String::new();
     for (k, (dtype, addr)) in inputs.iter().enumerate() {
@@ -128,19 +140,25 @@ pub fn map_source(expr: &str, inputs: &[(DType, Addr)], out: (DType, Addr)) -> S
         &[
             ("enable", if any_f16 { "enable f16;" } else { "" }),
             ("bindings", &bindings),
+            ("header", &(5 + inputs.len()).to_string()),
             ("math", MATH),
+            ("functions", functions),
             ("body", &body),
         ],
     )
 }
 
-/// What a map kernel computes: `expr` in terms of `x0`, `x1`, `x2` (the
-/// inputs), `i` (the element) and `p0`, `p1` (the `params` words). `name`
-/// must identify `expr` among kernels.
+/// What a map kernel computes: `expr` in terms of `x0`, `x1`, ... (the
+/// inputs), `i` (the element) and `p0`, `p1` (the `params` words), calling
+/// WGSL `functions` if it needs them. `name` must identify `expr` and
+/// `functions` among kernels.
 pub struct MapOp<'a> {
     pub name: &'a str,
     pub expr: &'a str,
     pub params: [u32; 2],
+    pub functions: &'a str,
+    /// Whether `functions` use float16 (so the module must enable it).
+    pub f16: bool,
 }
 
 impl<'a> MapOp<'a> {
@@ -149,6 +167,8 @@ impl<'a> MapOp<'a> {
             name,
             expr,
             params: [0, 0],
+            functions: "",
+            f16: false,
         }
     }
 
@@ -171,6 +191,8 @@ pub fn map(
         name,
         expr,
         params: p,
+        functions,
+        f16,
     } = op;
     let size: usize = shape.iter().product();
     let target = match target {
@@ -209,11 +231,12 @@ pub fn map(
     for (dt, addr) in addrs.iter().chain([&(out_dtype, out_addr)]) {
         let _ = write!(key, "_{}{}", dt.name(), addr.code());
     }
-    let pipeline = enc
-        .dev
-        .pipeline(&key, || map_source(expr, &addrs, (out_dtype, out_addr)));
+    let pipeline = enc.dev.pipeline(&key, || {
+        map_source_with(functions, expr, &addrs, (out_dtype, out_addr), f16)
+    });
     let ndim = shape.len();
-    let mut params = vec![0u32; 8 + ndim * 5];
+    let header = 5 + inputs.len();
+    let mut params = vec![0u32; header + ndim * (2 + inputs.len())];
     params[0] = size as u32;
     params[1] = ndim as u32;
     params[2] = p[0];
@@ -224,11 +247,11 @@ pub fn map(
     }
     let strides = std::iter::once(&target.strides).chain(inputs.iter().map(|(d, _)| &d.strides));
     for d in 0..ndim {
-        params[8 + d] = shape[d] as u32;
+        params[header + d] = shape[d] as u32;
     }
     for (k, s) in strides.enumerate() {
         for d in 0..ndim {
-            params[8 + ndim * (1 + k) + d] = s[d] as i32 as u32;
+            params[header + ndim * (1 + k) + d] = s[d] as i32 as u32;
         }
     }
     let mut buffers: Vec<Arc<Buffer>> = inputs.iter().map(|(d, _)| d.buffer.clone()).collect();

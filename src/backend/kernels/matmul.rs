@@ -13,6 +13,9 @@ pub const TEMPLATE: &str = include_str!("../../../wgsl/matmul.wgsl");
 /// The longest inner dimension one kernel handles; the op splits longer ones.
 pub const MAX_K: usize = 16384;
 
+/// The most rows (or columns) of C one dispatch covers: 32 per workgroup.
+pub const MAX_ROWS: usize = MAX_WORKGROUPS_PER_DIM as usize * 32;
+
 pub fn source(dtype: DType) -> String {
     let zero = match dtype {
         DType::I32 => "0",

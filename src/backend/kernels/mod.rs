@@ -1,6 +1,7 @@
 //! Kernels: how each primitive is encoded on the GPU.
 
 pub(crate) mod elementwise;
+pub(crate) mod fused;
 pub(crate) mod index;
 pub(crate) mod matmul;
 pub(crate) mod random;
@@ -248,6 +249,14 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
         Primitive::StopGradient | Primitive::Custom(_) => {
             Ok(data.last().expect("has an input").clone())
         }
+        Primitive::Fused(fused) => {
+            let operands: Vec<(&DeviceData, &[usize], DType)> = data
+                .iter()
+                .zip(&inputs)
+                .map(|(d, a)| (d, a.shape(), a.dtype()))
+                .collect();
+            fused::encode(enc, fused, &operands, shape, dtype)
+        }
         Primitive::Placeholder => Err(Error::Eval(
             "a traced function read the values of an argument of vmap or compile; \
              transformed functions cannot branch on their arguments' values"
@@ -395,5 +404,40 @@ pub fn variants() -> Vec<KernelSource> {
         ),
     );
     push("threefry2x32".into(), "main", random::SOURCE.to_string());
+    // A fused chain touching every value type: float, float16, int, bool.
+    {
+        use crate::primitive::{FusedInput::*, FusedStep, Primitive as P};
+        let step = |primitive, dtype, inputs: &[crate::primitive::FusedInput]| FusedStep {
+            primitive,
+            dtype,
+            inputs: inputs.to_vec(),
+        };
+        let chain = vec![
+            step(P::Unary(UnaryOp::Tanh), DType::F32, &[Input(0)]),
+            step(P::Binary(BinaryOp::Less), DType::Bool, &[Step(0), Input(1)]),
+            step(P::Where, DType::F32, &[Step(1), Step(0), Input(1)]),
+            step(P::AsType, DType::F16, &[Step(2)]),
+            step(P::AsType, DType::I32, &[Step(3)]),
+            step(
+                P::Binary(BinaryOp::Multiply),
+                DType::I32,
+                &[Step(4), Input(2)],
+            ),
+        ];
+        let inputs = [DType::F32, DType::F32, DType::I32];
+        let fused = fused::generate(chain, &inputs).expect("a valid chain");
+        let operands: Vec<(DType, Addr)> = inputs.iter().map(|d| (*d, Addr::Strided)).collect();
+        push(
+            "fused_sample".into(),
+            "main",
+            elementwise::map_source_with(
+                &fused.functions,
+                &fused.expr,
+                &operands,
+                (DType::I32, Addr::Contiguous),
+                fused.f16,
+            ),
+        );
+    }
     out
 }

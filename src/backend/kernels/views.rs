@@ -190,7 +190,10 @@ pub fn concatenate(
     let mut start = vec![0usize; shape.len()];
     for (data, part_shape) in parts {
         copy_into(enc, data, part_shape, dtype, Some(region(&out, &start)))?;
-        start[axis] += part_shape[axis];
+        // (0-d arrays have no axis: their copy is the only part.)
+        if let Some(at) = start.get_mut(axis) {
+            *at += part_shape[axis];
+        }
     }
     Ok(out)
 }

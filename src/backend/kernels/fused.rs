@@ -1,0 +1,124 @@
+//! Fused elementwise kernels: a chain of elementwise primitives becomes one
+//! WGSL function per step, nested into a single map expression.
+
+use super::elementwise::{cast_expr, map, MapOp};
+use super::views::broadcast_view;
+use crate::array::DeviceData;
+use crate::backend::encoder::Encoder;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::ops::elementwise::kernel_expr;
+use crate::primitive::{Fused, FusedInput, FusedStep, Primitive};
+use std::fmt::Write;
+use std::hash::{Hash, Hasher};
+
+/// The WGSL type values of `dtype` have inside a fused kernel: bools are
+/// 0/1 `u32`s and float16 computes as `f32`, as loads give them.
+fn value_type(dtype: DType) -> &'static str {
+    match dtype {
+        DType::F16 | DType::F32 => "f32",
+        DType::I32 => "i32",
+        DType::U32 | DType::Bool => "u32",
+    }
+}
+
+/// The kernel for `steps` over inputs of `inputs` dtypes.
+pub(crate) fn generate(steps: Vec<FusedStep>, inputs: &[DType]) -> Result<Fused> {
+    let mut functions = String::new();
+    let mut calls: Vec<String> = Vec::with_capacity(steps.len());
+    let mut f16 = inputs.contains(&DType::F16);
+    for (j, step) in steps.iter().enumerate() {
+        let operand_dtype = |r: &FusedInput| match *r {
+            FusedInput::Input(k) => inputs[k],
+            FusedInput::Step(s) => steps[s].dtype,
+        };
+        let dtypes: Vec<DType> = step.inputs.iter().map(operand_dtype).collect();
+        let missing = || Error::Eval(format!("fused kernel: no kernel for step {j}"));
+        let body = match &step.primitive {
+            Primitive::Unary(op) => {
+                kernel_expr(op.exprs(), op.class(), dtypes[0]).ok_or_else(missing)?
+            }
+            Primitive::Binary(op) => {
+                kernel_expr(op.exprs(), op.class(), dtypes[0]).ok_or_else(missing)?
+            }
+            Primitive::Where => "select(x2, x1, x0 != 0u)".to_string(),
+            Primitive::AsType => cast_expr("x0", dtypes[0], step.dtype),
+            other => {
+                return Err(Error::Eval(format!(
+                    "fused kernel: {} is not elementwise",
+                    other.name()
+                )))
+            }
+        };
+        // Results take the form loads give: bools as 0/1, float16 rounded.
+        let body = match step.dtype {
+            DType::Bool if !matches!(step.primitive, Primitive::Where) => {
+                format!("select(0u, 1u, {body})")
+            }
+            DType::F16 => {
+                f16 = true;
+                format!("f32(f16({body}))")
+            }
+            _ => body,
+        };
+        let params: Vec<String> = dtypes
+            .iter()
+            .enumerate()
+            .map(|(k, d)| format!("x{k}: {}", value_type(*d)))
+            .collect();
+        let _ = writeln!(
+            functions,
+            "fn fused_{j}({}) -> {} {{\n    return {body};\n}}",
+            params.join(", "),
+            value_type(step.dtype)
+        );
+        let args: Vec<String> = step
+            .inputs
+            .iter()
+            .map(|r| match *r {
+                FusedInput::Input(k) => format!("x{k}"),
+                FusedInput::Step(s) => calls[s].clone(),
+            })
+            .collect();
+        calls.push(format!("fused_{j}({})", args.join(", ")));
+    }
+    let root = steps
+        .last()
+        .ok_or_else(|| Error::Eval("fused kernel: no steps".into()))?;
+    let result = calls.pop().expect("one call per step");
+    let expr = if root.dtype == DType::Bool {
+        format!("{result} != 0u")
+    } else {
+        result
+    };
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (&functions, &expr).hash(&mut hasher);
+    Ok(Fused {
+        name: format!("fused_{:016x}", hasher.finish()),
+        steps,
+        functions,
+        expr,
+        f16,
+    })
+}
+
+/// Runs a fused kernel over `inputs` broadcast to `shape`.
+pub(crate) fn encode(
+    enc: &mut Encoder,
+    fused: &Fused,
+    inputs: &[(&DeviceData, &[usize], DType)],
+    shape: &[usize],
+    dtype: DType,
+) -> Result<DeviceData> {
+    let views: Vec<(DeviceData, DType)> = inputs
+        .iter()
+        .map(|(d, s, dt)| (broadcast_view(d, s, shape), *dt))
+        .collect();
+    let operands: Vec<(&DeviceData, DType)> = views.iter().map(|(d, dt)| (d, *dt)).collect();
+    let op = MapOp {
+        functions: &fused.functions,
+        f16: fused.f16,
+        ..MapOp::new(&fused.name, &fused.expr)
+    };
+    map(enc, op, &operands, shape, dtype, None)
+}

@@ -1,0 +1,333 @@
+//! `compile`: trace a function once per argument shapes and dtypes, keep the
+//! graph as a program with chains of elementwise ops fused into single
+//! kernels, and replay that program on later calls.
+
+use super::trace::{placeholder, tape, RetainGraph};
+use crate::array::Array;
+use crate::backend::kernels::fused;
+use crate::backend::limits::MAX_STORAGE_BUFFERS;
+use crate::dtype::DType;
+use crate::error::{bail, Result};
+use crate::primitive::{Fused, FusedInput, FusedStep, Primitive};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// How many argument signatures a compiled function keeps programs for;
+/// the least recently used is dropped first.
+pub const CACHE_CAPACITY: usize = 32;
+
+/// A fused kernel reads at most this many arrays (a binding each, besides
+/// its parameters and output).
+const MAX_FUSED_INPUTS: usize = MAX_STORAGE_BUFFERS - 2;
+
+/// Where a program step's operand comes from.
+#[derive(Clone)]
+enum Ref {
+    Arg(usize),
+    Step(usize),
+    /// An array the function used that does not depend on its arguments.
+    Const(Array),
+}
+
+impl Ref {
+    fn same(&self, other: &Ref) -> bool {
+        match (self, other) {
+            (Ref::Arg(a), Ref::Arg(b)) | (Ref::Step(a), Ref::Step(b)) => a == b,
+            (Ref::Const(a), Ref::Const(b)) => a.id() == b.id(),
+            _ => false,
+        }
+    }
+}
+
+struct Step {
+    primitive: Primitive,
+    shape: Vec<usize>,
+    dtype: DType,
+    inputs: Vec<Ref>,
+}
+
+/// A traced function: steps in order, and where the outputs come from.
+struct Program {
+    steps: Vec<Step>,
+    outputs: Vec<Ref>,
+}
+
+type Signature = Vec<(Vec<usize>, DType)>;
+
+impl Program {
+    fn trace(f: &dyn Fn(&[Array]) -> Result<Vec<Array>>, args: &[Array]) -> Result<Program> {
+        let _retain = RetainGraph::new();
+        let stand_ins: Vec<Array> = args
+            .iter()
+            .map(|a| placeholder(a.shape().to_vec(), a))
+            .collect();
+        let outs = f(&stand_ins)?;
+        let mut refs: HashMap<usize, Ref> = stand_ins
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (p.id(), Ref::Arg(k)))
+            .collect();
+        let resolve = |refs: &HashMap<usize, Ref>, a: &Array| {
+            refs.get(&a.id())
+                .cloned()
+                .unwrap_or_else(|| Ref::Const(a.clone()))
+        };
+        let mut steps = Vec::new();
+        for node in tape(&stand_ins, &outs) {
+            let inputs = node.inputs().iter().map(|i| resolve(&refs, i)).collect();
+            refs.insert(node.id(), Ref::Step(steps.len()));
+            steps.push(Step {
+                primitive: node.primitive().clone(),
+                shape: node.shape().to_vec(),
+                dtype: node.dtype(),
+                inputs,
+            });
+        }
+        let outputs = outs.iter().map(|o| resolve(&refs, o)).collect();
+        Program { steps, outputs }.fused(args)
+    }
+
+    fn dtype_of(&self, r: &Ref, args: &[Array]) -> DType {
+        match r {
+            Ref::Arg(k) => args[*k].dtype(),
+            Ref::Step(j) => self.steps[*j].dtype,
+            Ref::Const(a) => a.dtype(),
+        }
+    }
+
+    /// The program with chains of elementwise steps merged into fused
+    /// steps. A chain grows from its last step backwards through producers
+    /// of the same shape that nothing else uses, while it reads at most
+    /// `MAX_FUSED_INPUTS` arrays.
+    fn fused(self, args: &[Array]) -> Result<Program> {
+        let n = self.steps.len();
+        let mut uses = vec![0usize; n];
+        for r in self
+            .steps
+            .iter()
+            .flat_map(|s| &s.inputs)
+            .chain(&self.outputs)
+        {
+            if let Ref::Step(j) = r {
+                uses[*j] += 1;
+            }
+        }
+        let mut absorbed = vec![false; n];
+        let mut replacement: HashMap<usize, Step> = HashMap::new();
+        for root in (0..n).rev() {
+            let step = &self.steps[root];
+            if absorbed[root] || !step.primitive.is_elementwise() {
+                continue;
+            }
+            let mut members = vec![root];
+            loop {
+                let candidate = members.iter().find_map(|&m| {
+                    self.steps[m].inputs.iter().find_map(|r| match r {
+                        Ref::Step(j)
+                            if !members.contains(j)
+                                && !absorbed[*j]
+                                && uses[*j] == 1
+                                && self.steps[*j].primitive.is_elementwise()
+                                && self.steps[*j].shape == step.shape
+                                && self.leaves(&[&members[..], &[*j]].concat()).len()
+                                    <= MAX_FUSED_INPUTS =>
+                        {
+                            Some(*j)
+                        }
+                        _ => None,
+                    })
+                });
+                match candidate {
+                    Some(j) => members.push(j),
+                    None => break,
+                }
+            }
+            if members.len() < 2 {
+                continue;
+            }
+            members.sort_unstable();
+            for &m in &members {
+                absorbed[m] = m != root;
+            }
+            replacement.insert(root, self.fuse(&members, args)?);
+        }
+        // Renumber the steps that remain.
+        let mut index = vec![usize::MAX; n];
+        let mut steps = Vec::new();
+        let mut replacement = replacement;
+        for (j, step) in self.steps.into_iter().enumerate() {
+            if absorbed[j] {
+                continue;
+            }
+            let mut step = replacement.remove(&j).unwrap_or(step);
+            for r in &mut step.inputs {
+                if let Ref::Step(s) = r {
+                    *s = index[*s];
+                }
+            }
+            index[j] = steps.len();
+            steps.push(step);
+        }
+        let outputs = self
+            .outputs
+            .into_iter()
+            .map(|r| match r {
+                Ref::Step(s) => Ref::Step(index[s]),
+                other => other,
+            })
+            .collect();
+        Ok(Program { steps, outputs })
+    }
+
+    /// The distinct operands that `members` read from outside themselves.
+    fn leaves(&self, members: &[usize]) -> Vec<Ref> {
+        let mut leaves: Vec<Ref> = Vec::new();
+        for &m in members {
+            for r in &self.steps[m].inputs {
+                let inside = matches!(r, Ref::Step(j) if members.contains(j));
+                if !inside && !leaves.iter().any(|l| l.same(r)) {
+                    leaves.push(r.clone());
+                }
+            }
+        }
+        leaves
+    }
+
+    /// One fused step computing `members` (sorted; the last is the root).
+    fn fuse(&self, members: &[usize], args: &[Array]) -> Result<Step> {
+        let leaves = self.leaves(members);
+        let chain = members
+            .iter()
+            .map(|&m| {
+                let step = &self.steps[m];
+                let inputs = step
+                    .inputs
+                    .iter()
+                    .map(|r| match r {
+                        Ref::Step(j) if members.contains(j) => {
+                            FusedInput::Step(members.iter().position(|x| x == j).expect("a member"))
+                        }
+                        _ => FusedInput::Input(
+                            leaves.iter().position(|l| l.same(r)).expect("a leaf"),
+                        ),
+                    })
+                    .collect();
+                FusedStep {
+                    primitive: step.primitive.clone(),
+                    dtype: step.dtype,
+                    inputs,
+                }
+            })
+            .collect();
+        let dtypes: Vec<DType> = leaves.iter().map(|l| self.dtype_of(l, args)).collect();
+        let root = &self.steps[*members.last().expect("members")];
+        Ok(Step {
+            primitive: Primitive::Fused(Arc::new(fused::generate(chain, &dtypes)?)),
+            shape: root.shape.clone(),
+            dtype: root.dtype,
+            inputs: leaves,
+        })
+    }
+
+    /// The program's outputs for `args` (lazy, like any op's).
+    fn run(&self, args: &[Array]) -> Vec<Array> {
+        let mut values: Vec<Array> = Vec::with_capacity(self.steps.len());
+        let get = |values: &[Array], r: &Ref| match r {
+            Ref::Arg(k) => args[*k].clone(),
+            Ref::Step(j) => values[*j].clone(),
+            Ref::Const(a) => a.clone(),
+        };
+        for step in &self.steps {
+            let inputs = step.inputs.iter().map(|r| get(&values, r)).collect();
+            values.push(Array::from_primitive(
+                step.shape.clone(),
+                step.dtype,
+                step.primitive.clone(),
+                inputs,
+            ));
+        }
+        self.outputs.iter().map(|r| get(&values, r)).collect()
+    }
+}
+
+/// `f`, traced once per argument shapes and dtypes into a program whose
+/// chains of elementwise ops run as single generated kernels; later calls
+/// with the same signature replay the program without calling `f`.
+///
+/// Values `f` reads that do not depend on its arguments (captured arrays,
+/// constants it creates) are fixed at tracing, and `f` must not read its
+/// arguments' values. Results agree with calling `f` directly.
+///
+/// ```
+/// use kiln::Array;
+/// let gelu = kiln::compile(|x: &[Array]| {
+///     let x = &x[0];
+///     let inner = kiln::multiply(&kiln::add(x, &kiln::multiply(&kiln::power(x, &Array::scalar(3.0f32))?, &Array::scalar(0.044715f32))?)?, &Array::scalar(0.7978846f32))?;
+///     let y = kiln::multiply(&kiln::multiply(x, &Array::scalar(0.5f32))?, &kiln::add(&Array::scalar(1.0f32), &kiln::tanh(&inner)?)?)?;
+///     Ok(vec![y])
+/// });
+/// let y = gelu(&[Array::from_slice(&[-1.0f32, 0.0, 1.0], &[3])?])?;
+/// # #[cfg(not(target_arch = "wasm32"))]
+/// assert!((y[0].to_vec::<f32>()?[2] - 0.841192).abs() < 1e-5);
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn compile<F>(f: F) -> impl Fn(&[Array]) -> Result<Vec<Array>>
+where
+    F: Fn(&[Array]) -> Result<Vec<Array>>,
+{
+    let cache: Mutex<Vec<(Signature, Arc<Program>)>> = Mutex::new(Vec::new());
+    move |args: &[Array]| {
+        let signature: Signature = args
+            .iter()
+            .map(|a| (a.shape().to_vec(), a.dtype()))
+            .collect();
+        let found = {
+            let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+            let hit = cache.iter().position(|(s, _)| *s == signature);
+            hit.map(|k| {
+                let entry = cache.remove(k);
+                let program = entry.1.clone();
+                cache.insert(0, entry);
+                program
+            })
+        };
+        let program = match found {
+            Some(p) => p,
+            None => {
+                let program = Arc::new(Program::trace(&f, args)?);
+                let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+                cache.insert(0, (signature, program.clone()));
+                cache.truncate(CACHE_CAPACITY);
+                program
+            }
+        };
+        Ok(program.run(args))
+    }
+}
+
+/// A fused node's chain rebuilt from ordinary elementwise ops on `inputs`,
+/// for the transforms to differentiate.
+pub(crate) fn unfuse(fused: &Fused, inputs: &[Array]) -> Result<Array> {
+    use crate::ops::elementwise::{astype, binary, r#where, unary};
+    let mut values: Vec<Array> = Vec::with_capacity(fused.steps.len());
+    for step in &fused.steps {
+        let xs: Vec<Array> = step
+            .inputs
+            .iter()
+            .map(|r| match *r {
+                FusedInput::Input(k) => inputs[k].clone(),
+                FusedInput::Step(s) => values[s].clone(),
+            })
+            .collect();
+        values.push(match &step.primitive {
+            Primitive::Unary(op) => unary(*op, &xs[0])?,
+            Primitive::Binary(op) => binary(*op, &xs[0], &xs[1])?,
+            Primitive::Where => r#where(&xs[0], &xs[1], &xs[2])?,
+            Primitive::AsType => astype(&xs[0], step.dtype)?,
+            other => bail!("compile", "{} cannot be fused", other.name()),
+        });
+    }
+    values
+        .pop()
+        .ok_or_else(|| crate::error::invalid("compile", "a fused kernel has no steps"))
+}
