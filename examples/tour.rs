@@ -58,6 +58,39 @@ fn main() -> kiln::Result<()> {
         "\n||M M||_F for a 256x256 uniform M = {}",
         norm.item::<f32>()?
     );
+
+    // Function transforms: derivatives of any order, batching, compilation.
+    let f = |x: &Array| kiln::sum(&kiln::tanh(x)?, Axes::All, false);
+    let x = Array::from_slice(&[-1.0f32, 0.0, 0.5, 2.0], &[4])?;
+    println!("\nf(x) = sum(tanh(x)) at x = {x}");
+    println!("grad f = {}", kiln::grad(f)(&x)?);
+    println!("hessian f =\n{}", kiln::hessian(f)(&x)?);
+    let softmax = |v: &Array| kiln::softmax(v, 0);
+    println!(
+        "jacobian of softmax at x =\n{}",
+        kiln::jacobian(softmax)(&x)?
+    );
+    let rows = Array::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2])?;
+    let row_norms =
+        kiln::vmap(|r: &Array| kiln::sqrt(&kiln::sum(&kiln::square(r)?, Axes::All, false)?));
+    println!("vmap(norm) over rows = {}", row_norms(&rows)?);
+    let gelu = |v: &Array| -> kiln::Result<Array> {
+        let inner = (&(v + &(&(v * v) * v * 0.044715)) * 0.797_884_6).tanh()?;
+        Ok(&(v * 0.5) * &(inner + 1.0))
+    };
+    let big = random::normal(&key, &[1 << 16], DType::F32)?;
+    big.eval()?;
+    let before = kiln::dispatch_count();
+    gelu(&big)?.eval()?;
+    let eager = kiln::dispatch_count() - before;
+    let compiled = kiln::compile(move |a: &[Array]| Ok(vec![gelu(&a[0])?]));
+    let before = kiln::dispatch_count();
+    compiled(&[big])?[0].eval()?;
+    println!(
+        "GELU: {eager} kernels eager, {} compiled",
+        kiln::dispatch_count() - before
+    );
+
     let stats = kiln::memory_stats();
     println!(
         "GPU memory: active {} KiB, peak {} KiB, cached {} KiB",

@@ -191,17 +191,30 @@ impl Device {
         }
     }
 
-    /// A buffer of at least `bytes` bytes (at least 4) from the pool.
+    /// A buffer of at least `bytes` bytes (at least 4) from the pool, for
+    /// data written before a submission's kernels run (uploads, parameters).
     pub fn alloc(&self, bytes: u64) -> Result<Arc<Buffer>> {
+        self.alloc_from_pool(bytes, false)
+    }
+
+    /// A buffer for a kernel's output: it may be one that earlier kernels
+    /// of the same submission no longer need.
+    pub fn alloc_output(&self, bytes: u64) -> Result<Arc<Buffer>> {
+        self.alloc_from_pool(bytes, true)
+    }
+
+    fn alloc_from_pool(&self, bytes: u64, kernel_output: bool) -> Result<Arc<Buffer>> {
         if bytes > self.limits.max_storage_binding_bytes {
             return Err(Error::Eval(format!(
                 "an array of {bytes} bytes exceeds this adapter's largest storage binding ({} bytes)",
                 self.limits.max_storage_binding_bytes
             )));
         }
-        Ok(self
-            .pool
-            .alloc(&self.device, bytes.max(4).next_multiple_of(4)))
+        Ok(self.pool.alloc(
+            &self.device,
+            bytes.max(4).next_multiple_of(4),
+            kernel_output,
+        ))
     }
 
     /// The compute pipeline named `key` (entry point `main`), built from

@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 struct Dispatch {
     pipeline: Arc<wgpu::ComputePipeline>,
-    /// Bound at 1, 2, ... after the parameters at 0.
-    buffers: Vec<Arc<Buffer>>,
+    /// Bound at 1, 2, ... after the parameters at 0. Handles, not loans:
+    /// a buffer an array no longer needs may go back to the pool and be
+    /// reused by a later kernel of the same submission.
+    buffers: Vec<wgpu::Buffer>,
     /// Word range of this dispatch's parameters in the shared buffer.
     params: std::ops::Range<usize>,
     groups: [u32; 3],
@@ -32,8 +34,13 @@ impl Encoder {
         }
     }
 
-    /// A GPU buffer of at least `bytes` bytes.
+    /// A GPU buffer of at least `bytes` bytes for a kernel to write.
     pub fn alloc(&self, bytes: u64) -> Result<Arc<Buffer>> {
+        self.dev.alloc_output(bytes)
+    }
+
+    /// A GPU buffer of at least `bytes` bytes for [`Encoder::upload`].
+    pub fn alloc_upload(&self, bytes: u64) -> Result<Arc<Buffer>> {
         self.dev.alloc(bytes)
     }
 
@@ -56,7 +63,7 @@ impl Encoder {
         let end = self.params.len();
         self.dispatches.push(Dispatch {
             pipeline,
-            buffers,
+            buffers: buffers.iter().map(|b| b.raw().clone()).collect(),
             params: start..end,
             groups,
         });
@@ -120,7 +127,7 @@ impl Encoder {
                 for (b, buffer) in buffers.iter().enumerate() {
                     entries.push(wgpu::BindGroupEntry {
                         binding: b as u32 + 1,
-                        resource: buffer.raw().as_entire_binding(),
+                        resource: buffer.as_entire_binding(),
                     });
                 }
                 let bind_group = dev.device.create_bind_group(&wgpu::BindGroupDescriptor {

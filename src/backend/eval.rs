@@ -6,7 +6,9 @@ use super::encoder::Encoder;
 use super::kernels;
 use crate::array::{Array, Data};
 use crate::error::Result;
-use std::collections::HashSet;
+use crate::primitive::Primitive;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// The unevaluated nodes reachable from `outputs`, inputs before users.
 fn schedule(outputs: &[&Array]) -> Vec<Array> {
@@ -43,25 +45,54 @@ pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
     if order.is_empty() {
         return Ok(());
     }
-    let mut encoder = Encoder::new(dev.clone());
-    for (done, node) in order.iter().enumerate() {
-        match kernels::encode(&mut encoder, node) {
-            Ok(data) => *node.data() = Some(Data::Device(data)),
-            Err(e) => {
-                // Uploaded constants stay valid; computed nodes were never submitted.
-                for node in &order[..done] {
-                    if !matches!(node.primitive(), crate::primitive::Primitive::Constant) {
-                        *node.data() = None;
-                    }
-                }
-                return Err(e);
+    let retain = crate::transforms::trace::retaining_graph();
+    // How often each node of this evaluation is an input of another: once
+    // its last user is encoded and nothing else holds it, its buffer can
+    // serve a later kernel of the same submission.
+    let mut uses: HashMap<usize, usize> = order.iter().map(|n| (n.id(), 0)).collect();
+    for node in &order {
+        for input in node.inputs().iter() {
+            if let Some(n) = uses.get_mut(&input.id()) {
+                *n += 1;
             }
         }
     }
-    DISPATCHES.with(|c| c.set(c.get() + encoder.dispatch_count()));
-    encoder.submit()?;
+    let holders = uses.clone();
+    let mut encoder = Encoder::new(dev.clone());
+    dev.pool.defer();
+    let encoded = (|| {
+        for node in &order {
+            *node.data() = Some(Data::Device(kernels::encode(&mut encoder, node)?));
+            if retain {
+                continue;
+            }
+            for input in node.inputs().iter() {
+                let Some(left) = uses.get_mut(&input.id()) else {
+                    continue;
+                };
+                *left -= 1;
+                // Held only by `order` and its users here: no one can read it.
+                let unheld = Arc::strong_count(&input.0) == 1 + holders[&input.id()];
+                if *left == 0 && unheld && !matches!(input.primitive(), Primitive::Constant) {
+                    *input.data() = None;
+                }
+            }
+        }
+        DISPATCHES.with(|c| c.set(c.get() + encoder.dispatch_count()));
+        encoder.submit()
+    })();
+    dev.pool.settle();
+    if let Err(e) = encoded {
+        // Uploaded constants stay valid; computed nodes were never submitted.
+        for node in &order {
+            if !matches!(node.primitive(), Primitive::Constant) {
+                *node.data() = None;
+            }
+        }
+        return Err(e);
+    }
     // Transforms walk the graph after evaluating parts of it.
-    if !crate::transforms::trace::retaining_graph() {
+    if !retain {
         for node in &order {
             node.inputs().clear();
         }

@@ -18,7 +18,23 @@ pub struct MemoryStats {
 #[derive(Default)]
 struct PoolState {
     free: BTreeMap<u64, Vec<wgpu::Buffer>>,
+    /// Buffers given back while an evaluation is being encoded: work that
+    /// is recorded but not yet submitted may still use them, so only
+    /// kernels later in the same submission may take them (uploads, which
+    /// run before the submission's kernels, may not).
+    pending: BTreeMap<u64, Vec<wgpu::Buffer>>,
+    deferring: bool,
     stats: MemoryStats,
+}
+
+/// The cached buffer of the smallest size class that fits `want` without
+/// wasting half of it.
+fn take_fitting(cache: &mut BTreeMap<u64, Vec<wgpu::Buffer>>, want: u64) -> Option<wgpu::Buffer> {
+    let found = cache
+        .range_mut(want..=want.saturating_mul(2))
+        .find_map(|(_, list)| list.pop());
+    cache.retain(|_, list| !list.is_empty());
+    found
 }
 
 /// The buffer pool. Cloning shares it.
@@ -48,7 +64,12 @@ impl Drop for Buffer {
             let size = raw.size();
             state.stats.active -= size;
             state.stats.cached += size;
-            state.free.entry(size).or_default().push(raw);
+            let cache = if state.deferring {
+                &mut state.pending
+            } else {
+                &mut state.free
+            };
+            cache.entry(size).or_default().push(raw);
         }
     }
 }
@@ -76,19 +97,22 @@ impl Pool {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A buffer of at least `bytes` bytes, reused when one fits.
-    pub fn alloc(&self, device: &wgpu::Device, bytes: u64) -> Arc<Buffer> {
+    /// A buffer of at least `bytes` bytes, reused when one fits. Buffers
+    /// given back during the current encoding are reused only for
+    /// `kernel_output`s.
+    pub fn alloc(&self, device: &wgpu::Device, bytes: u64, kernel_output: bool) -> Arc<Buffer> {
         let want = size_class(bytes);
         let mut state = self.lock();
-        // Reuse the smallest cached buffer that fits without wasting half of it.
-        let found = state
-            .free
-            .range_mut(want..=want.saturating_mul(2))
-            .find_map(|(_, list)| list.pop());
+        let mut found = None;
+        if kernel_output {
+            found = take_fitting(&mut state.pending, want);
+        }
+        if found.is_none() {
+            found = take_fitting(&mut state.free, want);
+        }
         let raw = match found {
             Some(raw) => {
                 state.stats.cached -= raw.size();
-                state.free.retain(|_, list| !list.is_empty());
                 raw
             }
             None => device.create_buffer(&wgpu::BufferDescriptor {
@@ -104,6 +128,22 @@ impl Pool {
             raw: Some(raw),
             pool: self.clone(),
         })
+    }
+
+    /// From now until [`Pool::settle`], buffers given back are kept for
+    /// kernel outputs of the evaluation being encoded.
+    pub fn defer(&self) {
+        self.lock().deferring = true;
+    }
+
+    /// The encoded work is submitted (or dropped): every buffer given back
+    /// may be reused by anything.
+    pub fn settle(&self) {
+        let mut state = self.lock();
+        state.deferring = false;
+        for (size, mut list) in std::mem::take(&mut state.pending) {
+            state.free.entry(size).or_default().append(&mut list);
+        }
     }
 
     pub fn stats(&self) -> MemoryStats {

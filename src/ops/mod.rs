@@ -124,11 +124,14 @@ impl Array {
         shape::transpose(self, axes)
     }
 
-    /// The transpose of the last two axes (all axes reversed for fewer than 2).
+    /// All axes reversed (NumPy's `.T`).
     pub fn t(&self) -> Result<Array> {
-        if self.ndim() < 2 {
-            return shape::transpose(self, &[]);
-        }
+        shape::transpose(self, &[])
+    }
+
+    /// The last two axes swapped: the transpose of each matrix of a batch
+    /// (NumPy's `.mT`).
+    pub fn mt(&self) -> Result<Array> {
         shape::swapaxes(self, -1, -2)
     }
 

@@ -60,7 +60,7 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             let Some(Data::Host(bytes)) = &*guard else {
                 return Err(Error::Eval("a constant lost its data".into()));
             };
-            let buffer = enc.alloc(bytes.len() as u64)?;
+            let buffer = enc.alloc_upload(bytes.len() as u64)?;
             enc.upload(&buffer, bytes);
             Ok(DeviceData {
                 buffer,
