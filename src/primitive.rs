@@ -158,6 +158,8 @@ pub struct Fused {
     pub name: String,
     /// Whether the kernel computes in float16 somewhere.
     pub f16: bool,
+    /// Scalars written into the kernel as literals.
+    pub constants: Vec<Array>,
 }
 
 /// One elementwise primitive of a [`Fused`] chain.
@@ -176,6 +178,8 @@ pub enum FusedInput {
     Input(usize),
     /// An earlier step of the chain.
     Step(usize),
+    /// The scalar `constants[k]`, written into the kernel.
+    Constant(usize),
 }
 
 impl Primitive {

@@ -233,3 +233,20 @@ fn reading_arguments_while_tracing_is_an_error() {
     let err = f(&[array(1, &[3])]).unwrap_err().to_string();
     assert!(err.contains("cannot branch on"), "{err}");
 }
+
+#[test]
+fn long_chains_split_into_several_kernels() {
+    let chain = |a: &[Array]| {
+        let mut x = a[0].clone();
+        for _ in 0..200 {
+            x = kiln::sin(&kiln::add(&x, &c(0.25))?)?;
+        }
+        Ok(vec![x])
+    };
+    let x = array(12, &[100]);
+    let eager = chain(&[x.clone()]).unwrap();
+    let compiled = kiln::compile(chain)(&[x]).unwrap();
+    let kernels = dispatches(&compiled);
+    assert!((2..=10).contains(&kernels), "400 ops in {kernels} kernels");
+    assert_agree("a 400-op chain", &compiled[0], &eager[0]);
+}

@@ -954,3 +954,65 @@ fn transforms_reject_bad_arguments() {
 fn wrong_size() -> Array {
     f32s(&[1.0, 2.0, 3.0], &[3])
 }
+
+#[test]
+fn custom_rules_must_take_traced_arrays_as_arguments() {
+    let x = f32s(&[1.0, 2.0], &[2]);
+    let w = f32s(&[3.0, -1.0], &[2]);
+    // `w` is differentiated, but the checkpointed function only captures it.
+    let m = kiln::grad(|w: &Array| {
+        let captured = w.clone();
+        let block = kiln::checkpoint(move |a: &[Array]| kiln::multiply(&a[0], &captured));
+        kiln::sum(&block(&[x.clone()])?, Axes::All, false)
+    })(&w)
+    .unwrap_err()
+    .to_string();
+    assert!(
+        m.contains("custom_vjp") && m.contains("as an argument"),
+        "{m}"
+    );
+    // Taking it as an argument works.
+    let g = kiln::grad(|w: &Array| {
+        let block = kiln::checkpoint(|a: &[Array]| kiln::multiply(&a[0], &a[1]));
+        kiln::sum(&block(&[x.clone(), w.clone()])?, Axes::All, false)
+    })(&w)
+    .unwrap();
+    assert_close(
+        "checkpoint with two arguments",
+        &values(&g),
+        &[1.0, 2.0],
+        0.0,
+        0.0,
+    );
+    // The same under vmap.
+    let m = kiln::vmap(|r: &Array| {
+        let e = kiln::exp(r)?;
+        kiln::checkpoint(move |a: &[Array]| kiln::multiply(&a[0], &e))(&[Array::scalar(2.0f32)])
+    })(&w)
+    .unwrap_err()
+    .to_string();
+    assert!(m.contains("vmap is tracing"), "{m}");
+}
+
+#[test]
+fn checkpoint_takes_integer_arguments() {
+    let x = f32s(&[1.0, 2.0, 3.0], &[3]);
+    let idx = Array::from_slice(&[2i32, 2, 0], &[3]).unwrap();
+    let g = kiln::grad(|x: &Array| {
+        let pick = kiln::checkpoint(|a: &[Array]| kiln::take(&a[0], &a[1], Some(0)));
+        kiln::sum(
+            &kiln::square(&pick(&[x.clone(), idx.clone()])?)?,
+            Axes::All,
+            false,
+        )
+    })(&x)
+    .unwrap();
+    // d/dx Σ x[idx]² = 2 x[j] times how often j is picked.
+    assert_close(
+        "grad through a checkpointed take",
+        &values(&g),
+        &[2.0, 0.0, 12.0],
+        0.0,
+        0.0,
+    );
+}

@@ -158,10 +158,11 @@ impl Pool {
     /// Frees every cached buffer.
     pub fn clear(&self) {
         let mut state = self.lock();
+        // Pending buffers may still be used by work being encoded.
         for buffer in std::mem::take(&mut state.free).into_values().flatten() {
+            state.stats.cached -= buffer.size();
             buffer.destroy();
         }
-        state.stats.cached = 0;
     }
 }
 

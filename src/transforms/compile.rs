@@ -20,6 +20,10 @@ pub const CACHE_CAPACITY: usize = 32;
 /// its parameters and output).
 const MAX_FUSED_INPUTS: usize = MAX_STORAGE_BUFFERS - 2;
 
+/// A fused kernel nests one call per step in a single expression; WGSL
+/// compilers limit how deep expressions nest.
+const MAX_FUSED_STEPS: usize = 64;
+
 /// Where a program step's operand comes from.
 #[derive(Clone)]
 enum Ref {
@@ -74,6 +78,7 @@ impl Program {
         };
         let mut steps = Vec::new();
         for node in tape(&stand_ins, &outs) {
+            super::check_custom_captures(&node, &node.inputs(), "compile")?;
             let inputs = node.inputs().iter().map(|i| resolve(&refs, i)).collect();
             refs.insert(node.id(), Ref::Step(steps.len()));
             steps.push(Step {
@@ -120,7 +125,7 @@ impl Program {
                 continue;
             }
             let mut members = vec![root];
-            loop {
+            while members.len() < MAX_FUSED_STEPS {
                 let candidate = members.iter().find_map(|&m| {
                     self.steps[m].inputs.iter().find_map(|r| match r {
                         Ref::Step(j)
@@ -179,13 +184,15 @@ impl Program {
         Ok(Program { steps, outputs })
     }
 
-    /// The distinct operands that `members` read from outside themselves.
+    /// The distinct operands that `members` read from outside themselves
+    /// (scalar constants are written into the kernel instead).
     fn leaves(&self, members: &[usize]) -> Vec<Ref> {
         let mut leaves: Vec<Ref> = Vec::new();
         for &m in members {
             for r in &self.steps[m].inputs {
                 let inside = matches!(r, Ref::Step(j) if members.contains(j));
-                if !inside && !leaves.iter().any(|l| l.same(r)) {
+                let written_in = matches!(r, Ref::Const(a) if fused::literal(a).is_some());
+                if !inside && !written_in && !leaves.iter().any(|l| l.same(r)) {
                     leaves.push(r.clone());
                 }
             }
@@ -196,6 +203,14 @@ impl Program {
     /// One fused step computing `members` (sorted; the last is the root).
     fn fuse(&self, members: &[usize], args: &[Array]) -> Result<Step> {
         let leaves = self.leaves(members);
+        let mut constants: Vec<Array> = Vec::new();
+        let mut constant_index = |a: &Array| {
+            let k = constants.iter().position(|c| c.id() == a.id());
+            k.unwrap_or_else(|| {
+                constants.push(a.clone());
+                constants.len() - 1
+            })
+        };
         let chain = members
             .iter()
             .map(|&m| {
@@ -206,6 +221,9 @@ impl Program {
                     .map(|r| match r {
                         Ref::Step(j) if members.contains(j) => {
                             FusedInput::Step(members.iter().position(|x| x == j).expect("a member"))
+                        }
+                        Ref::Const(a) if fused::literal(a).is_some() => {
+                            FusedInput::Constant(constant_index(a))
                         }
                         _ => FusedInput::Input(
                             leaves.iter().position(|l| l.same(r)).expect("a leaf"),
@@ -222,7 +240,7 @@ impl Program {
         let dtypes: Vec<DType> = leaves.iter().map(|l| self.dtype_of(l, args)).collect();
         let root = &self.steps[*members.last().expect("members")];
         Ok(Step {
-            primitive: Primitive::Fused(Arc::new(fused::generate(chain, &dtypes)?)),
+            primitive: Primitive::Fused(Arc::new(fused::generate(chain, &dtypes, constants)?)),
             shape: root.shape.clone(),
             dtype: root.dtype,
             inputs: leaves,
@@ -317,6 +335,7 @@ pub(crate) fn unfuse(fused: &Fused, inputs: &[Array]) -> Result<Array> {
             .map(|r| match *r {
                 FusedInput::Input(k) => inputs[k].clone(),
                 FusedInput::Step(s) => values[s].clone(),
+                FusedInput::Constant(k) => fused.constants[k].clone(),
             })
             .collect();
         values.push(match &step.primitive {

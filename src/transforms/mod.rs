@@ -126,6 +126,13 @@ fn backward(xs: &[Array], outs: &[Array], cotangents: &[Array]) -> Result<Vec<Ar
             continue;
         };
         let inputs = node.inputs().clone();
+        if let Primitive::Custom(_) = node.primitive() {
+            let (args, out) = inputs.split_at(inputs.len() - 1);
+            let source_ids: HashSet<usize> = xs.iter().map(Array::id).collect();
+            if trace::reaches_past(&out[0], args, |n| source_ids.contains(&n.id())) {
+                return Err(trace::captured_traced_array("differentiation"));
+            }
+        }
         let needed: Vec<bool> = inputs
             .iter()
             .map(|i| active.contains(&i.id()) && derivatives::differentiable(i.dtype()))
@@ -402,6 +409,7 @@ pub(crate) fn vmap_apply(
     }
     for node in tape(&sources, &outs) {
         let inputs = node.inputs().clone();
+        check_custom_captures(&node, &inputs, "vmap")?;
         let (xs, axes): (Vec<Array>, Vec<Option<usize>>) = inputs
             .iter()
             .map(|i| match batched.get(&i.id()) {
@@ -437,6 +445,20 @@ pub(crate) fn vmap_apply(
             moveaxis(&b, from as i32, to as i32)
         })
         .collect()
+}
+
+/// A custom rule runs later on its arguments alone: what its function
+/// captured must not depend on the stand-ins of a trace.
+pub(crate) fn check_custom_captures(node: &Array, inputs: &[Array], transform: &str) -> Result<()> {
+    if let Primitive::Custom(_) = node.primitive() {
+        let (args, out) = inputs.split_at(inputs.len() - 1);
+        if trace::reaches_past(&out[0], args, |n| {
+            matches!(n.primitive(), Primitive::Placeholder)
+        }) {
+            return Err(trace::captured_traced_array(transform));
+        }
+    }
+    Ok(())
 }
 
 /// `f` mapped over the first axis of its argument and output.
@@ -559,6 +581,11 @@ pub fn stop_gradient(a: &Array) -> Array {
 /// cotangent)` returns one cotangent per primal. Forward mode and batching
 /// still go through `f` (batching runs `backward` batched as well).
 ///
+/// Arrays that depend on what a transform differentiates or maps must reach
+/// `f` as arguments: the rule sees only the arguments, so capturing such an
+/// array in `f` is an error (reported when the capture is the traced array
+/// itself or computed from it without using `f`'s arguments).
+///
 /// ```
 /// use kiln::Array;
 /// // A gradient clipped to [-1, 1] on the way back.
@@ -599,7 +626,9 @@ where
 
 /// `f`, whose reverse-mode derivative recomputes `f`'s forward pass from
 /// its arguments instead of keeping its intermediate arrays (gradient
-/// checkpointing): the backward graph refers only to the arguments.
+/// checkpointing): the backward graph refers only to the arguments, which
+/// must include every array that depends on what is differentiated (see
+/// [`custom_vjp`]). Integer arguments get no derivative.
 pub fn checkpoint<F>(f: F) -> impl Fn(&[Array]) -> Result<Array>
 where
     F: Fn(&[Array]) -> Result<Array> + Send + Sync + 'static,
@@ -609,8 +638,31 @@ where
     custom_vjp(
         move |args: &[Array]| forward(args),
         move |primals: &[Array], _out: &Array, ct: &Array| {
-            let (_, grads) = vjp(|xs| Ok(vec![f(xs)?]), primals, std::slice::from_ref(ct))?;
-            Ok(grads)
+            // Differentiate with respect to the float arguments only.
+            let floats: Vec<usize> = (0..primals.len())
+                .filter(|&k| derivatives::differentiable(primals[k].dtype()))
+                .collect();
+            let picked: Vec<Array> = floats.iter().map(|&k| primals[k].clone()).collect();
+            let (_, grads) = vjp(
+                |xs| {
+                    let mut args = primals.to_vec();
+                    for (&k, x) in floats.iter().zip(xs) {
+                        args[k] = x.clone();
+                    }
+                    Ok(vec![f(&args)?])
+                },
+                &picked,
+                std::slice::from_ref(ct),
+            )?;
+            let mut grads = grads.into_iter();
+            primals
+                .iter()
+                .enumerate()
+                .map(|(k, p)| match floats.contains(&k) {
+                    true => Ok(grads.next().expect("one per float argument")),
+                    false => zeros_like(p),
+                })
+                .collect()
         },
     )
 }

@@ -5,33 +5,34 @@
 use crate::array::Array;
 use crate::error::{bail, Result};
 use crate::primitive::Primitive;
-use std::cell::Cell;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-thread_local! {
-    static RETAIN: Cell<usize> = const { Cell::new(0) };
-}
+/// How many traces are running, on any thread: a trace may walk nodes that
+/// another thread is evaluating.
+static RETAIN: AtomicUsize = AtomicUsize::new(0);
 
-/// While alive, evaluation keeps evaluated nodes' inputs, so that a
-/// transform can still walk the graph of a function that read some values.
+/// While alive, evaluation keeps evaluated nodes' inputs and intermediate
+/// values, so that a transform can still walk the graph of a function
+/// that read some values.
 pub(crate) struct RetainGraph(());
 
 impl RetainGraph {
     pub fn new() -> RetainGraph {
-        RETAIN.with(|r| r.set(r.get() + 1));
+        RETAIN.fetch_add(1, Ordering::SeqCst);
         RetainGraph(())
     }
 }
 
 impl Drop for RetainGraph {
     fn drop(&mut self) {
-        RETAIN.with(|r| r.set(r.get() - 1));
+        RETAIN.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-/// Whether a transform on this thread is tracing.
+/// Whether a transform is tracing.
 pub(crate) fn retaining_graph() -> bool {
-    RETAIN.with(|r| r.get() > 0)
+    RETAIN.load(Ordering::SeqCst) > 0
 }
 
 /// A new node that is `a` (a view), so that a transform can tell its
@@ -80,6 +81,36 @@ pub(crate) fn tape(sources: &[Array], outputs: &[Array]) -> Vec<Array> {
         }
     }
     order
+}
+
+/// Whether `out`'s graph reaches a node for which `hit` holds without
+/// passing through `args` (for rules that only see a function's arguments:
+/// what a function captured instead must not be traced).
+pub(crate) fn reaches_past(out: &Array, args: &[Array], hit: impl Fn(&Array) -> bool) -> bool {
+    let stop: HashSet<usize> = args.iter().map(Array::id).collect();
+    let mut seen = HashSet::new();
+    let mut stack = vec![out.clone()];
+    while let Some(node) = stack.pop() {
+        if stop.contains(&node.id()) || !seen.insert(node.id()) {
+            continue;
+        }
+        if hit(&node) {
+            return true;
+        }
+        stack.extend(node.inputs().iter().cloned());
+    }
+    false
+}
+
+/// The error for a custom rule whose function captured a traced array.
+pub(crate) fn captured_traced_array(transform: &str) -> crate::error::Error {
+    crate::error::invalid(
+        "custom_vjp",
+        format!(
+            "the function uses an array that {transform} is tracing without taking it as an \
+             argument; pass that array as an argument"
+        ),
+    )
 }
 
 /// Checks that `argnums` pick distinct arguments among `n`.

@@ -3,7 +3,7 @@
 
 use super::elementwise::{cast_expr, map, MapOp};
 use super::views::broadcast_view;
-use crate::array::DeviceData;
+use crate::array::{Array, Data, DeviceData};
 use crate::backend::encoder::Encoder;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -22,15 +22,50 @@ fn value_type(dtype: DType) -> &'static str {
     }
 }
 
-/// The kernel for `steps` over inputs of `inputs` dtypes.
-pub(crate) fn generate(steps: Vec<FusedStep>, inputs: &[DType]) -> Result<Fused> {
+/// A 0-d constant's value as a WGSL literal of its value type, if its
+/// bytes are still on the host.
+pub(crate) fn literal(a: &Array) -> Option<String> {
+    if a.ndim() != 0 || !matches!(a.primitive(), Primitive::Constant) {
+        return None;
+    }
+    let guard = a.data();
+    let Some(Data::Host(bytes)) = &*guard else {
+        return None;
+    };
+    let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    Some(match a.dtype() {
+        DType::F32 => format!("bitcast<f32>({}u)", word(bytes)),
+        DType::F16 => {
+            let value = half::f16::from_le_bytes([bytes[0], bytes[1]]).to_f32();
+            format!("bitcast<f32>({}u)", value.to_bits())
+        }
+        DType::I32 => format!("bitcast<i32>({}u)", word(bytes)),
+        DType::U32 | DType::Bool => format!("{}u", word(bytes)),
+    })
+}
+
+/// The kernel for `steps` over inputs of `inputs` dtypes, with the 0-d
+/// host constants `constants` written in.
+pub(crate) fn generate(
+    steps: Vec<FusedStep>,
+    inputs: &[DType],
+    constants: Vec<Array>,
+) -> Result<Fused> {
+    let literals = constants
+        .iter()
+        .map(|c| {
+            literal(c)
+                .ok_or_else(|| Error::Eval("fused kernel: a constant is not a host scalar".into()))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut functions = String::new();
     let mut calls: Vec<String> = Vec::with_capacity(steps.len());
-    let mut f16 = inputs.contains(&DType::F16);
+    let mut f16 = inputs.contains(&DType::F16) || constants.iter().any(|c| c.dtype() == DType::F16);
     for (j, step) in steps.iter().enumerate() {
         let operand_dtype = |r: &FusedInput| match *r {
             FusedInput::Input(k) => inputs[k],
             FusedInput::Step(s) => steps[s].dtype,
+            FusedInput::Constant(k) => constants[k].dtype(),
         };
         let dtypes: Vec<DType> = step.inputs.iter().map(operand_dtype).collect();
         let missing = || Error::Eval(format!("fused kernel: no kernel for step {j}"));
@@ -78,6 +113,7 @@ pub(crate) fn generate(steps: Vec<FusedStep>, inputs: &[DType]) -> Result<Fused>
             .map(|r| match *r {
                 FusedInput::Input(k) => format!("x{k}"),
                 FusedInput::Step(s) => calls[s].clone(),
+                FusedInput::Constant(k) => literals[k].clone(),
             })
             .collect();
         calls.push(format!("fused_{j}({})", args.join(", ")));
@@ -99,6 +135,7 @@ pub(crate) fn generate(steps: Vec<FusedStep>, inputs: &[DType]) -> Result<Fused>
         functions,
         expr,
         f16,
+        constants,
     })
 }
 
@@ -110,6 +147,11 @@ pub(crate) fn encode(
     shape: &[usize],
     dtype: DType,
 ) -> Result<DeviceData> {
+    if fused.f16 {
+        // Float16 steps inside the chain need the feature as much as
+        // float16 inputs do.
+        super::check_dtypes(&enc.dev, [DType::F16])?;
+    }
     let views: Vec<(DeviceData, DType)> = inputs
         .iter()
         .map(|(d, s, dt)| (broadcast_view(d, s, shape), *dt))

@@ -414,7 +414,11 @@ pub fn variants() -> Vec<KernelSource> {
         };
         let chain = vec![
             step(P::Unary(UnaryOp::Tanh), DType::F32, &[Input(0)]),
-            step(P::Binary(BinaryOp::Less), DType::Bool, &[Step(0), Input(1)]),
+            step(
+                P::Binary(BinaryOp::Less),
+                DType::Bool,
+                &[Step(0), Constant(0)],
+            ),
             step(P::Where, DType::F32, &[Step(1), Step(0), Input(1)]),
             step(P::AsType, DType::F16, &[Step(2)]),
             step(P::AsType, DType::I32, &[Step(3)]),
@@ -425,7 +429,8 @@ pub fn variants() -> Vec<KernelSource> {
             ),
         ];
         let inputs = [DType::F32, DType::F32, DType::I32];
-        let fused = fused::generate(chain, &inputs).expect("a valid chain");
+        let fused =
+            fused::generate(chain, &inputs, vec![Array::scalar(0.5f32)]).expect("a valid chain");
         let operands: Vec<(DType, Addr)> = inputs.iter().map(|d| (*d, Addr::Strided)).collect();
         push(
             "fused_sample".into(),
