@@ -234,16 +234,48 @@ impl Device {
         entry: &str,
         source: impl FnOnce() -> String,
     ) -> Arc<wgpu::ComputePipeline> {
+        self.build_pipeline(key, entry, false, source)
+    }
+
+    /// The compute pipeline named `key` (entry point `main`) built without
+    /// runtime bounds checks or loop bounding: only for kernels whose every
+    /// access is clamped into its buffer by construction, and whose loops
+    /// end (their tests cover the edges).
+    pub fn trusted_pipeline(
+        &self,
+        key: &str,
+        source: impl FnOnce() -> String,
+    ) -> Arc<wgpu::ComputePipeline> {
+        self.build_pipeline(key, "main", true, source)
+    }
+
+    fn build_pipeline(
+        &self,
+        key: &str,
+        entry: &str,
+        trusted: bool,
+        source: impl FnOnce() -> String,
+    ) -> Arc<wgpu::ComputePipeline> {
         let mut cache = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(p) = cache.get(key) {
             return p.clone();
         }
-        let module = self
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(key),
-                source: wgpu::ShaderSource::Wgsl(source().into()),
-            });
+        let descriptor = wgpu::ShaderModuleDescriptor {
+            label: Some(key),
+            source: wgpu::ShaderSource::Wgsl(source().into()),
+        };
+        let module = if trusted {
+            // SAFETY: callers pass only kernels whose indices are clamped
+            // into their buffers and whose loops are bounded (see above).
+            unsafe {
+                self.device.create_shader_module_trusted(
+                    descriptor,
+                    wgpu::ShaderRuntimeChecks::unchecked(),
+                )
+            }
+        } else {
+            self.device.create_shader_module(descriptor)
+        };
         let pipeline = Arc::new(self.device.create_compute_pipeline(
             &wgpu::ComputePipelineDescriptor {
                 label: Some(key),

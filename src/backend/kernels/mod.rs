@@ -367,7 +367,15 @@ pub fn variants() -> Vec<KernelSource> {
                     scan::source(op, dtype),
                 );
             }
-            push(format!("matmul_{dtype}"), "main", matmul::source(dtype));
+            for tile in matmul::Tile::ALL {
+                for (a_k, b_k) in [(false, false), (true, false), (false, true), (true, true)] {
+                    push(
+                        matmul::key(dtype, tile, a_k, b_k),
+                        "main",
+                        matmul::source(dtype, tile, a_k, b_k),
+                    );
+                }
+            }
         }
         push(
             format!("gather_{dtype}"),
