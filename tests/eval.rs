@@ -224,3 +224,115 @@ fn float16_statistics_compute_in_float32() {
     let p = kiln::softmax(&zeros, Axes::All).unwrap();
     assert_eq!(p.to_vec::<half::f16>().unwrap()[0], f16(1e-5));
 }
+
+#[test]
+fn queued_work_survives_a_failed_evaluation_and_reads_submit_it() {
+    // Small evaluations are queued, not submitted one by one: each read
+    // (and `synchronize`) submits what is queued before it.
+    let mut steps = Vec::new();
+    let mut x = kiln::arange(0.0, 8.0, 1.0, DType::F32).unwrap();
+    for _ in 0..5 {
+        x = &x * 2.0;
+        x.eval().unwrap();
+        steps.push(x.clone());
+    }
+    // An evaluation that fails while encoding (an array larger than any
+    // storage binding) drops only its own work.
+    let huge = kiln::zeros(&[1 << 30], DType::F32).unwrap();
+    let failed = (&huge + 1.0).eval();
+    assert!(failed.is_err(), "a 4 GiB array cannot be bound");
+    let more = &x + 1.0;
+    more.eval().unwrap();
+    for (k, step) in steps.iter().enumerate() {
+        let scale = 2f32.powi(k as i32 + 1);
+        let want: Vec<f32> = (0..8).map(|i| i as f32 * scale).collect();
+        assert_eq!(step.to_vec::<f32>().unwrap(), want);
+    }
+    let want: Vec<f32> = (0..8).map(|i| i as f32 * 32.0 + 1.0).collect();
+    assert_eq!(more.to_vec::<f32>().unwrap(), want);
+}
+
+#[test]
+fn reductions_down_columns_match_the_host() {
+    // Leading axes of contiguous data reduce down columns without a copy;
+    // 20000 rows split into segments and take a second pass (argmin, whose
+    // one pass cannot be that long, transposes into rows instead).
+    let (k, cols) = (20000usize, 40usize);
+    let host: Vec<f32> = (0..k * cols)
+        .map(|i| ((i * 7919 % 10007) as f32 / 10007.0) - 0.5)
+        .collect();
+    let a = Array::from_slice(&host, &[k, cols]).unwrap();
+    let column = |c: usize| -> Vec<f32> { (0..k).map(|r| host[r * cols + c]).collect() };
+    let sums = kiln::sum(&a, 0, false).unwrap().to_vec::<f32>().unwrap();
+    let maxes = kiln::max(&a, 0, false).unwrap().to_vec::<f32>().unwrap();
+    let argmins = kiln::argmin(&a, Some(0), false)
+        .unwrap()
+        .to_vec::<i32>()
+        .unwrap();
+    let positive = kiln::greater(&a, &Array::scalar(-0.4999f32)).unwrap();
+    let alls = kiln::all(&positive, 0, false)
+        .unwrap()
+        .to_vec::<bool>()
+        .unwrap();
+    for c in 0..cols {
+        let want: f64 = column(c).into_iter().map(f64::from).sum();
+        assert!((sums[c] as f64 - want).abs() < 2e-3, "sum of column {c}");
+        let top = column(c).into_iter().fold(f32::MIN, f32::max);
+        assert_eq!(maxes[c], top, "max of column {c}");
+        let low = column(c).into_iter().fold(f32::MAX, f32::min);
+        let first = column(c).into_iter().position(|v| v == low).unwrap();
+        assert_eq!(argmins[c] as usize, first, "argmin of column {c}");
+        assert_eq!(
+            alls[c],
+            column(c).into_iter().all(|v| v > -0.4999),
+            "all of column {c}"
+        );
+    }
+    // Two leading axes of a (400, 100, 20) view: a mean over 40000 rows of 20.
+    let b = a.reshape(&[400, 100, 20]).unwrap();
+    let means = kiln::mean(&b, &[0, 1][..], false)
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
+    for (c, m) in means.iter().enumerate() {
+        let want: f64 = (0..k * 2).map(|r| host[r * 20 + c] as f64).sum::<f64>() / (k * 2) as f64;
+        assert!((*m as f64 - want).abs() < 1e-6, "mean of column {c}");
+    }
+}
+
+#[test]
+fn vectorised_maps_handle_tails_offsets_and_scalars() {
+    // Contiguous operands aligned to 4 elements map 4 per thread; sizes
+    // that are not multiples of 4 end in a partial vec4, and misaligned
+    // offsets take the one-element path.
+    let host: Vec<f32> = (0..40).map(|i| i as f32 * 0.5 - 3.0).collect();
+    let base = Array::from_slice(&host, &[40]).unwrap();
+    for start in [0usize, 1, 4, 8] {
+        for len in [1usize, 3, 4, 5, 8, 9, 31] {
+            let range = Slice::new(Some(start as i64), Some((start + len) as i64), None);
+            let part = kiln::slice(&base, &[range]).unwrap();
+            let sum = kiln::add(&part, &kiln::index_axis(&base, 0, 0).unwrap()).unwrap();
+            let doubled = kiln::multiply(&part, &Array::scalar(2.0f32)).unwrap();
+            let positive = kiln::greater(&part, &Array::scalar(0.0f32)).unwrap();
+            let want = &host[start..start + len];
+            let got = sum.to_vec::<f32>().unwrap();
+            assert_eq!(
+                got,
+                want.iter().map(|v| v + host[0]).collect::<Vec<_>>(),
+                "{start}+{len}"
+            );
+            let got = doubled.to_vec::<f32>().unwrap();
+            assert_eq!(
+                got,
+                want.iter().map(|v| v * 2.0).collect::<Vec<_>>(),
+                "{start}+{len}"
+            );
+            let got = positive.to_vec::<bool>().unwrap();
+            assert_eq!(
+                got,
+                want.iter().map(|v| *v > 0.0).collect::<Vec<_>>(),
+                "{start}+{len}"
+            );
+        }
+    }
+}

@@ -1,6 +1,8 @@
-// Elementwise map of strided inputs into a strided output. Generated per
-// op, dtypes and addressing: `enable`, `header`, `bindings`, `functions`
-// and `body` are filled in by src/backend/kernels/elementwise.rs.
+// Elementwise map of strided inputs into a strided output, one element per
+// thread, or (vectorised: contiguous operands aligned to 4 elements) four
+// per thread through vec4 loads and stores. Generated per op, dtypes and
+// addressing: `enable`, `header`, `bindings`, `functions` and `body` are
+// filled in by src/backend/kernels/elementwise.rs.
 //
 // Parameters (binding 0): [size, ndim, p0, p1, offset_out, offset_in0..,
 // shape[ndim], strides_out[ndim], strides_in0[ndim], ...]; strides are i32
@@ -29,10 +31,8 @@ fn strided_offset(i: u32, k: u32) -> u32 {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
-    if (i >= params[0]) {
-        return;
-    }
+    // This thread's element, or its vec4 of elements in vectorised kernels.
+    let t = gid.x + gid.y * nwg.x * 256u;
     let p0 = params[2];
     let p1 = params[3];
 {{body}}

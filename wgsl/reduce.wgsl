@@ -78,3 +78,24 @@ fn by_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     }
     dst[item] = store(acc);
 }
+
+// Column reductions of a contiguous (K, cols) input: item = (segment,
+// column) reduces one segment of one column, neighbouring threads reading
+// neighbouring columns; partials are laid out (nseg, cols).
+// Parameters: [cols, K, seg, nseg, offset].
+@compute @workgroup_size(256)
+fn by_column(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let item = gid.x + gid.y * nwg.x * 256u;
+    let cols = params[0];
+    if (item >= cols * params[3]) {
+        return;
+    }
+    let col = item % cols;
+    let begin = (item / cols) * params[2];
+    let end = min(begin + params[2], params[1]);
+    var acc = Acc({{identity}}, 0xffffffffu);
+    for (var k = begin; k < end; k++) {
+        acc = combine(acc, load(params[4] + k * cols + col, k));
+    }
+    dst[item] = store(acc);
+}

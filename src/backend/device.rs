@@ -1,6 +1,7 @@
 //! The one default GPU device: instance, adapter, device, queue, limits,
 //! the buffer pool and the pipeline cache.
 
+use super::encoder::{Batch, Encoder};
 use super::limits::DeviceLimits;
 use super::pool::{Buffer, MemoryStats, Pool};
 use crate::error::{Error, Result};
@@ -38,8 +39,9 @@ pub struct Device {
     pub info: DeviceInfo,
     pub pool: Pool,
     pipelines: Mutex<HashMap<String, Arc<wgpu::ComputePipeline>>>,
-    /// Serialises evaluation: one graph is encoded and submitted at a time.
-    pub(crate) eval_lock: Mutex<()>,
+    /// Work encoded but not yet submitted; the lock serialises evaluation
+    /// (one graph is encoded at a time).
+    pub(crate) pending: Mutex<Batch>,
     /// The first error the GPU reported asynchronously (a rejected shader,
     /// say), returned by the next read instead of wrong values.
     gpu_error: Arc<Mutex<Option<String>>>,
@@ -112,7 +114,7 @@ async fn create() -> Result<Device> {
         info,
         pool: Pool::default(),
         pipelines: Mutex::new(HashMap::new()),
-        eval_lock: Mutex::new(()),
+        pending: Mutex::new(Batch::default()),
         gpu_error,
     })
 }
@@ -143,11 +145,12 @@ pub fn device_info() -> Result<DeviceInfo> {
     device().map(|d| d.info.clone())
 }
 
-/// Waits until the GPU has finished all submitted work (native only; in a
+/// Waits until the GPU has finished all evaluated work (native only; in a
 /// browser, await a read instead). For timing.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn synchronize() -> Result<()> {
     let dev = device()?;
+    dev.flush()?;
     dev.device
         .poll(wgpu::PollType::wait_indefinitely())
         .map(|_| ())
@@ -163,9 +166,12 @@ pub fn memory_stats() -> MemoryStats {
         .unwrap_or_default()
 }
 
-/// Frees the buffers the pool keeps for reuse.
+/// Frees the buffers the pool keeps for reuse (submitting queued work
+/// first, so that the buffers it no longer needs can go too).
 pub fn clear_cache() {
     if let Some(Ok(d)) = DEVICE.get() {
+        // A batch that fails to submit is reported by the next read.
+        let _ = d.flush();
         d.pool.clear();
     }
 }
@@ -178,6 +184,25 @@ pub fn reset_peak_memory() {
 }
 
 impl Device {
+    /// Submits the work that evaluations have queued, if any.
+    pub(crate) fn flush(self: &Arc<Self>) -> Result<()> {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let batch = std::mem::take(&mut *pending);
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let submitted = Encoder::resume(self.clone(), batch).submit();
+        self.pool.settle();
+        if let Err(e) = &submitted {
+            // Arrays of the batch look evaluated: their next read must fail.
+            self.gpu_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert_with(|| e.to_string());
+        }
+        submitted
+    }
+
     /// Fails with the first asynchronous GPU error since the last call, if any.
     pub(crate) fn take_gpu_error(&self) -> Result<()> {
         match self

@@ -1,5 +1,5 @@
-//! Collects the dispatches of one evaluation, then records them into one
-//! command encoder (in one compute pass) and submits once.
+//! Collects the dispatches of evaluations into a batch, then records the
+//! batch into one command encoder (in one compute pass) and submits once.
 
 use super::device::Device;
 use super::pool::Buffer;
@@ -17,21 +17,54 @@ struct Dispatch {
     groups: [u32; 3],
 }
 
-/// The work of one evaluation, recorded at [`Encoder::submit`].
-pub(crate) struct Encoder {
-    pub dev: Arc<Device>,
+/// Dispatches encoded but not yet submitted, possibly of several evaluations.
+#[derive(Default)]
+pub(crate) struct Batch {
     dispatches: Vec<Dispatch>,
     /// Parameters of every dispatch, each run aligned for a storage binding offset.
     params: Vec<u32>,
 }
 
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.dispatches.is_empty()
+    }
+}
+
+/// Where the next evaluation's work goes: a batch and the device it runs on.
+pub(crate) struct Encoder {
+    pub dev: Arc<Device>,
+    batch: Batch,
+}
+
+/// A point in an encoder's batch to go back to.
+pub(crate) struct Mark {
+    dispatches: usize,
+    params: usize,
+}
+
 impl Encoder {
-    pub fn new(dev: Arc<Device>) -> Encoder {
-        Encoder {
-            dev,
-            params: Vec::new(),
-            dispatches: Vec::new(),
+    /// Adds to `batch` (the work already waiting for submission).
+    pub fn resume(dev: Arc<Device>, batch: Batch) -> Encoder {
+        Encoder { dev, batch }
+    }
+
+    /// The batch, to be continued by a later evaluation.
+    pub fn into_batch(self) -> Batch {
+        self.batch
+    }
+
+    pub fn mark(&self) -> Mark {
+        Mark {
+            dispatches: self.batch.dispatches.len(),
+            params: self.batch.params.len(),
         }
+    }
+
+    /// Drops the dispatches queued since `mark`.
+    pub fn truncate(&mut self, mark: Mark) {
+        self.batch.dispatches.truncate(mark.dispatches);
+        self.batch.params.truncate(mark.params);
     }
 
     /// A GPU buffer of at least `bytes` bytes for a kernel to write.
@@ -54,14 +87,15 @@ impl Encoder {
         groups: [u32; 3],
     ) {
         let align = (self.dev.limits.storage_offset_alignment as usize / 4).max(1);
-        let start = self.params.len().next_multiple_of(align);
-        self.params.resize(start, 0);
-        self.params.extend_from_slice(params);
+        let all = &mut self.batch.params;
+        let start = all.len().next_multiple_of(align);
+        all.resize(start, 0);
+        all.extend_from_slice(params);
         if params.is_empty() {
-            self.params.push(0);
+            all.push(0);
         }
-        let end = self.params.len();
-        self.dispatches.push(Dispatch {
+        let end = all.len();
+        self.batch.dispatches.push(Dispatch {
             pipeline,
             buffers: buffers.iter().map(|b| b.raw().clone()).collect(),
             params: start..end,
@@ -69,7 +103,9 @@ impl Encoder {
         });
     }
 
-    /// Writes `bytes` into a buffer now (ordered before this encoder's work).
+    /// Writes `bytes` into a buffer now, ordered before the batch's work
+    /// (so only into a buffer no queued dispatch uses: see
+    /// [`Encoder::alloc_upload`]).
     pub fn upload(&self, buffer: &Buffer, bytes: &[u8]) {
         let padded;
         let data = if bytes.len().is_multiple_of(4) {
@@ -83,32 +119,32 @@ impl Encoder {
         }
     }
 
-    /// How many dispatches have been queued.
+    /// How many dispatches the batch holds.
     pub fn dispatch_count(&self) -> usize {
-        self.dispatches.len()
+        self.batch.dispatches.len()
     }
 
-    /// Records everything into one command buffer and submits it.
+    /// Records the batch into one command buffer and submits it.
     pub fn submit(self) -> Result<()> {
-        if self.dispatches.is_empty() {
+        let Encoder { dev, batch } = self;
+        if batch.dispatches.is_empty() {
             return Ok(());
         }
-        let dev = &self.dev;
-        let params = dev.alloc((self.params.len() * 4) as u64)?;
+        let params = dev.alloc((batch.params.len() * 4) as u64)?;
         dev.queue
-            .write_buffer(params.raw(), 0, bytemuck::cast_slice(&self.params));
+            .write_buffer(params.raw(), 0, bytemuck::cast_slice(&batch.params));
         let mut encoder = dev
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("kiln"),
             });
         {
-            // Every dispatch of the evaluation shares one compute pass.
+            // Every dispatch of the batch shares one compute pass.
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: None,
                 timestamp_writes: None,
             });
-            for command in &self.dispatches {
+            for command in &batch.dispatches {
                 let Dispatch {
                     pipeline,
                     buffers,

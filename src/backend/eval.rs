@@ -1,14 +1,18 @@
 //! The scheduler: sorts the unevaluated part of the graph, encodes every
-//! kernel into one submission, then drops the evaluated nodes' inputs.
+//! kernel into the device's batch of queued work, then drops the evaluated
+//! nodes' inputs. A batch is submitted once it holds [`SUBMIT_AT`]
+//! dispatches, or when anything is read back or synchronised: a submission
+//! costs tens of microseconds of CPU time, a dispatch a few.
 
 use super::device::device;
-use super::encoder::Encoder;
+use super::device::Device;
+use super::encoder::{Batch, Encoder};
 use super::kernels;
 use crate::array::{Array, Data};
 use crate::error::Result;
 use crate::primitive::Primitive;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
 /// The unevaluated nodes reachable from `outputs`, inputs before users.
 fn schedule(outputs: &[&Array]) -> Vec<Array> {
@@ -35,12 +39,16 @@ fn schedule(outputs: &[&Array]) -> Vec<Array> {
     order
 }
 
-/// Evaluates `outputs` with one submission.
+/// Queued dispatches that make a batch worth submitting.
+pub(crate) const SUBMIT_AT: usize = 32;
+
+/// Evaluates `outputs`: encodes their kernels into the device's batch,
+/// which is submitted when full (reads and `synchronize` submit the rest).
 pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
     let dev = device()?;
     // Scheduling under the lock: another thread's evaluation marks its
-    // nodes evaluated only once their kernels are submitted.
-    let _serial = dev.eval_lock.lock().unwrap_or_else(|e| e.into_inner());
+    // nodes evaluated only once their kernels are encoded.
+    let mut pending = dev.pending.lock().unwrap_or_else(|e| e.into_inner());
     let order = schedule(outputs);
     if order.is_empty() {
         return Ok(());
@@ -58,7 +66,10 @@ pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
         }
     }
     let holders = uses.clone();
-    let mut encoder = Encoder::new(dev.clone());
+    let mut encoder = Encoder::resume(dev.clone(), std::mem::take(&mut *pending));
+    let mark = encoder.mark();
+    let queued_before = encoder.dispatch_count();
+    // Buffers given back from now on may still be used by queued work.
     dev.pool.defer();
     let encoded = (|| {
         for node in &order {
@@ -78,19 +89,21 @@ pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
                 }
             }
         }
-        DISPATCHES.with(|c| c.set(c.get() + encoder.dispatch_count()));
-        encoder.submit()
+        Ok(())
     })();
-    dev.pool.settle();
     if let Err(e) = encoded {
-        // Uploaded constants stay valid; computed nodes were never submitted.
+        // Uploaded constants stay valid; computed nodes were never queued.
+        encoder.truncate(mark);
         for node in &order {
             if !matches!(node.primitive(), Primitive::Constant) {
                 *node.data() = None;
             }
         }
+        finish(&dev, encoder, pending)?;
         return Err(e);
     }
+    DISPATCHES.with(|c| c.set(c.get() + encoder.dispatch_count() - queued_before));
+    finish(&dev, encoder, pending)?;
     // Transforms walk the graph after evaluating parts of it.
     if !retain {
         for node in &order {
@@ -98,6 +111,21 @@ pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Queues the encoder's batch for later evaluations, submitting it if full.
+fn finish(dev: &Arc<Device>, encoder: Encoder, mut pending: MutexGuard<Batch>) -> Result<()> {
+    let full = encoder.dispatch_count() >= SUBMIT_AT;
+    *pending = encoder.into_batch();
+    if pending.is_empty() {
+        dev.pool.settle();
+    }
+    drop(pending);
+    if full {
+        dev.flush()
+    } else {
+        Ok(())
+    }
 }
 
 thread_local! {

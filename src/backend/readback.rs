@@ -19,6 +19,7 @@ pub(crate) async fn read_bytes(array: &Array) -> Result<Vec<u8>> {
         data = copy.device_data().expect("evaluated");
     }
     let dev = device()?;
+    dev.flush()?;
     let offset = (data.offset * array.dtype().device_size()) as u64;
     let size = bytes.next_multiple_of(4);
     let staging = dev.device.create_buffer(&wgpu::BufferDescriptor {

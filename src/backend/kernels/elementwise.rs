@@ -1,5 +1,6 @@
 //! Elementwise kernels: one generated WGSL map per op, dtypes and operand
-//! addressing (contiguous, a broadcast scalar, or strided).
+//! addressing (contiguous, vec4-aligned contiguous, a broadcast scalar, or
+//! strided).
 
 use super::{check_dtypes, fill_template};
 use crate::array::{contiguous_strides, is_contiguous, DeviceData};
@@ -18,6 +19,10 @@ pub const MATH: &str = include_str!("../../../wgsl/math.wgsl");
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Addr {
     Contiguous,
+    /// Contiguous from an offset that is a multiple of 4 elements of 4
+    /// bytes, read and written as vec4s (the output too: then every
+    /// operand is `Vector` or `Scalar` and each thread maps 4 elements).
+    Vector,
     Scalar,
     Strided,
 }
@@ -36,15 +41,17 @@ impl Addr {
     fn code(self) -> char {
         match self {
             Addr::Contiguous => 'c',
+            Addr::Vector => 'v',
             Addr::Scalar => 's',
             Addr::Strided => 'x',
         }
     }
 
-    /// WGSL for the element offset of operand `k` (0 = output).
+    /// WGSL for the element offset of operand `k` (0 = output); vectors
+    /// are read whole (see [`map_source_with`]).
     fn wgsl(self, k: usize) -> String {
         match self {
-            Addr::Contiguous => format!("params[{}u] + i", 4 + k),
+            Addr::Contiguous | Addr::Vector => format!("params[{}u] + i", 4 + k),
             Addr::Scalar => format!("params[{}u]", 4 + k),
             Addr::Strided => format!("strided_offset(i, {k}u)"),
         }
@@ -111,30 +118,69 @@ pub fn map_source_with(
     f16: bool,
 ) -> String {
     let any_f16 = f16 || inputs.iter().any(|(d, _)| *d == DType::F16) || out.0 == DType::F16;
+    let element = |dtype: DType, addr: Addr| match addr {
+        Addr::Vector => format!("vec4<{}>", dtype.wgsl_storage()),
+        _ => dtype.wgsl_storage().to_string(),
+    };
     let mut bindings = String::new();
-    let mut body = String::new();
     for (k, (dtype, addr)) in inputs.iter().enumerate() {
         let _ = writeln!(
             bindings,
             "@group(0) @binding({}) var<storage, read> in{k}: array<{}>;",
             k + 1,
-            dtype.wgsl_storage()
+            element(*dtype, *addr)
         );
-        let raw = format!("in{k}[{}]", addr.wgsl(k + 1));
-        let _ = writeln!(body, "    let x{k} = {};", load_expr(&raw, *dtype));
     }
     let _ = writeln!(
         bindings,
         "@group(0) @binding({}) var<storage, read_write> out: array<{}>;",
         inputs.len() + 1,
-        out.0.wgsl_storage()
+        element(out.0, out.1)
     );
-    let _ = writeln!(
-        body,
-        "    out[{}] = {};",
-        out.1.wgsl(0),
-        store_expr(expr, out.0)
-    );
+    let load_inputs = |body: &mut String, indent: &str| {
+        for (k, (dtype, addr)) in inputs.iter().enumerate() {
+            let raw = match addr {
+                Addr::Vector => format!("w{k}[j]"),
+                _ => format!("in{k}[{}]", addr.wgsl(k + 1)),
+            };
+            let _ = writeln!(body, "{indent}let x{k} = {};", load_expr(&raw, *dtype));
+        }
+    };
+    let mut body = String::new();
+    if out.1 == Addr::Vector {
+        // Four elements per thread; the last vec4 may be partly past the end.
+        let _ = writeln!(body, "    let size = params[0];");
+        let _ = writeln!(body, "    if (4u * t >= size) {{\n        return;\n    }}");
+        for (k, (_, addr)) in inputs.iter().enumerate() {
+            if *addr == Addr::Vector {
+                let _ = writeln!(body, "    let w{k} = in{k}[params[{}u] / 4u + t];", 5 + k);
+            }
+        }
+        let _ = writeln!(body, "    var r: vec4<{}>;", out.0.wgsl_storage());
+        let _ = writeln!(body, "    for (var j = 0u; j < 4u; j++) {{");
+        let _ = writeln!(body, "        let i = 4u * t + j;");
+        load_inputs(&mut body, "        ");
+        let _ = writeln!(body, "        r[j] = {};", store_expr(expr, out.0));
+        let _ = writeln!(body, "    }}");
+        let _ = writeln!(
+            body,
+            "    if (4u * t + 3u < size) {{\n        out[t] = r;\n    }} else {{"
+        );
+        let _ = writeln!(
+            body,
+            "        for (var j = 0u; 4u * t + j < size; j++) {{\n            out[t][j] = r[j];\n        }}\n    }}"
+        );
+    } else {
+        let _ = writeln!(body, "    let i = t;");
+        let _ = writeln!(body, "    if (i >= params[0]) {{\n        return;\n    }}");
+        load_inputs(&mut body, "    ");
+        let _ = writeln!(
+            body,
+            "    out[{}] = {};",
+            out.1.wgsl(0),
+            store_expr(expr, out.0)
+        );
+    }
     fill_template(
         TEMPLATE,
         &[
@@ -195,6 +241,7 @@ pub fn map(
         f16,
     } = op;
     let size: usize = shape.iter().product();
+    let fresh = target.is_none();
     let target = match target {
         Some(t) => t,
         None => Target {
@@ -222,18 +269,44 @@ pub fn map(
         )));
     }
     check_dtypes(&enc.dev, inputs.iter().map(|(_, d)| *d).chain([out_dtype]))?;
-    let addrs: Vec<(DType, Addr)> = inputs
+    let mut addrs: Vec<(DType, Addr)> = inputs
         .iter()
         .map(|(d, dt)| (*dt, Addr::of(shape, &d.strides)))
         .collect();
-    let out_addr = Addr::of(shape, &target.strides);
+    let mut out_addr = Addr::of(shape, &target.strides);
+    // vec4 loads and stores when every operand is 4-byte, contiguous and
+    // aligned (or a scalar), and the output a buffer of its own.
+    let word = |dtype: DType| dtype.device_size() == 4;
+    let vectorise = fresh
+        && word(out_dtype)
+        && addrs
+            .iter()
+            .zip(inputs)
+            .all(|((dt, addr), (d, _))| match addr {
+                Addr::Scalar => true,
+                Addr::Contiguous => word(*dt) && d.offset % 4 == 0,
+                _ => false,
+            });
+    if vectorise {
+        out_addr = Addr::Vector;
+        for (_, addr) in addrs.iter_mut() {
+            if *addr == Addr::Contiguous {
+                *addr = Addr::Vector;
+            }
+        }
+    }
     let mut key = format!("map_{name}");
     for (dt, addr) in addrs.iter().chain([&(out_dtype, out_addr)]) {
         let _ = write!(key, "_{}{}", dt.name(), addr.code());
     }
-    let pipeline = enc.dev.pipeline(&key, || {
-        map_source_with(functions, expr, &addrs, (out_dtype, out_addr), f16)
-    });
+    let source = || map_source_with(functions, expr, &addrs, (out_dtype, out_addr), f16);
+    let pipeline = if vectorise {
+        // Every vec4 index is below ceil((offset + size) / 4), inside the
+        // binding: pool buffers are whole multiples of 16 bytes.
+        enc.dev.trusted_pipeline(&key, source)
+    } else {
+        enc.dev.pipeline(&key, source)
+    };
     let ndim = shape.len();
     let header = 5 + inputs.len();
     let mut params = vec![0u32; header + ndim * (2 + inputs.len())];
@@ -256,7 +329,8 @@ pub fn map(
     }
     let mut buffers: Vec<Arc<Buffer>> = inputs.iter().map(|(d, _)| d.buffer.clone()).collect();
     buffers.push(target.buffer);
-    enc.dispatch(pipeline, &params, buffers, grid_for_threads(size));
+    let threads = if vectorise { size.div_ceil(4) } else { size };
+    enc.dispatch(pipeline, &params, buffers, grid_for_threads(threads));
     Ok(result)
 }
 

@@ -304,6 +304,20 @@ pub fn variants() -> Vec<KernelSource> {
             }
         }
         for op in BinaryOp::ALL {
+            let out = result_dtype(op.class(), dtype);
+            let words = dtype.device_size() == 4 && out.device_size() == 4;
+            if let (Some(expr), true) = (kernel_expr(op.exprs(), op.class(), dtype), words) {
+                let second = [Addr::Vector, Addr::Scalar][op.name().len() % 2];
+                push(
+                    format!("binary_{}_{dtype}_vec4", op.name()),
+                    "main",
+                    map_source(
+                        &expr,
+                        &[(dtype, Addr::Vector), (dtype, second)],
+                        (out, Addr::Vector),
+                    ),
+                );
+            }
             if let Some(expr) = kernel_expr(op.exprs(), op.class(), dtype) {
                 let ins = [(dtype, Addr::Strided), (dtype, addrs[op.name().len() % 3])];
                 push(
@@ -351,7 +365,7 @@ pub fn variants() -> Vec<KernelSource> {
                 ReduceOp::All | ReduceOp::Any => DType::Bool,
                 _ => dtype,
             };
-            for entry in ["by_workgroup", "by_thread"] {
+            for entry in ["by_workgroup", "by_thread", "by_column"] {
                 push(
                     format!("reduce_{}_{dtype}_{entry}", op.name()),
                     entry,

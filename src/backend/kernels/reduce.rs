@@ -1,14 +1,18 @@
-//! Reductions: axes moved last (copying only when the view is not already
-//! contiguous that way), then one row reduction, in two passes for long rows.
+//! Reductions of contiguous data over its leading axes run down columns;
+//! others move the reduced axes last (copying only when the view is not
+//! already contiguous that way) and reduce rows. Long rows and columns are
+//! split into segments reduced in a second pass.
 
 use super::elementwise::{cast_expr, contiguous, load_expr, map, store_expr, MapOp, MATH};
 use super::{check_dtypes, fill_template, views};
-use crate::array::{contiguous_strides, DeviceData};
+use crate::array::{contiguous_strides, is_contiguous, DeviceData};
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::{grid, grid_for_threads, MAX_LOOP_TRIPS, WORKGROUP_SIZE};
+use crate::backend::pool::Buffer;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::primitive::ReduceOp;
+use std::sync::Arc;
 
 pub const TEMPLATE: &str = include_str!("../../../wgsl/reduce.wgsl");
 
@@ -124,6 +128,38 @@ fn segment_len(rows: usize, k_len: usize, single_pass: bool) -> usize {
         .clamp(16 * wg, wg * MAX_LOOP_TRIPS)
 }
 
+/// Dispatches entry point `entry` of `op`'s kernel over `src` with the
+/// parameters `[lines, k_len, seg, nseg]` (lines: rows or columns), into a
+/// new buffer of `lines * nseg` values.
+fn dispatch(
+    enc: &mut Encoder,
+    op: ReduceOp,
+    entry: &'static str,
+    src: &DeviceData,
+    (in_dtype, out_dtype): (DType, DType),
+    [lines, k_len, seg, nseg]: [usize; 4],
+    groups: [u32; 3],
+) -> Result<Arc<Buffer>> {
+    let out = enc.alloc((lines * nseg * out_dtype.device_size()) as u64)?;
+    let key = format!(
+        "reduce_{}_{}_{}_{entry}",
+        op.name(),
+        in_dtype.name(),
+        out_dtype.name()
+    );
+    let pipeline = enc
+        .dev
+        .pipeline_at(&key, entry, || source(op, in_dtype, out_dtype));
+    let params = [lines, k_len, seg, nseg, src.offset].map(|v| v as u32);
+    enc.dispatch(
+        pipeline,
+        &params,
+        vec![src.buffer.clone(), out.clone()],
+        groups,
+    );
+    Ok(out)
+}
+
 /// One pass over contiguous `(rows, k_len)` rows, giving `(rows, nseg)` partials.
 fn pass(
     enc: &mut Encoder,
@@ -138,39 +174,25 @@ fn pass(
     let by_thread = seg <= THREAD_ROW_MAX;
     let nseg = k_len.div_ceil(seg);
     let items = rows * nseg;
-    let out = enc.alloc((items * out_dtype.device_size()) as u64)?;
     let entry = if by_thread {
         "by_thread"
     } else {
         "by_workgroup"
     };
-    let key = format!(
-        "reduce_{}_{}_{}_{entry}",
-        op.name(),
-        in_dtype.name(),
-        out_dtype.name()
-    );
-    let pipeline = enc
-        .dev
-        .pipeline_at(&key, entry, || source(op, in_dtype, out_dtype));
     let groups = if by_thread {
         grid_for_threads(items)
     } else {
         grid(items as u32)
     };
-    let params = [
-        rows as u32,
-        k_len as u32,
-        seg as u32,
-        nseg as u32,
-        src.offset as u32,
-    ];
-    enc.dispatch(
-        pipeline,
-        &params,
-        vec![src.buffer.clone(), out.clone()],
+    let out = dispatch(
+        enc,
+        op,
+        entry,
+        src,
+        (in_dtype, out_dtype),
+        [rows, k_len, seg, nseg],
         groups,
-    );
+    )?;
     Ok((
         DeviceData {
             buffer: out,
@@ -179,6 +201,76 @@ fn pass(
         },
         nseg,
     ))
+}
+
+/// Columns enough for neighbouring threads to read neighbouring addresses;
+/// fewer are transposed into rows.
+const MIN_COLUMNS: usize = 16;
+
+/// Threads a column reduction aims for, so that a few columns still fill the GPU.
+const TARGET_COLUMN_THREADS: usize = 65536;
+
+/// The segment length for columns of `k_len`: whole columns for
+/// arg-reductions (one pass) and small inputs, else short enough to give
+/// about [`TARGET_COLUMN_THREADS`] threads.
+fn column_segment_len(op: ReduceOp, k_len: usize, cols: usize) -> usize {
+    if op.is_arg() || (k_len * cols <= 8 * TARGET_COLUMN_THREADS && k_len <= MAX_LOOP_TRIPS) {
+        return k_len;
+    }
+    k_len
+        .div_ceil(TARGET_COLUMN_THREADS.div_ceil(cols))
+        .clamp(32, MAX_LOOP_TRIPS)
+}
+
+/// One pass down the columns of contiguous `(k_len, cols)` data, giving
+/// `(nseg, cols)` partials.
+fn column_pass(
+    enc: &mut Encoder,
+    op: ReduceOp,
+    src: &DeviceData,
+    in_dtype: DType,
+    (k_len, cols): (usize, usize),
+    out_dtype: DType,
+) -> Result<(DeviceData, usize)> {
+    let seg = column_segment_len(op, k_len, cols);
+    let nseg = k_len.div_ceil(seg);
+    let out = dispatch(
+        enc,
+        op,
+        "by_column",
+        src,
+        (in_dtype, out_dtype),
+        [cols, k_len, seg, nseg],
+        grid_for_threads(nseg * cols),
+    )?;
+    let partials = DeviceData {
+        buffer: out,
+        strides: vec![cols as isize, 1],
+        offset: 0,
+    };
+    Ok((partials, nseg))
+}
+
+/// Reduces the leading `k_len` rows of contiguous `(k_len, cols)` data.
+fn reduce_columns(
+    enc: &mut Encoder,
+    op: ReduceOp,
+    src: &DeviceData,
+    dtype: DType,
+    (k_len, cols): (usize, usize),
+    out_dtype: DType,
+) -> Result<DeviceData> {
+    let partial_dtype = acc_dtype(op, dtype);
+    let (mut data, mut rows, mut from) = (src.clone(), k_len, dtype);
+    loop {
+        let done = column_segment_len(op, rows, cols) >= rows;
+        let to = if done { out_dtype } else { partial_dtype };
+        let (next, nseg) = column_pass(enc, op, &data, from, (rows, cols), to)?;
+        if done {
+            return Ok(next);
+        }
+        (data, rows, from) = (next, nseg, partial_dtype);
+    }
 }
 
 /// Reduces `axes` of `(data, shape)` away.
@@ -211,6 +303,19 @@ pub fn encode(
             out_dtype,
             None,
         );
+    }
+    let mut sorted_axes = axes.to_vec();
+    sorted_axes.sort_unstable();
+    let leading = sorted_axes.iter().enumerate().all(|(i, &d)| i == d);
+    let columns_fit = !op.is_arg() || k_len <= MAX_LOOP_TRIPS;
+    if leading && columns_fit && rows >= MIN_COLUMNS && is_contiguous(shape, &data.strides) {
+        // Contiguous (k_len, rows) data: reduce down the columns, no copy.
+        let result = reduce_columns(enc, op, data, dtype, (k_len, rows), out_dtype)?;
+        return Ok(DeviceData {
+            buffer: result.buffer,
+            strides: contiguous_strides(&out_shape),
+            offset: 0,
+        });
     }
     let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
     let permuted_shape: Vec<usize> = perm.iter().map(|&d| shape[d]).collect();
