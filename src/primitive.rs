@@ -126,6 +126,10 @@ pub enum Primitive {
     },
     /// Batched matrix product over broadcast batch dimensions.
     Matmul,
+    /// Softmax, or log-softmax when `log`, of float32 values along the last axis.
+    Softmax {
+        log: bool,
+    },
     /// Indices that sort the last axis (stable; NaN last, or first when descending).
     ArgSort {
         descending: bool,
@@ -237,6 +241,8 @@ impl Primitive {
             Primitive::Gather { .. } => "take_along_axis",
             Primitive::ScatterAdd { .. } => "scatter_add",
             Primitive::Matmul => "matmul",
+            Primitive::Softmax { log: false } => "softmax",
+            Primitive::Softmax { log: true } => "log_softmax",
             Primitive::ArgSort { .. } => "argsort",
             Primitive::Threefry => "threefry2x32",
             Primitive::StopGradient => "stop_gradient",
@@ -254,6 +260,7 @@ impl Primitive {
             Primitive::Binary(_) => "binary",
             Primitive::Reduce { .. } => "reduce",
             Primitive::Scan { .. } => "scan",
+            Primitive::Softmax { .. } => "softmax",
             other => other.name(),
         }
     }
@@ -280,6 +287,7 @@ impl Primitive {
         "take_along_axis",
         "scatter_add",
         "matmul",
+        "softmax",
         "argsort",
         "threefry2x32",
         "stop_gradient",

@@ -336,3 +336,33 @@ fn vectorised_maps_handle_tails_offsets_and_scalars() {
         }
     }
 }
+
+#[test]
+fn rows_broadcast_against_blocks_match_the_host() {
+    // A block repeated along broadcast leading axes is read as element
+    // `i % period`: vec4s when the period is a multiple of 4, else one
+    // element at a time; views with an offset too.
+    for (rows, cols) in [(3usize, 4usize), (5, 6), (7, 8), (2, 1), (4, 12)] {
+        let host: Vec<f32> = (0..rows * cols).map(|i| i as f32 * 0.25).collect();
+        let bias: Vec<f32> = (0..cols + 4).map(|i| 100.0 + i as f32).collect();
+        let m = Array::from_slice(&host, &[rows, cols]).unwrap();
+        let b = Array::from_slice(&bias, &[cols + 4]).unwrap();
+        for start in [0usize, 4, 3] {
+            let range = Slice::new(Some(start as i64), Some((start + cols) as i64), None);
+            let row = kiln::slice(&b, &[range]).unwrap();
+            let got = kiln::add(&m, &row).unwrap().to_vec::<f32>().unwrap();
+            let want: Vec<f32> = (0..rows * cols)
+                .map(|i| host[i] + bias[start + i % cols])
+                .collect();
+            assert_eq!(got, want, "({rows}, {cols}) + row at {start}");
+            // Three dimensions: (2, rows, cols) + (rows, cols).
+            let cube = kiln::broadcast_to(&m, &[2, rows, cols]).unwrap();
+            let stacked = kiln::multiply(&cube, &kiln::expand_dims(&m, &[0]).unwrap()).unwrap();
+            let got = stacked.to_vec::<f32>().unwrap();
+            let want: Vec<f32> = (0..2 * rows * cols)
+                .map(|i| host[i % (rows * cols)] * host[i % (rows * cols)])
+                .collect();
+            assert_eq!(got, want, "(2, {rows}, {cols}) * block");
+        }
+    }
+}

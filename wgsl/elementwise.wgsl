@@ -26,6 +26,12 @@ fn strided_offset(i: u32, k: u32) -> u32 {
     return u32(at);
 }
 
+// The block size of repeat-addressed operand `k`, kept in its first stride
+// slot.
+fn period(k: u32) -> u32 {
+    return params[HEADER + params[1] * (1u + k)];
+}
+
 {{math}}
 {{functions}}
 

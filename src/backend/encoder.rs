@@ -3,6 +3,8 @@
 
 use super::device::Device;
 use super::pool::Buffer;
+use crate::array::{contiguous_strides, DeviceData};
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use std::sync::Arc;
 
@@ -70,6 +72,16 @@ impl Encoder {
     /// A GPU buffer of at least `bytes` bytes for a kernel to write.
     pub fn alloc(&self, bytes: u64) -> Result<Arc<Buffer>> {
         self.dev.alloc_output(bytes)
+    }
+
+    /// A new contiguous array of `shape` and `dtype` for a kernel to write.
+    pub fn alloc_array(&self, shape: &[usize], dtype: DType) -> Result<DeviceData> {
+        let size: usize = shape.iter().product();
+        Ok(DeviceData {
+            buffer: self.alloc((size * dtype.device_size()) as u64)?,
+            strides: contiguous_strides(shape),
+            offset: 0,
+        })
     }
 
     /// A GPU buffer of at least `bytes` bytes for [`Encoder::upload`].

@@ -277,8 +277,33 @@ pub fn softmax(a: &Array, axes: impl Into<Axes>) -> Result<Array> {
     let axes = axes.into();
     axes.resolve("softmax", a.ndim())?;
     let (x, dtype) = widened(a)?;
+    if let Some(fused) = last_axis_softmax(&x, &axes, false)? {
+        return fused.astype(dtype);
+    }
     let e = exp(&subtract(&x, &max(&x, axes.clone(), true)?)?)?;
     divide(&e, &sum(&e, axes, true)?)?.astype(dtype)
+}
+
+/// Rows longer than this are not worth one workgroup each.
+const SOFTMAX_MAX_ROW: usize = 1 << 20;
+
+/// Softmax over the last axis of float32 `x` as one kernel, when `axes` is
+/// just that axis (other axes compose the primitive ops).
+fn last_axis_softmax(x: &Array, axes: &Axes, log: bool) -> Result<Option<Array>> {
+    let name = if log { "log_softmax" } else { "softmax" };
+    let last = x.ndim().checked_sub(1);
+    let resolved = axes.resolve(name, x.ndim())?;
+    match last {
+        Some(last) if resolved == [last] && x.shape()[last] <= SOFTMAX_MAX_ROW => {
+            Ok(Some(Array::from_primitive(
+                x.shape().to_vec(),
+                DType::F32,
+                Primitive::Softmax { log },
+                vec![x.clone()],
+            )))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// `a - logsumexp(a)` over `axes`.
@@ -286,6 +311,9 @@ pub fn log_softmax(a: &Array, axes: impl Into<Axes>) -> Result<Array> {
     let axes = axes.into();
     axes.resolve("log_softmax", a.ndim())?;
     let (x, dtype) = widened(a)?;
+    if let Some(fused) = last_axis_softmax(&x, &axes, true)? {
+        return fused.astype(dtype);
+    }
     // Subtracting the max first keeps the result accurate for large inputs.
     let m = max(&x, axes.clone(), true)?;
     let shifted = subtract(

@@ -6,8 +6,8 @@ use super::derivatives::{self, product_of_others};
 use crate::array::Array;
 use crate::error::Result;
 use crate::ops::creation::zeros_like;
-use crate::ops::elementwise::{add, divide, multiply, r#where};
-use crate::ops::reduce::{scan, sum};
+use crate::ops::elementwise::{add, divide, exp, multiply, r#where, subtract};
+use crate::ops::reduce::{scan, sum, Axes};
 use crate::ops::shape::broadcast_to;
 use crate::primitive::{Primitive, ReduceOp, ScanOp};
 
@@ -77,6 +77,17 @@ pub(crate) fn forward(
                 _ => return Ok(None),
             };
             Some(sum(&weighted, axes_i32(axes), false)?)
+        }
+        Primitive::Softmax { log } => {
+            let Some(t) = t0 else { return Ok(None) };
+            let row_sum = |v: &Array| sum(v, Axes::from(-1), true);
+            Some(if *log {
+                // t - Σ softmax(x) t
+                subtract(&t, &row_sum(&multiply(&exp(node)?, &t)?)?)?
+            } else {
+                // y (t - Σ y t)
+                multiply(node, &subtract(&t, &row_sum(&multiply(node, &t)?)?)?)?
+            })
         }
         Primitive::Scan { op, axis, reverse } => {
             let Some(t) = t0 else { return Ok(None) };

@@ -6,10 +6,10 @@ use super::derivatives::{self, product_of_others, unbroadcast, unreduce};
 use crate::array::Array;
 use crate::error::{bail, fmt_shape, Result};
 use crate::ops::creation::{eye, zeros, zeros_like};
-use crate::ops::elementwise::{divide, multiply, r#where};
+use crate::ops::elementwise::{divide, exp, multiply, r#where, subtract};
 use crate::ops::index::{scatter_add, take_along_axis};
 use crate::ops::matmul::matmul;
-use crate::ops::reduce::scan;
+use crate::ops::reduce::{scan, sum, Axes};
 use crate::ops::shape::{expand_dims, flip, pad, reshape_to, slice, swapaxes, transpose, Slice};
 use crate::primitive::{Primitive, ReduceOp, ScanOp};
 
@@ -67,6 +67,16 @@ pub(crate) fn backward(
                 )?),
                 _ => None,
             }]
+        }
+        Primitive::Softmax { log } => {
+            let row_sum = |v: &Array| sum(v, Axes::from(-1), true);
+            vec![Some(if *log {
+                // ct - softmax(x) Σ ct
+                subtract(ct, &multiply(&exp(node)?, &row_sum(ct)?)?)?
+            } else {
+                // y (ct - Σ ct y)
+                multiply(node, &subtract(ct, &row_sum(&multiply(ct, node)?)?)?)?
+            })]
         }
         Primitive::Scan { op, axis, reverse } => {
             let back = |g: &Array| scan(ScanOp::Sum, g, Some(*axis as i32), !reverse);

@@ -105,6 +105,8 @@ pub(crate) fn batch(
             },
             vec![first()?],
         ),
+        // Along the last axis, which stays last with the batch axis in front.
+        Primitive::Softmax { .. } => rebuild(node, size, node.primitive().clone(), vec![first()?]),
         Primitive::Scan { op, axis, reverse } => rebuild(
             node,
             size,

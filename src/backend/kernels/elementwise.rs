@@ -23,8 +23,23 @@ pub enum Addr {
     /// bytes, read and written as vec4s (the output too: then every
     /// operand is `Vector` or `Scalar` and each thread maps 4 elements).
     Vector,
+    /// A contiguous block repeated along broadcast leading axes (a row
+    /// added to every row): element `i % period` of the block; the period
+    /// is in the operand's first stride slot of the parameters.
+    Repeat,
+    /// `Repeat` read as vec4s (period and offset multiples of 4).
+    RepeatVector,
     Scalar,
     Strided,
+}
+
+/// The block size of a [`Addr::Repeat`] view: leading axes broadcast
+/// (stride 0), the rest contiguous.
+fn repeat_period(shape: &[usize], strides: &[isize]) -> Option<usize> {
+    let lead = strides.iter().take_while(|&&s| s == 0).count();
+    let broadcast = shape[..lead].iter().any(|&d| d > 1);
+    let tail_contiguous = is_contiguous(&shape[lead..], &strides[lead..]);
+    (broadcast && lead < shape.len() && tail_contiguous).then(|| shape[lead..].iter().product())
 }
 
 impl Addr {
@@ -33,15 +48,24 @@ impl Addr {
             Addr::Scalar
         } else if is_contiguous(shape, strides) {
             Addr::Contiguous
+        } else if repeat_period(shape, strides).is_some() {
+            Addr::Repeat
         } else {
             Addr::Strided
         }
+    }
+
+    /// Whether the operand is read whole vec4s at a time.
+    fn is_vector(self) -> bool {
+        matches!(self, Addr::Vector | Addr::RepeatVector)
     }
 
     fn code(self) -> char {
         match self {
             Addr::Contiguous => 'c',
             Addr::Vector => 'v',
+            Addr::Repeat => 'r',
+            Addr::RepeatVector => 'w',
             Addr::Scalar => 's',
             Addr::Strided => 'x',
         }
@@ -52,6 +76,7 @@ impl Addr {
     fn wgsl(self, k: usize) -> String {
         match self {
             Addr::Contiguous | Addr::Vector => format!("params[{}u] + i", 4 + k),
+            Addr::Repeat | Addr::RepeatVector => format!("params[{}u] + i % period({k}u)", 4 + k),
             Addr::Scalar => format!("params[{}u]", 4 + k),
             Addr::Strided => format!("strided_offset(i, {k}u)"),
         }
@@ -118,9 +143,12 @@ pub fn map_source_with(
     f16: bool,
 ) -> String {
     let any_f16 = f16 || inputs.iter().any(|(d, _)| *d == DType::F16) || out.0 == DType::F16;
-    let element = |dtype: DType, addr: Addr| match addr {
-        Addr::Vector => format!("vec4<{}>", dtype.wgsl_storage()),
-        _ => dtype.wgsl_storage().to_string(),
+    let element = |dtype: DType, addr: Addr| {
+        if addr.is_vector() {
+            format!("vec4<{}>", dtype.wgsl_storage())
+        } else {
+            dtype.wgsl_storage().to_string()
+        }
     };
     let mut bindings = String::new();
     for (k, (dtype, addr)) in inputs.iter().enumerate() {
@@ -139,9 +167,10 @@ pub fn map_source_with(
     );
     let load_inputs = |body: &mut String, indent: &str| {
         for (k, (dtype, addr)) in inputs.iter().enumerate() {
-            let raw = match addr {
-                Addr::Vector => format!("w{k}[j]"),
-                _ => format!("in{k}[{}]", addr.wgsl(k + 1)),
+            let raw = if addr.is_vector() {
+                format!("w{k}[j]")
+            } else {
+                format!("in{k}[{}]", addr.wgsl(k + 1))
             };
             let _ = writeln!(body, "{indent}let x{k} = {};", load_expr(&raw, *dtype));
         }
@@ -152,8 +181,17 @@ pub fn map_source_with(
         let _ = writeln!(body, "    let size = params[0];");
         let _ = writeln!(body, "    if (4u * t >= size) {{\n        return;\n    }}");
         for (k, (_, addr)) in inputs.iter().enumerate() {
-            if *addr == Addr::Vector {
-                let _ = writeln!(body, "    let w{k} = in{k}[params[{}u] / 4u + t];", 5 + k);
+            if addr.is_vector() {
+                let first = if *addr == Addr::Vector {
+                    "4u * t".to_string()
+                } else {
+                    format!("4u * t % period({}u)", k + 1)
+                };
+                let _ = writeln!(
+                    body,
+                    "    let w{k} = in{k}[(params[{}u] + {first}) / 4u];",
+                    5 + k
+                );
             }
         }
         let _ = writeln!(body, "    var r: vec4<{}>;", out.0.wgsl_storage());
@@ -277,22 +315,29 @@ pub fn map(
     // vec4 loads and stores when every operand is 4-byte, contiguous and
     // aligned (or a scalar), and the output a buffer of its own.
     let word = |dtype: DType| dtype.device_size() == 4;
+    let periods: Vec<usize> = inputs
+        .iter()
+        .map(|(d, _)| repeat_period(shape, &d.strides).unwrap_or(0))
+        .collect();
     let vectorise = fresh
         && word(out_dtype)
-        && addrs
-            .iter()
-            .zip(inputs)
-            .all(|((dt, addr), (d, _))| match addr {
+        && (0..inputs.len()).all(|k| {
+            let ((dt, addr), aligned) = (addrs[k], inputs[k].0.offset.is_multiple_of(4));
+            match addr {
                 Addr::Scalar => true,
-                Addr::Contiguous => word(*dt) && d.offset % 4 == 0,
+                Addr::Contiguous => word(dt) && aligned,
+                Addr::Repeat => word(dt) && aligned && periods[k].is_multiple_of(4),
                 _ => false,
-            });
+            }
+        });
     if vectorise {
         out_addr = Addr::Vector;
         for (_, addr) in addrs.iter_mut() {
-            if *addr == Addr::Contiguous {
-                *addr = Addr::Vector;
-            }
+            *addr = match *addr {
+                Addr::Contiguous => Addr::Vector,
+                Addr::Repeat => Addr::RepeatVector,
+                other => other,
+            };
         }
     }
     let mut key = format!("map_{name}");
@@ -325,6 +370,12 @@ pub fn map(
     for (k, s) in strides.enumerate() {
         for d in 0..ndim {
             params[header + ndim * (1 + k) + d] = s[d] as i32 as u32;
+        }
+    }
+    for (k, period) in periods.iter().enumerate() {
+        if matches!(addrs[k].1, Addr::Repeat | Addr::RepeatVector) {
+            // Its first stride slot (0: broadcast) holds the period instead.
+            params[header + ndim * (2 + k)] = *period as u32;
         }
     }
     let mut buffers: Vec<Arc<Buffer>> = inputs.iter().map(|(d, _)| d.buffer.clone()).collect();

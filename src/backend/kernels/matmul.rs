@@ -2,7 +2,7 @@
 
 use super::elementwise::{load_expr, store_expr};
 use super::{check_dtypes, fill_template, views};
-use crate::array::{contiguous_strides, DeviceData};
+use crate::array::DeviceData;
 use crate::backend::device::Device;
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::MAX_WORKGROUPS_PER_DIM;
@@ -194,12 +194,8 @@ pub fn encode(
     let batch_shape = &out_shape[..nd - 2];
     let batch: usize = batch_shape.iter().product();
     let size = batch * m * n;
-    let out = enc.alloc((size * dtype.device_size()) as u64)?;
-    let result = DeviceData {
-        buffer: out.clone(),
-        strides: contiguous_strides(out_shape),
-        offset: 0,
-    };
+    let result = enc.alloc_array(out_shape, dtype)?;
+    let out = result.buffer.clone();
     if size == 0 {
         return Ok(result);
     }

@@ -7,6 +7,7 @@ pub(crate) mod matmul;
 pub(crate) mod random;
 pub(crate) mod reduce;
 pub(crate) mod scan;
+pub(crate) mod softmax;
 pub(crate) mod sort;
 pub(crate) mod views;
 
@@ -238,6 +239,7 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             shape,
             dtype,
         ),
+        Primitive::Softmax { log } => softmax::encode(enc, &data[0], shape, *log),
         Primitive::ArgSort { descending } => sort::argsort(
             enc,
             &data[0],
@@ -287,11 +289,11 @@ pub fn variants() -> Vec<KernelSource> {
             source,
         })
     };
-    let addrs = [Addr::Strided, Addr::Contiguous, Addr::Scalar];
+    let addrs = [Addr::Strided, Addr::Contiguous, Addr::Scalar, Addr::Repeat];
     for dtype in DType::ALL {
         for op in UnaryOp::ALL {
             if let Some(expr) = kernel_expr(op.exprs(), op.class(), dtype) {
-                let addr = addrs[op.name().len() % 3];
+                let addr = addrs[op.name().len() % 4];
                 push(
                     format!("unary_{}_{dtype}", op.name()),
                     "main",
@@ -307,7 +309,7 @@ pub fn variants() -> Vec<KernelSource> {
             let out = result_dtype(op.class(), dtype);
             let words = dtype.device_size() == 4 && out.device_size() == 4;
             if let (Some(expr), true) = (kernel_expr(op.exprs(), op.class(), dtype), words) {
-                let second = [Addr::Vector, Addr::Scalar][op.name().len() % 2];
+                let second = [Addr::Vector, Addr::Scalar, Addr::RepeatVector][op.name().len() % 3];
                 push(
                     format!("binary_{}_{dtype}_vec4", op.name()),
                     "main",
@@ -319,7 +321,7 @@ pub fn variants() -> Vec<KernelSource> {
                 );
             }
             if let Some(expr) = kernel_expr(op.exprs(), op.class(), dtype) {
-                let ins = [(dtype, Addr::Strided), (dtype, addrs[op.name().len() % 3])];
+                let ins = [(dtype, Addr::Strided), (dtype, addrs[op.name().len() % 4])];
                 push(
                     format!("binary_{}_{dtype}", op.name()),
                     "main",
@@ -426,6 +428,9 @@ pub fn variants() -> Vec<KernelSource> {
         ),
     );
     push("threefry2x32".into(), "main", random::SOURCE.to_string());
+    for log in [false, true] {
+        push(softmax::key(log).into(), "main", softmax::source(log));
+    }
     // A fused chain touching every value type: float, float16, int, bool.
     {
         use crate::primitive::{FusedInput::*, FusedStep, Primitive as P};

@@ -1,7 +1,7 @@
 //! The threefry2x32 hash behind `kiln::random`.
 
 use super::elementwise::contiguous;
-use crate::array::{contiguous_strides, DeviceData};
+use crate::array::DeviceData;
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::grid_for_threads;
 use crate::dtype::DType;
@@ -17,12 +17,8 @@ pub fn threefry(
     shape: &[usize],
 ) -> Result<DeviceData> {
     let size: usize = shape.iter().product();
-    let out = enc.alloc((size * 4) as u64)?;
-    let result = DeviceData {
-        buffer: out.clone(),
-        strides: contiguous_strides(shape),
-        offset: 0,
-    };
+    let result = enc.alloc_array(shape, DType::U32)?;
+    let out = result.buffer.clone();
     if size == 0 {
         return Ok(result);
     }

@@ -2,7 +2,7 @@
 
 use super::elementwise::{contiguous, load_expr, MATH};
 use super::{check_dtypes, fill_template};
-use crate::array::{contiguous_strides, DeviceData};
+use crate::array::DeviceData;
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::grid_for_threads;
 use crate::dtype::DType;
@@ -82,12 +82,8 @@ pub fn argsort(
 ) -> Result<DeviceData> {
     check_dtypes(&enc.dev, [dtype])?;
     let size: usize = shape.iter().product();
-    let out = enc.alloc((size * 4) as u64)?;
-    let result = DeviceData {
-        buffer: out.clone(),
-        strides: contiguous_strides(shape),
-        offset: 0,
-    };
+    let result = enc.alloc_array(shape, DType::I32)?;
+    let out = result.buffer.clone();
     if size == 0 {
         return Ok(result);
     }

@@ -1,0 +1,78 @@
+// Softmax (or log-softmax) along contiguous rows of length K: one
+// workgroup per row sweeps it three times (max, sum of exponentials,
+// output); a row is read from memory once and re-read from cache.
+//
+// softmax:     exp(x - m) / sum(exp(x - m)), m the row's max (NaN if any is)
+// log-softmax: (x - s) - log(sum(exp(x - s))), s = m where m is finite, else 0
+//
+// Parameters: [rows, K, offset]. Filled in: `math`, `log` (true for
+// log-softmax).
+@group(0) @binding(0) var<storage, read> params: array<u32>;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+
+{{math}}
+
+const LOG: bool = {{log}};
+
+var<workgroup> partial: array<f32, 256>;
+
+fn max_or_nan(a: f32, b: f32) -> f32 {
+    if (k_isnan(a)) {
+        return a;
+    }
+    if (k_isnan(b)) {
+        return b;
+    }
+    return max(a, b);
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = wid.x + wid.y * nwg.x;
+    if (row >= params[0]) {
+        return;
+    }
+    let k_len = params[1];
+    let base = params[2] + row * k_len;
+    var m = -k_inf();
+    for (var k = lid.x; k < k_len; k += 256u) {
+        m = max_or_nan(m, src[base + k]);
+    }
+    partial[lid.x] = m;
+    workgroupBarrier();
+    for (var s = 128u; s > 0u; s >>= 1u) {
+        if (lid.x < s) {
+            partial[lid.x] = max_or_nan(partial[lid.x], partial[lid.x + s]);
+        }
+        workgroupBarrier();
+    }
+    m = partial[0];
+    workgroupBarrier();
+    var shift = m;
+    if (LOG && (k_isnan(m) || k_isinf(m))) {
+        shift = 0.0;
+    }
+    var total = 0.0;
+    for (var k = lid.x; k < k_len; k += 256u) {
+        total += exp(src[base + k] - shift);
+    }
+    partial[lid.x] = total;
+    workgroupBarrier();
+    for (var s = 128u; s > 0u; s >>= 1u) {
+        if (lid.x < s) {
+            partial[lid.x] += partial[lid.x + s];
+        }
+        workgroupBarrier();
+    }
+    total = partial[0];
+    let log_total = log(total);
+    for (var k = lid.x; k < k_len; k += 256u) {
+        let v = src[base + k] - shift;
+        if (LOG) {
+            dst[row * k_len + k] = v - log_total;
+        } else {
+            dst[row * k_len + k] = exp(v) / total;
+        }
+    }
+}
