@@ -366,3 +366,23 @@ fn rows_broadcast_against_blocks_match_the_host() {
         }
     }
 }
+
+#[test]
+fn maps_of_transposed_views_keep_their_layout_and_copies_are_row_major() {
+    // Inputs sharing one dense layout are mapped in memory order into an
+    // output of that layout (no gathering); copies stay row-major.
+    let host: Vec<f32> = (0..12).map(|i| i as f32).collect();
+    let m = Array::from_slice(&host, &[3, 4]).unwrap();
+    let t = m.t().unwrap();
+    let sum = kiln::add(&t, &t).unwrap();
+    let want: Vec<f32> = (0..12).map(|i| 2.0 * host[(i % 3) * 4 + i / 3]).collect();
+    assert_eq!(sum.to_vec::<f32>().unwrap(), want);
+    let row_sums = kiln::sum(&sum, 1, false).unwrap().to_vec::<f32>().unwrap();
+    let want: Vec<f32> = (0..4)
+        .map(|c| (0..3).map(|r| 2.0 * host[r * 4 + c]).sum())
+        .collect();
+    assert_eq!(row_sums, want);
+    let flat = sum.reshape(&[12]).unwrap().to_vec::<f32>().unwrap();
+    let want: Vec<f32> = (0..12).map(|i| 2.0 * host[(i % 3) * 4 + i / 3]).collect();
+    assert_eq!(flat, want, "a reshape of the mapped view copies row-major");
+}

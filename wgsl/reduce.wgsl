@@ -45,7 +45,14 @@ fn by_workgroup(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
     let end = min(begin + params[2], k_len);
     let base = params[4] + (item / nseg) * k_len;
     var acc = Acc({{identity}}, 0xffffffffu);
-    for (var k = begin + lid.x; k < end; k += 256u) {
+    var k = begin + lid.x;
+    // Four independent loads in flight per thread, then the rest one by one.
+    for (; k + 768u < end; k += 1024u) {
+        let a = combine(load(base + k, k), load(base + k + 256u, k + 256u));
+        let b = combine(load(base + k + 512u, k + 512u), load(base + k + 768u, k + 768u));
+        acc = combine(acc, combine(a, b));
+    }
+    for (; k < end; k += 256u) {
         acc = combine(acc, load(base + k, k));
     }
     partial[lid.x] = acc;
@@ -93,9 +100,16 @@ fn by_column(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     let col = item % cols;
     let begin = (item / cols) * params[2];
     let end = min(begin + params[2], params[1]);
+    let at = params[4] + col;
     var acc = Acc({{identity}}, 0xffffffffu);
-    for (var k = begin; k < end; k++) {
-        acc = combine(acc, load(params[4] + k * cols + col, k));
+    var k = begin;
+    for (; k + 3u < end; k += 4u) {
+        let a = combine(load(at + k * cols, k), load(at + (k + 1u) * cols, k + 1u));
+        let b = combine(load(at + (k + 2u) * cols, k + 2u), load(at + (k + 3u) * cols, k + 3u));
+        acc = combine(acc, combine(a, b));
+    }
+    for (; k < end; k++) {
+        acc = combine(acc, load(at + k * cols, k));
     }
     dst[item] = store(acc);
 }

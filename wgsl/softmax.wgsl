@@ -36,7 +36,14 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let k_len = params[1];
     let base = params[2] + row * k_len;
     var m = -k_inf();
-    for (var k = lid.x; k < k_len; k += 256u) {
+    var k = lid.x;
+    // Four independent loads in flight per thread, then the rest one by one.
+    for (; k + 768u < k_len; k += 1024u) {
+        let a = max_or_nan(src[base + k], src[base + k + 256u]);
+        let b = max_or_nan(src[base + k + 512u], src[base + k + 768u]);
+        m = max_or_nan(m, max_or_nan(a, b));
+    }
+    for (; k < k_len; k += 256u) {
         m = max_or_nan(m, src[base + k]);
     }
     partial[lid.x] = m;
@@ -54,7 +61,13 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         shift = 0.0;
     }
     var total = 0.0;
-    for (var k = lid.x; k < k_len; k += 256u) {
+    k = lid.x;
+    for (; k + 768u < k_len; k += 1024u) {
+        let a = exp(src[base + k] - shift) + exp(src[base + k + 256u] - shift);
+        let b = exp(src[base + k + 512u] - shift) + exp(src[base + k + 768u] - shift);
+        total += a + b;
+    }
+    for (; k < k_len; k += 256u) {
         total += exp(src[base + k] - shift);
     }
     partial[lid.x] = total;
@@ -67,7 +80,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     }
     total = partial[0];
     let log_total = log(total);
-    for (var k = lid.x; k < k_len; k += 256u) {
+    for (k = lid.x; k < k_len; k += 256u) {
         let v = src[base + k] - shift;
         if (LOG) {
             dst[row * k_len + k] = v - log_total;

@@ -262,16 +262,17 @@ impl Device {
         self.build_pipeline(key, entry, false, source)
     }
 
-    /// The compute pipeline named `key` (entry point `main`) built without
-    /// runtime bounds checks or loop bounding: only for kernels whose every
-    /// access is clamped into its buffer by construction, and whose loops
-    /// end (their tests cover the edges).
+    /// The compute pipeline named `key` with entry point `entry`, built
+    /// without runtime bounds checks or loop bounding: only for kernels
+    /// whose every access is inside its buffer by construction, and whose
+    /// loops end (their tests cover the edges).
     pub fn trusted_pipeline(
         &self,
         key: &str,
+        entry: &str,
         source: impl FnOnce() -> String,
     ) -> Arc<wgpu::ComputePipeline> {
-        self.build_pipeline(key, "main", true, source)
+        self.build_pipeline(key, entry, true, source)
     }
 
     fn build_pipeline(

@@ -42,6 +42,21 @@ fn repeat_period(shape: &[usize], strides: &[isize]) -> Option<usize> {
     (broadcast && lead < shape.len() && tail_contiguous).then(|| shape[lead..].iter().product())
 }
 
+/// Whether `strides` lay `shape` out densely (each element once, no gaps),
+/// in some order of the axes.
+fn dense(shape: &[usize], strides: &[isize]) -> bool {
+    let mut axes: Vec<usize> = (0..shape.len()).filter(|&d| shape[d] > 1).collect();
+    axes.sort_by_key(|&d| std::cmp::Reverse(strides[d]));
+    let mut step = 1isize;
+    for &d in axes.iter().rev() {
+        if strides[d] != step {
+            return false;
+        }
+        step *= shape[d] as isize;
+    }
+    true
+}
+
 impl Addr {
     fn of(shape: &[usize], strides: &[isize]) -> Addr {
         if strides.iter().all(|&s| s == 0) {
@@ -243,6 +258,9 @@ pub struct MapOp<'a> {
     pub functions: &'a str,
     /// Whether `functions` use float16 (so the module must enable it).
     pub f16: bool,
+    /// Whether a new output must be row-major even when the inputs share
+    /// another dense layout (which it otherwise takes, for speed).
+    pub row_major: bool,
 }
 
 impl<'a> MapOp<'a> {
@@ -253,11 +271,20 @@ impl<'a> MapOp<'a> {
             params: [0, 0],
             functions: "",
             f16: false,
+            row_major: false,
         }
     }
 
     pub fn with_params(self, params: [u32; 2]) -> MapOp<'a> {
         MapOp { params, ..self }
+    }
+
+    /// The output is row-major (a contiguous copy, say).
+    pub fn row_major(self) -> MapOp<'a> {
+        MapOp {
+            row_major: true,
+            ..self
+        }
     }
 }
 
@@ -277,15 +304,29 @@ pub fn map(
         params: p,
         functions,
         f16,
+        row_major,
     } = op;
     let size: usize = shape.iter().product();
     let fresh = target.is_none();
+    // Inputs that all share one dense layout other than row-major (say,
+    // transposed) are mapped in memory order into an output of that layout.
+    let shared = inputs
+        .iter()
+        .map(|(d, _)| &d.strides)
+        .filter(|s| s.iter().any(|&v| v != 0));
+    let layout = shared.clone().next().filter(|first| {
+        dense(shape, first) && !is_contiguous(shape, first) && shared.clone().all(|s| s == *first)
+    });
+    let memory_order = fresh && !row_major && layout.is_some();
     let target = match target {
         Some(t) => t,
         None => Target {
             buffer: enc.alloc((size * out_dtype.device_size()) as u64)?,
             offset: 0,
-            strides: contiguous_strides(shape),
+            strides: match layout {
+                Some(strides) if memory_order => strides.clone(),
+                _ => contiguous_strides(shape),
+            },
         },
     };
     let result = DeviceData {
@@ -307,11 +348,15 @@ pub fn map(
         )));
     }
     check_dtypes(&enc.dev, inputs.iter().map(|(_, d)| *d).chain([out_dtype]))?;
+    let addr = |strides: &[isize]| match Addr::of(shape, strides) {
+        Addr::Strided if memory_order => Addr::Contiguous,
+        other => other,
+    };
     let mut addrs: Vec<(DType, Addr)> = inputs
         .iter()
-        .map(|(d, dt)| (*dt, Addr::of(shape, &d.strides)))
+        .map(|(d, dt)| (*dt, addr(&d.strides)))
         .collect();
-    let mut out_addr = Addr::of(shape, &target.strides);
+    let mut out_addr = addr(&target.strides);
     // vec4 loads and stores when every operand is 4-byte, contiguous and
     // aligned (or a scalar), and the output a buffer of its own.
     let word = |dtype: DType| dtype.device_size() == 4;
@@ -348,7 +393,7 @@ pub fn map(
     let pipeline = if vectorise {
         // Every vec4 index is below ceil((offset + size) / 4), inside the
         // binding: pool buffers are whole multiples of 16 bytes.
-        enc.dev.trusted_pipeline(&key, source)
+        enc.dev.trusted_pipeline(&key, "main", source)
     } else {
         enc.dev.pipeline(&key, source)
     };
@@ -410,7 +455,7 @@ pub fn copy_into(
     };
     map(
         enc,
-        MapOp::new("copy", expr),
+        MapOp::new("copy", expr).row_major(),
         &[(data, dtype)],
         shape,
         dtype,

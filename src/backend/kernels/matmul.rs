@@ -214,7 +214,7 @@ pub fn encode(
     let b_k_fast = b.strides[nb] == 1 && k > 1;
     let pipeline = enc
         .dev
-        .trusted_pipeline(&key(dtype, tile, a_k_fast, b_k_fast), || {
+        .trusted_pipeline(&key(dtype, tile, a_k_fast, b_k_fast), "main", || {
             source(dtype, tile, a_k_fast, b_k_fast)
         });
     let bits = |s: isize| s as i32 as u32;

@@ -147,9 +147,11 @@ fn dispatch(
         in_dtype.name(),
         out_dtype.name()
     );
+    // Every index is below `lines * k_len` (rows) or `k_len * cols`
+    // (columns) past the offset, or below the workgroup's 256.
     let pipeline = enc
         .dev
-        .pipeline_at(&key, entry, || source(op, in_dtype, out_dtype));
+        .trusted_pipeline(&key, entry, || source(op, in_dtype, out_dtype));
     let params = [lines, k_len, seg, nseg, src.offset].map(|v| v as u32);
     enc.dispatch(
         pipeline,
