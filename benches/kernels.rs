@@ -195,7 +195,10 @@ fn main() {
         .position(|a| a == "--torch")
         .and_then(|i| args.get(i + 1).cloned());
     let info = kiln::device_info().expect("a GPU adapter");
-    eprintln!("device: {} ({}, {})", info.name, info.backend, info.driver);
+    eprintln!(
+        "device: {} ({}, {}); float16 on tensor cores: {}",
+        info.name, info.backend, info.driver, info.cooperative_matrix
+    );
     let mut bench = Bench { rows: vec![] };
     // (full size, small size)
     let pick = |big: usize, small: usize| if full { big } else { small };

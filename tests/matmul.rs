@@ -148,3 +148,51 @@ fn broadcast_batches_integers_and_float16_match_the_host() {
         assert!(halves.iter().zip(&want).all(|(g, w)| *g as f64 == *w));
     }
 }
+
+#[test]
+fn float16_products_match_the_host_on_every_path() {
+    // Every side >= 64: tensor cores where the adapter has cooperative
+    // matrices (ragged edges padded to whole 128 x 128 tiles; interior
+    // tiles load fragments directly when K is a multiple of 16), the
+    // register-tiled kernel elsewhere. Small integers keep every product
+    // and sum exact in float16 and float32.
+    let f16 = kiln::device_info().unwrap().shader_f16;
+    for (batch, m, n, k, bt) in [
+        (1usize, 200usize, 136usize, 72usize, false),
+        (3, 130, 257, 64, true),
+        (2, 64, 64, 200, false),
+        (1, 256, 384, 96, false),
+    ] {
+        let ints = |seed: u64, len: usize| -> Vec<f64> {
+            uniform(seed, len, -2.5, 2.5)
+                .iter()
+                .map(|v| v.round())
+                .collect()
+        };
+        let (a_host, b_host) = (ints(m as u64, batch * m * k), ints(n as u64, batch * k * n));
+        let want = host_matmul(&a_host, &b_host, batch, m, n, k, bt);
+        let a = f32_array(&a_host, &[batch, m, k])
+            .astype(DType::F16)
+            .unwrap();
+        let b = if bt {
+            f32_array(&b_host, &[batch, n, k]).mt().unwrap()
+        } else {
+            f32_array(&b_host, &[batch, k, n])
+        };
+        let product = kiln::matmul(&a, &b.astype(DType::F16).unwrap());
+        if !f16 {
+            let err = product.and_then(|p| p.to_vec::<f32>()).unwrap_err();
+            assert!(err.to_string().contains("float16"), "{err}");
+            continue;
+        }
+        let got = product
+            .unwrap()
+            .astype(DType::F32)
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(*g as f64, *w, "batch {batch}, {m}x{n}x{k}: element {i}");
+        }
+    }
+}

@@ -21,6 +21,8 @@ pub struct DeviceInfo {
     pub driver: String,
     /// Whether `float16` arrays are available (`shader-f16`).
     pub shader_f16: bool,
+    /// Whether float16 matmuls run on tensor cores (cooperative matrices).
+    pub cooperative_matrix: bool,
     /// The largest storage buffer binding, in bytes.
     pub max_storage_binding_bytes: u64,
     /// The largest buffer, in bytes.
@@ -65,15 +67,26 @@ async fn create() -> Result<Device> {
         .map_err(|e| Error::Device(format!("{NO_ADAPTER} ({e})")))?;
     let adapter_limits = adapter.limits();
     let shader_f16 = adapter.features().contains(wgpu::Features::SHADER_F16);
+    let cooperative_f16 = shader_f16 && has_cooperative_f16(&adapter);
     let mut required_features = wgpu::Features::empty();
     if shader_f16 {
         required_features |= wgpu::Features::SHADER_F16;
+    }
+    if cooperative_f16 {
+        required_features |= wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;
     }
     let (device, queue) = adapter
         .request_device(&wgpu::DeviceDescriptor {
             label: Some("kiln"),
             required_features,
             required_limits: adapter_limits.clone(),
+            experimental_features: if cooperative_f16 {
+                // SAFETY: only the cooperative-matrix kernel uses the
+                // experimental feature, on the configuration checked above.
+                unsafe { wgpu::ExperimentalFeatures::enabled() }
+            } else {
+                wgpu::ExperimentalFeatures::disabled()
+            },
             ..Default::default()
         })
         .await
@@ -93,6 +106,7 @@ async fn create() -> Result<Device> {
         max_invocations_per_workgroup: adapter_limits.max_compute_invocations_per_workgroup,
         storage_offset_alignment: adapter_limits.min_storage_buffer_offset_alignment,
         shader_f16,
+        cooperative_f16,
     };
     let info = DeviceInfo {
         name: raw.name,
@@ -102,6 +116,7 @@ async fn create() -> Result<Device> {
             .trim()
             .to_string(),
         shader_f16,
+        cooperative_matrix: cooperative_f16,
         max_storage_binding_bytes: limits.max_storage_binding_bytes,
         max_buffer_bytes: limits.max_buffer_bytes,
         max_workgroup_storage_bytes: limits.max_workgroup_storage_bytes,
@@ -117,6 +132,23 @@ async fn create() -> Result<Device> {
         pending: Mutex::new(Batch::default()),
         gpu_error,
     })
+}
+
+/// Whether the adapter offers what the tensor-core matmul kernel needs:
+/// 16 x 16 x 16 float16 cooperative matrices accumulating in float32, in
+/// subgroups of exactly 32 invocations.
+fn has_cooperative_f16(adapter: &wgpu::Adapter) -> bool {
+    let info = adapter.get_info();
+    adapter
+        .features()
+        .contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX)
+        && info.subgroup_min_size == 32
+        && info.subgroup_max_size == 32
+        && adapter.cooperative_matrix_properties().iter().any(|p| {
+            (p.m_size, p.n_size, p.k_size) == (16, 16, 16)
+                && p.ab_type == wgpu::CooperativeScalarType::F16
+                && p.cr_type == wgpu::CooperativeScalarType::F32
+        })
 }
 
 /// Opens the default device. Needed once before any evaluation in a browser

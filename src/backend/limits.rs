@@ -43,4 +43,7 @@ pub struct DeviceLimits {
     pub max_invocations_per_workgroup: u32,
     pub storage_offset_alignment: u32,
     pub shader_f16: bool,
+    /// 16 x 16 x 16 float16 cooperative matrices with float32 accumulators
+    /// in subgroups of 32 (tensor cores), used for float16 matmul.
+    pub cooperative_f16: bool,
 }

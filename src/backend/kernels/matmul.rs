@@ -1,8 +1,8 @@
 //! Batched matrix products over strided operands.
 
-use super::elementwise::{load_expr, store_expr};
+use super::elementwise::{cast_expr, load_expr, map, store_expr, MapOp, Target};
 use super::{check_dtypes, fill_template, views};
-use crate::array::DeviceData;
+use crate::array::{contiguous_strides, DeviceData};
 use crate::backend::device::Device;
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::MAX_WORKGROUPS_PER_DIM;
@@ -11,6 +11,11 @@ use crate::error::Result;
 use std::fmt::Write;
 
 pub const TEMPLATE: &str = include_str!("../../../wgsl/matmul.wgsl");
+pub const COOP_TEMPLATE: &str = include_str!("../../../wgsl/matmul_coop.wgsl");
+
+/// Float16 products with every side at least this long run on tensor cores
+/// where the adapter has them (smaller ones waste most of a 128 x 128 tile).
+pub const COOP_MIN_SIDE: usize = 64;
 
 /// The longest inner dimension one kernel handles; the op splits longer ones.
 pub const MAX_K: usize = 16384;
@@ -162,6 +167,72 @@ pub fn source(dtype: DType, tile: Tile, a_k_fast: bool, b_k_fast: bool) -> Strin
     )
 }
 
+/// Fragments of 16 rows (of A) and 16 columns (of B) per subgroup block of
+/// the tensor-core kernel (a 64 x 64 block).
+const COOP_FRAGMENTS: usize = 4;
+
+/// The tensor-core kernel for float16 (see wgsl/matmul_coop.wgsl), its
+/// per-fragment code unrolled.
+pub fn coop_source(a_k_fast: bool, b_k_fast: bool) -> String {
+    let f = COOP_FRAGMENTS;
+    let (mut accumulators, mut direct, mut staged, mut stores) =
+        (String::new(), String::new(), String::new(), String::new());
+    // A fragment is row-major when K is A's contiguous axis; a B fragment
+    // is column-major when K is B's.
+    let load_a = if a_k_fast { "coopLoadT" } else { "coopLoad" };
+    let load_b = if b_k_fast { "coopLoad" } else { "coopLoadT" };
+    for i in 0..f {
+        let o = 16 * i;
+        let _ = writeln!(
+            direct,
+            "            let a{i} = {load_a}<coop_mat16x16<f16, A>>(&a[a_k + {o}u * u32(a_row)], a_ld);"
+        );
+        let _ = writeln!(
+            direct,
+            "            let b{i} = {load_b}<coop_mat16x16<f16, B>>(&b[b_k + {o}u * u32(b_col)], b_ld);"
+        );
+        let _ = writeln!(
+            staged,
+            "            let a{i} = coopLoadT<coop_mat16x16<f16, A>>(&tile_a[(sub_row + {o}u) * BK + kk], BK);"
+        );
+        let _ = writeln!(
+            staged,
+            "            let b{i} = coopLoadT<coop_mat16x16<f16, B>>(&tile_b[kk * BN + sub_col + {o}u], BN);"
+        );
+    }
+    for i in 0..f {
+        for j in 0..f {
+            let _ = writeln!(accumulators, "    var acc{i}{j} = coop_mat16x16<f32, C>();");
+            let mma = format!("            acc{i}{j} = coopMultiplyAdd(a{i}, b{j}, acc{i}{j});\n");
+            direct.push_str(&mma);
+            staged.push_str(&mma);
+            let _ = writeln!(
+                stores,
+                "    let at{i}{j} = block + {}u * ldc + {}u;\n    coopStoreT(acc{i}{j}, &c[at{i}{j}], ldc);",
+                16 * i,
+                16 * j
+            );
+        }
+    }
+    fill_template(
+        COOP_TEMPLATE,
+        &[
+            ("a_k_fast", &a_k_fast.to_string()),
+            ("b_k_fast", &b_k_fast.to_string()),
+            ("a_ld", if a_k_fast { "a_row" } else { "a_col" }),
+            ("b_ld", if b_k_fast { "b_col" } else { "b_row" }),
+            ("accumulators", &accumulators),
+            ("direct_step", &direct),
+            ("staged_step", &staged),
+            ("stores", &stores),
+        ],
+    )
+}
+
+pub fn coop_key(a_k_fast: bool, b_k_fast: bool) -> String {
+    format!("matmul_coop_f16_{a_k_fast}_{b_k_fast}")
+}
+
 /// The pipeline key of [`source`]'s kernel.
 pub fn key(dtype: DType, tile: Tile, a_k_fast: bool, b_k_fast: bool) -> String {
     format!(
@@ -207,23 +278,15 @@ pub fn encode(
     let a = views::broadcast_view(a, a_shape, &a_full);
     let b = views::broadcast_view(b, b_shape, &b_full);
     let nb = batch_shape.len();
-    let tile = Tile::choose(&enc.dev, m, n, batch);
     // Whether K is the contiguous axis of A (column stride 1) and of B (row
     // stride 1): tiles then load along K.
     let a_k_fast = a.strides[nb + 1] == 1 && k > 1;
     let b_k_fast = b.strides[nb] == 1 && k > 1;
-    let pipeline = enc
-        .dev
-        .trusted_pipeline(&key(dtype, tile, a_k_fast, b_k_fast), "main", || {
-            source(dtype, tile, a_k_fast, b_k_fast)
-        });
+    // [M, N, K, nb, offsets, strides, batch base, extra..., batch shape and
+    // strides]: the layout both kernels read.
     let bits = |s: isize| s as i32 as u32;
-    let groups_x = n.div_ceil(tile.bn as usize) as u32;
-    let groups_y = m.div_ceil(tile.bm as usize) as u32;
-    let mut base = 0usize;
-    while base < batch {
-        let count = (batch - base).min(MAX_WORKGROUPS_PER_DIM as usize);
-        let mut params = vec![
+    let params = |base: usize, extra: &[u32]| {
+        let mut p = vec![
             m as u32,
             n as u32,
             k as u32,
@@ -236,16 +299,105 @@ pub fn encode(
             bits(b.strides[nb + 1]),
             base as u32,
         ];
-        params.extend(batch_shape.iter().map(|&d| d as u32));
-        params.extend(a.strides[..nb].iter().map(|&s| bits(s)));
-        params.extend(b.strides[..nb].iter().map(|&s| bits(s)));
+        p.extend_from_slice(extra);
+        p.extend(batch_shape.iter().map(|&d| d as u32));
+        p.extend(a.strides[..nb].iter().map(|&s| bits(s)));
+        p.extend(b.strides[..nb].iter().map(|&s| bits(s)));
+        p
+    };
+    let batches = || {
+        (0..batch)
+            .step_by(MAX_WORKGROUPS_PER_DIM as usize)
+            .map(move |base| {
+                (
+                    base,
+                    (batch - base).min(MAX_WORKGROUPS_PER_DIM as usize) as u32,
+                )
+            })
+    };
+    if dtype == DType::F16 && enc.dev.limits.cooperative_f16 && m.min(n).min(k) >= COOP_MIN_SIDE {
+        // Tensor cores write float32 into whole 128 x 128 tiles; the result
+        // is the M x N corner of each, converted to float16.
+        let (m_pad, n_pad) = (m.next_multiple_of(128), n.next_multiple_of(128));
+        // Fragments load straight from the operands when each is dense
+        // along the axis its fragments are read along (K for A when
+        // `a_k_fast`, M otherwise; K for B when `b_k_fast`, N otherwise),
+        // K is whole fragments, and every row start is 16-byte aligned.
+        let aligned = |v: isize| v % 8 == 0;
+        let dense_a = if a_k_fast {
+            a.strides[nb + 1] == 1
+        } else {
+            a.strides[nb] == 1
+        };
+        let dense_b = if b_k_fast {
+            b.strides[nb] == 1
+        } else {
+            b.strides[nb + 1] == 1
+        };
+        let direct = dense_a
+            && dense_b
+            && k % 16 == 0
+            && [a.offset as isize, b.offset as isize]
+                .iter()
+                .chain(&a.strides)
+                .chain(&b.strides)
+                .all(|&v| aligned(v) || v == 1 || v == 0);
+        let padded = enc.alloc((batch * m_pad * n_pad * 4) as u64)?;
+        let pipeline = enc
+            .dev
+            .trusted_pipeline(&coop_key(a_k_fast, b_k_fast), "main", || {
+                coop_source(a_k_fast, b_k_fast)
+            });
+        for (base, count) in batches() {
+            enc.dispatch(
+                pipeline.clone(),
+                &params(base, &[n_pad as u32, m_pad as u32, direct as u32]),
+                vec![a.buffer.clone(), b.buffer.clone(), padded.clone()],
+                [(n_pad / 128) as u32, (m_pad / 128) as u32, count],
+            );
+        }
+        let mut strides: Vec<isize> = contiguous_strides(batch_shape)
+            .iter()
+            .map(|s| s * (m_pad * n_pad) as isize)
+            .collect();
+        strides.extend([n_pad as isize, 1]);
+        let view = DeviceData {
+            buffer: padded,
+            strides,
+            offset: 0,
+        };
+        let target = Target {
+            buffer: out,
+            offset: 0,
+            strides: result.strides.clone(),
+        };
+        let expr = cast_expr("x0", DType::F32, dtype);
+        let convert = MapOp::new("astype", &expr);
+        map(
+            enc,
+            convert,
+            &[(&view, DType::F32)],
+            out_shape,
+            dtype,
+            Some(target),
+        )?;
+        return Ok(result);
+    }
+    let tile = Tile::choose(&enc.dev, m, n, batch);
+    let pipeline = enc
+        .dev
+        .trusted_pipeline(&key(dtype, tile, a_k_fast, b_k_fast), "main", || {
+            source(dtype, tile, a_k_fast, b_k_fast)
+        });
+    let groups_x = n.div_ceil(tile.bn as usize) as u32;
+    let groups_y = m.div_ceil(tile.bm as usize) as u32;
+    for (base, count) in batches() {
         enc.dispatch(
             pipeline.clone(),
-            &params,
+            &params(base, &[]),
             vec![a.buffer.clone(), b.buffer.clone(), out.clone()],
-            [groups_x, groups_y, count as u32],
+            [groups_x, groups_y, count],
         );
-        base += count;
     }
     Ok(result)
 }

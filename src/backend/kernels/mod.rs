@@ -383,6 +383,15 @@ pub fn variants() -> Vec<KernelSource> {
                     scan::source(op, dtype),
                 );
             }
+            if dtype == DType::F16 {
+                for (a_k, b_k) in [(false, false), (true, false), (false, true), (true, true)] {
+                    push(
+                        matmul::coop_key(a_k, b_k),
+                        "main",
+                        matmul::coop_source(a_k, b_k),
+                    );
+                }
+            }
             for tile in matmul::Tile::ALL {
                 for (a_k, b_k) in [(false, false), (true, false), (false, true), (true, true)] {
                     push(
