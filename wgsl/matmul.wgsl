@@ -16,7 +16,8 @@
 // b_col, batch_base, batch_shape[nb], a_batch_strides[nb], b_batch_strides[nb]]
 // (strides are i32 bits). Filled in: `enable`, `in_t`, `out_t`, `acc_t`,
 // `zero`, `load` (of a storage value `v`), `store` (of `r_val`), the tile
-// sizes, `a_k_fast` and `b_k_fast`, and `multiply` (the unrolled products
+// sizes, `a_k_fast` and `b_k_fast`, `operands` (shared with the
+// tensor-core kernel) and `multiply` (the unrolled products
 // of one k step).
 {{enable}}
 @group(0) @binding(0) var<storage, read> params: array<u32>;
@@ -38,6 +39,9 @@ const THREADS: u32 = WX * WY;
 var<workgroup> tile_a: array<vec4<{{acc_t}}>, {{tile_a_len}}>;
 var<workgroup> tile_b: array<vec4<{{acc_t}}>, {{tile_b_len}}>;
 
+// Where the batch shape starts in the parameters.
+const HEADER: u32 = 11u;
+
 fn stride(k: u32) -> i32 {
     return bitcast<i32>(params[k]);
 }
@@ -54,26 +58,7 @@ fn load_b(at: i32) -> {{acc_t}} {
 
 @compute @workgroup_size({{wx}}, {{wy}})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let m = params[0];
-    let n = params[1];
-    let k_len = params[2];
-    let nb = params[3];
-    let batch = wid.z + params[10];
-    var a_at = i32(params[4]);
-    var b_at = i32(params[5]);
-    var rest = batch;
-    for (var d = nb; d > 0u; d--) {
-        let extent = params[10u + d];
-        let coord = i32(rest % extent);
-        rest = rest / extent;
-        a_at += coord * stride(10u + nb + d);
-        b_at += coord * stride(10u + 2u * nb + d);
-    }
-    let a_row = stride(6u);
-    let a_col = stride(7u);
-    let b_row = stride(8u);
-    let b_col = stride(9u);
-    let row0 = wid.y * BM;
+{{operands}}    let row0 = wid.y * BM;
     let col0 = wid.x * BN;
     let tid = lid.y * WX + lid.x;
     var acc: array<vec4<{{acc_t}}>, {{acc_len}}>;

@@ -45,26 +45,7 @@ fn stride(k: u32) -> i32 {
 
 @compute @workgroup_size(128)
 fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-    let m = params[0];
-    let n = params[1];
-    let k_len = params[2];
-    let nb = params[3];
-    let batch = wid.z + params[10];
-    var a_at = i32(params[4]);
-    var b_at = i32(params[5]);
-    var rest = batch;
-    for (var d = nb; d > 0u; d--) {
-        let extent = params[HEADER + d - 1u];
-        let coord = i32(rest % extent);
-        rest = rest / extent;
-        a_at += coord * stride(HEADER + nb + d - 1u);
-        b_at += coord * stride(HEADER + 2u * nb + d - 1u);
-    }
-    let a_row = stride(6u);
-    let a_col = stride(7u);
-    let b_row = stride(8u);
-    let b_col = stride(9u);
-    let row0 = wid.y * BM;
+{{operands}}    let row0 = wid.y * BM;
     let col0 = wid.x * BN;
     // This subgroup's block of the tile.
     let sub = tid / 32u;

@@ -13,6 +13,30 @@ use std::fmt::Write;
 pub const TEMPLATE: &str = include_str!("../../../wgsl/matmul.wgsl");
 pub const COOP_TEMPLATE: &str = include_str!("../../../wgsl/matmul_coop.wgsl");
 
+/// WGSL shared by the matmul kernels: sizes, the batch entry's operand
+/// offsets and the operands' strides from the parameters (the batch shape
+/// and strides start at `HEADER`).
+const OPERANDS: &str = "    let m = params[0];
+    let n = params[1];
+    let k_len = params[2];
+    let nb = params[3];
+    let batch = wid.z + params[10];
+    var a_at = i32(params[4]);
+    var b_at = i32(params[5]);
+    var rest = batch;
+    for (var d = nb; d > 0u; d--) {
+        let extent = params[HEADER + d - 1u];
+        let coord = i32(rest % extent);
+        rest = rest / extent;
+        a_at += coord * stride(HEADER + nb + d - 1u);
+        b_at += coord * stride(HEADER + 2u * nb + d - 1u);
+    }
+    let a_row = stride(6u);
+    let a_col = stride(7u);
+    let b_row = stride(8u);
+    let b_col = stride(9u);
+";
+
 /// Float16 products with every side at least this long run on tensor cores
 /// where the adapter has them (smaller ones waste most of a 128 x 128 tile).
 pub const COOP_MIN_SIDE: usize = 64;
@@ -163,6 +187,7 @@ pub fn source(dtype: DType, tile: Tile, a_k_fast: bool, b_k_fast: bool) -> Strin
             ("a_k_fast", &a_k_fast.to_string()),
             ("b_k_fast", &b_k_fast.to_string()),
             ("multiply", &multiply_statements(tile)),
+            ("operands", OPERANDS),
         ],
     )
 }
@@ -219,6 +244,7 @@ pub fn coop_source(a_k_fast: bool, b_k_fast: bool) -> String {
         &[
             ("a_k_fast", &a_k_fast.to_string()),
             ("b_k_fast", &b_k_fast.to_string()),
+            ("operands", OPERANDS),
             ("a_ld", if a_k_fast { "a_row" } else { "a_col" }),
             ("b_ld", if b_k_fast { "b_col" } else { "b_row" }),
             ("accumulators", &accumulators),
