@@ -194,7 +194,9 @@ impl Array {
         Arc::as_ptr(&self.0) as usize
     }
 
-    /// Computes the array (and what it depends on) on the GPU.
+    /// Computes the array (and what it depends on) on the GPU: its kernels
+    /// are queued and submitted with others once enough are queued, or when
+    /// anything is read back or [`crate::synchronize`]d.
     pub fn eval(&self) -> Result<()> {
         crate::backend::eval::eval(&[self])
     }
@@ -285,7 +287,7 @@ impl std::fmt::Debug for Array {
     }
 }
 
-/// Evaluates several arrays in one submission.
+/// Evaluates several arrays together (their kernels queued in one batch).
 pub fn eval(arrays: &[&Array]) -> Result<()> {
     crate::backend::eval::eval(arrays)
 }
