@@ -194,5 +194,26 @@ fn float16_products_match_the_host_on_every_path() {
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             assert_eq!(*g as f64, *w, "batch {batch}, {m}x{n}x{k}: element {i}");
         }
+        // The same A as a view with negative row strides (rows stored
+        // reversed, then flipped): staged, never loaded directly.
+        let mut reversed = Vec::with_capacity(a_host.len());
+        for p in 0..batch {
+            for r in (0..m).rev() {
+                let start = (p * m + r) * k;
+                reversed.extend_from_slice(&a_host[start..start + k]);
+            }
+        }
+        let stored = f32_array(&reversed, &[batch, m, k])
+            .astype(DType::F16)
+            .unwrap();
+        let flipped = kiln::flip(&stored, &[1]).unwrap();
+        let got = kiln::matmul(&flipped, &b.astype(DType::F16).unwrap())
+            .unwrap()
+            .astype(DType::F32)
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
+        let exact = got.iter().zip(&want).all(|(g, w)| *g as f64 == *w);
+        assert!(exact, "flipped A, batch {batch}, {m}x{n}x{k}");
     }
 }

@@ -341,34 +341,38 @@ pub fn encode(
                 )
             })
     };
-    if dtype == DType::F16 && enc.dev.limits.cooperative_f16 && m.min(n).min(k) >= COOP_MIN_SIDE {
-        // Tensor cores write float32 into whole 128 x 128 tiles; the result
-        // is the M x N corner of each, converted to float16.
-        let (m_pad, n_pad) = (m.next_multiple_of(128), n.next_multiple_of(128));
+    // Tensor cores write float32 into whole 128 x 128 tiles; the result is
+    // the M x N corner of each, converted to float16.
+    let (m_pad, n_pad) = (m.next_multiple_of(128), n.next_multiple_of(128));
+    let padded_bytes = (batch * m_pad * n_pad * 4) as u64;
+    if dtype == DType::F16
+        && enc.dev.limits.cooperative_f16
+        && m.min(n).min(k) >= COOP_MIN_SIDE
+        && padded_bytes <= enc.dev.limits.max_storage_binding_bytes
+    {
         // Fragments load straight from the operands when each is dense
         // along the axis its fragments are read along (K for A when
         // `a_k_fast`, M otherwise; K for B when `b_k_fast`, N otherwise),
-        // K is whole fragments, and every row start is 16-byte aligned.
-        let aligned = |v: isize| v % 8 == 0;
-        let dense_a = if a_k_fast {
-            a.strides[nb + 1] == 1
-        } else {
-            a.strides[nb] == 1
-        };
-        let dense_b = if b_k_fast {
-            b.strides[nb] == 1
-        } else {
-            b.strides[nb + 1] == 1
-        };
-        let direct = dense_a
-            && dense_b
+        // K is whole fragments, and every fragment row starts 16 bytes
+        // aligned: offsets, the other strides and the batch strides are
+        // non-negative multiples of 8 elements.
+        let aligned = |v: isize| v >= 0 && v % 8 == 0;
+        let (a_dense, a_lead) = if a_k_fast { (nb + 1, nb) } else { (nb, nb + 1) };
+        let (b_dense, b_lead) = if b_k_fast { (nb, nb + 1) } else { (nb + 1, nb) };
+        let direct = a.strides[a_dense] == 1
+            && b.strides[b_dense] == 1
             && k % 16 == 0
-            && [a.offset as isize, b.offset as isize]
-                .iter()
-                .chain(&a.strides)
-                .chain(&b.strides)
-                .all(|&v| aligned(v) || v == 1 || v == 0);
-        let padded = enc.alloc((batch * m_pad * n_pad * 4) as u64)?;
+            && [
+                a.offset as isize,
+                b.offset as isize,
+                a.strides[a_lead],
+                b.strides[b_lead],
+            ]
+            .iter()
+            .chain(&a.strides[..nb])
+            .chain(&b.strides[..nb])
+            .all(|&v| aligned(v));
+        let padded = enc.alloc(padded_bytes)?;
         let pipeline = enc
             .dev
             .trusted_pipeline(&coop_key(a_k_fast, b_k_fast), "main", || {
