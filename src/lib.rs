@@ -23,7 +23,10 @@ pub mod backend;
 pub mod dtype;
 pub mod error;
 mod format;
+pub mod io;
+pub mod nn;
 pub mod ops;
+pub mod optimizers;
 pub mod primitive;
 pub mod transforms;
 

@@ -1,0 +1,118 @@
+//! Linear (dense) layers and embeddings.
+
+use super::module::{Layer, Module, Parameter, Scope};
+use crate::array::Array;
+use crate::dtype::DType;
+use crate::error::{bail, fmt_shape, Result};
+use crate::ops::elementwise::add;
+use crate::ops::index::take;
+use crate::ops::matmul::matmul;
+use crate::ops::random;
+
+/// `y = x Wᵀ + b`, with `W` of shape `(out, in)`; weight and bias start
+/// uniform in `±1/√in`, as in PyTorch and MLX.
+#[derive(Debug, Clone)]
+pub struct Linear {
+    pub weight: Parameter,
+    pub bias: Option<Parameter>,
+}
+
+impl Linear {
+    pub fn new(input_dims: usize, output_dims: usize, bias: bool, key: &Array) -> Result<Linear> {
+        let keys = random::split(key, 2)?;
+        let limit = 1.0 / (input_dims.max(1) as f64).sqrt();
+        let init = |k: i64, shape: &[usize]| {
+            random::uniform(
+                &crate::ops::shape::index_axis(&keys, 0, k)?,
+                shape,
+                DType::F32,
+                -limit,
+                limit,
+            )
+        };
+        Ok(Linear {
+            weight: Parameter::new(init(0, &[output_dims, input_dims])?),
+            bias: if bias {
+                Some(Parameter::new(init(1, &[output_dims])?))
+            } else {
+                None
+            },
+        })
+    }
+
+    pub fn input_dims(&self) -> usize {
+        self.weight.value().shape()[1]
+    }
+
+    pub fn output_dims(&self) -> usize {
+        self.weight.value().shape()[0]
+    }
+}
+
+impl Module for Linear {
+    fn visit(&self, scope: &mut Scope) {
+        scope.parameter("weight", &self.weight);
+        if let Some(bias) = &self.bias {
+            scope.parameter("bias", bias);
+        }
+    }
+}
+
+impl Layer for Linear {
+    fn forward(&self, x: &Array) -> Result<Array> {
+        let w = self.weight.value();
+        if x.ndim() == 0 || x.shape()[x.ndim() - 1] != w.shape()[1] {
+            bail!(
+                "Linear",
+                "expected inputs with {} features in the last axis, got shape {}",
+                w.shape()[1],
+                fmt_shape(x.shape())
+            );
+        }
+        let y = matmul(x, &w.mt()?)?;
+        match &self.bias {
+            Some(b) => add(&y, &b.value()),
+            None => Ok(y),
+        }
+    }
+}
+
+/// A table of `num` vectors of `dims` floats looked up by integer index;
+/// starts `N(0, 1)` as in PyTorch.
+#[derive(Debug, Clone)]
+pub struct Embedding {
+    pub weight: Parameter,
+}
+
+impl Embedding {
+    pub fn new(num: usize, dims: usize, key: &Array) -> Result<Embedding> {
+        Ok(Embedding {
+            weight: Parameter::new(random::normal(key, &[num, dims], DType::F32)?),
+        })
+    }
+
+    /// `x Wᵀ`: scores against every embedding, for a language model's
+    /// output layer that shares the input embedding's weights.
+    pub fn as_linear(&self, x: &Array) -> Result<Array> {
+        matmul(x, &self.weight.value().mt()?)
+    }
+}
+
+impl Module for Embedding {
+    fn visit(&self, scope: &mut Scope) {
+        scope.parameter("weight", &self.weight);
+    }
+}
+
+impl Layer for Embedding {
+    fn forward(&self, indices: &Array) -> Result<Array> {
+        if !indices.dtype().is_int() {
+            bail!(
+                "Embedding",
+                "indices must be integers, got {}",
+                indices.dtype()
+            );
+        }
+        take(&self.weight.value(), indices, Some(0))
+    }
+}

@@ -1,0 +1,327 @@
+//! Normalisation layers and dropout. Features are on the last axis
+//! (channels last).
+
+use super::module::{Layer, Module, Parameter, Scope, Training};
+use super::scalar;
+use crate::array::Array;
+use crate::dtype::DType;
+use crate::error::{bail, fmt_shape, Result};
+use crate::ops::creation::{ones, zeros};
+use crate::ops::elementwise::{add, multiply, r#where, rsqrt, subtract};
+use crate::ops::random;
+use crate::ops::reduce::{mean, var};
+use crate::ops::shape::reshape;
+use crate::transforms::stop_gradient;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// `(x - mean) / √(var + eps)` over `axes` (biased variance).
+fn standardize(x: &Array, axes: &[i32], eps: f64) -> Result<Array> {
+    let mu = mean(x, axes, true)?;
+    let v = var(x, axes, true, 0)?;
+    multiply(&subtract(x, &mu)?, &rsqrt(&add(&v, &scalar(eps, &v))?)?)
+}
+
+fn check_features(op: &'static str, x: &Array, features: usize) -> Result<()> {
+    if !x.dtype().is_float() {
+        bail!(op, "expected a float input, got {}", x.dtype());
+    }
+    if x.ndim() == 0 || x.shape()[x.ndim() - 1] != features {
+        bail!(
+            op,
+            "expected {features} features in the last axis, got shape {}",
+            fmt_shape(x.shape())
+        );
+    }
+    Ok(())
+}
+
+/// `y * weight + bias` when the layer is affine.
+fn affine(y: Array, weight: &Option<Parameter>, bias: &Option<Parameter>) -> Result<Array> {
+    let y = match weight {
+        Some(w) => multiply(&y, &w.value())?,
+        None => y,
+    };
+    match bias {
+        Some(b) => add(&y, &b.value()),
+        None => Ok(y),
+    }
+}
+
+fn affine_parameters(dims: usize, affine: bool) -> Result<(Option<Parameter>, Option<Parameter>)> {
+    if !affine {
+        return Ok((None, None));
+    }
+    Ok((
+        Some(Parameter::new(ones(&[dims], DType::F32)?)),
+        Some(Parameter::new(zeros(&[dims], DType::F32)?)),
+    ))
+}
+
+fn visit_affine(scope: &mut Scope, weight: &Option<Parameter>, bias: &Option<Parameter>) {
+    if let Some(w) = weight {
+        scope.parameter("weight", w);
+    }
+    if let Some(b) = bias {
+        scope.parameter("bias", b);
+    }
+}
+
+/// Layer normalisation over the last axis (Ba et al. 2016).
+#[derive(Debug, Clone)]
+pub struct LayerNorm {
+    pub dims: usize,
+    pub eps: f64,
+    pub weight: Option<Parameter>,
+    pub bias: Option<Parameter>,
+}
+
+impl LayerNorm {
+    pub fn new(dims: usize, eps: f64, affine: bool) -> Result<LayerNorm> {
+        let (weight, bias) = affine_parameters(dims, affine)?;
+        Ok(LayerNorm {
+            dims,
+            eps,
+            weight,
+            bias,
+        })
+    }
+}
+
+impl Module for LayerNorm {
+    fn visit(&self, scope: &mut Scope) {
+        visit_affine(scope, &self.weight, &self.bias);
+    }
+}
+
+impl Layer for LayerNorm {
+    fn forward(&self, x: &Array) -> Result<Array> {
+        check_features("LayerNorm", x, self.dims)?;
+        affine(standardize(x, &[-1], self.eps)?, &self.weight, &self.bias)
+    }
+}
+
+/// Root-mean-square normalisation over the last axis (Zhang and Sennrich
+/// 2019): `x / √(mean(x²) + eps) * weight`.
+#[derive(Debug, Clone)]
+pub struct RmsNorm {
+    pub dims: usize,
+    pub eps: f64,
+    pub weight: Parameter,
+}
+
+impl RmsNorm {
+    pub fn new(dims: usize, eps: f64) -> Result<RmsNorm> {
+        Ok(RmsNorm {
+            dims,
+            eps,
+            weight: Parameter::new(ones(&[dims], DType::F32)?),
+        })
+    }
+}
+
+impl Module for RmsNorm {
+    fn visit(&self, scope: &mut Scope) {
+        scope.parameter("weight", &self.weight);
+    }
+}
+
+impl Layer for RmsNorm {
+    fn forward(&self, x: &Array) -> Result<Array> {
+        check_features("RMSNorm", x, self.dims)?;
+        let ms = mean(&multiply(x, x)?, -1, true)?;
+        let y = multiply(x, &rsqrt(&add(&ms, &scalar(self.eps, &ms))?)?)?;
+        multiply(&y, &self.weight.value())
+    }
+}
+
+/// Group normalisation (Wu and He 2018) of `(N, ..., C)` inputs: the
+/// channels form `groups` groups, each normalised over its channels and
+/// every position.
+#[derive(Debug, Clone)]
+pub struct GroupNorm {
+    pub groups: usize,
+    pub channels: usize,
+    pub eps: f64,
+    pub weight: Option<Parameter>,
+    pub bias: Option<Parameter>,
+}
+
+impl GroupNorm {
+    pub fn new(groups: usize, channels: usize, eps: f64, affine: bool) -> Result<GroupNorm> {
+        if groups == 0 || channels % groups != 0 {
+            bail!(
+                "GroupNorm",
+                "{channels} channels cannot be split into {groups} groups"
+            );
+        }
+        let (weight, bias) = affine_parameters(channels, affine)?;
+        Ok(GroupNorm {
+            groups,
+            channels,
+            eps,
+            weight,
+            bias,
+        })
+    }
+}
+
+impl Module for GroupNorm {
+    fn visit(&self, scope: &mut Scope) {
+        visit_affine(scope, &self.weight, &self.bias);
+    }
+}
+
+impl Layer for GroupNorm {
+    fn forward(&self, x: &Array) -> Result<Array> {
+        check_features("GroupNorm", x, self.channels)?;
+        if x.ndim() < 2 {
+            bail!(
+                "GroupNorm",
+                "expected a batch of inputs (N, ..., C), got shape {}",
+                fmt_shape(x.shape())
+            );
+        }
+        let g = self.groups as i64;
+        let grouped = reshape(x, &[x.shape()[0] as i64, -1, g, self.channels as i64 / g])?;
+        let y = standardize(&grouped, &[1, 3], self.eps)?;
+        let shape: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
+        affine(reshape(&y, &shape)?, &self.weight, &self.bias)
+    }
+}
+
+/// Batch normalisation (Ioffe and Szegedy 2015) of `(N, ..., C)` inputs.
+/// Training normalises with the batch's statistics and updates the running
+/// ones (`running = (1 - momentum) running + momentum batch`, the unbiased
+/// variance, as in PyTorch); evaluation uses the running statistics.
+#[derive(Debug, Clone)]
+pub struct BatchNorm {
+    pub channels: usize,
+    pub eps: f64,
+    pub momentum: f64,
+    pub weight: Option<Parameter>,
+    pub bias: Option<Parameter>,
+    pub running_mean: Parameter,
+    pub running_var: Parameter,
+    pub training: Training,
+}
+
+impl BatchNorm {
+    pub fn new(channels: usize, eps: f64, momentum: f64, affine: bool) -> Result<BatchNorm> {
+        let (weight, bias) = affine_parameters(channels, affine)?;
+        Ok(BatchNorm {
+            channels,
+            eps,
+            momentum,
+            weight,
+            bias,
+            running_mean: Parameter::buffer(zeros(&[channels], DType::F32)?),
+            running_var: Parameter::buffer(ones(&[channels], DType::F32)?),
+            training: Training::default(),
+        })
+    }
+}
+
+impl Module for BatchNorm {
+    fn visit(&self, scope: &mut Scope) {
+        visit_affine(scope, &self.weight, &self.bias);
+        scope.parameter("running_mean", &self.running_mean);
+        scope.parameter("running_var", &self.running_var);
+        scope.training(&self.training);
+    }
+}
+
+impl Layer for BatchNorm {
+    fn forward(&self, x: &Array) -> Result<Array> {
+        check_features("BatchNorm", x, self.channels)?;
+        let axes: Vec<i32> = (0..x.ndim() as i32 - 1).collect();
+        let count = x.size() / self.channels.max(1);
+        let y = if self.training.get() {
+            if count < 2 {
+                bail!(
+                    "BatchNorm",
+                    "training needs more than one value per channel, got shape {}",
+                    fmt_shape(x.shape())
+                );
+            }
+            let batch_mean = stop_gradient(&mean(x, axes.as_slice(), false)?);
+            let batch_var = stop_gradient(&var(x, axes.as_slice(), false, 1)?);
+            let m = self.momentum;
+            let blend = |running: &Parameter, batch: &Array| -> Result<()> {
+                let r = running.value();
+                running.set(add(
+                    &multiply(&r, &scalar(1.0 - m, &r))?,
+                    &multiply(batch, &scalar(m, batch))?,
+                )?);
+                Ok(())
+            };
+            blend(&self.running_mean, &batch_mean)?;
+            blend(&self.running_var, &batch_var)?;
+            standardize(x, &axes, self.eps)?
+        } else {
+            let rm = self.running_mean.value();
+            let rv = self.running_var.value();
+            multiply(
+                &subtract(x, &rm)?,
+                &rsqrt(&add(&rv, &scalar(self.eps, &rv))?)?,
+            )?
+        };
+        affine(y, &self.weight, &self.bias)
+    }
+}
+
+/// Zeroes each element with probability `p` and scales the rest by
+/// `1 / (1 - p)`, with a fresh key each call (`key` folded with a counter);
+/// the identity in evaluation mode.
+#[derive(Debug)]
+pub struct Dropout {
+    pub p: f64,
+    key: Array,
+    calls: AtomicU32,
+    pub training: Training,
+}
+
+impl Dropout {
+    pub fn new(p: f64, key: &Array) -> Result<Dropout> {
+        if !(0.0..1.0).contains(&p) {
+            bail!("Dropout", "the drop probability must be in [0, 1), got {p}");
+        }
+        Ok(Dropout {
+            p,
+            key: key.clone(),
+            calls: AtomicU32::new(0),
+            training: Training::default(),
+        })
+    }
+}
+
+/// [`Dropout`] as a function of an explicit key.
+pub fn dropout(x: &Array, p: f64, key: &Array) -> Result<Array> {
+    if !(0.0..1.0).contains(&p) {
+        bail!("dropout", "the drop probability must be in [0, 1), got {p}");
+    }
+    if p == 0.0 {
+        return Ok(x.clone());
+    }
+    let keep = random::bernoulli(key, 1.0 - p, x.shape())?;
+    r#where(
+        &keep,
+        &multiply(x, &scalar(1.0 / (1.0 - p), x))?,
+        &scalar(0.0, x),
+    )
+}
+
+impl Module for Dropout {
+    fn visit(&self, scope: &mut Scope) {
+        scope.training(&self.training);
+    }
+}
+
+impl Layer for Dropout {
+    fn forward(&self, x: &Array) -> Result<Array> {
+        if !self.training.get() || self.p == 0.0 {
+            return Ok(x.clone());
+        }
+        let call = self.calls.fetch_add(1, Ordering::Relaxed);
+        dropout(x, self.p, &random::fold_in(&self.key, call)?)
+    }
+}

@@ -1,0 +1,218 @@
+//! Optimizers that update a module's trainable parameters from gradients
+//! by path (as [`nn::value_and_grad`](crate::nn::value_and_grad) returns
+//! them), following PyTorch's update rules; learning-rate schedules;
+//! gradient clipping.
+//!
+//! ```
+//! use kiln::nn::{self, Layer, Linear, Module};
+//! use kiln::optimizers::{Adam, Optimizer};
+//! use kiln::{random, Array, Axes};
+//! let model = Linear::new(2, 1, true, &random::key(0))?;
+//! let mut opt = Optimizer::new(Adam::default(), 1e-2);
+//! let x = Array::from_slice(&[1.0f32, 2.0], &[1, 2])?;
+//! for _ in 0..3 {
+//!     let (loss, grads) = nn::value_and_grad(&model, || {
+//!         kiln::sum(&kiln::square(&model.forward(&x)?)?, Axes::All, false)
+//!     })?;
+//!     opt.step(&model, &grads)?;
+//! }
+//! # Ok::<(), kiln::Error>(())
+//! ```
+
+mod rules;
+pub mod schedules;
+
+pub use rules::{Adagrad, Adam, AdamW, Lion, RmsProp, Rule, Sgd};
+pub use schedules::{
+    cosine_decay, exponential_decay, join_schedules, linear_schedule, step_decay, Schedule,
+};
+
+use crate::array::Array;
+use crate::dtype::DType;
+use crate::error::{bail, fmt_shape, Result};
+use crate::nn::{Module, Params};
+use crate::ops::creation::zeros_like;
+use crate::ops::elementwise::{add, divide, minimum, multiply, sqrt};
+use crate::ops::reduce::{sum, Axes};
+use std::collections::BTreeMap;
+
+/// An update rule with its learning-rate schedule, step count and
+/// per-parameter state.
+#[derive(Debug)]
+pub struct Optimizer<R: Rule> {
+    pub rule: R,
+    pub learning_rate: Schedule,
+    step: usize,
+    /// The rule's slots (`R::slots()`) for each parameter path.
+    state: BTreeMap<String, Vec<Array>>,
+}
+
+impl<R: Rule> Optimizer<R> {
+    pub fn new(rule: R, learning_rate: impl Into<Schedule>) -> Optimizer<R> {
+        Optimizer {
+            rule,
+            learning_rate: learning_rate.into(),
+            step: 0,
+            state: BTreeMap::new(),
+        }
+    }
+
+    /// The number of updates so far.
+    pub fn steps(&self) -> usize {
+        self.step
+    }
+
+    /// The learning rate the next update uses.
+    pub fn current_learning_rate(&self) -> f64 {
+        self.learning_rate.at(self.step)
+    }
+
+    /// Updates `model`'s parameters named in `grads` (lazily: nothing runs
+    /// until the parameters are evaluated; see [`Optimizer::step`]).
+    pub fn update(&mut self, model: &(impl Module + ?Sized), grads: &Params) -> Result<()> {
+        let mut targets = Vec::new();
+        let mut problem = None;
+        model.for_each_parameter(&mut |path, p| {
+            if let Some(g) = grads.get(path) {
+                let value = p.value();
+                if problem.is_none() && g.shape() != value.shape() {
+                    problem = Some(format!(
+                        "the gradient of {path} has shape {}, the parameter {}",
+                        fmt_shape(g.shape()),
+                        fmt_shape(value.shape())
+                    ));
+                }
+                if problem.is_none() && !p.is_trainable() {
+                    problem = Some(format!("{path} is not trainable (frozen or a buffer)"));
+                }
+                targets.push((path.to_string(), p.clone(), value, g.clone()));
+            }
+        });
+        if let Some(problem) = problem {
+            bail!("optimizer update", "{problem}");
+        }
+        if let Some(unknown) = grads.keys().find(|k| !targets.iter().any(|t| &t.0 == *k)) {
+            bail!(
+                "optimizer update",
+                "the model has no parameter named {unknown:?}"
+            );
+        }
+        self.step += 1;
+        let lr = self.learning_rate.at(self.step - 1);
+        for (path, p, value, g) in targets {
+            if !self.state.contains_key(&path) {
+                let slots = (0..self.rule.slots().len())
+                    .map(|_| zeros_like(&value))
+                    .collect::<Result<Vec<_>>>()?;
+                self.state.insert(path.clone(), slots);
+            }
+            let slots = self.state.get_mut(&path).expect("just inserted");
+            let g = g.astype(value.dtype())?;
+            p.set(self.rule.apply(self.step, lr, &value, &g, slots)?);
+        }
+        Ok(())
+    }
+
+    /// [`Optimizer::update`], then evaluates the parameters and the state,
+    /// so that the next step starts from values rather than a growing graph.
+    pub fn step(&mut self, model: &(impl Module + ?Sized), grads: &Params) -> Result<()> {
+        self.update(model, grads)?;
+        let mut arrays: Vec<Array> = model.parameters().into_values().collect();
+        arrays.extend(self.state.values().flatten().cloned());
+        crate::array::eval(&arrays.iter().collect::<Vec<_>>())
+    }
+
+    /// The state as arrays by name (`"step"`, and `"<slot>.<parameter
+    /// path>"`), to save with [`save_safetensors`](crate::io::save_safetensors).
+    pub fn state(&self) -> Params {
+        let mut out = Params::new();
+        out.insert("step".into(), Array::scalar(self.step as u32));
+        for (path, slots) in &self.state {
+            for (name, a) in self.rule.slots().iter().zip(slots) {
+                out.insert(format!("{name}.{path}"), a.clone());
+            }
+        }
+        out
+    }
+
+    /// Restores what [`Optimizer::state`] returned.
+    pub fn load_state(&mut self, state: &Params) -> Result<()> {
+        let op = "optimizer load_state";
+        let Some(step) = state.get("step") else {
+            bail!(op, "the state has no \"step\"");
+        };
+        if step.size() != 1 || !step.dtype().is_int() {
+            bail!(
+                op,
+                "\"step\" must be one integer, got {} {}",
+                step.dtype(),
+                fmt_shape(step.shape())
+            );
+        }
+        let slots = self.rule.slots();
+        let mut restored: BTreeMap<String, Vec<Option<Array>>> = BTreeMap::new();
+        for (name, a) in state.iter().filter(|(k, _)| *k != "step") {
+            let Some((slot, path)) = name.split_once('.') else {
+                bail!(op, "unexpected state entry {name:?}");
+            };
+            let Some(i) = slots.iter().position(|s| *s == slot) else {
+                bail!(
+                    op,
+                    "{name:?} is not a slot of this optimizer (its slots: {slots:?})"
+                );
+            };
+            restored
+                .entry(path.to_string())
+                .or_insert_with(|| vec![None; slots.len()])[i] = Some(a.clone());
+        }
+        let mut state_by_path = BTreeMap::new();
+        for (path, entries) in restored {
+            let full: Option<Vec<Array>> = entries.into_iter().collect();
+            let Some(full) = full else {
+                bail!(
+                    op,
+                    "the state of {path:?} misses some of the slots {slots:?}"
+                );
+            };
+            state_by_path.insert(path, full);
+        }
+        self.step = step.astype(DType::U32)?.item::<u32>()? as usize;
+        self.state = state_by_path;
+        Ok(())
+    }
+}
+
+/// Scales `grads` so that their global L2 norm is at most `max_norm`
+/// (PyTorch's `clip_grad_norm_`: the factor is `max_norm / (norm + 1e-6)`
+/// when below 1). Returns the clipped gradients and the norm before
+/// clipping, computed on the GPU (no sync).
+pub fn clip_grad_norm(grads: &Params, max_norm: f64) -> Result<(Params, Array)> {
+    if grads.is_empty() {
+        bail!("clip_grad_norm", "no gradients given");
+    }
+    let mut total: Option<Array> = None;
+    for g in grads.values() {
+        let s = sum(
+            &crate::ops::elementwise::square(&g.astype(DType::F32)?)?,
+            Axes::All,
+            false,
+        )?;
+        total = Some(match total {
+            Some(t) => add(&t, &s)?,
+            None => s,
+        });
+    }
+    let norm = sqrt(&total.expect("not empty"))?;
+    let factor = minimum(
+        &divide(
+            &Array::scalar(max_norm as f32),
+            &add(&norm, &Array::scalar(1e-6f32))?,
+        )?,
+        &Array::scalar(1.0f32),
+    )?;
+    let clipped = grads
+        .iter()
+        .map(|(k, g)| Ok((k.clone(), multiply(g, &factor.astype(g.dtype())?)?)))
+        .collect::<Result<Params>>()?;
+    Ok((clipped, norm))
+}

@@ -1,0 +1,309 @@
+//! Update rules. Each follows the PyTorch optimizer of the same name
+//! (Lion: Chen et al. 2023, as in MLX); weight decay is L2 (added to the
+//! gradient) except in AdamW and Lion, where it shrinks the parameters.
+
+use crate::array::Array;
+use crate::error::Result;
+use crate::ops::elementwise::{add, divide, multiply, sign, sqrt, square, subtract};
+
+/// How one parameter is updated from its gradient.
+pub trait Rule {
+    /// Names of the per-parameter state arrays, which start at zero.
+    fn slots(&self) -> &'static [&'static str];
+
+    /// The new value of parameter `p` with gradient `g` at update `step`
+    /// (1 for the first) and learning rate `lr`, updating `state` in place.
+    fn apply(
+        &self,
+        step: usize,
+        lr: f64,
+        p: &Array,
+        g: &Array,
+        state: &mut [Array],
+    ) -> Result<Array>;
+}
+
+fn s(value: f64, like: &Array) -> Array {
+    Array::scalar_of(value, like.dtype())
+}
+
+/// `a·x + b·y`.
+fn blend(a: f64, x: &Array, b: f64, y: &Array) -> Result<Array> {
+    add(&multiply(x, &s(a, x))?, &multiply(y, &s(b, y))?)
+}
+
+/// `g + wd·p` (L2 weight decay), or `g` when `wd` is zero.
+fn decayed(g: &Array, p: &Array, wd: f64) -> Result<Array> {
+    if wd == 0.0 {
+        Ok(g.clone())
+    } else {
+        blend(1.0, g, wd, p)
+    }
+}
+
+/// `p - lr·u`.
+fn descend(p: &Array, lr: f64, u: &Array) -> Result<Array> {
+    blend(1.0, p, -lr, u)
+}
+
+/// Stochastic gradient descent with optional momentum (the first step's
+/// buffer is the gradient), Nesterov momentum and weight decay.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Sgd {
+    pub momentum: f64,
+    pub dampening: f64,
+    pub nesterov: bool,
+    pub weight_decay: f64,
+}
+
+impl Rule for Sgd {
+    fn slots(&self) -> &'static [&'static str] {
+        if self.momentum == 0.0 {
+            &[]
+        } else {
+            &["momentum"]
+        }
+    }
+
+    fn apply(
+        &self,
+        step: usize,
+        lr: f64,
+        p: &Array,
+        g: &Array,
+        state: &mut [Array],
+    ) -> Result<Array> {
+        let g = decayed(g, p, self.weight_decay)?;
+        if self.momentum == 0.0 {
+            return descend(p, lr, &g);
+        }
+        let buf = if step == 1 {
+            g.clone()
+        } else {
+            blend(self.momentum, &state[0], 1.0 - self.dampening, &g)?
+        };
+        state[0] = buf.clone();
+        let u = if self.nesterov {
+            blend(1.0, &g, self.momentum, &buf)?
+        } else {
+            buf
+        };
+        descend(p, lr, &u)
+    }
+}
+
+/// Adam (Kingma and Ba 2015) with bias correction; `weight_decay` is L2.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Adam {
+    pub betas: (f64, f64),
+    pub eps: f64,
+    pub weight_decay: f64,
+}
+
+impl Default for Adam {
+    fn default() -> Adam {
+        Adam {
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+/// The Adam step `lr/(1-β₁ᵗ) · m / (√v / √(1-β₂ᵗ) + eps)`, updating `m`, `v`.
+fn adam_step(
+    betas: (f64, f64),
+    eps: f64,
+    step: usize,
+    lr: f64,
+    g: &Array,
+    state: &mut [Array],
+) -> Result<Array> {
+    let (b1, b2) = betas;
+    let m = blend(b1, &state[0], 1.0 - b1, g)?;
+    let v = blend(b2, &state[1], 1.0 - b2, &square(g)?)?;
+    let correction1 = 1.0 - b1.powi(step as i32);
+    let correction2 = 1.0 - b2.powi(step as i32);
+    let denom = add(
+        &multiply(&sqrt(&v)?, &s(1.0 / correction2.sqrt(), &v))?,
+        &s(eps, &v),
+    )?;
+    let u = multiply(&divide(&m, &denom)?, &s(lr / correction1, &m))?;
+    state[0] = m;
+    state[1] = v;
+    Ok(u)
+}
+
+impl Rule for Adam {
+    fn slots(&self) -> &'static [&'static str] {
+        &["m", "v"]
+    }
+
+    fn apply(
+        &self,
+        step: usize,
+        lr: f64,
+        p: &Array,
+        g: &Array,
+        state: &mut [Array],
+    ) -> Result<Array> {
+        let g = decayed(g, p, self.weight_decay)?;
+        subtract(p, &adam_step(self.betas, self.eps, step, lr, &g, state)?)
+    }
+}
+
+/// Adam with decoupled weight decay (Loshchilov and Hutter 2019): the
+/// parameters shrink by `1 - lr·weight_decay` before the Adam step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamW {
+    pub betas: (f64, f64),
+    pub eps: f64,
+    pub weight_decay: f64,
+}
+
+impl Default for AdamW {
+    fn default() -> AdamW {
+        AdamW {
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.01,
+        }
+    }
+}
+
+impl Rule for AdamW {
+    fn slots(&self) -> &'static [&'static str] {
+        &["m", "v"]
+    }
+
+    fn apply(
+        &self,
+        step: usize,
+        lr: f64,
+        p: &Array,
+        g: &Array,
+        state: &mut [Array],
+    ) -> Result<Array> {
+        let shrunk = multiply(p, &s(1.0 - lr * self.weight_decay, p))?;
+        subtract(
+            &shrunk,
+            &adam_step(self.betas, self.eps, step, lr, g, state)?,
+        )
+    }
+}
+
+/// RMSprop (Hinton): divides by a running root mean square of the
+/// gradients; optionally centred (subtracting the running mean's square)
+/// and with momentum.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RmsProp {
+    pub alpha: f64,
+    pub eps: f64,
+    pub momentum: f64,
+    pub centered: bool,
+    pub weight_decay: f64,
+}
+
+impl Default for RmsProp {
+    fn default() -> RmsProp {
+        RmsProp {
+            alpha: 0.99,
+            eps: 1e-8,
+            momentum: 0.0,
+            centered: false,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+impl Rule for RmsProp {
+    fn slots(&self) -> &'static [&'static str] {
+        match (self.centered, self.momentum > 0.0) {
+            (false, false) => &["square_avg"],
+            (true, false) => &["square_avg", "grad_avg"],
+            (false, true) => &["square_avg", "momentum"],
+            (true, true) => &["square_avg", "grad_avg", "momentum"],
+        }
+    }
+
+    fn apply(&self, _: usize, lr: f64, p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
+        let a = self.alpha;
+        let g = decayed(g, p, self.weight_decay)?;
+        state[0] = blend(a, &state[0], 1.0 - a, &square(&g)?)?;
+        let mut avg = state[0].clone();
+        if self.centered {
+            state[1] = blend(a, &state[1], 1.0 - a, &g)?;
+            avg = subtract(&avg, &square(&state[1])?)?;
+        }
+        let denom = add(&sqrt(&avg)?, &s(self.eps, &avg))?;
+        let u = divide(&g, &denom)?;
+        if self.momentum > 0.0 {
+            let last = state.len() - 1;
+            state[last] = blend(self.momentum, &state[last], 1.0, &u)?;
+            descend(p, lr, &state[last])
+        } else {
+            descend(p, lr, &u)
+        }
+    }
+}
+
+/// Adagrad (Duchi et al. 2011): divides by the root of the summed squared
+/// gradients.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Adagrad {
+    pub eps: f64,
+    pub weight_decay: f64,
+}
+
+impl Default for Adagrad {
+    fn default() -> Adagrad {
+        Adagrad {
+            eps: 1e-10,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+impl Rule for Adagrad {
+    fn slots(&self) -> &'static [&'static str] {
+        &["sum"]
+    }
+
+    fn apply(&self, _: usize, lr: f64, p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
+        let g = decayed(g, p, self.weight_decay)?;
+        state[0] = add(&state[0], &square(&g)?)?;
+        let denom = add(&sqrt(&state[0])?, &s(self.eps, &g))?;
+        descend(p, lr, &divide(&g, &denom)?)
+    }
+}
+
+/// Lion (Chen et al. 2023): steps by the sign of an interpolation of the
+/// momentum and the gradient, with decoupled weight decay.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lion {
+    pub betas: (f64, f64),
+    pub weight_decay: f64,
+}
+
+impl Default for Lion {
+    fn default() -> Lion {
+        Lion {
+            betas: (0.9, 0.99),
+            weight_decay: 0.0,
+        }
+    }
+}
+
+impl Rule for Lion {
+    fn slots(&self) -> &'static [&'static str] {
+        &["m"]
+    }
+
+    fn apply(&self, _: usize, lr: f64, p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
+        let (b1, b2) = self.betas;
+        let c = blend(b1, &state[0], 1.0 - b1, g)?;
+        let u = blend(1.0, &sign(&c)?, self.weight_decay, p)?;
+        state[0] = blend(b2, &state[0], 1.0 - b2, g)?;
+        descend(p, lr, &u)
+    }
+}
