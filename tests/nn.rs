@@ -108,7 +108,9 @@ fn close(what: &str, got: &Array, want: &Array, tol: Tol) -> Result<(), String> 
     }
     let (g, w) = (floats(got), floats(want));
     for (i, (g, w)) in g.iter().zip(&w).enumerate() {
-        if !((g - w).abs() <= tol.atol + tol.rtol * w.abs()) {
+        // NaN fails too.
+        let within = (g - w).abs() <= tol.atol + tol.rtol * w.abs();
+        if !within {
             return Err(format!("{what}: element {i} is {g}, expected {w}"));
         }
     }
@@ -425,7 +427,10 @@ fn layers_match_pytorch() {
     check_all(&cases(LAYER_KINDS), check_layer);
 }
 
-fn activation(m: &Value) -> Box<dyn Fn(&Array) -> kiln::Result<Array>> {
+type Unary = Box<dyn Fn(&Array) -> kiln::Result<Array>>;
+type Binary = Box<dyn Fn(&Array, &Array) -> kiln::Result<Array>>;
+
+fn activation(m: &Value) -> Unary {
     let name = m["name"].as_str().unwrap().to_string();
     match name.as_str() {
         "relu" => Box::new(nn::relu),
@@ -460,7 +465,7 @@ fn activations_match_pytorch() {
     });
 }
 
-fn loss(m: &Value) -> Box<dyn Fn(&Array, &Array) -> kiln::Result<Array>> {
+fn loss(m: &Value) -> Binary {
     let reduction = match m["reduction"].as_str().unwrap() {
         "mean" => losses::Reduction::Mean,
         "sum" => losses::Reduction::Sum,

@@ -246,3 +246,47 @@ async fn every_kernel_compiles_in_the_browser() {
         failures[..failures.len().min(20)].join("\n")
     );
 }
+
+#[wasm_bindgen_test]
+async fn nn_trains_and_round_trips_safetensors_bytes() {
+    use kiln::nn::{self, Layer, Module};
+    use kiln::optimizers::{Optimizer, Sgd};
+    init().await;
+    // Least squares for y = 2 x0 - 3 x1 + 1 on a fixed grid of 16 points.
+    let xs: Vec<f32> = (0..32).map(|i| ((i * 7) % 11) as f32 / 5.0 - 1.0).collect();
+    let ys: Vec<f32> = xs
+        .chunks(2)
+        .map(|p| 2.0 * p[0] - 3.0 * p[1] + 1.0)
+        .collect();
+    let x = Array::from_slice(&xs, &[16, 2]).unwrap();
+    let y = Array::from_slice(&ys, &[16, 1]).unwrap();
+    let model = nn::Linear::new(2, 1, true, &kiln::random::key(0)).unwrap();
+    let mut opt = Optimizer::new(Sgd::default(), 0.2);
+    for _ in 0..200 {
+        let (_, grads) = nn::value_and_grad(&model, || {
+            nn::losses::mse_loss(&model.forward(&x)?, &y, Default::default())
+        })
+        .unwrap();
+        opt.step(&model, &grads).unwrap();
+    }
+    let w = model.weight.value().to_vec_async::<f32>().await.unwrap();
+    let b = model
+        .bias
+        .as_ref()
+        .unwrap()
+        .value()
+        .to_vec_async::<f32>()
+        .await
+        .unwrap();
+    assert_close(&w, &[2.0, -3.0], 1e-3);
+    assert_close(&b, &[1.0], 1e-3);
+    let bytes = kiln::io::to_safetensors_bytes_async(&model.parameters(), None)
+        .await
+        .unwrap();
+    let other = nn::Linear::new(2, 1, true, &kiln::random::key(1)).unwrap();
+    nn::load_weights_from_bytes(&other, &bytes).unwrap();
+    let w2 = other.weight.value().to_vec_async::<f32>().await.unwrap();
+    assert_eq!(w, w2);
+    let err = nn::load_weights_from_bytes(&other, b"garbage").unwrap_err();
+    assert!(err.to_string().contains("load_safetensors"), "{err}");
+}

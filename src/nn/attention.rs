@@ -96,7 +96,7 @@ pub struct MultiHeadAttention {
 
 impl MultiHeadAttention {
     pub fn new(dims: usize, heads: usize, bias: bool, key: &Array) -> Result<MultiHeadAttention> {
-        if heads == 0 || dims % heads != 0 {
+        if heads == 0 || !dims.is_multiple_of(heads) {
             bail!(
                 "MultiHeadAttention",
                 "{dims} dimensions cannot be split into {heads} heads"
@@ -284,7 +284,7 @@ pub struct Rope {
 
 impl Rope {
     pub fn new(dims: usize, traditional: bool, base: f64) -> Result<Rope> {
-        if dims == 0 || dims % 2 != 0 {
+        if dims == 0 || !dims.is_multiple_of(2) {
             bail!(
                 "RoPE",
                 "the rotated dimensions must be even and positive, got {dims}"
@@ -362,7 +362,7 @@ impl Layer for Rope {
 /// dims)`: `sin(p ωᵢ)` in the first half of the features and `cos(p ωᵢ)`
 /// in the second, `ωᵢ = base^(-i / (dims / 2))`.
 pub fn sinusoidal_positions(length: usize, dims: usize, base: f64) -> Result<Array> {
-    if dims == 0 || dims % 2 != 0 {
+    if dims == 0 || !dims.is_multiple_of(2) {
         bail!(
             "sinusoidal_positions",
             "dims must be even and positive, got {dims}"

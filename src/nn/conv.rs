@@ -211,7 +211,7 @@ impl<const D: usize> Conv<D> {
         key: &Array,
     ) -> Result<Conv<D>> {
         let g = options.groups;
-        if g == 0 || in_channels % g != 0 || out_channels % g != 0 {
+        if g == 0 || !in_channels.is_multiple_of(g) || !out_channels.is_multiple_of(g) {
             bail!(
                 "Conv",
                 "{in_channels} input and {out_channels} output channels cannot be split into {g} groups"

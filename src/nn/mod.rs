@@ -43,7 +43,7 @@ pub use attention::{
 pub use conv::{conv1d, conv2d, AvgPool2d, Conv, Conv1d, Conv2d, ConvOptions, MaxPool2d};
 pub use linear::{Embedding, Linear};
 pub use module::{
-    value_and_grad, Entry, Layer, Module, Parameter, Params, Scope, Sequential, Training,
+    value_and_grad, Entry, Flatten, Layer, Module, Parameter, Params, Scope, Sequential, Training,
 };
 pub use norm::{dropout, BatchNorm, Dropout, GroupNorm, LayerNorm, RmsNorm};
 

@@ -275,9 +275,25 @@ pub trait Module {
         self.visit(&mut scope);
     }
 
+    /// Whether the module is in training mode (true when it has no mode flags).
+    fn is_training(&self) -> bool {
+        let mut training = true;
+        let mut visitor = |entry: Entry<'_>| {
+            if let Entry::Training(flag) = entry {
+                training &= flag.get();
+            }
+        };
+        let mut scope = Scope {
+            path: String::new(),
+            visitor: &mut visitor,
+        };
+        self.visit(&mut scope);
+        training
+    }
+
     /// Evaluates every parameter and buffer (after an optimizer step, so that
     /// the next step starts from values, not from a growing graph).
-    fn eval(&self) -> Result<()> {
+    fn eval_parameters(&self) -> Result<()> {
         let values: Vec<Array> = self.parameters().into_values().collect();
         crate::array::eval(&values.iter().collect::<Vec<_>>())
     }
@@ -334,6 +350,23 @@ impl Layer for Sequential {
         self.layers
             .iter()
             .try_fold(x.clone(), |h, layer| layer.forward(&h))
+    }
+}
+
+/// Flattens every axis but the first: `(N, ...)` to `(N, -1)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flatten;
+
+impl Module for Flatten {
+    fn visit(&self, _: &mut Scope) {}
+}
+
+impl Layer for Flatten {
+    fn forward(&self, x: &Array) -> Result<Array> {
+        if x.ndim() == 0 {
+            bail!("Flatten", "needs a batch axis, got a scalar");
+        }
+        crate::ops::shape::reshape(x, &[x.shape()[0] as i64, -1])
     }
 }
 

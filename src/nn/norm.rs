@@ -148,7 +148,7 @@ pub struct GroupNorm {
 
 impl GroupNorm {
     pub fn new(groups: usize, channels: usize, eps: f64, affine: bool) -> Result<GroupNorm> {
-        if groups == 0 || channels % groups != 0 {
+        if groups == 0 || !channels.is_multiple_of(groups) {
             bail!(
                 "GroupNorm",
                 "{channels} channels cannot be split into {groups} groups"

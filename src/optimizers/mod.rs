@@ -135,8 +135,15 @@ impl<R: Rule> Optimizer<R> {
         out
     }
 
-    /// Restores what [`Optimizer::state`] returned.
+    /// Restores what [`Optimizer::state`] returned (blocks to read the
+    /// step count; native only).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn load_state(&mut self, state: &Params) -> Result<()> {
+        pollster::block_on(self.load_state_async(state))
+    }
+
+    /// Restores what [`Optimizer::state`] returned.
+    pub async fn load_state_async(&mut self, state: &Params) -> Result<()> {
         let op = "optimizer load_state";
         let Some(step) = state.get("step") else {
             bail!(op, "the state has no \"step\"");
@@ -176,7 +183,7 @@ impl<R: Rule> Optimizer<R> {
             };
             state_by_path.insert(path, full);
         }
-        self.step = step.astype(DType::U32)?.item::<u32>()? as usize;
+        self.step = step.astype(DType::U32)?.item_async::<u32>().await? as usize;
         self.state = state_by_path;
         Ok(())
     }

@@ -1,0 +1,300 @@
+//! `kiln::nn` and `kiln::optimizers` behaviour beyond the PyTorch
+//! fixtures: parameter trees, freezing, modes, dropout and initialiser
+//! statistics, optimizer state round trips, and clear errors.
+
+use kiln::nn::{self, init, losses, Layer, Module};
+use kiln::optimizers::{Adam, Optimizer};
+use kiln::{random, Array, Axes, DType};
+
+fn key(i: u64) -> Array {
+    random::key(i)
+}
+
+fn floats(a: &Array) -> Vec<f64> {
+    pollster::block_on(a.to_f64_vec_async()).unwrap()
+}
+
+fn message(result: kiln::Result<impl std::fmt::Debug>) -> String {
+    result.expect_err("must fail").to_string()
+}
+
+fn block() -> nn::TransformerEncoderBlock {
+    nn::TransformerEncoderBlock::new(nn::TransformerOptions::new(8, 2), &key(0)).unwrap()
+}
+
+#[test]
+fn parameter_trees_are_named_by_path() {
+    let names: Vec<String> = block().parameters().into_keys().collect();
+    let want = [
+        "attention.key_proj.bias",
+        "attention.key_proj.weight",
+        "attention.out_proj.bias",
+        "attention.out_proj.weight",
+        "attention.query_proj.bias",
+        "attention.query_proj.weight",
+        "attention.value_proj.bias",
+        "attention.value_proj.weight",
+        "linear1.bias",
+        "linear1.weight",
+        "linear2.bias",
+        "linear2.weight",
+        "norm1.bias",
+        "norm1.weight",
+        "norm2.bias",
+        "norm2.weight",
+    ];
+    assert_eq!(names, want);
+    let model = nn::Sequential::new()
+        .push(nn::Linear::new(4, 4, false, &key(1)).unwrap())
+        .push(nn::BatchNorm::new(4, 1e-5, 0.1, true).unwrap());
+    let names: Vec<String> = model.parameters().into_keys().collect();
+    assert_eq!(
+        names,
+        [
+            "0.weight",
+            "1.bias",
+            "1.running_mean",
+            "1.running_var",
+            "1.weight"
+        ]
+    );
+    // Buffers are state, not trainable.
+    let trainable: Vec<String> = model.trainable_parameters().into_keys().collect();
+    assert_eq!(trainable, ["0.weight", "1.bias", "1.weight"]);
+    assert_eq!(model.num_parameters(), 16 + 4 + 4);
+}
+
+#[test]
+fn frozen_parameters_get_no_gradients_and_no_updates() {
+    let b = block();
+    b.freeze("attention");
+    b.unfreeze("attention.out_proj");
+    let trainable: Vec<String> = b.trainable_parameters().into_keys().collect();
+    assert!(trainable
+        .iter()
+        .all(|n| !n.starts_with("attention.") || n.starts_with("attention.out_proj.")));
+    assert!(trainable.contains(&"attention.out_proj.weight".to_string()));
+    // A prefix names whole path segments: "norm" is neither "norm1" nor "norm2".
+    b.freeze("norm");
+    assert!(b.trainable_parameters().contains_key("norm1.weight"));
+    let x = random::normal(&key(2), &[2, 3, 8], DType::F32).unwrap();
+    let (_, grads) =
+        nn::value_and_grad(&b, || kiln::sum(&b.forward(&x)?, Axes::All, false)).unwrap();
+    assert_eq!(
+        grads.keys().collect::<Vec<_>>(),
+        trainable.iter().collect::<Vec<_>>()
+    );
+    let frozen = b.attention.query_proj.weight.value();
+    let mut all = grads.clone();
+    all.insert(
+        "attention.query_proj.weight".into(),
+        kiln::zeros_like(&frozen).unwrap(),
+    );
+    let mut opt = Optimizer::new(Adam::default(), 0.1);
+    let err = message(opt.step(&b, &all));
+    assert!(
+        err.contains("attention.query_proj.weight") && err.contains("not trainable"),
+        "{err}"
+    );
+    opt.step(&b, &grads).unwrap();
+    assert_eq!(
+        floats(&b.attention.query_proj.weight.value()),
+        floats(&frozen)
+    );
+}
+
+#[test]
+fn dropout_keeps_the_expected_fraction_and_scale_and_is_off_in_eval() {
+    let p = 0.3;
+    let layer = nn::Dropout::new(p, &key(3)).unwrap();
+    let n = 200_000;
+    let x = kiln::ones(&[n], DType::F32).unwrap();
+    let first = floats(&layer.forward(&x).unwrap());
+    let kept = first.iter().filter(|&&v| v != 0.0).count() as f64;
+    // Binomial(n, 0.7): standard deviation √(n p (1-p)) ≈ 205; allow 5 of them.
+    assert!(
+        (kept - 0.7 * n as f64).abs() < 5.0 * (n as f64 * p * (1.0 - p)).sqrt(),
+        "kept {kept}"
+    );
+    assert!(first
+        .iter()
+        .all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-6));
+    // Each call draws a new mask.
+    assert_ne!(first, floats(&layer.forward(&x).unwrap()));
+    let model = nn::Sequential::new().push(layer);
+    assert!(model.is_training());
+    model.train(false);
+    assert!(!model.is_training());
+    assert_eq!(floats(&model.forward(&x).unwrap()), vec![1.0; n]);
+}
+
+fn mean_and_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    (
+        mean,
+        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt(),
+    )
+}
+
+#[test]
+fn initialisers_have_their_documented_distributions() {
+    let shape = [256, 3, 3, 64]; // fan_in 576, fan_out 2304
+    let n = shape.iter().product::<usize>() as f64;
+    // The sample std of n draws is within a few 1/√(2n) of the true one.
+    let std_ok = |got: f64, want: f64| (got / want - 1.0).abs() < 5.0 / (2.0 * n).sqrt();
+    // A float32 bound: the limit rounded to float32, plus one rounding of `lo + u (hi - lo)`.
+    let within = |v: &[f64], limit: f64| {
+        v.iter()
+            .all(|x| x.abs() <= limit as f32 as f64 * (1.0 + f64::from(f32::EPSILON)))
+    };
+    let limit = (6.0f64 / (576.0 + 2304.0)).sqrt();
+    let v = floats(&init::glorot_uniform(&key(4), &shape, DType::F32, 1.0).unwrap());
+    assert!(within(&v, limit));
+    assert!(std_ok(mean_and_std(&v).1, limit / 3f64.sqrt()));
+    let v = floats(&init::glorot_normal(&key(5), &shape, DType::F32, 1.0).unwrap());
+    assert!(std_ok(mean_and_std(&v).1, (2.0f64 / 2880.0).sqrt()));
+    let v = floats(&init::he_normal(&key(6), &shape, DType::F32).unwrap());
+    assert!(std_ok(mean_and_std(&v).1, (2.0f64 / 576.0).sqrt()));
+    let v = floats(&init::he_uniform(&key(7), &shape, DType::F32).unwrap());
+    assert!(within(&v, (6.0f64 / 576.0).sqrt()));
+    // N(1, 0.5²) truncated to ±2σ: the variance shrinks by 1 - 2·2φ(2)/(2Φ(2) - 1).
+    let v =
+        floats(&init::truncated_normal(&key(8), &shape, DType::F32, 1.0, 0.5, -2.0, 2.0).unwrap());
+    assert!(v.iter().all(|x| (0.0..=2.0).contains(x)));
+    let phi2 = (-2.0f64).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    let mass = libm::erf(2.0 / std::f64::consts::SQRT_2);
+    let (mean, std) = mean_and_std(&v);
+    assert!((mean - 1.0).abs() < 5.0 * 0.5 / n.sqrt(), "mean {mean}");
+    assert!(
+        std_ok(std, 0.5 * (1.0 - 4.0 * phi2 / mass).sqrt()),
+        "std {std}"
+    );
+    assert!(message(init::he_normal(&key(9), &[5], DType::F32)).contains("he_normal"));
+}
+
+#[test]
+fn optimizer_state_round_trips_through_safetensors() {
+    let make = || nn::Linear::new(3, 2, true, &key(10)).unwrap();
+    let x = random::normal(&key(11), &[4, 3], DType::F32).unwrap();
+    let step = |model: &nn::Linear, opt: &mut Optimizer<Adam>| {
+        let (_, grads) = nn::value_and_grad(model, || {
+            kiln::sum(&kiln::square(&model.forward(&x)?)?, Axes::All, false)
+        })
+        .unwrap();
+        opt.step(model, &grads).unwrap();
+    };
+    let (a, b) = (make(), make());
+    let mut opt_a = Optimizer::new(Adam::default(), 0.05);
+    step(&a, &mut opt_a);
+    step(&a, &mut opt_a);
+    let state = kiln::io::to_safetensors_bytes(&opt_a.state(), None).unwrap();
+    let weights = kiln::io::to_safetensors_bytes(&a.parameters(), None).unwrap();
+    let mut opt_b = Optimizer::new(Adam::default(), 0.05);
+    opt_b
+        .load_state(&kiln::io::from_safetensors_bytes(&state).unwrap().0)
+        .unwrap();
+    nn::load_weights_from_bytes(&b, &weights).unwrap();
+    assert_eq!(opt_b.steps(), 2);
+    step(&a, &mut opt_a);
+    step(&b, &mut opt_b);
+    assert_eq!(floats(&a.weight.value()), floats(&b.weight.value()));
+    let mut wrong = opt_a.state();
+    wrong.insert("velocity.weight".into(), Array::scalar(0.0f32));
+    assert!(message(opt_b.load_state(&wrong)).contains("velocity.weight"));
+}
+
+#[test]
+fn bad_input_gives_clear_errors() {
+    let k = key(12);
+    let x = kiln::zeros(&[2, 5], DType::F32).unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (
+            message(nn::Linear::new(4, 3, true, &k).unwrap().forward(&x)),
+            "Linear",
+        ),
+        (
+            message(nn::Embedding::new(10, 4, &k).unwrap().forward(&x)),
+            "Embedding",
+        ),
+        (
+            message(
+                nn::Conv2d::new(3, 4, [3, 3], Default::default(), &k)
+                    .unwrap()
+                    .forward(&kiln::zeros(&[1, 5, 5, 2], DType::F32).unwrap()),
+            ),
+            "conv2d",
+        ),
+        (
+            message(
+                nn::Conv2d::new(3, 4, [3, 3], Default::default(), &k)
+                    .unwrap()
+                    .forward(&kiln::zeros(&[1, 2, 2, 3], DType::F32).unwrap()),
+            ),
+            "smaller than the kernel",
+        ),
+        (
+            message(nn::Conv2d::new(
+                3,
+                4,
+                [3, 3],
+                nn::ConvOptions {
+                    groups: 2,
+                    ..Default::default()
+                },
+                &k,
+            )),
+            "groups",
+        ),
+        (
+            message(nn::LayerNorm::new(4, 1e-5, true).unwrap().forward(&x)),
+            "LayerNorm",
+        ),
+        (
+            message(nn::MultiHeadAttention::new(10, 3, true, &k)),
+            "heads",
+        ),
+        (
+            message(losses::cross_entropy(
+                &x,
+                &Array::from_slice(&[1i32, 2, 3], &[3]).unwrap(),
+                Default::default(),
+            )),
+            "cross_entropy",
+        ),
+        (
+            message(losses::cross_entropy(
+                &x,
+                &kiln::zeros(&[2, 4], DType::F32).unwrap(),
+                Default::default(),
+            )),
+            "cross_entropy",
+        ),
+        (
+            message(losses::mse_loss(
+                &x,
+                &kiln::zeros(&[5, 2], DType::F32).unwrap(),
+                Default::default(),
+            )),
+            "mse_loss",
+        ),
+        (
+            message(losses::nll_loss(
+                &x,
+                &kiln::zeros(&[2], DType::F32).unwrap(),
+                Default::default(),
+            )),
+            "nll_loss",
+        ),
+        (message(nn::Dropout::new(1.0, &k)), "Dropout"),
+        (message(nn::Rope::new(3, false, 10000.0)), "RoPE"),
+    ];
+    for (got, want) in cases {
+        assert!(got.contains(want), "{got:?} should mention {want:?}");
+    }
+    let model = nn::Linear::new(5, 2, true, &k).unwrap();
+    let mut grads = model.parameters();
+    grads.insert("missing.weight".into(), Array::scalar(0.0f32));
+    let mut opt = Optimizer::new(Adam::default(), 0.1);
+    assert!(message(opt.update(&model, &grads)).contains("missing.weight"));
+}
