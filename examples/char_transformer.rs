@@ -178,7 +178,8 @@ fn main() -> Result<()> {
     let steps: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
-        .unwrap_or(1500);
+        .unwrap_or(1500)
+        .max(2);
     let info = kiln::device_info()?;
     println!("device: {} ({})", info.name, info.backend);
     let (ids, alphabet, entropy) = load_text()?;

@@ -158,6 +158,7 @@ fn initialisers_have_their_documented_distributions() {
     assert!(std_ok(mean_and_std(&v).1, (2.0f64 / 576.0).sqrt()));
     let v = floats(&init::he_uniform(&key(7), &shape, DType::F32).unwrap());
     assert!(within(&v, (6.0f64 / 576.0).sqrt()));
+    assert!(std_ok(mean_and_std(&v).1, (2.0f64 / 576.0).sqrt()));
     // N(1, 0.5²) truncated to ±2σ: the variance shrinks by 1 - 2·2φ(2)/(2Φ(2) - 1).
     let v =
         floats(&init::truncated_normal(&key(8), &shape, DType::F32, 1.0, 0.5, -2.0, 2.0).unwrap());
@@ -202,6 +203,40 @@ fn optimizer_state_round_trips_through_safetensors() {
     let mut wrong = opt_a.state();
     wrong.insert("velocity.weight".into(), Array::scalar(0.0f32));
     assert!(message(opt_b.load_state(&wrong)).contains("velocity.weight"));
+}
+
+#[test]
+fn a_parameter_unfrozen_later_starts_its_own_step_count() {
+    let model = nn::Linear::new(3, 2, true, &key(13)).unwrap();
+    let x = random::normal(&key(14), &[4, 3], DType::F32).unwrap();
+    let mut opt = Optimizer::new(Adam::default(), 0.01);
+    let step = |opt: &mut Optimizer<Adam>| {
+        let (_, grads) =
+            nn::value_and_grad(&model, || kiln::sum(&model.forward(&x)?, Axes::All, false))
+                .unwrap();
+        opt.step(&model, &grads).unwrap();
+    };
+    model.freeze("bias");
+    for _ in 0..20 {
+        step(&mut opt);
+    }
+    model.unfreeze("bias");
+    let before = floats(&model.bias.as_ref().unwrap().value());
+    step(&mut opt);
+    let after = floats(&model.bias.as_ref().unwrap().value());
+    // Adam's first step moves each entry by lr (bias-corrected m / √v = ±1);
+    // a global count of 21 would make it about 2.2 lr.
+    for (b, a) in before.iter().zip(&after) {
+        assert!(
+            ((b - a).abs() - 0.01).abs() < 1e-5,
+            "moved {}",
+            (b - a).abs()
+        );
+    }
+    let state = opt.state();
+    assert_eq!(floats(&state["step"]), [21.0]);
+    assert_eq!(floats(&state["step.bias"]), [1.0]);
+    assert_eq!(floats(&state["step.weight"]), [21.0]);
 }
 
 #[test]
@@ -288,6 +323,21 @@ fn bad_input_gives_clear_errors() {
         ),
         (message(nn::Dropout::new(1.0, &k)), "Dropout"),
         (message(nn::Rope::new(3, false, 10000.0)), "RoPE"),
+        (
+            message(nn::gelu(&kiln::zeros(&[3], DType::I32).unwrap())),
+            "gelu",
+        ),
+        (
+            message(nn::scaled_dot_product_attention(
+                &kiln::zeros(&[2, 4], DType::I32).unwrap(),
+                &x,
+                &x,
+                None,
+                None,
+                false,
+            )),
+            "scaled_dot_product_attention",
+        ),
     ];
     for (got, want) in cases {
         assert!(got.contains(want), "{got:?} should mention {want:?}");

@@ -1,6 +1,6 @@
 //! Training end to end: the digits MLP of `examples/digits_mlp.rs` (same
-//! data, model and optimizer) reaches 94% test accuracy within 10 epochs
-//! (450 steps), from a fixed key.
+//! data and model; Adam at a constant 1e-3) reaches 94% test accuracy
+//! within 10 epochs (450 steps), from a fixed key.
 
 #[path = "../examples/common/mod.rs"]
 mod common;
@@ -20,13 +20,13 @@ fn digits_mlp_reaches_94_percent() {
         .push(Activation::Relu)
         .push(Linear::new(128, 10, true, &key(1)).unwrap());
     let mut optimizer = Optimizer::new(Adam::default(), 1e-3);
-    let mut best = 0.0;
+    let mut accuracy = 0.0;
     for epoch in 1..=10 {
         let report = common::train(&model, &mut optimizer, &data, 1, 32, epoch).unwrap();
-        best = report.test_accuracy;
-        if best >= 0.94 {
+        accuracy = report.test_accuracy;
+        if accuracy >= 0.94 {
             break;
         }
     }
-    assert!(best >= 0.94, "test accuracy {best} after 10 epochs");
+    assert!(accuracy >= 0.94, "test accuracy {accuracy} after 10 epochs");
 }

@@ -10,13 +10,24 @@ use crate::ops::elementwise::{
 use crate::ops::shape::{split, Sections};
 use crate::ops::{elementwise::add, reduce};
 
+/// Activations take float arrays (their constants would truncate in
+/// integers), as PyTorch's do.
+fn check_float(op: &'static str, x: &Array) -> Result<()> {
+    if !x.dtype().is_float() {
+        crate::error::bail!(op, "expected a float input, got {}", x.dtype());
+    }
+    Ok(())
+}
+
 /// `max(x, 0)`.
 pub fn relu(x: &Array) -> Result<Array> {
+    check_float("relu", x)?;
     maximum(x, &scalar(0.0, x))
 }
 
 /// `x` where positive, `slope * x` elsewhere.
 pub fn leaky_relu(x: &Array, slope: f64) -> Result<Array> {
+    check_float("leaky_relu", x)?;
     r#where(
         &greater(x, &scalar(0.0, x))?,
         x,
@@ -26,6 +37,7 @@ pub fn leaky_relu(x: &Array, slope: f64) -> Result<Array> {
 
 /// `x` where positive, `alpha * (exp(x) - 1)` elsewhere.
 pub fn elu(x: &Array, alpha: f64) -> Result<Array> {
+    check_float("elu", x)?;
     r#where(
         &greater(x, &scalar(0.0, x))?,
         x,
@@ -35,6 +47,7 @@ pub fn elu(x: &Array, alpha: f64) -> Result<Array> {
 
 /// The exact GELU, `x * Φ(x) = x/2 * (1 + erf(x / √2))`.
 pub fn gelu(x: &Array) -> Result<Array> {
+    check_float("gelu", x)?;
     let phi = add(
         &erf(&multiply(x, &scalar(std::f64::consts::FRAC_1_SQRT_2, x))?)?,
         &scalar(1.0, x),
@@ -44,6 +57,7 @@ pub fn gelu(x: &Array) -> Result<Array> {
 
 /// GELU's tanh approximation, `x/2 * (1 + tanh(√(2/π) (x + 0.044715 x³)))`.
 pub fn gelu_tanh(x: &Array) -> Result<Array> {
+    check_float("gelu_tanh", x)?;
     let cube = multiply(&multiply(x, x)?, x)?;
     let inner = add(x, &multiply(&cube, &scalar(0.044715, x))?)?;
     let c = (2.0 / std::f64::consts::PI).sqrt();
@@ -53,28 +67,33 @@ pub fn gelu_tanh(x: &Array) -> Result<Array> {
 
 /// `x * sigmoid(x)` (swish).
 pub fn silu(x: &Array) -> Result<Array> {
+    check_float("silu", x)?;
     multiply(x, &sigmoid(x)?)
 }
 
 /// `log(1 + exp(x))`, computed as `max(x, 0) + log1p(exp(-|x|))` so that
 /// it neither overflows nor loses small values.
 pub fn softplus(x: &Array) -> Result<Array> {
+    check_float("softplus", x)?;
     add(&relu(x)?, &log1p(&exp(&negative(&abs(x)?)?)?)?)
 }
 
 /// `log(sigmoid(x)) = -softplus(-x)`.
 pub fn log_sigmoid(x: &Array) -> Result<Array> {
+    check_float("log_sigmoid", x)?;
     negative(&softplus(&negative(x)?)?)
 }
 
 /// `x * tanh(softplus(x))`.
 pub fn mish(x: &Array) -> Result<Array> {
+    check_float("mish", x)?;
     multiply(x, &tanh(&softplus(x)?)?)
 }
 
 /// The gated linear unit: splits `axis` in halves `a`, `b` and returns
 /// `a * sigmoid(b)`.
 pub fn glu(x: &Array, axis: i32) -> Result<Array> {
+    check_float("glu", x)?;
     let halves = split(x, Sections::Count(2), axis)?;
     multiply(&halves[0], &sigmoid(&halves[1])?)
 }

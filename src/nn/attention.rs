@@ -11,7 +11,7 @@ use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::{bail, fmt_shape, Result};
 use crate::ops::creation::{arange, tri};
-use crate::ops::elementwise::{add, cos, exp, greater, multiply, r#where, sin, subtract};
+use crate::ops::elementwise::{add, cos, exp, multiply, not_equal, r#where, sin, subtract};
 use crate::ops::matmul::{matmul, outer};
 use crate::ops::random;
 use crate::ops::reduce::softmax;
@@ -24,7 +24,9 @@ use crate::ops::shape::{
 /// defaults to `1/√D`. `mask` broadcasts to `(..., Lq, Lk)`: a bool mask
 /// keeps the `true` entries, a float mask is added to the scores. `causal`
 /// lets query `i` see keys `j ≤ i + Lk - Lq` (the last query sees every
-/// key, as with a cache of earlier keys).
+/// key, as with a cache of earlier keys; for `Lq = Lk` this is PyTorch's
+/// `is_causal`). A query that may see no key at all gets NaN, as in
+/// PyTorch.
 pub fn scaled_dot_product_attention(
     q: &Array,
     k: &Array,
@@ -34,6 +36,15 @@ pub fn scaled_dot_product_attention(
     causal: bool,
 ) -> Result<Array> {
     let op = "scaled_dot_product_attention";
+    for x in [q, k, v] {
+        if !x.dtype().is_float() {
+            bail!(
+                op,
+                "expected float queries, keys and values, got {}",
+                x.dtype()
+            );
+        }
+    }
     if q.ndim() < 2 || k.ndim() < 2 || v.ndim() < 2 {
         bail!(op, "queries, keys and values need at least 2 dimensions");
     }
@@ -78,7 +89,7 @@ pub fn padding_mask(key_mask: &Array) -> Result<Array> {
     let keep = if key_mask.dtype() == DType::Bool {
         key_mask.clone()
     } else {
-        greater(key_mask, &Array::scalar_of(0, key_mask.dtype()))?
+        not_equal(key_mask, &Array::scalar_of(0, key_mask.dtype()))?
     };
     expand_dims(&keep, &[1, 2])
 }
@@ -314,8 +325,12 @@ impl Rope {
         let theta: Vec<f32> = (0..half)
             .map(|i| self.base.powf(-2.0 * i as f64 / self.dims as f64) as f32)
             .collect();
-        let angles = outer(&positions, &Array::from_slice(&theta, &[half])?)?.astype(x.dtype())?;
-        let (c, s) = (cos(&angles)?, sin(&angles)?);
+        // In float32 whatever x is: float16 cannot hold large angles.
+        let angles = outer(&positions, &Array::from_slice(&theta, &[half])?)?;
+        let (c, s) = (
+            cos(&angles)?.astype(x.dtype())?,
+            sin(&angles)?.astype(x.dtype())?,
+        );
         let parts = split(x, Sections::Indices(vec![self.dims as i64]), -1)?;
         let (rotated, rest) = (&parts[0], &parts[1]);
         let turn = |x1: &Array, x2: &Array| -> Result<(Array, Array)> {

@@ -61,6 +61,13 @@ impl Module for Linear {
 impl Layer for Linear {
     fn forward(&self, x: &Array) -> Result<Array> {
         let w = self.weight.value();
+        if w.ndim() != 2 {
+            bail!(
+                "Linear",
+                "the weight must be (out, in), got shape {}",
+                fmt_shape(w.shape())
+            );
+        }
         if x.ndim() == 0 || x.shape()[x.ndim() - 1] != w.shape()[1] {
             bail!(
                 "Linear",

@@ -58,7 +58,9 @@ fn check_same_shape(op: &'static str, x: &Array, targets: &Array) -> Result<()> 
 pub struct CrossEntropy {
     /// Mixes the targets with the uniform distribution: `(1 - ε) t + ε / C`.
     pub label_smoothing: f64,
-    /// Class-index targets equal to this contribute nothing (PyTorch's `-100`).
+    /// Class-index targets equal to this contribute nothing. `None` by
+    /// default (PyTorch's default is `Some(-100)`); other out-of-range
+    /// indices are clamped, as in every gather (a check would need a sync).
     pub ignore_index: Option<i32>,
     pub reduction: Reduction,
 }

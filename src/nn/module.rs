@@ -366,7 +366,8 @@ impl Layer for Flatten {
         if x.ndim() == 0 {
             bail!("Flatten", "needs a batch axis, got a scalar");
         }
-        crate::ops::shape::reshape(x, &[x.shape()[0] as i64, -1])
+        let rest: usize = x.shape()[1..].iter().product();
+        crate::ops::shape::reshape(x, &[x.shape()[0] as i64, rest as i64])
     }
 }
 

@@ -128,8 +128,11 @@ impl Module for RmsNorm {
 impl Layer for RmsNorm {
     fn forward(&self, x: &Array) -> Result<Array> {
         check_features("RMSNorm", x, self.dims)?;
-        let ms = mean(&multiply(x, x)?, -1, true)?;
-        let y = multiply(x, &rsqrt(&add(&ms, &scalar(self.eps, &ms))?)?)?;
+        // Squares in float32: float16 overflows beyond 256.
+        let wide = x.astype(DType::F32)?;
+        let ms = mean(&multiply(&wide, &wide)?, -1, true)?;
+        let inv = rsqrt(&add(&ms, &scalar(self.eps, &ms))?)?.astype(x.dtype())?;
+        let y = multiply(x, &inv)?;
         multiply(&y, &self.weight.value())
     }
 }
@@ -174,6 +177,14 @@ impl Module for GroupNorm {
 impl Layer for GroupNorm {
     fn forward(&self, x: &Array) -> Result<Array> {
         check_features("GroupNorm", x, self.channels)?;
+        if self.groups == 0 || !self.channels.is_multiple_of(self.groups) {
+            bail!(
+                "GroupNorm",
+                "{} channels cannot be split into {} groups",
+                self.channels,
+                self.groups
+            );
+        }
         if x.ndim() < 2 {
             bail!(
                 "GroupNorm",
@@ -298,6 +309,9 @@ impl Dropout {
 pub fn dropout(x: &Array, p: f64, key: &Array) -> Result<Array> {
     if !(0.0..1.0).contains(&p) {
         bail!("dropout", "the drop probability must be in [0, 1), got {p}");
+    }
+    if !x.dtype().is_float() {
+        bail!("dropout", "expected a float input, got {}", x.dtype());
     }
     if p == 0.0 {
         return Ok(x.clone());

@@ -36,6 +36,14 @@ use crate::ops::elementwise::{add, divide, minimum, multiply, sqrt};
 use crate::ops::reduce::{sum, Axes};
 use std::collections::BTreeMap;
 
+/// One parameter's updates so far (bias corrections and first-step rules
+/// count them per parameter, as PyTorch does) and its rule's slots.
+#[derive(Debug, Clone)]
+struct ParamState {
+    steps: usize,
+    slots: Vec<Array>,
+}
+
 /// An update rule with its learning-rate schedule, step count and
 /// per-parameter state.
 #[derive(Debug)]
@@ -43,8 +51,8 @@ pub struct Optimizer<R: Rule> {
     pub rule: R,
     pub learning_rate: Schedule,
     step: usize,
-    /// The rule's slots (`R::slots()`) for each parameter path.
-    state: BTreeMap<String, Vec<Array>>,
+    /// Each parameter's state by path.
+    state: BTreeMap<String, ParamState>,
 }
 
 impl<R: Rule> Optimizer<R> {
@@ -97,18 +105,41 @@ impl<R: Rule> Optimizer<R> {
                 "the model has no parameter named {unknown:?}"
             );
         }
+        // Check everything before changing anything.
+        let slot_count = self.rule.slots().len();
+        for (path, _, value, _) in &targets {
+            if let Some(st) = self.state.get(path) {
+                if st.slots.len() != slot_count {
+                    bail!(
+                        "optimizer update",
+                        "the state of {path} has {} slots, the rule needs {slot_count} (was the rule changed after the first step?)",
+                        st.slots.len()
+                    );
+                }
+                if let Some(a) = st.slots.iter().find(|a| a.shape() != value.shape()) {
+                    bail!(
+                        "optimizer update",
+                        "the state of {path} has shape {}, the parameter {}",
+                        fmt_shape(a.shape()),
+                        fmt_shape(value.shape())
+                    );
+                }
+            }
+        }
         self.step += 1;
         let lr = self.learning_rate.at(self.step - 1);
         for (path, p, value, g) in targets {
             if !self.state.contains_key(&path) {
-                let slots = (0..self.rule.slots().len())
+                let slots = (0..slot_count)
                     .map(|_| zeros_like(&value))
                     .collect::<Result<Vec<_>>>()?;
-                self.state.insert(path.clone(), slots);
+                self.state
+                    .insert(path.clone(), ParamState { steps: 0, slots });
             }
-            let slots = self.state.get_mut(&path).expect("just inserted");
+            let st = self.state.get_mut(&path).expect("just inserted");
+            st.steps += 1;
             let g = g.astype(value.dtype())?;
-            p.set(self.rule.apply(self.step, lr, &value, &g, slots)?);
+            p.set(self.rule.apply(st.steps, lr, &value, &g, &mut st.slots)?);
         }
         Ok(())
     }
@@ -118,17 +149,20 @@ impl<R: Rule> Optimizer<R> {
     pub fn step(&mut self, model: &(impl Module + ?Sized), grads: &Params) -> Result<()> {
         self.update(model, grads)?;
         let mut arrays: Vec<Array> = model.parameters().into_values().collect();
-        arrays.extend(self.state.values().flatten().cloned());
+        arrays.extend(self.state.values().flat_map(|st| st.slots.iter().cloned()));
         crate::array::eval(&arrays.iter().collect::<Vec<_>>())
     }
 
-    /// The state as arrays by name (`"step"`, and `"<slot>.<parameter
-    /// path>"`), to save with [`save_safetensors`](crate::io::save_safetensors).
+    /// The state as arrays by name: `"step"` (the updates so far, which
+    /// the schedule follows), and for each parameter `"step.<path>"` (its
+    /// own updates) and `"<slot>.<path>"`; to save with
+    /// [`save_safetensors`](crate::io::save_safetensors).
     pub fn state(&self) -> Params {
         let mut out = Params::new();
         out.insert("step".into(), Array::scalar(self.step as u32));
-        for (path, slots) in &self.state {
-            for (name, a) in self.rule.slots().iter().zip(slots) {
+        for (path, st) in &self.state {
+            out.insert(format!("step.{path}"), Array::scalar(st.steps as u32));
+            for (name, a) in self.rule.slots().iter().zip(&st.slots) {
                 out.insert(format!("{name}.{path}"), a.clone());
             }
         }
@@ -145,23 +179,32 @@ impl<R: Rule> Optimizer<R> {
     /// Restores what [`Optimizer::state`] returned.
     pub async fn load_state_async(&mut self, state: &Params) -> Result<()> {
         let op = "optimizer load_state";
+        let count = |name: &str, a: &Array| -> Result<Array> {
+            if a.size() != 1 || !a.dtype().is_int() {
+                bail!(
+                    op,
+                    "{name:?} must be one integer, got {} {}",
+                    a.dtype(),
+                    fmt_shape(a.shape())
+                );
+            }
+            a.astype(DType::U32)
+        };
         let Some(step) = state.get("step") else {
             bail!(op, "the state has no \"step\"");
         };
-        if step.size() != 1 || !step.dtype().is_int() {
-            bail!(
-                op,
-                "\"step\" must be one integer, got {} {}",
-                step.dtype(),
-                fmt_shape(step.shape())
-            );
-        }
+        let step = count("step", step)?;
         let slots = self.rule.slots();
+        let mut steps = BTreeMap::new();
         let mut restored: BTreeMap<String, Vec<Option<Array>>> = BTreeMap::new();
         for (name, a) in state.iter().filter(|(k, _)| *k != "step") {
             let Some((slot, path)) = name.split_once('.') else {
                 bail!(op, "unexpected state entry {name:?}");
             };
+            if slot == "step" {
+                steps.insert(path.to_string(), count(name, a)?);
+                continue;
+            }
             let Some(i) = slots.iter().position(|s| *s == slot) else {
                 bail!(
                     op,
@@ -172,19 +215,32 @@ impl<R: Rule> Optimizer<R> {
                 .entry(path.to_string())
                 .or_insert_with(|| vec![None; slots.len()])[i] = Some(a.clone());
         }
-        let mut state_by_path = BTreeMap::new();
-        for (path, entries) in restored {
-            let full: Option<Vec<Array>> = entries.into_iter().collect();
-            let Some(full) = full else {
+        let mut by_path = BTreeMap::new();
+        for path in steps.keys().chain(restored.keys()) {
+            let Some(n) = steps.get(path) else {
+                bail!(op, "the state of {path:?} has no \"step.{path}\"");
+            };
+            let entries = restored
+                .get(path)
+                .cloned()
+                .unwrap_or_else(|| vec![None; slots.len()]);
+            let Some(full) = entries.iter().cloned().collect::<Option<Vec<Array>>>() else {
                 bail!(
                     op,
                     "the state of {path:?} misses some of the slots {slots:?}"
                 );
             };
-            state_by_path.insert(path, full);
+            by_path.insert(path.clone(), (n.clone(), full));
         }
-        self.step = step.astype(DType::U32)?.item_async::<u32>().await? as usize;
-        self.state = state_by_path;
+        // Read the counts last, so that a bad state changes nothing.
+        let total = step.item_async::<u32>().await? as usize;
+        let mut state = BTreeMap::new();
+        for (path, (n, slots)) in by_path {
+            let steps = n.item_async::<u32>().await? as usize;
+            state.insert(path, ParamState { steps, slots });
+        }
+        self.step = total;
+        self.state = state;
         Ok(())
     }
 }

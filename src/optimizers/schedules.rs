@@ -46,7 +46,10 @@ pub fn exponential_decay(init: f64, rate: f64) -> Schedule {
 /// (PyTorch's `CosineAnnealingLR` for its first period).
 pub fn cosine_decay(init: f64, decay_steps: usize, end: f64) -> Schedule {
     Schedule::new(move |step| {
-        let t = step.min(decay_steps) as f64 / decay_steps.max(1) as f64;
+        if decay_steps == 0 {
+            return end;
+        }
+        let t = step.min(decay_steps) as f64 / decay_steps as f64;
         end + (init - end) * 0.5 * (1.0 + (PI * t).cos())
     })
 }
@@ -55,7 +58,10 @@ pub fn cosine_decay(init: f64, decay_steps: usize, end: f64) -> Schedule {
 /// when it rises).
 pub fn linear_schedule(init: f64, end: f64, steps: usize) -> Schedule {
     Schedule::new(move |step| {
-        let t = step.min(steps) as f64 / steps.max(1) as f64;
+        if steps == 0 {
+            return end;
+        }
+        let t = step.min(steps) as f64 / steps as f64;
         init + (end - init) * t
     })
 }
