@@ -240,6 +240,47 @@ fn a_parameter_unfrozen_later_starts_its_own_step_count() {
 }
 
 #[test]
+fn empty_batches_give_empty_results() {
+    let k = key(15);
+    let shape = |layer: &dyn Layer, x: &[usize]| {
+        let y = layer.forward(&kiln::zeros(x, DType::F32).unwrap()).unwrap();
+        y.eval().unwrap();
+        y.shape().to_vec()
+    };
+    assert_eq!(
+        shape(&nn::Linear::new(5, 3, true, &k).unwrap(), &[0, 5]),
+        [0, 3]
+    );
+    let conv = nn::Conv2d::new(
+        4,
+        6,
+        [3, 3],
+        nn::ConvOptions {
+            groups: 2,
+            ..Default::default()
+        },
+        &k,
+    )
+    .unwrap();
+    assert_eq!(shape(&conv, &[0, 5, 5, 4]), [0, 3, 3, 6]);
+    assert_eq!(
+        shape(
+            &nn::MultiHeadAttention::new(8, 2, true, &k).unwrap(),
+            &[0, 3, 8]
+        ),
+        [0, 3, 8]
+    );
+    assert_eq!(
+        shape(
+            &nn::GroupNorm::new(2, 4, 1e-5, true).unwrap(),
+            &[0, 2, 2, 4]
+        ),
+        [0, 2, 2, 4]
+    );
+    assert_eq!(shape(&nn::Flatten, &[0, 2, 3]), [0, 6]);
+}
+
+#[test]
 fn bad_input_gives_clear_errors() {
     let k = key(12);
     let x = kiln::zeros(&[2, 5], DType::F32).unwrap();

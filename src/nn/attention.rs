@@ -133,8 +133,13 @@ impl MultiHeadAttention {
 
     /// `(B, L, dims)` to `(B, heads, L, dims / heads)`.
     fn split_heads(&self, x: &Array) -> Result<Array> {
-        let (b, l) = (x.shape()[0] as i64, x.shape()[1] as i64);
-        swapaxes(&reshape(x, &[b, l, self.heads as i64, -1])?, 1, 2)
+        let (b, l, dims) = (
+            x.shape()[0] as i64,
+            x.shape()[1] as i64,
+            x.shape()[2] as i64,
+        );
+        let heads = self.heads as i64;
+        swapaxes(&reshape(x, &[b, l, heads, dims / heads])?, 1, 2)
     }
 
     /// Attention of `queries` `(B, Lq, dims)` to `keys` and `values`
@@ -162,7 +167,8 @@ impl MultiHeadAttention {
         let v = self.split_heads(&self.value_proj.forward(values)?)?;
         let o = scaled_dot_product_attention(&q, &k, &v, None, mask, causal)?;
         let (b, lq) = (queries.shape()[0] as i64, queries.shape()[1] as i64);
-        let o = reshape(&swapaxes(&o, 1, 2)?, &[b, lq, -1])?;
+        let dims = self.out_proj.input_dims() as i64;
+        let o = reshape(&swapaxes(&o, 1, 2)?, &[b, lq, dims])?;
         self.out_proj.forward(&o)
     }
 }

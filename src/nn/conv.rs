@@ -92,7 +92,8 @@ impl Window {
                 }
             }
         }
-        let flat = reshape(&xp, &[n as i64, -1, c as i64])?;
+        let padded_h = h + 2 * ph;
+        let flat = reshape(&xp, &[n as i64, (padded_h * padded_w) as i64, c as i64])?;
         let index = Array::from_slice(&index, &[index.len()])?;
         let gathered = take(&flat, &index, Some(1))?;
         reshape(
@@ -149,13 +150,15 @@ fn conv2d_named(
     let (n, ho, wo, k) = (p.shape()[0], p.shape()[1], p.shape()[2], p.shape()[3]);
     let m = (n * ho * wo) as i64;
     let y = if g == 1 {
-        let w2 = reshape(weight, &[o as i64, -1])?;
-        matmul(&reshape(&p, &[m, -1])?, &w2.mt()?)?
+        let kc = (k * c) as i64;
+        let w2 = reshape(weight, &[o as i64, kc])?;
+        matmul(&reshape(&p, &[m, kc])?, &w2.mt()?)?
     } else {
         let (g64, og) = (g as i64, (o / g) as i64);
         let pg = transpose(&reshape(&p, &[m, k as i64, g64, cg as i64])?, &[2, 0, 1, 3])?;
-        let pg = reshape(&pg, &[g64, m, -1])?;
-        let wg = reshape(weight, &[g64, og, -1])?.mt()?;
+        let kcg = (k * cg) as i64;
+        let pg = reshape(&pg, &[g64, m, kcg])?;
+        let wg = reshape(weight, &[g64, og, kcg])?.mt()?;
         let yg = matmul(&pg, &wg)?; // (G, M, O / G)
         transpose(&yg, &[1, 0, 2])?
     };

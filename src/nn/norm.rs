@@ -193,7 +193,16 @@ impl Layer for GroupNorm {
             );
         }
         let g = self.groups as i64;
-        let grouped = reshape(x, &[x.shape()[0] as i64, -1, g, self.channels as i64 / g])?;
+        let positions: usize = x.shape()[1..x.ndim() - 1].iter().product();
+        let grouped = reshape(
+            x,
+            &[
+                x.shape()[0] as i64,
+                positions as i64,
+                g,
+                self.channels as i64 / g,
+            ],
+        )?;
         let y = standardize(&grouped, &[1, 3], self.eps)?;
         let shape: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
         affine(reshape(&y, &shape)?, &self.weight, &self.bias)
