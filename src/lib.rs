@@ -24,6 +24,7 @@ pub mod dtype;
 pub mod error;
 mod format;
 pub mod io;
+pub mod linalg;
 pub mod nn;
 pub mod ops;
 pub mod optimizers;

@@ -58,6 +58,41 @@ pub enum ScanOp {
     Prod,
 }
 
+/// The linear-algebra kernels (float32, batched over leading axes). Each
+/// packs its results into one array that [`crate::linalg`] slices apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinalgOp {
+    /// `(..., n, n)` to `(..., n + 2, n)`: L and U packed, then the row
+    /// permutation and the LAPACK pivots as int32 bits.
+    LuFactor,
+    /// `(..., n, n)` symmetric to its lower Cholesky factor.
+    Cholesky,
+    /// `T X = B` for triangular `T (..., n, n)` and `B (..., n, k)`.
+    TriangularSolve { lower: bool, unit: bool },
+    /// `(..., m, n)` to `(..., m, k + n)`: Q (`k` columns: `m` when
+    /// `complete`, else `min(m, n)`) beside R (`k` rows).
+    Qr { complete: bool },
+    /// `(..., n, n)` symmetric to `(..., n + 1, n)`: the eigenvectors, then
+    /// the eigenvalues (unsorted).
+    Eigh,
+    /// `(..., m, n)`, `m >= n`, to `(..., m + n + 1, p)`: U (`p` columns:
+    /// `m` when `full`, else `n`), V, then the singular values (unsorted).
+    Svd { full: bool },
+}
+
+impl LinalgOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            LinalgOp::LuFactor => "lu_factor",
+            LinalgOp::Cholesky => "cholesky",
+            LinalgOp::TriangularSolve { .. } => "solve_triangular",
+            LinalgOp::Qr { .. } => "qr",
+            LinalgOp::Eigh => "eigh",
+            LinalgOp::Svd { .. } => "svd",
+        }
+    }
+}
+
 /// What a node computes from its inputs. The output shape and dtype live on
 /// the node.
 #[derive(Debug, Clone)]
@@ -134,6 +169,8 @@ pub enum Primitive {
     ArgSort {
         descending: bool,
     },
+    /// A factorization or triangular solve (see [`LinalgOp`]).
+    Linalg(LinalgOp),
     /// The threefry2x32 hash of counter pairs `(..., 2)` under a key `(2,)`.
     Threefry,
     /// The input unchanged, with no derivative.
@@ -244,6 +281,7 @@ impl Primitive {
             Primitive::Softmax { log: false } => "softmax",
             Primitive::Softmax { log: true } => "log_softmax",
             Primitive::ArgSort { .. } => "argsort",
+            Primitive::Linalg(op) => op.name(),
             Primitive::Threefry => "threefry2x32",
             Primitive::StopGradient => "stop_gradient",
             Primitive::Custom(_) => "custom_vjp",
@@ -261,6 +299,7 @@ impl Primitive {
             Primitive::Reduce { .. } => "reduce",
             Primitive::Scan { .. } => "scan",
             Primitive::Softmax { .. } => "softmax",
+            Primitive::Linalg(_) => "linalg",
             other => other.name(),
         }
     }
@@ -289,6 +328,7 @@ impl Primitive {
         "matmul",
         "softmax",
         "argsort",
+        "linalg",
         "threefry2x32",
         "stop_gradient",
         "custom_vjp",

@@ -326,7 +326,90 @@ fn cases() -> Vec<Case> {
         let f = kiln::checkpoint(|a: &[Array]| kiln::tanh(&kiln::multiply(&a[0], &a[1])?));
         f(x)
     }));
+    out.extend(linalg_cases());
     out
+}
+
+/// `x + shift * I`: well away from singular for entries in [-1.5, 1.5].
+fn shifted(x: &Array, shift: f32) -> Result<Array> {
+    let n = x.shape()[x.ndim() - 1];
+    kiln::add(
+        x,
+        &kiln::multiply(&kiln::eye(n, None, 0, DType::F32)?, &Array::scalar(shift))?,
+    )
+}
+
+fn flat(parts: &[Array]) -> Result<Array> {
+    let flats = parts
+        .iter()
+        .map(kiln::flatten)
+        .collect::<Result<Vec<_>>>()?;
+    kiln::concatenate(&flats.iter().collect::<Vec<_>>(), 0)
+}
+
+/// Functions of every linear-algebra primitive. Factors whose signs are a
+/// convention (eigenvectors, singular vectors) enter squared.
+fn linalg_cases() -> Vec<Case> {
+    use kiln::linalg::{self, QrMode, Triangular};
+    let sq = |x: &Array| kiln::multiply(x, x);
+    vec![
+        case("linalg.solve", &[(&[4, 4], R), (&[4, 2], R)], |x| {
+            linalg::solve(&shifted(&x[0], 5.0)?, &x[1])
+        }),
+        case("linalg.inv", &[(&[3, 3], R)], |x| {
+            linalg::inv(&shifted(&x[0], 4.0)?)
+        }),
+        case("linalg.det", &[(&[3, 3], R)], |x| linalg::det(&x[0])),
+        case("linalg.slogdet", &[(&[3, 3], R)], |x| {
+            Ok(linalg::slogdet(&shifted(&x[0], 4.0)?)?.1)
+        }),
+        case("linalg.lu", &[(&[4, 4], R)], |x| {
+            let (_, l, u) = linalg::lu(&x[0])?;
+            flat(&[l, u])
+        }),
+        case(
+            "linalg.solve_triangular",
+            &[(&[4, 4], R), (&[4, 3], R)],
+            |x| {
+                let lower =
+                    linalg::solve_triangular(&shifted(&x[0], 4.0)?, &x[1], Triangular::lower())?;
+                let upper =
+                    linalg::solve_triangular(&x[0], &x[1], Triangular::upper().unit_diagonal())?;
+                let right = linalg::solve_triangular(
+                    &shifted(&x[0], 4.0)?,
+                    &kiln::transpose(&x[1], &[1, 0])?,
+                    Triangular::upper().right(),
+                )?;
+                flat(&[lower, upper, right])
+            },
+        ),
+        case("linalg.cholesky", &[(&[4, 4], R)], |x| {
+            let a = kiln::matmul(&x[0], &kiln::transpose(&x[0], &[1, 0])?)?;
+            linalg::cholesky(&shifted(&a, 2.0)?, false)
+        }),
+        case("linalg.qr", &[(&[5, 3], R)], |x| {
+            let (q, r) = linalg::qr(&x[0], QrMode::Reduced)?;
+            flat(&[q, r])
+        }),
+        case("linalg.eigh", &[(&[4, 4], R)], move |x| {
+            let (w, v) = linalg::eigh(&x[0])?;
+            flat(&[w, sq(&v)?])
+        }),
+        case("linalg.svd", &[(&[4, 3], R)], move |x| {
+            let (u, s, vh) = linalg::svd(&x[0], false)?;
+            flat(&[s, sq(&u)?, sq(&vh)?])
+        }),
+        case("linalg.svd wide", &[(&[2, 4], R)], move |x| {
+            let (u, s, vh) = linalg::svd(&x[0], false)?;
+            flat(&[s, sq(&u)?, sq(&vh)?])
+        }),
+        case("linalg.pinv", &[(&[4, 3], R)], |x| {
+            linalg::pinv(&x[0], None)
+        }),
+        case("linalg.lstsq", &[(&[5, 3], R), (&[5], R)], |x| {
+            Ok(linalg::lstsq(&x[0], &x[1], None)?.solution)
+        }),
+    ]
 }
 
 fn inputs_of(c: &Case, seed: u64) -> Vec<Array> {

@@ -146,6 +146,7 @@ pub(crate) fn forward(
             }
             total
         }
+        Primitive::Linalg(op) => crate::linalg::rules::jvp(*op, node, inputs, tangents)?,
         Primitive::Fused(fused) => {
             // Differentiate the chain the kernel stands for.
             let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();

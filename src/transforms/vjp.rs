@@ -149,6 +149,7 @@ pub(crate) fn backward(
                 .transpose()?;
             vec![ga, gb]
         }
+        Primitive::Linalg(op) => crate::linalg::rules::vjp(*op, node, inputs, ct)?,
         Primitive::Fused(fused) => {
             // Differentiate the chain the kernel stands for.
             let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();

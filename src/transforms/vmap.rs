@@ -175,6 +175,7 @@ pub(crate) fn batch(
         ),
         Primitive::Matmul => return batch_matmul(node, inputs, axes, size),
         Primitive::ArgSort { .. } => rebuild(node, size, node.primitive().clone(), vec![first()?]),
+        Primitive::Linalg(_) => rebuild(node, size, node.primitive().clone(), fronts()?),
         // One hash per batch element: the kernel takes a single key.
         Primitive::Threefry => {
             let mut parts = Vec::with_capacity(size);

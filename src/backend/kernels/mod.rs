@@ -3,6 +3,7 @@
 pub(crate) mod elementwise;
 pub(crate) mod fused;
 pub(crate) mod index;
+pub(crate) mod linalg;
 pub(crate) mod matmul;
 pub(crate) mod random;
 pub(crate) mod reduce;
@@ -247,6 +248,14 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             inputs[0].dtype(),
             *descending,
         ),
+        Primitive::Linalg(op) => {
+            let operands: Vec<(&DeviceData, &[usize])> = data
+                .iter()
+                .zip(&inputs)
+                .map(|(d, a)| (d, a.shape()))
+                .collect();
+            linalg::encode(enc, *op, &operands, shape)
+        }
         Primitive::Threefry => random::threefry(enc, &data[0], &data[1], shape),
         Primitive::StopGradient | Primitive::Custom(_) => {
             Ok(data.last().expect("has an input").clone())
@@ -437,6 +446,23 @@ pub fn variants() -> Vec<KernelSource> {
         ),
     );
     push("threefry2x32".into(), "main", random::SOURCE.to_string());
+    {
+        use crate::primitive::LinalgOp;
+        for op in [
+            LinalgOp::LuFactor,
+            LinalgOp::Cholesky,
+            LinalgOp::TriangularSolve {
+                lower: true,
+                unit: false,
+            },
+            LinalgOp::Qr { complete: false },
+            LinalgOp::Eigh,
+            LinalgOp::Svd { full: false },
+        ] {
+            let (name, source) = linalg::source(op);
+            push(name, "main", source);
+        }
+    }
     for log in [false, true] {
         push(softmax::key(log).into(), "main", softmax::source(log));
     }

@@ -1,0 +1,543 @@
+//! kiln::linalg against LAPACK-style scaled residuals: each factorization
+//! is multiplied back on the host in float64 and compared with its input,
+//! scaled by n ||A|| eps, on random, ill-conditioned, positive-definite,
+//! rank-deficient, tall, wide and batched inputs of sizes 1 to 512.
+
+mod common;
+
+use common::uniform;
+use kiln::linalg::{self, QrMode};
+use kiln::{Array, DType};
+
+const EPS: f64 = f32::EPSILON as f64;
+/// The bound every scaled residual must meet (LAPACK's test threshold).
+const THRESHOLD: f64 = 30.0;
+
+/// A host matrix in float64, row-major.
+#[derive(Clone, Debug)]
+struct Mat {
+    rows: usize,
+    cols: usize,
+    data: Vec<f64>,
+}
+
+impl Mat {
+    fn zeros(rows: usize, cols: usize) -> Mat {
+        Mat {
+            rows,
+            cols,
+            data: vec![0.0; rows * cols],
+        }
+    }
+
+    fn eye(n: usize) -> Mat {
+        let mut m = Mat::zeros(n, n);
+        for i in 0..n {
+            m.data[i * n + i] = 1.0;
+        }
+        m
+    }
+
+    fn random(seed: u64, rows: usize, cols: usize) -> Mat {
+        Mat {
+            rows,
+            cols,
+            data: uniform(seed, rows * cols, -1.0, 1.0),
+        }
+    }
+
+    fn at(&self, i: usize, j: usize) -> f64 {
+        self.data[i * self.cols + j]
+    }
+
+    fn t(&self) -> Mat {
+        let mut out = Mat::zeros(self.cols, self.rows);
+        for i in 0..self.rows {
+            for j in 0..self.cols {
+                out.data[j * self.rows + i] = self.at(i, j);
+            }
+        }
+        out
+    }
+
+    fn mul(&self, other: &Mat) -> Mat {
+        assert_eq!(self.cols, other.rows);
+        let mut out = Mat::zeros(self.rows, other.cols);
+        for i in 0..self.rows {
+            for k in 0..self.cols {
+                let a = self.at(i, k);
+                if a != 0.0 {
+                    for j in 0..other.cols {
+                        out.data[i * other.cols + j] += a * other.at(k, j);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn sub(&self, other: &Mat) -> Mat {
+        assert_eq!((self.rows, self.cols), (other.rows, other.cols));
+        Mat {
+            rows: self.rows,
+            cols: self.cols,
+            data: self
+                .data
+                .iter()
+                .zip(&other.data)
+                .map(|(a, b)| a - b)
+                .collect(),
+        }
+    }
+
+    /// The Frobenius norm.
+    fn norm(&self) -> f64 {
+        self.data.iter().map(|x| x * x).sum::<f64>().sqrt()
+    }
+
+    /// Columns scaled by `s`.
+    fn scale_columns(&self, s: &[f64]) -> Mat {
+        let mut out = self.clone();
+        for row in out.data.chunks_mut(self.cols) {
+            row.iter_mut().zip(s).for_each(|(x, f)| *x *= f);
+        }
+        out
+    }
+
+    /// An orthogonal n x n matrix (Gram-Schmidt, twice, of random columns).
+    fn orthogonal(seed: u64, n: usize) -> Mat {
+        let a = Mat::random(seed, n, n).t();
+        let mut q: Vec<Vec<f64>> = Vec::new();
+        for col in a.data.chunks(n) {
+            let mut v = col.to_vec();
+            for _ in 0..2 {
+                for u in &q {
+                    let d: f64 = u.iter().zip(&v).map(|(a, b)| a * b).sum();
+                    v.iter_mut().zip(u).for_each(|(x, y)| *x -= d * y);
+                }
+            }
+            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+            q.push(v.iter().map(|x| x / norm).collect());
+        }
+        Mat {
+            rows: n,
+            cols: n,
+            data: q.concat(),
+        }
+        .t()
+    }
+
+    /// U diag(s) Vᵀ with random orthogonal U, V: singular values `s`.
+    fn with_singular_values(seed: u64, m: usize, n: usize, s: &[f64]) -> Mat {
+        let u = Mat::orthogonal(seed, m);
+        let v = Mat::orthogonal(seed + 1, n);
+        let mut d = Mat::zeros(m, n);
+        for (i, &x) in s.iter().enumerate() {
+            d.data[i * n + i] = x;
+        }
+        u.mul(&d).mul(&v.t())
+    }
+
+    /// Condition number `cond`: singular values spaced geometrically.
+    fn ill_conditioned(seed: u64, n: usize, cond: f64) -> Mat {
+        let s: Vec<f64> = (0..n)
+            .map(|i| cond.powf(-(i as f64) / (n.max(2) - 1) as f64))
+            .collect();
+        Mat::with_singular_values(seed, n, n, &s)
+    }
+
+    /// B Bᵀ + n I: symmetric positive definite.
+    fn spd(seed: u64, n: usize) -> Mat {
+        let b = Mat::random(seed, n, n);
+        let mut a = b.mul(&b.t());
+        for i in 0..n {
+            a.data[i * n + i] += n as f64 * 0.1 + 0.5;
+        }
+        a
+    }
+
+    /// X Y with X (m x r), Y (r x n): rank r.
+    fn rank_deficient(seed: u64, m: usize, n: usize, r: usize) -> Mat {
+        Mat::random(seed, m, r).mul(&Mat::random(seed + 1, r, n))
+    }
+}
+
+/// A stack of host matrices as one float32 array.
+fn stack(ms: &[Mat], batched: bool) -> Array {
+    let (r, c) = (ms[0].rows, ms[0].cols);
+    let data: Vec<f32> = ms
+        .iter()
+        .flat_map(|m| m.data.iter().map(|&x| x as f32))
+        .collect();
+    let shape = if batched {
+        vec![ms.len(), r, c]
+    } else {
+        vec![r, c]
+    };
+    Array::from_slice(&data, &shape).unwrap()
+}
+
+fn array(m: &Mat) -> Array {
+    stack(std::slice::from_ref(m), false)
+}
+
+/// The matrices of a float32 array (the last two axes), in float64.
+fn mats(a: &Array) -> Vec<Mat> {
+    let a = if a.ndim() == 1 {
+        kiln::reshape(a, &[-1, 1]).unwrap()
+    } else {
+        a.clone()
+    };
+    let d = a.ndim();
+    let (rows, cols) = (a.shape()[d - 2], a.shape()[d - 1]);
+    let values = a.astype(DType::F32).unwrap().to_vec::<f32>().unwrap();
+    if rows * cols == 0 {
+        return vec![Mat::zeros(rows, cols); a.shape()[..d - 2].iter().product()];
+    }
+    values
+        .chunks(rows * cols)
+        .map(|c| Mat {
+            rows,
+            cols,
+            data: c.iter().map(|&x| x as f64).collect(),
+        })
+        .collect()
+}
+
+fn vectors(a: &Array) -> Vec<Vec<f64>> {
+    let n = a.shape()[a.ndim() - 1];
+    let values = a.to_vec::<f32>().unwrap();
+    values
+        .chunks(n.max(1))
+        .map(|c| c.iter().map(|&x| x as f64).collect())
+        .collect()
+}
+
+fn check(what: &str, residual: f64) {
+    assert!(
+        residual.is_finite() && residual < THRESHOLD,
+        "{what}: scaled residual {residual:.2} (bound {THRESHOLD})"
+    );
+}
+
+/// ||A - B|| / (n ||A|| eps)
+fn scaled(a: &Mat, b: &Mat, n: usize) -> f64 {
+    a.sub(b).norm() / (n.max(1) as f64 * a.norm().max(f64::MIN_POSITIVE) * EPS)
+}
+
+/// ||I - QᵀQ|| / (n eps) for the columns of Q.
+fn orthogonality(q: &Mat) -> f64 {
+    Mat::eye(q.cols).sub(&q.t().mul(q)).norm() / (q.rows.max(1) as f64 * EPS)
+}
+
+fn check_lu(what: &str, a: &Array) {
+    let (p, l, u) = linalg::lu(a).unwrap();
+    let n = a.shape()[a.ndim() - 1];
+    for (k, (((a, p), l), u)) in mats(a)
+        .iter()
+        .zip(mats(&p))
+        .zip(mats(&l))
+        .zip(mats(&u))
+        .enumerate()
+    {
+        check(
+            &format!("{what}[{k}] ||A - PLU||"),
+            scaled(a, &p.mul(&l).mul(&u), n),
+        );
+        for i in 0..n {
+            assert_eq!(l.at(i, i), 1.0, "{what}: L has a unit diagonal");
+            for j in i + 1..n {
+                assert_eq!(l.at(i, j), 0.0);
+                assert_eq!(u.at(j, i), 0.0);
+                assert!(l.at(j, i).abs() <= 1.0, "{what}: partial pivoting bounds L");
+            }
+        }
+    }
+}
+
+fn check_qr(what: &str, a: &Array, mode: QrMode) {
+    let (q, r) = linalg::qr(a, mode).unwrap();
+    let (m, n) = (a.shape()[a.ndim() - 2], a.shape()[a.ndim() - 1]);
+    let k = if mode == QrMode::Complete {
+        m
+    } else {
+        m.min(n)
+    };
+    assert_eq!(&q.shape()[q.ndim() - 2..], &[m, k], "{what}: Q's shape");
+    assert_eq!(&r.shape()[r.ndim() - 2..], &[k, n], "{what}: R's shape");
+    for (i, ((a, q), r)) in mats(a).iter().zip(mats(&q)).zip(mats(&r)).enumerate() {
+        check(
+            &format!("{what}[{i}] ||A - QR||"),
+            scaled(a, &q.mul(&r), m.max(n)),
+        );
+        check(&format!("{what}[{i}] ||I - QᵀQ||"), orthogonality(&q));
+        for row in 0..k {
+            for col in 0..row.min(n) {
+                assert_eq!(r.at(row, col), 0.0, "{what}: R is upper triangular");
+            }
+        }
+    }
+}
+
+fn check_svd(what: &str, a: &Array, full: bool) {
+    let (u, s, vh) = linalg::svd(a, full).unwrap();
+    let (m, n) = (a.shape()[a.ndim() - 2], a.shape()[a.ndim() - 1]);
+    let k = m.min(n);
+    for (i, (((a, u), s), vh)) in mats(a)
+        .iter()
+        .zip(mats(&u))
+        .zip(vectors(&s))
+        .zip(mats(&vh))
+        .enumerate()
+    {
+        assert_eq!(s.len(), k);
+        assert!(
+            s.windows(2).all(|w| w[0] >= w[1]) && s.iter().all(|&x| x >= 0.0),
+            "{what}: S descends, >= 0: {s:?}"
+        );
+        let us = Mat {
+            rows: m,
+            cols: k,
+            data: (0..m)
+                .flat_map(|r| (0..k).map(move |c| (r, c)))
+                .map(|(r, c)| u.at(r, c))
+                .collect(),
+        }
+        .scale_columns(&s);
+        let vk = Mat {
+            rows: k,
+            cols: n,
+            data: vh.data[..k * n].to_vec(),
+        };
+        check(
+            &format!("{what}[{i}] ||A - USVᵀ||"),
+            scaled(a, &us.mul(&vk), m.max(n)),
+        );
+        check(&format!("{what}[{i}] ||I - UᵀU||"), orthogonality(&u));
+        check(&format!("{what}[{i}] ||I - VVᵀ||"), orthogonality(&vh.t()));
+        if full {
+            assert_eq!((u.rows, u.cols, vh.rows, vh.cols), (m, m, n, n));
+        } else {
+            assert_eq!((u.rows, u.cols, vh.rows, vh.cols), (m, k, k, n));
+        }
+    }
+}
+
+fn check_eigh(what: &str, a: &Array) {
+    let (w, v) = linalg::eigh(a).unwrap();
+    let n = a.shape()[a.ndim() - 1];
+    for (i, ((a, w), v)) in mats(a).iter().zip(vectors(&w)).zip(mats(&v)).enumerate() {
+        assert!(
+            w.windows(2).all(|p| p[0] <= p[1]),
+            "{what}: ascending eigenvalues"
+        );
+        check(
+            &format!("{what}[{i}] ||A - VΛVᵀ||"),
+            scaled(a, &v.scale_columns(&w).mul(&v.t()), n),
+        );
+        check(&format!("{what}[{i}] ||I - VᵀV||"), orthogonality(&v));
+    }
+}
+
+fn check_cholesky(what: &str, a: &Array) {
+    let l = linalg::cholesky(a, false).unwrap();
+    let n = a.shape()[a.ndim() - 1];
+    for (i, (a, l)) in mats(a).iter().zip(mats(&l)).enumerate() {
+        check(
+            &format!("{what}[{i}] ||A - LLᵀ||"),
+            scaled(a, &l.mul(&l.t()), n),
+        );
+    }
+}
+
+fn check_inverse(what: &str, a: &Array) {
+    let x = linalg::inv(a).unwrap();
+    let n = a.shape()[a.ndim() - 1];
+    for (i, (a, x)) in mats(a).iter().zip(mats(&x)).enumerate() {
+        let r = Mat::eye(n).sub(&a.mul(&x)).norm() / (n as f64 * a.norm() * x.norm() * EPS);
+        check(&format!("{what}[{i}] ||I - AA⁻¹||"), r);
+    }
+}
+
+fn check_solve(what: &str, a: &Array, b: &Array) {
+    let x = linalg::solve(a, b).unwrap();
+    let n = a.shape()[a.ndim() - 1];
+    for (i, ((a, b), x)) in mats(a).iter().zip(mats(b)).zip(mats(&x)).enumerate() {
+        let r = a.mul(&x).sub(&b).norm() / (n as f64 * a.norm() * x.norm() * EPS);
+        check(&format!("{what}[{i}] ||Ax - b||"), r);
+    }
+}
+
+const SIZES: [usize; 9] = [1, 2, 3, 5, 8, 17, 32, 64, 100];
+
+#[test]
+fn lu_solve_inv_random_and_ill_conditioned() {
+    for (k, &n) in SIZES.iter().enumerate() {
+        let a = array(&Mat::random(10 + k as u64, n, n));
+        check_lu(&format!("lu random {n}"), &a);
+        check_inverse(&format!("inv random {n}"), &a);
+        let b = array(&Mat::random(20 + k as u64, n, 3));
+        check_solve(&format!("solve random {n}"), &a, &b);
+        let c = array(&Mat::ill_conditioned(30 + k as u64, n, 1e4));
+        check_lu(&format!("lu cond 1e4 {n}"), &c);
+        check_inverse(&format!("inv cond 1e4 {n}"), &c);
+    }
+}
+
+#[test]
+fn cholesky_positive_definite() {
+    for (k, &n) in SIZES.iter().enumerate() {
+        check_cholesky(
+            &format!("cholesky {n}"),
+            &array(&Mat::spd(40 + k as u64, n)),
+        );
+    }
+}
+
+#[test]
+fn qr_random_tall_wide_rank_deficient() {
+    for &(m, n) in &[
+        (1, 1),
+        (4, 4),
+        (7, 3),
+        (3, 7),
+        (33, 17),
+        (17, 33),
+        (64, 64),
+        (100, 20),
+    ] {
+        let a = array(&Mat::random(50 + m as u64 * 7 + n as u64, m, n));
+        check_qr(&format!("qr reduced {m}x{n}"), &a, QrMode::Reduced);
+        check_qr(&format!("qr complete {m}x{n}"), &a, QrMode::Complete);
+    }
+    let a = array(&Mat::rank_deficient(60, 20, 12, 4));
+    check_qr("qr rank 4 of 20x12", &a, QrMode::Reduced);
+}
+
+#[test]
+fn svd_random_tall_wide_rank_deficient() {
+    for &(m, n) in &[
+        (1, 1),
+        (2, 2),
+        (5, 5),
+        (7, 3),
+        (3, 7),
+        (33, 17),
+        (17, 33),
+        (64, 64),
+        (100, 20),
+    ] {
+        let a = array(&Mat::random(70 + m as u64 * 7 + n as u64, m, n));
+        check_svd(&format!("svd thin {m}x{n}"), &a, false);
+        check_svd(&format!("svd full {m}x{n}"), &a, true);
+    }
+    check_svd(
+        "svd rank 3 of 20x12",
+        &array(&Mat::rank_deficient(80, 20, 12, 3)),
+        true,
+    );
+    check_svd(
+        "svd rank 2 of 9x16",
+        &array(&Mat::rank_deficient(81, 9, 16, 2)),
+        false,
+    );
+    check_svd(
+        "svd cond 1e4",
+        &array(&Mat::ill_conditioned(82, 40, 1e4)),
+        false,
+    );
+    check_svd("svd zeros", &array(&Mat::zeros(6, 4)), true);
+}
+
+#[test]
+fn eigh_random_symmetric() {
+    for (k, &n) in SIZES.iter().enumerate() {
+        let b = Mat::random(90 + k as u64, n, n);
+        let sym = Mat {
+            rows: n,
+            cols: n,
+            data: b.data.iter().zip(&b.t().data).map(|(x, y)| x + y).collect(),
+        };
+        check_eigh(&format!("eigh {n}"), &array(&sym));
+    }
+}
+
+#[test]
+fn batched_stacks_match_their_matrices() {
+    let ms: Vec<Mat> = (0..4).map(|k| Mat::random(100 + k, 6, 6)).collect();
+    let a = stack(&ms, true);
+    check_lu("lu batch", &a);
+    check_inverse("inv batch", &a);
+    check_solve(
+        "solve batch",
+        &a,
+        &stack(
+            &(0..4)
+                .map(|k| Mat::random(110 + k, 6, 2))
+                .collect::<Vec<_>>(),
+            true,
+        ),
+    );
+    check_qr(
+        "qr batch",
+        &stack(
+            &(0..3)
+                .map(|k| Mat::random(120 + k, 7, 4))
+                .collect::<Vec<_>>(),
+            true,
+        ),
+        QrMode::Reduced,
+    );
+    check_svd(
+        "svd batch",
+        &stack(
+            &(0..3)
+                .map(|k| Mat::random(130 + k, 4, 7))
+                .collect::<Vec<_>>(),
+            true,
+        ),
+        false,
+    );
+    check_cholesky(
+        "cholesky batch",
+        &stack(
+            &(0..3).map(|k| Mat::spd(140 + k, 5)).collect::<Vec<_>>(),
+            true,
+        ),
+    );
+    let sym: Vec<Mat> = (0..3)
+        .map(|k| {
+            let b = Mat::random(150 + k, 5, 5);
+            Mat {
+                rows: 5,
+                cols: 5,
+                data: b.data.iter().zip(&b.t().data).map(|(x, y)| x + y).collect(),
+            }
+        })
+        .collect();
+    check_eigh("eigh batch", &stack(&sym, true));
+    // Many small matrices: one workgroup each.
+    let many: Vec<Mat> = (0..500).map(|k| Mat::random(1000 + k, 4, 4)).collect();
+    check_inverse("inv 500 x 4x4", &stack(&many, true));
+    check_svd("svd 500 x 4x4", &stack(&many, true), false);
+}
+
+/// The largest size in CI: 512 x 512 for every factorization.
+#[test]
+fn size_512() {
+    let n = 512;
+    let a = array(&Mat::random(200, n, n));
+    check_lu("lu 512", &a);
+    check_inverse("inv 512", &a);
+    check_solve("solve 512", &a, &array(&Mat::random(201, n, 4)));
+    check_qr("qr 512", &a, QrMode::Reduced);
+    check_cholesky("cholesky 512", &array(&Mat::spd(202, n)));
+    let b = Mat::random(203, n, n);
+    let sym = Mat {
+        rows: n,
+        cols: n,
+        data: b.data.iter().zip(&b.t().data).map(|(x, y)| x + y).collect(),
+    };
+    check_eigh("eigh 512", &array(&sym));
+    check_svd("svd 512", &a, false);
+}

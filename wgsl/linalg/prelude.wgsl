@@ -1,0 +1,76 @@
+// Shared by the linear-algebra kernels: one workgroup per matrix, the matrix
+// in storage memory, invocations striding over its rows or columns.
+@group(0) @binding(0) var<storage, read> params: array<u32>;
+
+const WG: u32 = 64u;
+// float32 machine epsilon.
+const EPS: f32 = 1.1920929e-7;
+
+var<workgroup> red: array<f32, WG>;
+var<workgroup> red_idx: array<u32, WG>;
+
+// Orders the workgroup's storage writes before its later reads.
+fn sync() {
+    storageBarrier();
+    workgroupBarrier();
+}
+
+// The workgroup's total of `v`, given to every invocation.
+fn wg_sum(lid: u32, v: f32) -> f32 {
+    red[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) {
+            red[lid] += red[lid + s];
+        }
+        workgroupBarrier();
+    }
+    let total = red[0];
+    workgroupBarrier();
+    return total;
+}
+
+// The index of the workgroup's largest `v` (the lowest index among equals;
+// NaN loses to everything), given to every invocation.
+fn wg_argmax(lid: u32, v: f32, i: u32) -> u32 {
+    red[lid] = v;
+    red_idx[lid] = i;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) {
+            let w = red[lid + s];
+            let j = red_idx[lid + s];
+            if (w > red[lid] || (w == red[lid] && j < red_idx[lid])) {
+                red[lid] = w;
+                red_idx[lid] = j;
+            }
+        }
+        workgroupBarrier();
+    }
+    let best = red_idx[0];
+    workgroupBarrier();
+    return best;
+}
+
+fn nan() -> f32 {
+    var bits = 0x7fc00000u;
+    return bitcast<f32>(bits);
+}
+
+// The matrix this workgroup works on.
+fn matrix_id(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return wid.x + wid.y * nwg.x;
+}
+
+// Players `(p, q)`, p < q, of pair `t` in round `r` of a round-robin
+// tournament of `N` (even) players: every pair meets once in N - 1 rounds,
+// and the pairs of a round are disjoint.
+fn round_robin(N: u32, r: u32, t: u32) -> vec2<u32> {
+    let ring = N - 1u;
+    var a = 0u;
+    if (t != 0u) {
+        a = 1u + (t + r) % ring;
+    }
+    let b = 1u + (N - 1u - t + r) % ring;
+    return vec2<u32>(min(a, b), max(a, b));
+}

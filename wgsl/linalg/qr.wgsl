@@ -1,0 +1,114 @@
+// Householder QR, A = Q R, of m x n matrices. Output per matrix, m x (k + n):
+// Q (m x k, k = m for the complete factorization or min(m, n) for the
+// reduced one) in columns 0..k, then R (k x n, zeros below the diagonal and
+// in rows k..m) in columns k..k + n. Reflectors follow LAPACK (dgeqrf):
+// H = I - tau v vᵀ with v[j] = 1, chosen so that R's diagonal is -sign(a) |x|.
+// Steps 0..p (p = min(m, n)) make R, steps p..2p accumulate Q; a dispatch
+// runs steps first..last.
+// Parameters: [batch, m, n, k, src offset, first, last]; `tau` holds p
+// scalars per matrix.
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read_write> tau: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let mat = matrix_id(wid, nwg);
+    if (mat >= params[0]) {
+        return;
+    }
+    let lid = lid3.x;
+    let m = params[1];
+    let n = params[2];
+    let k = params[3];
+    let w = k + n;
+    let a = mat * m * w;
+    let s = params[4] + mat * m * n;
+    let p = min(m, n);
+    let tb = mat * p;
+    // R's columns start at a + k; Q's at a.
+    let first = params[5];
+    let last = params[6];
+    if (first == 0u) {
+        for (var t = lid; t < m * w; t += WG) {
+            let i = t / w;
+            let j = t % w;
+            if (j < k) {
+                out[a + t] = select(0.0, 1.0, i == j);
+            } else {
+                out[a + t] = src[s + i * n + (j - k)];
+            }
+        }
+        sync();
+    }
+    for (var j = first; j < min(last, p); j++) {
+        var part = 0.0;
+        for (var i = j + 1u + lid; i < m; i += WG) {
+            let v = out[a + i * w + k + j];
+            part += v * v;
+        }
+        let sigma = wg_sum(lid, part);
+        let alpha = out[a + j * w + k + j];
+        var beta = alpha;
+        var t = 0.0;
+        var scale = 0.0;
+        if (sigma > 0.0) {
+            beta = -sign_or_one(alpha) * sqrt(alpha * alpha + sigma);
+            t = (beta - alpha) / beta;
+            scale = 1.0 / (alpha - beta);
+        }
+        sync();
+        for (var i = j + 1u + lid; i < m; i += WG) {
+            out[a + i * w + k + j] *= scale;
+        }
+        if (lid == 0u) {
+            out[a + j * w + k + j] = beta;
+            tau[tb + j] = t;
+        }
+        sync();
+        // Apply H to the trailing columns, one column per invocation.
+        for (var c = j + 1u + lid; c < n; c += WG) {
+            var dot = out[a + j * w + k + c];
+            for (var i = j + 1u; i < m; i++) {
+                dot += out[a + i * w + k + j] * out[a + i * w + k + c];
+            }
+            let f = t * dot;
+            out[a + j * w + k + c] -= f;
+            for (var i = j + 1u; i < m; i++) {
+                out[a + i * w + k + c] -= f * out[a + i * w + k + j];
+            }
+        }
+        sync();
+    }
+    // Q = H_0 H_1 ... H_{p-1} applied to the first k columns of I, last
+    // reflector first; H_j leaves columns before j alone.
+    for (var step = max(first, p); step < last; step++) {
+        let j = 2u * p - 1u - step;
+        let t = tau[tb + j];
+        for (var c = j + lid; c < k; c += WG) {
+            var dot = out[a + j * w + c];
+            for (var i = j + 1u; i < m; i++) {
+                dot += out[a + i * w + k + j] * out[a + i * w + c];
+            }
+            let f = t * dot;
+            out[a + j * w + c] -= f;
+            for (var i = j + 1u; i < m; i++) {
+                out[a + i * w + c] -= f * out[a + i * w + k + j];
+            }
+        }
+        sync();
+    }
+    if (last == 2u * p) {
+        for (var t = lid; t < m * n; t += WG) {
+            let i = t / n;
+            let j = t % n;
+            if (i > j) {
+                out[a + i * w + k + j] = 0.0;
+            }
+        }
+    }
+}
+
+fn sign_or_one(x: f32) -> f32 {
+    return select(1.0, -1.0, x < 0.0);
+}
