@@ -541,3 +541,274 @@ fn size_512() {
     check_eigh("eigh 512", &array(&sym));
     check_svd("svd 512", &a, false);
 }
+
+// ---------------------------------------------------------------- NumPy
+
+fn ord_of(v: &serde_json::Value) -> Option<linalg::NormOrd> {
+    use linalg::NormOrd;
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(match s.as_str() {
+            "fro" => NormOrd::Fro,
+            "nuc" => NormOrd::Nuc,
+            "inf" => NormOrd::P(f64::INFINITY),
+            "-inf" => NormOrd::P(f64::NEG_INFINITY),
+            other => panic!("unknown ord {other}"),
+        }),
+        v => Some(NormOrd::P(v.as_f64().expect("a number"))),
+    }
+}
+
+/// Values, determinants and solutions against numpy.linalg
+/// (`tests/gen_linalg_fixtures.py`): spectra within the backward-error
+/// bound 30 max(m, n) eps ||A||, solutions within 1e-3 of their largest
+/// entry, ranks exactly.
+#[test]
+fn numpy_fixtures() {
+    use common::{check, load_cases, Tol, EXACT};
+    let cases = load_cases("linalg.json");
+    assert!(cases.len() >= 70);
+    for (k, c) in cases.iter().enumerate() {
+        let op = c["op"].as_str().unwrap();
+        let p = &c["params"];
+        let args: Vec<Array> = c["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(common::tensor)
+            .collect();
+        let a = &args[0];
+        let n = a.shape().iter().rev().take(2).copied().max().unwrap_or(1) as f64;
+        let scale = c["scale"].as_f64().unwrap();
+        let spectral = Tol {
+            rtol: 0.0,
+            atol: THRESHOLD * n * EPS * scale,
+        };
+        let outputs: Vec<Array> = match op {
+            "det" => vec![linalg::det(a).unwrap()],
+            "slogdet" => {
+                let (s, l) = linalg::slogdet(a).unwrap();
+                vec![s, l]
+            }
+            "svdvals" => vec![linalg::svdvals(a).unwrap()],
+            "eigvalsh" => vec![linalg::eigvalsh(a).unwrap()],
+            "inv" => vec![linalg::inv(a).unwrap()],
+            "solve" => vec![linalg::solve(a, &args[1]).unwrap()],
+            "pinv" => vec![linalg::pinv(a, None).unwrap()],
+            "lstsq" => {
+                let r = linalg::lstsq(a, &args[1], None).unwrap();
+                vec![r.solution, r.rank, r.singular_values]
+            }
+            "norm" => {
+                let axes: Option<Vec<i32>> = p.get("axis").map(common::i32s);
+                let keep = p["keepdims"].as_bool().unwrap_or(false);
+                vec![linalg::norm(a, ord_of(&p["ord"]), axes.as_deref(), keep).unwrap()]
+            }
+            "cond" => vec![linalg::cond(a, ord_of(&p["ord"])).unwrap()],
+            "matrix_rank" => vec![linalg::matrix_rank(a, None).unwrap()],
+            "matrix_power" => vec![linalg::matrix_power(a, p["n"].as_i64().unwrap()).unwrap()],
+            "cross" => {
+                vec![linalg::cross(a, &args[1], p["axis"].as_i64().unwrap() as i32).unwrap()]
+            }
+            other => panic!("unknown op {other}"),
+        };
+        let wants = c["outputs"].as_array().unwrap();
+        assert_eq!(outputs.len(), wants.len());
+        for (i, (got, want)) in outputs.iter().zip(wants).enumerate() {
+            let largest = common::values(want)
+                .0
+                .iter()
+                .fold(0.0f64, |m, v| m.max(v.abs()));
+            let tol = match (op, i) {
+                ("det", _) => Tol {
+                    rtol: 2e-3,
+                    atol: THRESHOLD * n * EPS * scale.powf(n),
+                },
+                ("slogdet", 0) | ("lstsq", 1) | ("matrix_rank", _) => EXACT,
+                ("slogdet", _) => Tol {
+                    rtol: 0.0,
+                    atol: 2e-3,
+                },
+                ("svdvals" | "eigvalsh", _) | ("lstsq", 2) => spectral,
+                ("norm", _) if p["ord"] == "nuc" || p["ord"] == 2 || p["ord"] == -2 => spectral,
+                ("cross" | "norm" | "matrix_power", _) => Tol {
+                    rtol: 1e-5,
+                    atol: 1e-5 * largest,
+                },
+                _ => Tol {
+                    rtol: 0.0,
+                    atol: 1e-3 * largest,
+                },
+            };
+            if let Err(e) = check(got, want, tol) {
+                panic!("case {k} ({op} {p}) output {i}: {e}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- failures
+
+#[test]
+fn singular_and_indefinite_inputs_are_reported_not_raised() {
+    // A stack of a regular and a singular matrix.
+    let a = Array::from_slice(&[2.0f32, 1.0, 1.0, 3.0, 1.0, 2.0, 2.0, 4.0], &[2, 2, 2]).unwrap();
+    let (x, info) = linalg::inv_ex(&a).unwrap();
+    assert_eq!(info.to_vec::<i32>().unwrap(), vec![0, 2]);
+    let x = x.to_vec::<f32>().unwrap();
+    assert!(x[..4].iter().all(|v| v.is_finite()));
+    assert!(x[4..].iter().any(|v| !v.is_finite()), "singular: {x:?}");
+    let (_, info) =
+        linalg::solve_ex(&a, &Array::from_slice(&[1.0f32, 1.0], &[2]).unwrap()).unwrap();
+    assert_eq!(info.to_vec::<i32>().unwrap(), vec![0, 2]);
+    let (_, _, info) = linalg::lu_factor_ex(&a).unwrap();
+    assert_eq!(info.to_vec::<i32>().unwrap(), vec![0, 2]);
+    assert_eq!(
+        linalg::det(&a).unwrap().to_vec::<f32>().unwrap(),
+        vec![5.0, 0.0]
+    );
+    let (sign, logabs) = linalg::slogdet(&a).unwrap();
+    assert_eq!(sign.to_vec::<f32>().unwrap(), vec![1.0, 0.0]);
+    let logabs = logabs.to_vec::<f32>().unwrap();
+    assert!((logabs[0] - 5f32.ln()).abs() < 1e-6 && logabs[1] == f32::NEG_INFINITY);
+    // Positive definite, then indefinite at the second leading minor.
+    let s = Array::from_slice(
+        &[
+            4.0f32, 2.0, 0.0, 2.0, 5.0, 0.0, 0.0, 0.0, 1.0, 1.0, 2.0, 0.0, 2.0, 1.0, 0.0, 0.0, 0.0,
+            1.0,
+        ],
+        &[2, 3, 3],
+    )
+    .unwrap();
+    let (l, info) = linalg::cholesky_ex(&s, false).unwrap();
+    assert_eq!(info.to_vec::<i32>().unwrap(), vec![0, 2]);
+    let l = l.to_vec::<f32>().unwrap();
+    assert_eq!(&l[..9], &[2.0, 0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 1.0]);
+    assert!(l[13].is_nan(), "the failing pivot is NaN: {l:?}");
+}
+
+#[test]
+fn bad_input_gives_errors_naming_the_op() {
+    let square = Array::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+    let wide = Array::from_slice(&[1.0f32; 6], &[2, 3]).unwrap();
+    let vector = Array::from_slice(&[1.0f32; 3], &[3]).unwrap();
+    let ints = Array::from_slice(&[1i32, 2, 3, 4], &[2, 2]).unwrap();
+    let err = |r: kiln::Result<Array>| r.map(|_| ()).unwrap_err().to_string();
+    let expect = |msg: String, op: &str, part: &str| {
+        assert!(
+            msg.starts_with(&format!("[{op}]")) && msg.contains(part),
+            "{msg}"
+        );
+    };
+    expect(err(linalg::inv(&wide)), "inv", "square");
+    expect(err(linalg::det(&vector)), "det", "at least 2 dimensions");
+    expect(err(linalg::cholesky(&ints, false)), "cholesky", "float");
+    expect(err(linalg::eigh(&wide).map(|r| r.0)), "eigh", "square");
+    expect(err(linalg::svd(&ints, false).map(|r| r.1)), "svd", "float");
+    expect(
+        err(linalg::qr(&vector, QrMode::Reduced).map(|r| r.0)),
+        "qr",
+        "at least 2",
+    );
+    expect(err(linalg::solve(&square, &vector)), "solve", "rows");
+    let batch_a = Array::from_slice(&[1.0f32; 12], &[3, 2, 2]).unwrap();
+    let batch_b = Array::from_slice(&[1.0f32; 8], &[2, 2, 2]).unwrap();
+    expect(err(linalg::solve(&batch_a, &batch_b)), "solve", "broadcast");
+    expect(
+        err(linalg::solve_triangular(
+            &square,
+            &wide.astype(DType::I32).unwrap(),
+            linalg::Triangular::lower(),
+        )),
+        "solve_triangular",
+        "float",
+    );
+    expect(
+        err(linalg::matrix_power(&wide, 2)),
+        "matrix_power",
+        "square",
+    );
+    expect(
+        err(linalg::cross(&square, &square, -1)),
+        "cross",
+        "3 components",
+    );
+    expect(
+        err(linalg::norm(
+            &vector,
+            Some(linalg::NormOrd::Fro),
+            None,
+            false,
+        )),
+        "norm",
+        "matrix norm",
+    );
+    expect(
+        err(linalg::norm(
+            &square,
+            Some(linalg::NormOrd::P(3.0)),
+            None,
+            false,
+        )),
+        "norm",
+        "matrix norms take",
+    );
+    // A derivative that does not exist is an error too.
+    let tall = Array::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, 7.0], &[3, 2]).unwrap();
+    let complete_q = |x: &Array| -> kiln::Result<Array> {
+        kiln::sum(&linalg::qr(x, QrMode::Complete)?.0, kiln::Axes::All, false)
+    };
+    expect(err(kiln::grad(complete_q)(&tall)), "qr", "reduced");
+}
+
+// ---------------------------------------------------------------- derivatives
+
+/// Second derivatives through the factorizations: the gradient of
+/// log|det A| is A⁻ᵀ, and its derivative along V is -(A⁻¹ V A⁻¹)ᵀ.
+#[test]
+fn hessian_of_log_determinant_is_analytic() {
+    let n = 4;
+    let mut a = Mat::random(300, n, n);
+    for i in 0..n {
+        a.data[i * n + i] += 3.0;
+    }
+    let v = Mat::random(301, n, n);
+    let logdet = |x: &Array| -> kiln::Result<Array> { Ok(linalg::slogdet(x)?.1) };
+    let g = kiln::grad(logdet)(&array(&a)).unwrap();
+    let inv = mats(&linalg::inv(&array(&a)).unwrap()).remove(0);
+    let want_g = inv.t();
+    let (_, dg) = kiln::jvp(
+        |xs| Ok(vec![kiln::grad(logdet)(&xs[0])?]),
+        &[array(&a)],
+        &[array(&v)],
+    )
+    .unwrap();
+    let want_dg = Mat {
+        rows: n,
+        cols: n,
+        data: inv.mul(&v).mul(&inv).t().data.iter().map(|x| -x).collect(),
+    };
+    let close = |what: &str, got: &Mat, want: &Mat| {
+        let err = got.sub(want).norm() / want.norm();
+        assert!(err < 1e-4, "{what}: relative error {err}");
+    };
+    close("grad log|det|", &mats(&g)[0], &want_g);
+    close("its derivative", &mats(&dg[0])[0], &want_dg);
+    // The same through a Hessian: H[i, j, k, l] contracted with V.
+    let h = kiln::hessian(logdet)(&array(&a)).unwrap();
+    let h = mats(&kiln::reshape(&h, &[(n * n) as i64, (n * n) as i64]).unwrap()).remove(0);
+    let hv = h.mul(&Mat {
+        rows: n * n,
+        cols: 1,
+        data: v.data.clone(),
+    });
+    close(
+        "hessian",
+        &Mat {
+            rows: n,
+            cols: n,
+            data: hv.data,
+        },
+        &want_dg,
+    );
+}
