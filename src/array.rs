@@ -90,6 +90,14 @@ impl Array {
         }))
     }
 
+    /// An evaluated array over values already on the device (for kernels
+    /// that expand into graphs of other kernels).
+    pub(crate) fn from_device(shape: Vec<usize>, dtype: DType, data: DeviceData) -> Array {
+        let a = Array::from_primitive(shape, dtype, Primitive::Constant, vec![]);
+        *a.data() = Some(Data::Device(data));
+        a
+    }
+
     /// An array holding `values` with `shape` (row-major).
     ///
     /// ```

@@ -62,8 +62,8 @@ pub enum ScanOp {
 /// packs its results into one array that [`crate::linalg`] slices apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LinalgOp {
-    /// `(..., n, n)` to `(..., n + 2, n)`: L and U packed, then the row
-    /// permutation and the LAPACK pivots as int32 bits.
+    /// `(..., m, n)` to `(..., m, n + 2)`: L and U packed, then columns of
+    /// the row permutation and the LAPACK pivots as int32 bits.
     LuFactor,
     /// `(..., n, n)` symmetric to its lower Cholesky factor.
     Cholesky,

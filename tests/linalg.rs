@@ -812,3 +812,38 @@ fn hessian_of_log_determinant_is_analytic() {
         &want_dg,
     );
 }
+
+#[test]
+fn probe_sizes() {
+    let Ok(spec) = std::env::var("PROBE") else {
+        return;
+    };
+    for n in spec.split(',').map(|s| s.parse::<usize>().unwrap()) {
+        let b = Mat::random(7, n, n);
+        let sym = Mat {
+            rows: n,
+            cols: n,
+            data: b.data.iter().zip(&b.t().data).map(|(x, y)| x + y).collect(),
+        };
+        let t = std::time::Instant::now();
+        let (w, v) = linalg::eigh(&array(&sym)).unwrap();
+        let (w, v) = (&vectors(&w)[0], &mats(&v)[0]);
+        eprintln!(
+            "eigh {n}: resid {:.2} orth {:.2} {:?}",
+            scaled(&sym, &v.scale_columns(w).mul(&v.t()), n),
+            orthogonality(v),
+            t.elapsed()
+        );
+        let a = Mat::random(8, n, n);
+        let t = std::time::Instant::now();
+        let (u, s, vh) = linalg::svd(&array(&a), false).unwrap();
+        let (u, s, vh) = (&mats(&u)[0], &vectors(&s)[0], &mats(&vh)[0]);
+        eprintln!(
+            "svd {n}: resid {:.2} orthU {:.2} orthV {:.2} {:?}",
+            scaled(&a, &u.scale_columns(s).mul(vh), n),
+            orthogonality(u),
+            orthogonality(&vh.t()),
+            t.elapsed()
+        );
+    }
+}

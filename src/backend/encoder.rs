@@ -16,7 +16,14 @@ struct Dispatch {
     buffers: Vec<wgpu::Buffer>,
     /// Word range of this dispatch's parameters in the shared buffer.
     params: std::ops::Range<usize>,
-    groups: [u32; 3],
+    groups: Groups,
+}
+
+/// How many workgroups a dispatch runs.
+enum Groups {
+    Direct([u32; 3]),
+    /// Read from a buffer when the dispatch runs (written by earlier work).
+    Indirect(wgpu::Buffer),
 }
 
 /// Dispatches encoded but not yet submitted, possibly of several evaluations.
@@ -97,6 +104,33 @@ impl Encoder {
         params: &[u32],
         buffers: Vec<Arc<Buffer>>,
         groups: [u32; 3],
+    ) {
+        self.push(pipeline, params, buffers, Groups::Direct(groups));
+    }
+
+    /// Queues a dispatch whose workgroup counts earlier work writes into
+    /// the first three words of `groups` (which must not be among `buffers`).
+    pub fn dispatch_indirect(
+        &mut self,
+        pipeline: Arc<wgpu::ComputePipeline>,
+        params: &[u32],
+        buffers: Vec<Arc<Buffer>>,
+        groups: &Buffer,
+    ) {
+        self.push(
+            pipeline,
+            params,
+            buffers,
+            Groups::Indirect(groups.raw().clone()),
+        );
+    }
+
+    fn push(
+        &mut self,
+        pipeline: Arc<wgpu::ComputePipeline>,
+        params: &[u32],
+        buffers: Vec<Arc<Buffer>>,
+        groups: Groups,
     ) {
         let align = (self.dev.limits.storage_offset_alignment as usize / 4).max(1);
         let all = &mut self.batch.params;
@@ -185,7 +219,10 @@ impl Encoder {
                 });
                 pass.set_pipeline(pipeline);
                 pass.set_bind_group(0, &bind_group, &[]);
-                pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+                match groups {
+                    Groups::Direct([x, y, z]) => pass.dispatch_workgroups(*x, *y, *z),
+                    Groups::Indirect(buffer) => pass.dispatch_workgroups_indirect(buffer, 0),
+                }
             }
         }
         dev.queue.submit(Some(encoder.finish()));

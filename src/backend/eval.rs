@@ -39,6 +39,16 @@ fn schedule(outputs: &[&Array]) -> Vec<Array> {
     order
 }
 
+/// Encodes the unevaluated graph of `output` into `enc`, from inside the
+/// encoding of another node whose kernel is that graph; where its values
+/// will be.
+pub(crate) fn encode_graph(enc: &mut Encoder, output: &Array) -> Result<crate::array::DeviceData> {
+    for node in schedule(&[output]) {
+        *node.data() = Some(Data::Device(kernels::encode(enc, &node)?));
+    }
+    Ok(output.device_data().expect("just encoded"))
+}
+
 /// Queued dispatches that make a batch worth submitting.
 pub(crate) const SUBMIT_AT: usize = 32;
 

@@ -76,6 +76,7 @@ impl Drop for Buffer {
 
 /// Every storage buffer kiln makes can be read, written and copied.
 const USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::INDIRECT)
     .union(wgpu::BufferUsages::COPY_SRC)
     .union(wgpu::BufferUsages::COPY_DST);
 

@@ -22,6 +22,7 @@
 //! # Ok::<(), kiln::Error>(())
 //! ```
 
+pub(crate) mod blocked;
 pub(crate) mod rules;
 
 use crate::array::Array;
@@ -93,7 +94,7 @@ pub(crate) fn dims(a: &Array) -> (usize, usize) {
 }
 
 /// The leading (batch) axes.
-fn batch(a: &Array) -> &[usize] {
+pub(crate) fn batch(a: &Array) -> &[usize] {
     &a.shape()[..a.ndim() - 2]
 }
 
@@ -119,12 +120,12 @@ pub(crate) fn block(a: &Array, rows: Range<usize>, cols: Range<usize>) -> Result
 }
 
 /// A float32 linear-algebra node.
-fn node(op: LinalgOp, shape: Vec<usize>, inputs: Vec<Array>) -> Array {
+pub(crate) fn node(op: LinalgOp, shape: Vec<usize>, inputs: Vec<Array>) -> Array {
     Array::from_primitive(shape, DType::F32, Primitive::Linalg(op), inputs)
 }
 
 /// `shape` with its last two axes replaced.
-fn with_matrix(batch: &[usize], rows: usize, cols: usize) -> Vec<usize> {
+pub(crate) fn with_matrix(batch: &[usize], rows: usize, cols: usize) -> Vec<usize> {
     [batch, &[rows, cols]].concat()
 }
 
@@ -196,6 +197,13 @@ fn info_from(failed: &Array) -> Result<Array> {
 
 // ---------------------------------------------------------------- LU
 
+/// Column `c` of a packed LU output, as int32.
+pub(crate) fn int_column(packed: &Array, c: usize) -> Result<Array> {
+    let rows = dims(packed).0;
+    let column = squeeze(&block(packed, 0..rows, c..c + 1)?, &[-1])?;
+    crate::ops::elementwise::view(&column, DType::I32)
+}
+
 /// The packed LU node of square float32 `a`.
 struct Lu {
     packed: Array,
@@ -207,7 +215,7 @@ impl Lu {
         let n = dims(a).0;
         let packed = node(
             LinalgOp::LuFactor,
-            with_matrix(batch(a), n + 2, n),
+            with_matrix(batch(a), n, n + 2),
             vec![a.clone()],
         );
         Lu { packed, n }
@@ -218,20 +226,14 @@ impl Lu {
         block(&self.packed, 0..self.n, 0..self.n)
     }
 
-    /// Row `r` of the packed output as int32.
-    fn int_row(&self, r: usize) -> Result<Array> {
-        let row = squeeze(&block(&self.packed, r..r + 1, 0..self.n)?, &[-2])?;
-        crate::ops::elementwise::view(&row, DType::I32)
-    }
-
     /// `perm[i]`: the row of A that is row i of P A.
     fn permutation(&self) -> Result<Array> {
-        self.int_row(self.n)
+        int_column(&self.packed, self.n)
     }
 
     /// LAPACK's pivots: row k was swapped with row `pivots[k]` at step k.
     fn pivots(&self) -> Result<Array> {
-        self.int_row(self.n + 1)
+        int_column(&self.packed, self.n + 1)
     }
 
     fn diagonal(&self) -> Result<Array> {

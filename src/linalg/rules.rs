@@ -16,7 +16,7 @@ use crate::ops::elementwise::{add, multiply, negative, reciprocal, subtract};
 use crate::ops::index::{scatter_add, take_along_axis};
 use crate::ops::matmul::matmul;
 use crate::ops::reduce::sum;
-use crate::ops::shape::{broadcast_to, concatenate, expand_dims, squeeze};
+use crate::ops::shape::{broadcast_to, concatenate, expand_dims};
 use crate::primitive::LinalgOp;
 
 fn batch_of(a: &Array) -> Vec<usize> {
@@ -50,8 +50,7 @@ fn gaps_inverse(d: &Array, n: usize) -> Result<Array> {
 
 /// The LU node's permutation as int32 indices along rows, `(..., n, n)`.
 fn permutation_rows(packed: &Array, n: usize) -> Result<Array> {
-    let row = squeeze(&block(packed, n..n + 1, 0..n)?, &[-2])?;
-    let perm = crate::ops::elementwise::view(&row, DType::I32)?;
+    let perm = super::int_column(packed, n)?;
     let mut shape = batch_of(packed);
     shape.extend([n, n]);
     broadcast_to(&expand_dims(&perm, &[-1])?, &shape)
@@ -186,7 +185,7 @@ pub(crate) fn jvp(
             let dl = matmul(&l, &tril(&x, -1)?)?;
             let du = matmul(&triu(&x, 0)?, &triu(&lu, 0)?)?;
             let packed = add(&tril(&dl, -1)?, &du)?;
-            concatenate(&[&packed, &zero_block(&packed, 2, n)?], -2)?
+            concatenate(&[&packed, &zero_block(&packed, n, 2)?], -1)?
         }
         LinalgOp::Cholesky => {
             let l = node;

@@ -2,7 +2,8 @@
 // in storage memory, invocations striding over its rows or columns.
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 
-const WG: u32 = 64u;
+// Invocations per workgroup (64 for small matrices, 256 for larger ones).
+const WG: u32 = {{lanes}}u;
 // float32 machine epsilon.
 const EPS: f32 = 1.1920929e-7;
 

@@ -1,9 +1,9 @@
 //! The linear-algebra kernels: one workgroup per matrix (see `wgsl/linalg/`).
 
 use super::elementwise::contiguous;
-use crate::array::DeviceData;
+use crate::array::{Array, DeviceData};
 use crate::backend::encoder::Encoder;
-use crate::backend::limits::grid;
+use crate::backend::limits::{grid, grid_for_threads};
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::primitive::LinalgOp;
@@ -26,12 +26,29 @@ fn body(op: LinalgOp) -> &'static str {
     }
 }
 
-/// The pipeline name and WGSL source of `op`'s kernel.
-pub fn source(op: LinalgOp) -> (String, String) {
+/// The shared helpers with `lanes` invocations per workgroup.
+fn prelude(lanes: usize) -> String {
+    super::fill_template(PRELUDE, &[("lanes", &lanes.to_string())])
+}
+
+/// The pipeline name and WGSL source of `op`'s kernel with `lanes`
+/// invocations per workgroup.
+pub fn source(op: LinalgOp, lanes: usize) -> (String, String) {
     (
-        format!("linalg_{}", op.name()),
-        format!("{PRELUDE}\n{}", body(op)),
+        format!("linalg_{}_{lanes}", op.name()),
+        format!("{}\n{}", prelude(lanes), body(op)),
     )
+}
+
+/// Invocations per workgroup for `op` on m x n matrices: more for larger
+/// ones, whose steps have more to share. The triangular solve gives each
+/// invocation a column of its own.
+fn lanes_for(op: LinalgOp, m: usize, n: usize) -> usize {
+    match op {
+        LinalgOp::TriangularSolve { .. } => 64,
+        _ if m.max(n) >= 64 => 256,
+        _ => 64,
+    }
 }
 
 /// The `(rows, cols)` of the last two axes and the number of matrices.
@@ -48,9 +65,14 @@ const TRIPS_PER_DISPATCH: usize = crate::backend::limits::MAX_LOOP_TRIPS;
 /// Splits steps `0..total` into runs whose summed `trips` stay within
 /// [`TRIPS_PER_DISPATCH`] (at least one step each).
 fn runs(total: usize, trips: impl Fn(usize) -> usize) -> Vec<[u32; 2]> {
+    runs_from(0, total, trips)
+}
+
+/// [`runs`] of steps `start..total`.
+fn runs_from(start: usize, total: usize, trips: impl Fn(usize) -> usize) -> Vec<[u32; 2]> {
     let mut out = Vec::new();
-    let (mut first, mut load) = (0, 0);
-    for step in 0..total {
+    let (mut first, mut load) = (start, 0);
+    for step in start..total {
         let t = trips(step);
         if step > first && load + t > TRIPS_PER_DISPATCH {
             out.push([first as u32, step as u32]);
@@ -61,14 +83,6 @@ fn runs(total: usize, trips: impl Fn(usize) -> usize) -> Vec<[u32; 2]> {
     out.push([first as u32, total as u32]);
     out
 }
-
-/// Loop trips of one invocation over `items` items.
-fn per_thread(items: usize) -> usize {
-    items.div_ceil(WORKGROUP) + 1
-}
-
-/// Invocations per workgroup of the linear-algebra kernels.
-const WORKGROUP: usize = 64;
 
 /// Encodes `op` on float32 inputs `(data, shape)`; `shape` is the output's.
 pub fn encode(
@@ -82,11 +96,22 @@ pub fn encode(
     if shape.iter().product::<usize>() == 0 || batch == 0 {
         return Ok(result);
     }
+    // Large matrices: a graph of panel kernels and matrix products.
+    let leaves: Vec<Array> = inputs
+        .iter()
+        .map(|(d, s)| Array::from_device(s.to_vec(), DType::F32, (*d).clone()))
+        .collect();
+    if let Some(graph) = crate::linalg::blocked::expand(op, &leaves)? {
+        return crate::backend::eval::encode_graph(enc, &graph);
+    }
     let srcs = inputs
         .iter()
         .map(|(d, s)| contiguous(enc, d, s, DType::F32))
         .collect::<Result<Vec<_>>>()?;
-    let (key, text) = source(op);
+    let lanes = lanes_for(op, m, n);
+    // Loop trips of one invocation over `items` items.
+    let per_thread = |items: usize| items.div_ceil(lanes) + 1;
+    let (key, text) = source(op, lanes);
     let pipeline = enc.dev.pipeline(&key, || text);
     let out = result.buffer.clone();
     let (b32, m32, n32) = (batch as u32, m as u32, n as u32);
@@ -104,19 +129,31 @@ pub fn encode(
         }
     };
     match op {
-        LinalgOp::LuFactor | LinalgOp::Cholesky => {
+        LinalgOp::LuFactor => {
+            let steps = runs(m.min(n), |k| {
+                let start = if k == 0 { per_thread(m * (n + 2)) } else { 0 };
+                start + per_thread((m - k) * (n - k)) + 2 * per_thread(m) + per_thread(n) + 8
+            });
+            run_all(
+                enc,
+                &[b32, m32, n32, offset],
+                vec![src, out],
+                b32,
+                steps,
+                &[],
+            );
+        }
+        LinalgOp::Cholesky => {
             let steps = runs(n, |k| {
                 let r = n - k;
-                per_thread(r * r)
-                    + 3 * per_thread(n)
-                    + 8
-                    + if k == 0 { per_thread(n * n) } else { 0 }
+                let start = if k == 0 { per_thread(n * n) } else { 0 };
+                start + per_thread(r * r) + 3 * per_thread(n) + 8
             });
             run_all(enc, &[b32, n32, offset], vec![src, out], b32, steps, &[]);
         }
         LinalgOp::TriangularSolve { lower, unit } => {
             let k = inputs[1].1[inputs[1].1.len() - 1];
-            let per = k.div_ceil(WORKGROUP).max(1) as u32;
+            let per = k.div_ceil(lanes).max(1) as u32;
             let base = [
                 b32,
                 n32,
@@ -191,7 +228,13 @@ pub fn encode(
             let jacobi = MAX_SWEEPS as usize * rounds;
             let dots = enc.alloc((batch * p * 4) as u64)?;
             let state = enc.alloc((batch * 3 * 4) as u64)?;
-            let steps = runs(jacobi + 1 + p, |step| {
+            let mut first = 0;
+            if n > ONE_WORKGROUP_JACOBI {
+                let base = [b32, m32, n32, p as u32, offset];
+                jacobi_rounds(enc, &base, (batch, m, n, p), src.clone(), out.clone())?;
+                first = jacobi;
+            }
+            let steps = runs_from(first, jacobi + 1 + p, |step| {
                 let start = if step == 0 {
                     per_thread((m + n + 1) * p)
                 } else {
@@ -217,4 +260,113 @@ pub fn encode(
         }
     }
     Ok(result)
+}
+
+const ROUNDS: &str = include_str!("../../../wgsl/linalg/jacobi_rounds.wgsl");
+const SWEEP: &str = include_str!("../../../wgsl/linalg/jacobi_sweep.wgsl");
+
+fn rounds_source(body: &str) -> String {
+    format!("{}\n{body}", prelude(64))
+}
+
+/// The many-workgroup Jacobi kernels: (pipeline name, entry, source).
+pub fn jacobi_sources() -> Vec<(String, &'static str, String)> {
+    let mut out = Vec::new();
+    for entry in ["init", "round", "finish"] {
+        out.push((
+            format!("linalg_jacobi_{entry}"),
+            entry,
+            rounds_source(ROUNDS),
+        ));
+    }
+    for entry in ["sweep_end", "next_rounds"] {
+        out.push((
+            format!("linalg_jacobi_{entry}"),
+            entry,
+            rounds_source(SWEEP),
+        ));
+    }
+    out
+}
+
+/// Matrices with more columns than this rotate their column pairs with many
+/// workgroups, one dispatch per round; narrower ones in one workgroup.
+pub const ONE_WORKGROUP_JACOBI: usize = 32;
+
+/// Jacobi sweeps at most in the many-workgroup regime (each sweep is one
+/// dispatch per round even once converged, so the cap is tighter).
+pub const WIDE_SWEEPS: u32 = 24;
+
+/// The many-workgroup one-sided Jacobi rounds of an SVD: A's columns
+/// rotated until orthogonal, left unnormalised in `out` with V, for the SVD
+/// kernel's last steps. `sizes` are (batch, m, n, p).
+fn jacobi_rounds(
+    enc: &mut Encoder,
+    base: &[u32],
+    (batch, m, n, p): (usize, usize, usize, usize),
+    src: std::sync::Arc<crate::backend::pool::Buffer>,
+    out: std::sync::Arc<crate::backend::pool::Buffer>,
+) -> Result<()> {
+    let text = || rounds_source(ROUNDS);
+    let pipe = |enc: &mut Encoder, entry: &str| {
+        enc.dev
+            .pipeline_at(&format!("linalg_jacobi_{entry}"), entry, text)
+    };
+    let ut = enc.alloc((batch * n * m * 4) as u64)?;
+    let vt = enc.alloc((batch * n * n * 4) as u64)?;
+    let state = enc.alloc((batch * 2 * 4 + 4) as u64)?;
+    let buffers = vec![src, out, ut, vt, state.clone()];
+    let pairs = n.div_ceil(2);
+    let rounds = 2 * pairs - 1;
+    let params = |r: usize| [base, &[r as u32]].concat();
+    let init = pipe(enc, "init");
+    enc.dispatch(
+        init,
+        &params(0),
+        buffers.clone(),
+        grid_for_threads(batch * (n * m + n * n)),
+    );
+    let round = pipe(enc, "round");
+    // After each sweep the GPU writes how many workgroups the next sweep's
+    // rounds run: none once every matrix has converged.
+    let sweep_text = || rounds_source(SWEEP);
+    let sweep_end = enc
+        .dev
+        .pipeline_at("linalg_jacobi_sweep_end", "sweep_end", sweep_text);
+    let next_rounds = enc
+        .dev
+        .pipeline_at("linalg_jacobi_next_rounds", "next_rounds", sweep_text);
+    let round_grid = grid((batch * pairs) as u32);
+    let groups = enc.alloc(16)?;
+    let sweep_buffers = vec![state, groups.clone()];
+    let sweep_params = [batch as u32, round_grid[0], round_grid[1]];
+    for sweep in 0..WIDE_SWEEPS {
+        for r in 0..rounds {
+            if sweep == 0 {
+                enc.dispatch(round.clone(), &params(r), buffers.clone(), round_grid);
+            } else {
+                enc.dispatch_indirect(round.clone(), &params(r), buffers.clone(), &groups);
+            }
+        }
+        enc.dispatch(
+            sweep_end.clone(),
+            &sweep_params,
+            sweep_buffers.clone(),
+            grid_for_threads(batch),
+        );
+        enc.dispatch(
+            next_rounds.clone(),
+            &sweep_params,
+            sweep_buffers.clone(),
+            [1, 1, 1],
+        );
+    }
+    let finish = pipe(enc, "finish");
+    enc.dispatch(
+        finish,
+        &params(0),
+        buffers,
+        grid_for_threads(batch * (m + n + 1) * p),
+    );
+    Ok(())
 }

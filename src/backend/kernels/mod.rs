@@ -459,8 +459,13 @@ pub fn variants() -> Vec<KernelSource> {
             LinalgOp::Eigh,
             LinalgOp::Svd { full: false },
         ] {
-            let (name, source) = linalg::source(op);
-            push(name, "main", source);
+            for lanes in [64, 256] {
+                let (name, source) = linalg::source(op, lanes);
+                push(name, "main", source);
+            }
+        }
+        for (name, entry, source) in linalg::jacobi_sources() {
+            push(name, entry, source);
         }
     }
     for log in [false, true] {

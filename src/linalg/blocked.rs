@@ -1,0 +1,206 @@
+//! Large matrices: blocked algorithms whose kernels factor narrow panels and
+//! whose updates are matrix products on the fast matmul. The kernels of
+//! [`LinalgOp`] expand into these graphs above [`BLOCKED_FROM`]; the
+//! primitives keep their derivative rules, as the graphs are only how they
+//! are computed.
+
+use super::{batch, block, dims, int_column, mt, node, tri_solve, with_matrix};
+use crate::array::Array;
+use crate::backend::kernels::linalg::ONE_WORKGROUP_JACOBI;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::ops::creation::{arange, zeros};
+use crate::ops::elementwise::{add, subtract, view};
+use crate::ops::index::take_along_axis;
+use crate::ops::matmul::matmul;
+use crate::ops::shape::{broadcast_to, concatenate, expand_dims, slice, Slice};
+use crate::primitive::LinalgOp;
+use std::ops::Range;
+
+/// Panel width: the columns one kernel factors at a time.
+pub(crate) const BLOCK: usize = 128;
+
+/// Square matrices larger than this are factored in blocks.
+pub(crate) const BLOCKED_FROM: usize = 256;
+
+/// The blocked graph computing `op` on `inputs`, when they are large.
+pub(crate) fn expand(op: LinalgOp, inputs: &[Array]) -> Result<Option<Array>> {
+    let (m, n) = dims(&inputs[0]);
+    Ok(match op {
+        LinalgOp::LuFactor if m == n && n > BLOCKED_FROM => Some(lu(&inputs[0])?),
+        LinalgOp::Cholesky if n > BLOCKED_FROM => Some(cholesky(&inputs[0])?),
+        LinalgOp::Eigh if n > ONE_WORKGROUP_JACOBI => Some(eigh_by_svd(&inputs[0])?),
+        LinalgOp::TriangularSolve { lower, unit } if n > BLOCKED_FROM => {
+            Some(triangular(&inputs[0], &inputs[1], lower, unit)?)
+        }
+        _ => None,
+    })
+}
+
+/// The blocks `0..n` in steps of [`BLOCK`].
+fn blocks(n: usize) -> Vec<Range<usize>> {
+    (0..n)
+        .step_by(BLOCK)
+        .map(|k| k..(k + BLOCK).min(n))
+        .collect()
+}
+
+/// `x[..., range]` along the last axis.
+fn last(x: &Array, range: Range<usize>) -> Result<Array> {
+    let mut slices = vec![Slice::all(); x.ndim() - 1];
+    slices.push(Slice::new(
+        Some(range.start as i64),
+        Some(range.end as i64),
+        None,
+    ));
+    slice(x, &slices)
+}
+
+fn join(parts: &[Array], axis: i32) -> Result<Array> {
+    concatenate(&parts.iter().collect::<Vec<_>>(), axis)
+}
+
+/// Right-looking blocked Cholesky: factor a diagonal block, solve for the
+/// panel below it, subtract its outer product from the rest.
+fn cholesky(a: &Array) -> Result<Array> {
+    let n = dims(a).0;
+    let bt = batch(a).to_vec();
+    let mut rest = a.clone();
+    let mut columns = Vec::new();
+    for range in blocks(n) {
+        let (k, b, r) = (range.start, range.len(), n - range.start);
+        let a11 = block(&rest, 0..b, 0..b)?;
+        let l11 = node(LinalgOp::Cholesky, with_matrix(&bt, b, b), vec![a11]);
+        let mut column = Vec::new();
+        if k > 0 {
+            column.push(zeros(&with_matrix(&bt, k, b), DType::F32)?);
+        }
+        column.push(l11.clone());
+        if r > b {
+            let a21 = block(&rest, b..r, 0..b)?;
+            let l21 = mt(&tri_solve(&l11, &mt(&a21)?, true, false)?)?;
+            rest = subtract(&block(&rest, b..r, b..r)?, &matmul(&l21, &mt(&l21)?)?)?;
+            column.push(l21);
+        }
+        columns.push(join(&column, -2)?);
+    }
+    join(&columns, -1)
+}
+
+/// Right-looking blocked LU with partial pivoting: a kernel factors each
+/// tall panel (choosing its pivots among all remaining rows), the rows are
+/// permuted, a triangular solve gives U's block row and a matrix product
+/// updates the rest. Returns the packed layout of [`LinalgOp::LuFactor`].
+fn lu(a: &Array) -> Result<Array> {
+    let n = dims(a).0;
+    let bt = batch(a).to_vec();
+    let mut rest = a.clone();
+    // L's columns so far, for the rows not yet final.
+    let mut lower: Option<Array> = None;
+    // The row of A each remaining row came from.
+    let mut order = broadcast_to(
+        &arange(0.0, n as f64, 1.0, DType::I32)?,
+        &[&bt[..], &[n]].concat(),
+    )?;
+    let (mut rows, mut perm, mut pivots) = (Vec::new(), Vec::new(), Vec::new());
+    for range in blocks(n) {
+        let (k, b, r) = (range.start, range.len(), n - range.start);
+        let panel = block(&rest, 0..r, 0..b)?;
+        let packed = node(LinalgOp::LuFactor, with_matrix(&bt, r, b + 2), vec![panel]);
+        let lu_p = block(&packed, 0..r, 0..b)?;
+        let perm_p = int_column(&packed, b)?;
+        let by_rows =
+            |cols: usize| broadcast_to(&expand_dims(&perm_p, &[-1])?, &with_matrix(&bt, r, cols));
+        order = take_along_axis(&order, &perm_p, -1)?;
+        let mut top = Vec::new();
+        if let Some(l) = &lower {
+            let l = take_along_axis(l, &by_rows(k)?, -2)?;
+            top.push(block(&l, 0..b, 0..k)?);
+            lower = Some(l);
+        }
+        top.push(block(&lu_p, 0..b, 0..b)?);
+        if r > b {
+            let right = take_along_axis(&block(&rest, 0..r, b..r)?, &by_rows(r - b)?, -2)?;
+            let u12 = tri_solve(
+                &block(&lu_p, 0..b, 0..b)?,
+                &block(&right, 0..b, 0..r - b)?,
+                true,
+                true,
+            )?;
+            let l21 = block(&lu_p, b..r, 0..b)?;
+            rest = subtract(&block(&right, b..r, 0..r - b)?, &matmul(&l21, &u12)?)?;
+            top.push(u12);
+            lower = Some(match &lower {
+                Some(l) => join(&[block(l, b..r, 0..k)?, l21], -1)?,
+                None => l21,
+            });
+        }
+        rows.push(join(&top, -1)?);
+        perm.push(last(&order, 0..b)?);
+        order = last(&order, b..r)?;
+        let piv_p = last(&int_column(&packed, b + 1)?, 0..b)?;
+        pivots.push(add(&piv_p, &Array::scalar(k as i32))?);
+    }
+    let column = |parts: &[Array]| -> Result<Array> {
+        view(&expand_dims(&join(parts, -1)?, &[-1])?, DType::F32)
+    };
+    join(&[join(&rows, -2)?, column(&perm)?, column(&pivots)?], -1)
+}
+
+/// Blocked substitution: each diagonal block by the kernel, after
+/// subtracting the product of the blocks solved so far.
+fn triangular(t: &Array, b: &Array, lower: bool, unit: bool) -> Result<Array> {
+    let n = dims(t).0;
+    let k = dims(b).1;
+    let mut order = blocks(n);
+    if !lower {
+        order.reverse();
+    }
+    // The rows solved so far, contiguous: 0..done (lower) or done..n (upper).
+    let mut solved: Option<(Range<usize>, Array)> = None;
+    for range in order {
+        let mut rhs = block(b, range.clone(), 0..k)?;
+        if let Some((rows, x)) = &solved {
+            rhs = subtract(&rhs, &matmul(&block(t, range.clone(), rows.clone())?, x)?)?;
+        }
+        let diagonal = block(t, range.clone(), range.clone())?;
+        let x = tri_solve(&diagonal, &rhs, lower, unit)?;
+        solved = Some(match solved {
+            None => (range, x),
+            Some((rows, done)) if lower => (rows.start..range.end, join(&[done, x], -2)?),
+            Some((rows, done)) => (range.start..rows.end, join(&[x, done], -2)?),
+        });
+    }
+    Ok(solved.expect("n > 0").1)
+}
+
+/// Symmetric eigen-decomposition through the SVD of `a + c I`, c = 2 ||a||_F:
+/// the shift makes the matrix positive definite, so its right singular
+/// vectors are a's eigenvectors and its singular values a's eigenvalues plus
+/// c (absolute accuracy c eps, within the backward error of any eigh). The
+/// one-sided Jacobi rounds then run on many workgroups.
+fn eigh_by_svd(a: &Array) -> Result<Array> {
+    let n = dims(a).0;
+    let bt = batch(a).to_vec();
+    let frobenius = crate::ops::elementwise::sqrt(&crate::ops::reduce::sum(
+        &crate::ops::elementwise::square(a)?,
+        [-2, -1],
+        true,
+    )?)?;
+    let shift = crate::ops::elementwise::multiply(&frobenius, &Array::scalar(2.0f32))?;
+    let shifted = add(
+        a,
+        &crate::ops::elementwise::multiply(
+            &crate::ops::creation::eye(n, None, 0, DType::F32)?,
+            &shift,
+        )?,
+    )?;
+    let svd = node(
+        LinalgOp::Svd { full: false },
+        with_matrix(&bt, 2 * n + 1, n),
+        vec![shifted],
+    );
+    let vectors = block(&svd, n..2 * n, 0..n)?;
+    let values = subtract(&block(&svd, 2 * n..2 * n + 1, 0..n)?, &shift)?;
+    join(&[vectors, values], -2)
+}
