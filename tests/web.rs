@@ -290,3 +290,154 @@ async fn nn_trains_and_round_trips_safetensors_bytes() {
     let err = nn::load_weights_from_bytes(&other, b"garbage").unwrap_err();
     assert!(err.to_string().contains("load_safetensors"), "{err}");
 }
+
+/// Deterministic values in [-1, 1) (xorshift).
+fn noise(seed: u64, n: usize) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// Row-major product of (m x k) and (k x n) host matrices.
+fn host_matmul(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for p in 0..k {
+            for j in 0..n {
+                c[i * n + j] += a[i * k + p] * b[p * n + j];
+            }
+        }
+    }
+    c
+}
+
+fn host_transpose(a: &[f64], m: usize, n: usize) -> Vec<f64> {
+    (0..n * m).map(|t| a[(t % m) * n + t / m]).collect()
+}
+
+fn frobenius_of_difference(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// ||I - QᵀQ|| / (rows eps) for an m x k matrix Q.
+fn orthogonality(q: &[f64], m: usize, k: usize) -> f64 {
+    let qtq = host_matmul(&host_transpose(q, m, k), q, k, m, k);
+    let eye: Vec<f64> = (0..k * k).map(|t| (t / k == t % k) as u8 as f64).collect();
+    frobenius_of_difference(&qtq, &eye) / (m as f64 * f32::EPSILON as f64)
+}
+
+async fn host(a: &Array) -> Vec<f64> {
+    a.to_vec_async::<f32>()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(f64::from)
+        .collect()
+}
+
+fn assert_residual(what: &str, r: f64) {
+    assert!(r.is_finite() && r < 30.0, "{what}: scaled residual {r}");
+}
+
+#[wasm_bindgen_test]
+async fn linalg_solve_qr_svd_eigh_meet_lapack_residuals() {
+    use kiln::linalg::{self, QrMode};
+    init().await;
+    let eps = f32::EPSILON as f64;
+    // solve: one workgroup (24), and blocked LU with matmul updates (260).
+    for (seed, n) in [(1u64, 24usize), (2, 260)] {
+        let a_host: Vec<f64> = noise(seed, n * n);
+        let b_host: Vec<f64> = noise(seed + 10, n * 2);
+        let a = Array::from_slice(
+            &a_host.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+            &[n, n],
+        )
+        .unwrap();
+        let b = Array::from_slice(
+            &b_host.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+            &[n, 2],
+        )
+        .unwrap();
+        let x = host(&linalg::solve(&a, &b).unwrap()).await;
+        let ax = host_matmul(&a_host, &x, n, n, 2);
+        let norm = |v: &[f64]| v.iter().map(|t| t * t).sum::<f64>().sqrt();
+        let r = frobenius_of_difference(&ax, &b_host) / (n as f64 * norm(&a_host) * norm(&x) * eps);
+        assert_residual(&format!("solve {n}"), r);
+    }
+    // qr of a tall matrix.
+    let (m, n) = (30, 12);
+    let a_host = noise(3, m * n);
+    let a = Array::from_slice(
+        &a_host.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+        &[m, n],
+    )
+    .unwrap();
+    let (q, r) = linalg::qr(&a, QrMode::Reduced).unwrap();
+    let (q, r) = (host(&q).await, host(&r).await);
+    let norm_a = a_host.iter().map(|t| t * t).sum::<f64>().sqrt();
+    let back = host_matmul(&q, &r, m, n, n);
+    assert_residual(
+        "qr ||A - QR||",
+        frobenius_of_difference(&back, &a_host) / (m as f64 * norm_a * eps),
+    );
+    assert_residual("qr ||I - QᵀQ||", orthogonality(&q, m, n));
+    // svd: one workgroup (20 x 12) and many workgroups per matrix (40 x 40).
+    for (seed, m, n) in [(4u64, 20usize, 12usize), (5, 40, 40)] {
+        let a_host = noise(seed, m * n);
+        let a = Array::from_slice(
+            &a_host.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+            &[m, n],
+        )
+        .unwrap();
+        let (u, s, vh) = linalg::svd(&a, false).unwrap();
+        let (u, s, vh) = (host(&u).await, host(&s).await, host(&vh).await);
+        let us: Vec<f64> = (0..m * n).map(|t| u[t] * s[t % n]).collect();
+        let back = host_matmul(&us, &vh, m, n, n);
+        let norm_a = a_host.iter().map(|t| t * t).sum::<f64>().sqrt();
+        assert_residual(
+            "svd ||A - USVᵀ||",
+            frobenius_of_difference(&back, &a_host) / (m as f64 * norm_a * eps),
+        );
+        assert_residual("svd ||I - UᵀU||", orthogonality(&u, m, n));
+        assert_residual(
+            "svd ||I - VVᵀ||",
+            orthogonality(&host_transpose(&vh, n, n), n, n),
+        );
+        assert!(
+            s.windows(2).all(|w| w[0] >= w[1]),
+            "descending singular values"
+        );
+    }
+    // eigh: two-sided Jacobi (16) and through a shifted SVD (48).
+    for (seed, n) in [(6u64, 16usize), (7, 48)] {
+        let x = noise(seed, n * n);
+        let sym: Vec<f64> = (0..n * n).map(|t| x[t] + x[(t % n) * n + t / n]).collect();
+        let a =
+            Array::from_slice(&sym.iter().map(|&v| v as f32).collect::<Vec<_>>(), &[n, n]).unwrap();
+        let (w, v) = linalg::eigh(&a).unwrap();
+        let (w, v) = (host(&w).await, host(&v).await);
+        let vw: Vec<f64> = (0..n * n).map(|t| v[t] * w[t % n]).collect();
+        let back = host_matmul(&vw, &host_transpose(&v, n, n), n, n, n);
+        let norm_a = sym.iter().map(|t| t * t).sum::<f64>().sqrt();
+        assert_residual(
+            &format!("eigh {n} ||A - VΛVᵀ||"),
+            frobenius_of_difference(&back, &sym) / (n as f64 * norm_a * eps),
+        );
+        assert_residual(&format!("eigh {n} ||I - VᵀV||"), orthogonality(&v, n, n));
+        assert!(w.windows(2).all(|p| p[0] <= p[1]), "ascending eigenvalues");
+    }
+    // A bad shape is an error, not a panic, and the module keeps working.
+    let wide = Array::from_slice(&[1.0f32; 6], &[2, 3]).unwrap();
+    let err = linalg::inv(&wide).unwrap_err().to_string();
+    assert!(err.starts_with("[inv]"), "{err}");
+}
