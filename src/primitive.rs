@@ -72,6 +72,10 @@ pub enum LinalgOp {
     /// `(..., m, n)` to `(..., m, k + n)`: Q (`k` columns: `m` when
     /// `complete`, else `min(m, n)`) beside R (`k` rows).
     Qr { complete: bool },
+    /// `(..., m, n)`, `m >= n`, to `(..., m, 2 n)`: the upper triangular T of
+    /// the compact WY form, then R with the Householder vectors below its
+    /// diagonal (the panels of blocked QR).
+    Householder,
     /// `(..., n, n)` symmetric to `(..., n + 1, n)`: the eigenvectors, then
     /// the eigenvalues (unsorted).
     Eigh,
@@ -87,6 +91,7 @@ impl LinalgOp {
             LinalgOp::Cholesky => "cholesky",
             LinalgOp::TriangularSolve { .. } => "solve_triangular",
             LinalgOp::Qr { .. } => "qr",
+            LinalgOp::Householder => "householder",
             LinalgOp::Eigh => "eigh",
             LinalgOp::Svd { .. } => "svd",
         }

@@ -813,6 +813,38 @@ fn hessian_of_log_determinant_is_analytic() {
     );
 }
 
+/// Sizes that are not multiples of the panel width, stacked: the blocked
+/// algorithms (LU, Cholesky, triangular solves, QR) and many-workgroup
+/// Jacobi on batches.
+#[test]
+fn blocked_sizes_and_stacks() {
+    let n = 300;
+    let ms: Vec<Mat> = (0..2).map(|k| Mat::random(400 + k, n, n)).collect();
+    let a = stack(&ms, true);
+    check_lu("lu 2 x 300", &a);
+    check_inverse("inv 2 x 300", &a);
+    check_cholesky(
+        "cholesky 2 x 300",
+        &stack(&[Mat::spd(410, n), Mat::spd(411, n)], true),
+    );
+    check_qr("qr 2 x 300", &a, QrMode::Reduced);
+    check_qr(
+        "qr 330 x 290 complete",
+        &array(&Mat::random(420, 330, 290)),
+        QrMode::Complete,
+    );
+    check_qr(
+        "qr 280 x 340",
+        &array(&Mat::random(421, 280, 340)),
+        QrMode::Reduced,
+    );
+    check_svd(
+        "svd 2 x 70 x 50",
+        &stack(&[Mat::random(430, 70, 50), Mat::random(431, 70, 50)], true),
+        false,
+    );
+}
+
 #[test]
 fn probe_sizes() {
     let Ok(spec) = std::env::var("PROBE") else {

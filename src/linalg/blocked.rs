@@ -9,7 +9,7 @@ use crate::array::Array;
 use crate::backend::kernels::linalg::ONE_WORKGROUP_JACOBI;
 use crate::dtype::DType;
 use crate::error::Result;
-use crate::ops::creation::{arange, zeros};
+use crate::ops::creation::{arange, eye, tril, triu, zeros};
 use crate::ops::elementwise::{add, subtract, view};
 use crate::ops::index::take_along_axis;
 use crate::ops::matmul::matmul;
@@ -30,6 +30,7 @@ pub(crate) fn expand(op: LinalgOp, inputs: &[Array]) -> Result<Option<Array>> {
         LinalgOp::LuFactor if m == n && n > BLOCKED_FROM => Some(lu(&inputs[0])?),
         LinalgOp::Cholesky if n > BLOCKED_FROM => Some(cholesky(&inputs[0])?),
         LinalgOp::Eigh if n > ONE_WORKGROUP_JACOBI => Some(eigh_by_svd(&inputs[0])?),
+        LinalgOp::Qr { complete } if m.min(n) > BLOCKED_FROM => Some(qr(&inputs[0], complete)?),
         LinalgOp::TriangularSolve { lower, unit } if n > BLOCKED_FROM => {
             Some(triangular(&inputs[0], &inputs[1], lower, unit)?)
         }
@@ -203,4 +204,75 @@ fn eigh_by_svd(a: &Array) -> Result<Array> {
     let vectors = block(&svd, n..2 * n, 0..n)?;
     let values = subtract(&block(&svd, 2 * n..2 * n + 1, 0..n)?, &shift)?;
     join(&[vectors, values], -2)
+}
+
+/// Blocked Householder QR with the compact WY form: a kernel factors each
+/// panel into R, its reflectors V and T (H_0 ... H_{b-1} = I - V T Vᵀ),
+/// whose transpose updates the columns to its right with matrix products;
+/// Q is the reflectors applied to the identity's first k columns, last
+/// panel first. Returns the packed layout of [`LinalgOp::Qr`].
+fn qr(a: &Array, complete: bool) -> Result<Array> {
+    let (m, n) = dims(a);
+    let bt = batch(a).to_vec();
+    let k = if complete { m } else { m.min(n) };
+    let mut rest = a.clone();
+    let mut panels = Vec::new();
+    let mut r_rows = Vec::new();
+    for range in blocks(m.min(n)) {
+        let (j, b, r) = (range.start, range.len(), m - range.start);
+        let columns = n - j;
+        let panel = block(&rest, 0..r, 0..b)?;
+        let packed = node(
+            LinalgOp::Householder,
+            with_matrix(&bt, r, 2 * b),
+            vec![panel],
+        );
+        let t = triu(&block(&packed, 0..b, 0..b)?, 0)?;
+        let factor = block(&packed, 0..r, b..2 * b)?;
+        let v = add(&tril(&factor, -1)?, &eye(r, Some(b), 0, DType::F32)?)?;
+        let mut row = Vec::new();
+        if j > 0 {
+            row.push(zeros(&with_matrix(&bt, b, j), DType::F32)?);
+        }
+        row.push(triu(&block(&factor, 0..b, 0..b)?, 0)?);
+        if columns > b {
+            // (I - V T Vᵀ)ᵀ C = C - V Tᵀ (Vᵀ C)
+            let c = block(&rest, 0..r, b..columns)?;
+            let update = matmul(&v, &matmul(&mt(&t)?, &matmul(&mt(&v)?, &c)?)?)?;
+            let c = subtract(&c, &update)?;
+            row.push(block(&c, 0..b, 0..columns - b)?);
+            rest = block(&c, b..r, 0..columns - b)?;
+        }
+        r_rows.push(join(&row, -1)?);
+        panels.push((j, v, t));
+    }
+    let mut r_factor = join(&r_rows, -2)?;
+    if k > m.min(n) {
+        r_factor = join(
+            &[
+                r_factor,
+                zeros(&with_matrix(&bt, k - m.min(n), n), DType::F32)?,
+            ],
+            -2,
+        )?;
+    }
+    let mut q = broadcast_to(&eye(m, Some(k), 0, DType::F32)?, &with_matrix(&bt, m, k))?;
+    for (j, v, t) in panels.into_iter().rev() {
+        let below = block(&q, j..m, 0..k)?;
+        let update = matmul(&v, &matmul(&t, &matmul(&mt(&v)?, &below)?)?)?;
+        let below = subtract(&below, &update)?;
+        q = if j > 0 {
+            join(&[block(&q, 0..j, 0..k)?, below], -2)?
+        } else {
+            below
+        };
+    }
+    // R has k rows; the packed layout pads them to m.
+    if k < m {
+        r_factor = join(
+            &[r_factor, zeros(&with_matrix(&bt, m - k, n), DType::F32)?],
+            -2,
+        )?;
+    }
+    join(&[q, r_factor], -1)
 }

@@ -71,6 +71,7 @@ pub(crate) fn vjp(
     ct: &Array,
 ) -> Result<Vec<Option<Array>>> {
     Ok(match op {
+        LinalgOp::Householder => return Err(internal(op)),
         LinalgOp::TriangularSolve { lower, unit } => {
             let t = &inputs[0];
             let gb = tri_solve(&mt(t)?, ct, !lower, unit)?;
@@ -166,6 +167,7 @@ pub(crate) fn jvp(
         };
     };
     Ok(Some(match op {
+        LinalgOp::Householder => return Err(internal(op)),
         LinalgOp::TriangularSolve { lower, unit } => {
             let moved = matmul(&triangle(&da, lower, unit)?, node)?;
             let rhs = match &tangents[1] {
@@ -237,6 +239,12 @@ pub(crate) fn jvp(
             concatenate(&[&du, &dv, &ds], -2)?
         }
     }))
+}
+
+/// Blocked QR's panels exist only inside a kernel, never in a graph that
+/// is differentiated.
+fn internal(op: LinalgOp) -> crate::error::Error {
+    crate::error::invalid(op.name(), "is internal to blocked QR and has no derivative")
 }
 
 /// Q and R of a QR node, refusing the shapes without a derivative.

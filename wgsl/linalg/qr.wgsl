@@ -5,11 +5,16 @@
 // H = I - tau v vᵀ with v[j] = 1, chosen so that R's diagonal is -sign(a) |x|.
 // Steps 0..p (p = min(m, n)) make R, steps p..2p accumulate Q; a dispatch
 // runs steps first..last.
-// Parameters: [batch, m, n, k, src offset, first, last]; `tau` holds p
-// scalars per matrix.
+// In compact mode (m >= n, k = n: the panels of blocked QR) the output is
+// instead R with the reflectors' v below the diagonal, and in columns 0..n
+// the upper triangular T of the compact WY form H_0 ... H_{n-1} =
+// I - V T Vᵀ (LAPACK's dlarft), built column j at step p + j.
+// Parameters: [batch, m, n, k, src offset, first, last, compact]; `tau` and
+// `dots` hold p scalars per matrix.
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<storage, read_write> tau: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dots: array<f32>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -29,12 +34,13 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     // R's columns start at a + k; Q's at a.
     let first = params[5];
     let last = params[6];
+    let compact = params[7] != 0u;
     if (first == 0u) {
         for (var t = lid; t < m * w; t += WG) {
             let i = t / w;
             let j = t % w;
             if (j < k) {
-                out[a + t] = select(0.0, 1.0, i == j);
+                out[a + t] = select(0.0, 1.0, i == j && !compact);
             } else {
                 out[a + t] = src[s + i * n + (j - k)];
             }
@@ -79,6 +85,33 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
             }
         }
         sync();
+    }
+    if (compact) {
+        for (var step = max(first, p); step < last; step++) {
+            let j = step - p;
+            // dots[i] = v_iᵀ v_j for the reflectors before j.
+            for (var i = lid; i < j; i += WG) {
+                var d = out[a + j * w + k + i];
+                for (var r = j + 1u; r < m; r++) {
+                    d += out[a + r * w + k + i] * out[a + r * w + k + j];
+                }
+                dots[tb + i] = d;
+            }
+            sync();
+            let tj = tau[tb + j];
+            for (var i = lid; i < j; i += WG) {
+                var acc = 0.0;
+                for (var l = i; l < j; l++) {
+                    acc += out[a + i * w + l] * dots[tb + l];
+                }
+                out[a + i * w + j] = -tj * acc;
+            }
+            if (lid == 0u) {
+                out[a + j * w + j] = tj;
+            }
+            sync();
+        }
+        return;
     }
     // Q = H_0 H_1 ... H_{p-1} applied to the first k columns of I, last
     // reflector first; H_j leaves columns before j alone.

@@ -20,7 +20,9 @@ fn body(op: LinalgOp) -> &'static str {
         LinalgOp::LuFactor => include_str!("../../../wgsl/linalg/lu.wgsl"),
         LinalgOp::Cholesky => include_str!("../../../wgsl/linalg/cholesky.wgsl"),
         LinalgOp::TriangularSolve { .. } => include_str!("../../../wgsl/linalg/triangular.wgsl"),
-        LinalgOp::Qr { .. } => include_str!("../../../wgsl/linalg/qr.wgsl"),
+        LinalgOp::Qr { .. } | LinalgOp::Householder => {
+            include_str!("../../../wgsl/linalg/qr.wgsl")
+        }
         LinalgOp::Eigh => include_str!("../../../wgsl/linalg/eigh.wgsl"),
         LinalgOp::Svd { .. } => include_str!("../../../wgsl/linalg/svd.wgsl"),
     }
@@ -168,10 +170,12 @@ pub fn encode(
             let steps = runs(n, |i| i.max(n - i) + 1);
             run_all(enc, &base, vec![src, rhs, out], b32 * per, steps, &[]);
         }
-        LinalgOp::Qr { .. } => {
+        LinalgOp::Qr { .. } | LinalgOp::Householder => {
+            let compact = op == LinalgOp::Householder;
             let k = shape[shape.len() - 1] - n;
             let p = m.min(n);
             let tau = enc.alloc((batch * p * 4).max(4) as u64)?;
+            let dots = enc.alloc((batch * p * 4).max(4) as u64)?;
             let steps = runs(2 * p, |step| {
                 let start = if step == 0 {
                     per_thread(m * (k + n))
@@ -187,6 +191,9 @@ pub fn encode(
                     + end
                     + if step < p {
                         2 * per_thread(m - step) + 8 + per_thread(n - step) * 2 * (m - step)
+                    } else if compact {
+                        let j = step - p;
+                        per_thread(j) * (m + j) + 4
                     } else {
                         let j = 2 * p - 1 - step;
                         per_thread(k - j) * 2 * (m - j)
@@ -195,10 +202,10 @@ pub fn encode(
             run_all(
                 enc,
                 &[b32, m32, n32, k as u32, offset],
-                vec![src, out, tau],
+                vec![src, out, tau, dots],
                 b32,
                 steps,
-                &[],
+                &[compact as u32],
             );
         }
         LinalgOp::Eigh => {

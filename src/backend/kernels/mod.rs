@@ -456,6 +456,7 @@ pub fn variants() -> Vec<KernelSource> {
                 unit: false,
             },
             LinalgOp::Qr { complete: false },
+            LinalgOp::Householder,
             LinalgOp::Eigh,
             LinalgOp::Svd { full: false },
         ] {
