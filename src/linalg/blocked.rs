@@ -18,10 +18,10 @@ use crate::primitive::LinalgOp;
 use std::ops::Range;
 
 /// Panel width: the columns one kernel factors at a time.
-pub(crate) const BLOCK: usize = 128;
+pub(crate) const BLOCK: usize = 32;
 
 /// Square matrices larger than this are factored in blocks.
-pub(crate) const BLOCKED_FROM: usize = 256;
+pub(crate) const BLOCKED_FROM: usize = 128;
 
 /// The blocked graph computing `op` on `inputs`, when they are large.
 pub(crate) fn expand(op: LinalgOp, inputs: &[Array]) -> Result<Option<Array>> {

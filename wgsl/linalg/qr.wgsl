@@ -72,18 +72,8 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
             tau[tb + j] = t;
         }
         sync();
-        // Apply H to the trailing columns, one column per invocation.
-        for (var c = j + 1u + lid; c < n; c += WG) {
-            var dot = out[a + j * w + k + c];
-            for (var i = j + 1u; i < m; i++) {
-                dot += out[a + i * w + k + j] * out[a + i * w + k + c];
-            }
-            let f = t * dot;
-            out[a + j * w + k + c] -= f;
-            for (var i = j + 1u; i < m; i++) {
-                out[a + i * w + k + c] -= f * out[a + i * w + k + j];
-            }
-        }
+        // Apply H to the trailing columns.
+        reflect(lid, a + k + j, a + k + j + 1u, n - j - 1u, j, m, w, t);
         sync();
     }
     if (compact) {
@@ -118,17 +108,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     for (var step = max(first, p); step < last; step++) {
         let j = 2u * p - 1u - step;
         let t = tau[tb + j];
-        for (var c = j + lid; c < k; c += WG) {
-            var dot = out[a + j * w + c];
-            for (var i = j + 1u; i < m; i++) {
-                dot += out[a + i * w + k + j] * out[a + i * w + c];
-            }
-            let f = t * dot;
-            out[a + j * w + c] -= f;
-            for (var i = j + 1u; i < m; i++) {
-                out[a + i * w + c] -= f * out[a + i * w + k + j];
-            }
-        }
+        reflect(lid, a + k + j, a + j, k - j, j, m, w, t);
         sync();
     }
     if (last == 2u * p) {
@@ -140,6 +120,45 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
             }
         }
     }
+}
+
+// Applies H = I - t v vᵀ (v: 1 at row j, then the column starting at `v`
+// below it) to the `count` columns starting at `c` (rows j..m, row stride
+// w): one column per invocation when there are many columns, else each
+// column by the whole workgroup (a tall panel has few columns and many
+// rows).
+fn reflect(lid: u32, v: u32, c: u32, count: u32, j: u32, m: u32, w: u32, t: f32) {
+    let rows = m - j;
+    let alone = ((count + WG - 1u) / WG) * 2u * rows;
+    let together = count * (2u * ((rows + WG - 1u) / WG) + 16u);
+    if (alone <= together) {
+        for (var col = c + lid; col < c + count; col += WG) {
+            var dot = out[col + j * w];
+            for (var i = j + 1u; i < m; i++) {
+                dot += out[v + i * w] * out[col + i * w];
+            }
+            let f = t * dot;
+            out[col + j * w] -= f;
+            for (var i = j + 1u; i < m; i++) {
+                out[col + i * w] -= f * out[v + i * w];
+            }
+        }
+    } else {
+        for (var col = c; col < c + count; col++) {
+            var part = 0.0;
+            for (var i = j + 1u + lid; i < m; i += WG) {
+                part += out[v + i * w] * out[col + i * w];
+            }
+            let f = t * (out[col + j * w] + wg_sum(lid, part));
+            for (var i = j + 1u + lid; i < m; i += WG) {
+                out[col + i * w] -= f * out[v + i * w];
+            }
+            if (lid == 0u) {
+                out[col + j * w] -= f;
+            }
+        }
+    }
+    sync();
 }
 
 fn sign_or_one(x: f32) -> f32 {

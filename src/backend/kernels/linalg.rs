@@ -176,6 +176,11 @@ pub fn encode(
             let p = m.min(n);
             let tau = enc.alloc((batch * p * 4).max(4) as u64)?;
             let dots = enc.alloc((batch * p * 4).max(4) as u64)?;
+            // Loop trips of qr.wgsl's `reflect` on `count` columns of `rows`.
+            let reflect = |count: usize, rows: usize| {
+                let alone = count.div_ceil(lanes) * 2 * rows;
+                alone.min(count * (2 * rows.div_ceil(lanes) + 16)) + 8
+            };
             let steps = runs(2 * p, |step| {
                 let start = if step == 0 {
                     per_thread(m * (k + n))
@@ -190,13 +195,13 @@ pub fn encode(
                 start
                     + end
                     + if step < p {
-                        2 * per_thread(m - step) + 8 + per_thread(n - step) * 2 * (m - step)
+                        2 * per_thread(m - step) + 8 + reflect(n - step, m - step)
                     } else if compact {
                         let j = step - p;
                         per_thread(j) * (m + j) + 4
                     } else {
                         let j = 2 * p - 1 - step;
-                        per_thread(k - j) * 2 * (m - j)
+                        reflect(k - j, m - j)
                     }
             });
             run_all(
