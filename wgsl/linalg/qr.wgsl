@@ -79,13 +79,17 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     if (compact) {
         for (var step = max(first, p); step < last; step++) {
             let j = step - p;
-            // dots[i] = v_iᵀ v_j for the reflectors before j.
-            for (var i = lid; i < j; i += WG) {
-                var d = out[a + j * w + k + i];
-                for (var r = j + 1u; r < m; r++) {
-                    d += out[a + r * w + k + i] * out[a + r * w + k + j];
+            // dots[i] = v_iᵀ v_j for the reflectors before j, each summed by
+            // the whole workgroup (panels are tall).
+            for (var i = 0u; i < j; i++) {
+                var part = 0.0;
+                for (var r = j + 1u + lid; r < m; r += WG) {
+                    part += out[a + r * w + k + i] * out[a + r * w + k + j];
                 }
-                dots[tb + i] = d;
+                let d = out[a + j * w + k + i] + wg_sum(lid, part);
+                if (lid == 0u) {
+                    dots[tb + i] = d;
+                }
             }
             sync();
             let tj = tau[tb + j];

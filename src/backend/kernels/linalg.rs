@@ -198,7 +198,7 @@ pub fn encode(
                         2 * per_thread(m - step) + 8 + reflect(n - step, m - step)
                     } else if compact {
                         let j = step - p;
-                        per_thread(j) * (m + j) + 4
+                        j * (per_thread(m) + 8) + per_thread(j) * j + 4
                     } else {
                         let j = 2 * p - 1 - step;
                         reflect(k - j, m - j)
