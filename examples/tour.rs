@@ -91,6 +91,17 @@ fn main() -> kiln::Result<()> {
         kiln::dispatch_count() - before
     );
 
+    // Linear algebra on the GPU: a stack of systems, a factorization, and
+    // a derivative through one.
+    let m = Array::from_slice(&[4.0f32, 1.0, 0.5, 1.0, 3.0, 0.25, 0.5, 0.25, 2.0], &[3, 3])?;
+    let rhs = Array::from_slice(&[1.0f32, 2.0, 3.0], &[3])?;
+    println!("\nsolve(m, rhs) = {}", kiln::linalg::solve(&m, &rhs)?);
+    let (w, v) = kiln::linalg::eigh(&m)?;
+    println!("eigenvalues = {w}\neigenvectors =\n{v}");
+    println!("singular values = {}", kiln::linalg::svdvals(&m)?);
+    let log_det = |a: &Array| -> kiln::Result<Array> { Ok(kiln::linalg::slogdet(a)?.1) };
+    println!("grad log|det m| = inv(m)ᵀ =\n{}", kiln::grad(log_det)(&m)?);
+
     let stats = kiln::memory_stats();
     println!(
         "GPU memory: active {} KiB, peak {} KiB, cached {} KiB",

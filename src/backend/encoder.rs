@@ -6,6 +6,7 @@ use super::pool::Buffer;
 use crate::array::{contiguous_strides, DeviceData};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 struct Dispatch {
@@ -32,6 +33,10 @@ pub(crate) struct Batch {
     dispatches: Vec<Dispatch>,
     /// Parameters of every dispatch, each run aligned for a storage binding offset.
     params: Vec<u32>,
+    /// Where each distinct run of parameters starts in `params`: dispatches
+    /// with equal parameters share one run (and so, with equal pipeline and
+    /// buffers, one bind group; iterative kernels repeat them many times).
+    runs: HashMap<Vec<u32>, usize>,
 }
 
 impl Batch {
@@ -74,6 +79,7 @@ impl Encoder {
     pub fn truncate(&mut self, mark: Mark) {
         self.batch.dispatches.truncate(mark.dispatches);
         self.batch.params.truncate(mark.params);
+        self.batch.runs.retain(|_, start| *start < mark.params);
     }
 
     /// A GPU buffer of at least `bytes` bytes for a kernel to write.
@@ -134,13 +140,16 @@ impl Encoder {
     ) {
         let align = (self.dev.limits.storage_offset_alignment as usize / 4).max(1);
         let all = &mut self.batch.params;
-        let start = all.len().next_multiple_of(align);
-        all.resize(start, 0);
-        all.extend_from_slice(params);
-        if params.is_empty() {
+        let start = *self.batch.runs.entry(params.to_vec()).or_insert_with(|| {
+            let start = all.len().next_multiple_of(align);
+            all.resize(start, 0);
+            all.extend_from_slice(params);
+            start
+        });
+        let end = start + params.len().max(1);
+        if all.len() < end {
             all.push(0);
         }
-        let end = all.len();
         self.batch.dispatches.push(Dispatch {
             pipeline,
             buffers: buffers.iter().map(|b| b.raw().clone()).collect(),
@@ -190,6 +199,11 @@ impl Encoder {
                 label: None,
                 timestamp_writes: None,
             });
+            // Dispatches that repeat a pipeline, buffers and parameters
+            // share a bind group. wgpu's handles hash and compare by their
+            // resource ids, which their inner state never changes.
+            #[allow(clippy::mutable_key_type)]
+            let mut bind_groups: HashMap<BindingKey, wgpu::BindGroup> = HashMap::new();
             for command in &batch.dispatches {
                 let Dispatch {
                     pipeline,
@@ -197,6 +211,17 @@ impl Encoder {
                     params: range,
                     groups,
                 } = command;
+                let key = (
+                    wgpu::ComputePipeline::clone(pipeline),
+                    buffers.clone(),
+                    range.start,
+                );
+                if let Some(bind_group) = bind_groups.get(&key) {
+                    pass.set_pipeline(pipeline);
+                    pass.set_bind_group(0, bind_group, &[]);
+                    dispatch(&mut pass, groups);
+                    continue;
+                }
                 let layout = pipeline.get_bind_group_layout(0);
                 let mut entries = vec![wgpu::BindGroupEntry {
                     binding: 0,
@@ -219,14 +244,22 @@ impl Encoder {
                 });
                 pass.set_pipeline(pipeline);
                 pass.set_bind_group(0, &bind_group, &[]);
-                match groups {
-                    Groups::Direct([x, y, z]) => pass.dispatch_workgroups(*x, *y, *z),
-                    Groups::Indirect(buffer) => pass.dispatch_workgroups_indirect(buffer, 0),
-                }
+                dispatch(&mut pass, groups);
+                bind_groups.insert(key, bind_group);
             }
         }
         dev.queue.submit(Some(encoder.finish()));
         Ok(())
+    }
+}
+
+/// What a bind group is made of: pipeline, buffers, start of the parameters.
+type BindingKey = (wgpu::ComputePipeline, Vec<wgpu::Buffer>, usize);
+
+fn dispatch(pass: &mut wgpu::ComputePass<'_>, groups: &Groups) {
+    match groups {
+        Groups::Direct([x, y, z]) => pass.dispatch_workgroups(*x, *y, *z),
+        Groups::Indirect(buffer) => pass.dispatch_workgroups_indirect(buffer, 0),
     }
 }
 
