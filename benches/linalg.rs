@@ -132,17 +132,16 @@ mod cpu {
     }
 }
 
+#[cfg(feature = "faer")]
+#[path = "../tests/common/noise.rs"]
+mod noise;
+
 /// Deterministic values in [-1, 1) for the CPU inputs.
 #[cfg(feature = "faer")]
 fn common_uniform(seed: u64, n: usize) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) as f32
-        })
+    noise::uniform(seed, n, -1.0, 1.0)
+        .into_iter()
+        .map(|v| v as f32)
         .collect()
 }
 

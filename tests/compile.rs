@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 fn uniform(seed: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
-    common::uniform(seed, n, lo as f64, hi as f64)
+    common::noise::uniform(seed, n, lo as f64, hi as f64)
         .into_iter()
         .map(|v| v as f32)
         .collect()

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::uniform;
+use common::noise::uniform;
 use kiln::linalg::{self, QrMode};
 use kiln::{Array, DType};
 
@@ -146,6 +146,17 @@ impl Mat {
         Mat::with_singular_values(seed, n, n, &s)
     }
 
+    /// B + Bᵀ for a random B: symmetric, indefinite.
+    fn symmetric(seed: u64, n: usize) -> Mat {
+        let b = Mat::random(seed, n, n);
+        let data = b.data.iter().zip(&b.t().data).map(|(x, y)| x + y).collect();
+        Mat {
+            rows: n,
+            cols: n,
+            data,
+        }
+    }
+
     /// B Bᵀ + n I: symmetric positive definite.
     fn spd(seed: u64, n: usize) -> Mat {
         let b = Mat::random(seed, n, n);
@@ -175,6 +186,11 @@ fn stack(ms: &[Mat], batched: bool) -> Array {
         vec![r, c]
     };
     Array::from_slice(&data, &shape).unwrap()
+}
+
+/// `count` matrices made by `make(k)` as one stack.
+fn stack_of(count: u64, make: impl Fn(u64) -> Mat) -> Array {
+    stack(&(0..count).map(make).collect::<Vec<_>>(), true)
 }
 
 fn array(m: &Mat) -> Array {
@@ -452,74 +468,37 @@ fn svd_random_tall_wide_rank_deficient() {
 #[test]
 fn eigh_random_symmetric() {
     for (k, &n) in SIZES.iter().enumerate() {
-        let b = Mat::random(90 + k as u64, n, n);
-        let sym = Mat {
-            rows: n,
-            cols: n,
-            data: b.data.iter().zip(&b.t().data).map(|(x, y)| x + y).collect(),
-        };
+        let sym = Mat::symmetric(90 + k as u64, n);
         check_eigh(&format!("eigh {n}"), &array(&sym));
     }
 }
 
 #[test]
 fn batched_stacks_match_their_matrices() {
-    let ms: Vec<Mat> = (0..4).map(|k| Mat::random(100 + k, 6, 6)).collect();
-    let a = stack(&ms, true);
+    let a = stack_of(4, |k| Mat::random(100 + k, 6, 6));
     check_lu("lu batch", &a);
     check_inverse("inv batch", &a);
     check_solve(
         "solve batch",
         &a,
-        &stack(
-            &(0..4)
-                .map(|k| Mat::random(110 + k, 6, 2))
-                .collect::<Vec<_>>(),
-            true,
-        ),
+        &stack_of(4, |k| Mat::random(110 + k, 6, 2)),
     );
     check_qr(
         "qr batch",
-        &stack(
-            &(0..3)
-                .map(|k| Mat::random(120 + k, 7, 4))
-                .collect::<Vec<_>>(),
-            true,
-        ),
+        &stack_of(3, |k| Mat::random(120 + k, 7, 4)),
         QrMode::Reduced,
     );
     check_svd(
         "svd batch",
-        &stack(
-            &(0..3)
-                .map(|k| Mat::random(130 + k, 4, 7))
-                .collect::<Vec<_>>(),
-            true,
-        ),
+        &stack_of(3, |k| Mat::random(130 + k, 4, 7)),
         false,
     );
-    check_cholesky(
-        "cholesky batch",
-        &stack(
-            &(0..3).map(|k| Mat::spd(140 + k, 5)).collect::<Vec<_>>(),
-            true,
-        ),
-    );
-    let sym: Vec<Mat> = (0..3)
-        .map(|k| {
-            let b = Mat::random(150 + k, 5, 5);
-            Mat {
-                rows: 5,
-                cols: 5,
-                data: b.data.iter().zip(&b.t().data).map(|(x, y)| x + y).collect(),
-            }
-        })
-        .collect();
-    check_eigh("eigh batch", &stack(&sym, true));
+    check_cholesky("cholesky batch", &stack_of(3, |k| Mat::spd(140 + k, 5)));
+    check_eigh("eigh batch", &stack_of(3, |k| Mat::symmetric(150 + k, 5)));
     // Many small matrices: one workgroup each.
-    let many: Vec<Mat> = (0..500).map(|k| Mat::random(1000 + k, 4, 4)).collect();
-    check_inverse("inv 500 x 4x4", &stack(&many, true));
-    check_svd("svd 500 x 4x4", &stack(&many, true), false);
+    let many = stack_of(500, |k| Mat::random(1000 + k, 4, 4));
+    check_inverse("inv 500 x 4x4", &many);
+    check_svd("svd 500 x 4x4", &many, false);
 }
 
 /// The largest size in CI: 512 x 512 for every factorization.
@@ -532,13 +511,7 @@ fn size_512() {
     check_solve("solve 512", &a, &array(&Mat::random(201, n, 4)));
     check_qr("qr 512", &a, QrMode::Reduced);
     check_cholesky("cholesky 512", &array(&Mat::spd(202, n)));
-    let b = Mat::random(203, n, n);
-    let sym = Mat {
-        rows: n,
-        cols: n,
-        data: b.data.iter().zip(&b.t().data).map(|(x, y)| x + y).collect(),
-    };
-    check_eigh("eigh 512", &array(&sym));
+    check_eigh("eigh 512", &array(&Mat::symmetric(203, n)));
     check_svd("svd 512", &a, false);
 }
 
@@ -845,37 +818,18 @@ fn blocked_sizes_and_stacks() {
     );
 }
 
+/// float16 input is promoted to float32 (the result is float32).
 #[test]
-fn probe_sizes() {
-    let Ok(spec) = std::env::var("PROBE") else {
+fn float16_input_is_promoted() {
+    if !kiln::device_info().unwrap().shader_f16 {
         return;
-    };
-    for n in spec.split(',').map(|s| s.parse::<usize>().unwrap()) {
-        let b = Mat::random(7, n, n);
-        let sym = Mat {
-            rows: n,
-            cols: n,
-            data: b.data.iter().zip(&b.t().data).map(|(x, y)| x + y).collect(),
-        };
-        let t = std::time::Instant::now();
-        let (w, v) = linalg::eigh(&array(&sym)).unwrap();
-        let (w, v) = (&vectors(&w)[0], &mats(&v)[0]);
-        eprintln!(
-            "eigh {n}: resid {:.2} orth {:.2} {:?}",
-            scaled(&sym, &v.scale_columns(w).mul(&v.t()), n),
-            orthogonality(v),
-            t.elapsed()
-        );
-        let a = Mat::random(8, n, n);
-        let t = std::time::Instant::now();
-        let (u, s, vh) = linalg::svd(&array(&a), false).unwrap();
-        let (u, s, vh) = (&mats(&u)[0], &vectors(&s)[0], &mats(&vh)[0]);
-        eprintln!(
-            "svd {n}: resid {:.2} orthU {:.2} orthV {:.2} {:?}",
-            scaled(&a, &u.scale_columns(s).mul(vh), n),
-            orthogonality(u),
-            orthogonality(&vh.t()),
-            t.elapsed()
-        );
     }
+    let a = array(&Mat::spd(500, 6));
+    let half = a.astype(DType::F16).unwrap();
+    let (w, _) = linalg::eigh(&half).unwrap();
+    assert_eq!(w.dtype(), DType::F32);
+    let want = linalg::eigvalsh(&half.astype(DType::F32).unwrap()).unwrap();
+    let (got, want) = (w.to_vec::<f32>().unwrap(), want.to_vec::<f32>().unwrap());
+    assert_eq!(got, want);
+    assert_eq!(linalg::inv(&half).unwrap().dtype(), DType::F32);
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::uniform;
+use common::noise::uniform;
 use kiln::{Array, DType};
 
 /// `(batch, m, k) @ (batch, k, n)` on the host in f64; `bt` means `b` is

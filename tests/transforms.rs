@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::uniform;
+use common::noise::uniform;
 use kiln::{Array, Axes, DType, Result, Slice, UnaryOp};
 use std::collections::BTreeSet;
 
@@ -388,6 +388,10 @@ fn linalg_cases() -> Vec<Case> {
             linalg::cholesky(&shifted(&a, 2.0)?, false)
         }),
         case("linalg.qr", &[(&[5, 3], R)], |x| {
+            let (q, r) = linalg::qr(&x[0], QrMode::Reduced)?;
+            flat(&[q, r])
+        }),
+        case("linalg.qr wide", &[(&[3, 5], R)], |x| {
             let (q, r) = linalg::qr(&x[0], QrMode::Reduced)?;
             flat(&[q, r])
         }),

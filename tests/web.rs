@@ -291,17 +291,12 @@ async fn nn_trains_and_round_trips_safetensors_bytes() {
     assert!(err.to_string().contains("load_safetensors"), "{err}");
 }
 
-/// Deterministic values in [-1, 1) (xorshift).
+#[path = "common/noise.rs"]
+mod noise;
+
+/// Deterministic values in [-1, 1).
 fn noise(seed: u64, n: usize) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        })
-        .collect()
+    noise::uniform(seed, n, -1.0, 1.0)
 }
 
 /// Row-major product of (m x k) and (k x n) host matrices.

@@ -104,15 +104,23 @@ pub(crate) fn vjp(
             vec![Some(sym)]
         }
         LinalgOp::Qr { .. } => {
-            let (q, r) = qr_parts(node, &inputs[0])?;
+            let a = &inputs[0];
+            let (q, r) = qr_parts(node, a)?;
             let (m, k) = dims(&q);
             let n = dims(&r).1;
             let gq = block(ct, 0..m, 0..k)?;
             let gr = block(ct, 0..k, k..k + n)?;
-            let big_n = subtract(&matmul(&gr, &mt(&r)?)?, &matmul(&mt(&q)?, &gq)?)?;
-            let copied = add(&triu(&big_n, 0)?, &mt(&triu(&big_n, 1)?)?)?;
-            let w = add(&gq, &matmul(&q, &copied)?)?;
-            vec![Some(mt(&tri_solve(&r, &mt(&w)?, false, false)?)?)]
+            if m >= n {
+                vec![Some(qr_vjp(&q, &r, &gq, &gr)?)]
+            } else {
+                // A = [X | Y] with X square: X = Q U and R = [U | Qᵀ Y].
+                let u = block(&r, 0..m, 0..m)?;
+                let gv = block(&gr, 0..m, m..n)?;
+                let y = block(a, 0..m, m..n)?;
+                let gq = add(&gq, &matmul(&y, &mt(&gv)?)?)?;
+                let gx = qr_vjp(&q, &u, &gq, &block(&gr, 0..m, 0..m)?)?;
+                vec![Some(concatenate(&[&gx, &matmul(&q, &gv)?], -1)?)]
+            }
         }
         LinalgOp::Eigh => {
             let n = dims(&inputs[0]).0;
@@ -197,18 +205,24 @@ pub(crate) fn jvp(
             matmul(l, &lower_half_diagonal(&x, n)?)?
         }
         LinalgOp::Qr { .. } => {
-            let (q, r) = qr_parts(node, &inputs[0])?;
-            let (m, n) = dims(&inputs[0]);
-            // D = dA R⁻¹, X = Qᵀ D, C = skew part of X's lower triangle.
-            let d = mt(&tri_solve(&mt(&r)?, &mt(&da)?, true, false)?)?;
-            let x = matmul(&mt(&q)?, &d)?;
-            let lower = tril(&x, -1)?;
-            let c = subtract(&lower, &mt(&lower)?)?;
-            let upper = subtract(&x, &c)?;
-            let dr = matmul(&upper, &r)?;
-            let dq = subtract(&d, &matmul(&q, &upper)?)?;
-            let dr = concatenate(&[&dr, &zero_block(&dr, m - n, n)?], -2)?;
-            concatenate(&[&dq, &dr], -1)?
+            let a = &inputs[0];
+            let (q, r) = qr_parts(node, a)?;
+            let (m, n) = dims(a);
+            if m >= n {
+                let (dq, dr) = qr_jvp(&q, &r, &da)?;
+                let dr = concatenate(&[&dr, &zero_block(&dr, m - n, n)?], -2)?;
+                concatenate(&[&dq, &dr], -1)?
+            } else {
+                // A = [X | Y]: dX moves Q and U as a square QR; V = Qᵀ Y.
+                let u = block(&r, 0..m, 0..m)?;
+                let (dq, du) = qr_jvp(&q, &u, &block(&da, 0..m, 0..m)?)?;
+                let y = block(a, 0..m, m..n)?;
+                let dv = add(
+                    &matmul(&mt(&dq)?, &y)?,
+                    &matmul(&mt(&q)?, &block(&da, 0..m, m..n)?)?,
+                )?;
+                concatenate(&[&dq, &du, &dv], -1)?
+            }
         }
         LinalgOp::Eigh => {
             let n = dims(&inputs[0]).0;
@@ -247,18 +261,39 @@ fn internal(op: LinalgOp) -> crate::error::Error {
     crate::error::invalid(op.name(), "is internal to blocked QR and has no derivative")
 }
 
-/// Q and R of a QR node, refusing the shapes without a derivative.
+/// Q and R of a QR node, refusing the one case without a derivative:
+/// the complete factorization of a tall matrix (its extra columns of Q are
+/// not unique).
 fn qr_parts(node: &Array, a: &Array) -> Result<(Array, Array)> {
     let (m, n) = dims(a);
     let k = dims(node).1 - n;
-    if m < n || k != n {
+    if k != m.min(n) {
         bail!(
             "qr",
-            "derivatives need m >= n and the reduced mode (Q is not unique otherwise), got a {m} x {n} matrix{}",
-            if k != n { " in complete mode" } else { "" }
+            "derivatives need the reduced mode for a {m} x {n} matrix (the complete Q's extra columns are not unique)"
         );
     }
     Ok((block(node, 0..m, 0..k)?, block(node, 0..k, k..k + n)?))
+}
+
+/// The cotangent of A = Q R (m >= n, reduced) from those of Q and R:
+/// (Q̄ + Q copyltu(M)) R⁻ᵀ with M = R R̄ᵀ - Q̄ᵀ Q.
+fn qr_vjp(q: &Array, r: &Array, gq: &Array, gr: &Array) -> Result<Array> {
+    let big_n = subtract(&matmul(gr, &mt(r)?)?, &matmul(&mt(q)?, gq)?)?;
+    let copied = add(&triu(&big_n, 0)?, &mt(&triu(&big_n, 1)?)?)?;
+    let w = add(gq, &matmul(q, &copied)?)?;
+    mt(&tri_solve(r, &mt(&w)?, false, false)?)
+}
+
+/// The tangents of Q and R (m >= n, reduced) along dA.
+fn qr_jvp(q: &Array, r: &Array, da: &Array) -> Result<(Array, Array)> {
+    // D = dA R⁻¹, X = Qᵀ D, C = skew part of X's lower triangle.
+    let d = mt(&tri_solve(&mt(r)?, &mt(da)?, true, false)?)?;
+    let x = matmul(&mt(q)?, &d)?;
+    let lower = tril(&x, -1)?;
+    let c = subtract(&lower, &mt(&lower)?)?;
+    let upper = subtract(&x, &c)?;
+    Ok((subtract(&d, &matmul(q, &upper)?)?, matmul(&upper, r)?))
 }
 
 fn svd_differentiable(full: bool, m: usize, n: usize) -> Result<()> {

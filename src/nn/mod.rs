@@ -18,6 +18,8 @@
 //!     losses::cross_entropy(&model.forward(&x)?, &y, Default::default())
 //! })?;
 //! opt.step(&model, &grads)?;
+//! # #[cfg(not(target_arch = "wasm32"))]
+//! println!("loss {}", loss.item::<f32>()?);
 //! # Ok::<(), kiln::Error>(())
 //! ```
 //!

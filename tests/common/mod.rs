@@ -6,6 +6,8 @@ use half::f16;
 use kiln::{Array, DType, Slice};
 use serde_json::Value;
 
+pub mod noise;
+
 /// A number from a fixture (non-finite values are strings).
 pub fn number(v: &Value) -> f64 {
     match v {
@@ -157,17 +159,4 @@ pub fn load_cases(file: &str) -> Vec<Value> {
         Value::Array(cases) => cases,
         _ => panic!("{path} has no cases"),
     }
-}
-
-/// Deterministic uniform values in `[lo, hi)` (xorshift; no data files).
-pub fn uniform(seed: u64, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
-        })
-        .collect()
 }

@@ -65,14 +65,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
                 let apq = work[a + pq.x * n + pq.y];
                 let scale = sqrt(abs(app)) * sqrt(abs(aqq));
                 if (abs(apq) > EPS * scale && abs(apq) > 1e-30) {
-                    let theta = (aqq - app) / (2.0 * apq);
-                    var tn = 1.0 / (abs(theta) + sqrt(1.0 + theta * theta));
-                    if (abs(theta) > 1e18) {
-                        tn = 0.5 / abs(theta);
-                    }
-                    tn = select(tn, -tn, theta < 0.0);
-                    let c = 1.0 / sqrt(1.0 + tn * tn);
-                    cs = vec2<f32>(c, tn * c);
+                    cs = jacobi_rotation(app, aqq, apq).xy;
                     // Rounding keeps some pairs just above the threshold;
                     // only larger ones keep the sweeps going.
                     if (abs(apq) > SETTLED * EPS * scale) {

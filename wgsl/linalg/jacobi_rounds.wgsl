@@ -103,15 +103,9 @@ fn round(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) w
     if (!(abs(gamma) > tol * scale && abs(gamma) > 1e-37)) {
         return;
     }
-    let zeta = (beta - alpha) / (2.0 * gamma);
-    var tn = 1.0 / (abs(zeta) + sqrt(1.0 + zeta * zeta));
-    if (abs(zeta) > 1e18) {
-        tn = 0.5 / abs(zeta);
-    }
-    tn = select(tn, -tn, zeta < 0.0);
-    let c = 1.0 / sqrt(1.0 + tn * tn);
-    let sn = tn * c;
-    let tau = sn / (1.0 + c);
+    let rotation = jacobi_rotation(alpha, beta, gamma);
+    let sn = rotation.y;
+    let tau = rotation.z;
     for (var i = lid; i < m; i += LANES) {
         let a = ut[x + i];
         let b = ut[y + i];

@@ -75,3 +75,18 @@ fn round_robin(N: u32, r: u32, t: u32) -> vec2<u32> {
     let b = 1u + (N - 1u - t + r) % ring;
     return vec2<u32>(min(a, b), max(a, b));
 }
+
+// The rotation (c, s, s / (1 + c)) that zeroes the off-diagonal of the
+// symmetric 2 x 2 matrix [[app, apq], [apq, aqq]] (for one-sided Jacobi,
+// the Gram matrix of two columns): the smaller of the two angles.
+fn jacobi_rotation(app: f32, aqq: f32, apq: f32) -> vec3<f32> {
+    let theta = (aqq - app) / (2.0 * apq);
+    var t = 1.0 / (abs(theta) + sqrt(1.0 + theta * theta));
+    if (abs(theta) > 1e18) {
+        t = 0.5 / abs(theta);
+    }
+    t = select(t, -t, theta < 0.0);
+    let c = 1.0 / sqrt(1.0 + t * t);
+    let s = t * c;
+    return vec3<f32>(c, s, s / (1.0 + c));
+}

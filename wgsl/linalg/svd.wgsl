@@ -87,17 +87,11 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
                 }
                 let scale = sqrt(alpha) * sqrt(beta);
                 if (abs(gamma) > tol * scale && abs(gamma) > 1e-37) {
-                    let zeta = (beta - alpha) / (2.0 * gamma);
-                    var tn = 1.0 / (abs(zeta) + sqrt(1.0 + zeta * zeta));
-                    if (abs(zeta) > 1e18) {
-                        tn = 0.5 / abs(zeta);
-                    }
-                    tn = select(tn, -tn, zeta < 0.0);
-                    let c = 1.0 / sqrt(1.0 + tn * tn);
-                    let sn = tn * c;
                     // Rotations in Rutishauser's form, x - s (y + tau x): tiny
                     // late rotations then add rounding of their own size only.
-                    let tau = sn / (1.0 + c);
+                    let rotation = jacobi_rotation(alpha, beta, gamma);
+                    let sn = rotation.y;
+                    let tau = rotation.z;
                     for (var i = 0u; i < m; i++) {
                         let x = out[u + i * p + pq.x];
                         let y = out[u + i * p + pq.y];
