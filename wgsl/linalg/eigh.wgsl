@@ -18,9 +18,6 @@
 var<workgroup> rotated: atomic<u32>;
 var<workgroup> done: u32;
 
-// How far above the rotation threshold a pair must be to need another sweep.
-const SETTLED: f32 = 16.0;
-
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let mat = matrix_id(wid, nwg);

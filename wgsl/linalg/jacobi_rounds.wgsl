@@ -15,9 +15,6 @@
 @group(0) @binding(5) var<storage, read_write> state: array<atomic<u32>>;
 
 const LANES: u32 = 256u;
-// How far above the rotation threshold a pair must be to need another sweep.
-const SETTLED: f32 = 16.0;
-
 var<workgroup> sums: array<vec3<f32>, LANES>;
 var<workgroup> skip: u32;
 

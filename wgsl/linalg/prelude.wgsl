@@ -6,6 +6,9 @@
 const WG: u32 = {{lanes}}u;
 // float32 machine epsilon.
 const EPS: f32 = 1.1920929e-7;
+// Jacobi: how far above the rotation threshold a pair must be to need
+// another sweep (rounding keeps some pairs just above it).
+const SETTLED: f32 = 16.0;
 
 var<workgroup> red: array<f32, WG>;
 var<workgroup> red_idx: array<u32, WG>;
