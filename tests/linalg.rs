@@ -2,6 +2,7 @@
 //! is multiplied back on the host in float64 and compared with its input,
 //! scaled by n ||A|| eps, on random, ill-conditioned, positive-definite,
 //! rank-deficient, tall, wide and batched inputs of sizes 1 to 512.
+//! `cargo test --test linalg -- --nocapture` prints every residual.
 
 mod common;
 
@@ -229,7 +230,10 @@ fn vectors(a: &Array) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// Asserts a scaled residual is below the bound, and prints it (shown
+/// with `cargo test --test linalg -- --nocapture`: the accuracy table).
 fn check(what: &str, residual: f64) {
+    eprintln!("residual\t{what}\t{residual:.3}");
     assert!(
         residual.is_finite() && residual < THRESHOLD,
         "{what}: scaled residual {residual:.2} (bound {THRESHOLD})"
