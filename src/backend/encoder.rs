@@ -140,12 +140,17 @@ impl Encoder {
     ) {
         let align = (self.dev.limits.storage_offset_alignment as usize / 4).max(1);
         let all = &mut self.batch.params;
-        let start = *self.batch.runs.entry(params.to_vec()).or_insert_with(|| {
-            let start = all.len().next_multiple_of(align);
-            all.resize(start, 0);
-            all.extend_from_slice(params);
-            start
-        });
+        // Looked up by slice: only a new run allocates its key.
+        let start = match self.batch.runs.get(params) {
+            Some(&start) => start,
+            None => {
+                let start = all.len().next_multiple_of(align);
+                all.resize(start, 0);
+                all.extend_from_slice(params);
+                self.batch.runs.insert(params.to_vec(), start);
+                start
+            }
+        };
         let end = start + params.len().max(1);
         if all.len() < end {
             all.push(0);

@@ -10,7 +10,7 @@ use crate::backend::kernels::linalg::ONE_WORKGROUP_JACOBI;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::ops::creation::{arange, eye, tril, triu, zeros};
-use crate::ops::elementwise::{add, subtract, view};
+use crate::ops::elementwise::{add, multiply, subtract, view};
 use crate::ops::index::take_along_axis;
 use crate::ops::matmul::matmul;
 use crate::ops::shape::{broadcast_to, concatenate, expand_dims, slice, Slice};
@@ -183,19 +183,10 @@ fn triangular(t: &Array, b: &Array, lower: bool, unit: bool) -> Result<Array> {
 fn eigh_by_svd(a: &Array) -> Result<Array> {
     let n = dims(a).0;
     let bt = batch(a).to_vec();
-    let frobenius = crate::ops::elementwise::sqrt(&crate::ops::reduce::sum(
-        &crate::ops::elementwise::square(a)?,
-        [-2, -1],
-        true,
-    )?)?;
-    let shift = crate::ops::elementwise::multiply(&frobenius, &Array::scalar(2.0f32))?;
-    let shifted = add(
-        a,
-        &crate::ops::elementwise::multiply(
-            &crate::ops::creation::eye(n, None, 0, DType::F32)?,
-            &shift,
-        )?,
-    )?;
+    let last_two: [i32; 2] = [-2, -1];
+    let frobenius = super::norm(a, Some(super::NormOrd::Fro), Some(&last_two), true)?;
+    let shift = multiply(&frobenius, &Array::scalar(2.0f32))?;
+    let shifted = add(a, &multiply(&eye(n, None, 0, DType::F32)?, &shift)?)?;
     let svd = node(
         LinalgOp::Svd { full: false },
         with_matrix(&bt, 2 * n + 1, n),

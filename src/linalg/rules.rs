@@ -7,7 +7,7 @@
 //! repeated eigenvalues (eigh), repeated or zero singular values (svd), a
 //! singular matrix (LU, solve, inv, det).
 
-use super::{block, dims, mt, tri_solve};
+use super::{batch, block, dims, mt, tri_solve, with_matrix};
 use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::{bail, Result};
@@ -19,12 +19,8 @@ use crate::ops::reduce::sum;
 use crate::ops::shape::{broadcast_to, concatenate, expand_dims};
 use crate::primitive::LinalgOp;
 
-fn batch_of(a: &Array) -> Vec<usize> {
-    a.shape()[..a.ndim() - 2].to_vec()
-}
-
 fn zero_block(like: &Array, rows: usize, cols: usize) -> Result<Array> {
-    zeros(&[batch_of(like), vec![rows, cols]].concat(), DType::F32)
+    zeros(&with_matrix(batch(like), rows, cols), DType::F32)
 }
 
 /// `I` of size n (broadcasts against stacks).
@@ -51,8 +47,7 @@ fn gaps_inverse(d: &Array, n: usize) -> Result<Array> {
 /// The LU node's permutation as int32 indices along rows, `(..., n, n)`.
 fn permutation_rows(packed: &Array, n: usize) -> Result<Array> {
     let perm = super::int_column(packed, n)?;
-    let mut shape = batch_of(packed);
-    shape.extend([n, n]);
+    let shape = with_matrix(batch(packed), n, n);
     broadcast_to(&expand_dims(&perm, &[-1])?, &shape)
 }
 

@@ -36,8 +36,13 @@ fn prelude(lanes: usize) -> String {
 /// The pipeline name and WGSL source of `op`'s kernel with `lanes`
 /// invocations per workgroup.
 pub fn source(op: LinalgOp, lanes: usize) -> (String, String) {
+    // Blocked QR's panels run the QR kernel in its compact mode.
+    let name = match op {
+        LinalgOp::Householder => LinalgOp::Qr { complete: false }.name(),
+        _ => op.name(),
+    };
     (
-        format!("linalg_{}_{lanes}", op.name()),
+        format!("linalg_{name}_{lanes}"),
         format!("{}\n{}", prelude(lanes), body(op)),
     )
 }

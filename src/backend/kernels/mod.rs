@@ -456,7 +456,6 @@ pub fn variants() -> Vec<KernelSource> {
                 unit: false,
             },
             LinalgOp::Qr { complete: false },
-            LinalgOp::Householder,
             LinalgOp::Eigh,
             LinalgOp::Svd { full: false },
         ] {
