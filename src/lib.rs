@@ -30,6 +30,8 @@ pub mod ops;
 pub mod optimizers;
 pub mod primitive;
 pub mod transforms;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use array::{eval, Array};
 #[cfg(not(target_arch = "wasm32"))]

@@ -399,7 +399,7 @@ pub(crate) fn vmap_apply(
     };
     let _retain = RetainGraph::new();
     let outs = f(&traced)?;
-    if out_axes.len() != outs.len() {
+    if out_axes.len() != outs.len() && out_axes.len() != 1 {
         bail!(
             "vmap",
             "out_axes has {} entries, but the function returned {} outputs",
@@ -421,7 +421,7 @@ pub(crate) fn vmap_apply(
         batched.insert(node.id(), result);
     }
     outs.iter()
-        .zip(out_axes)
+        .zip(out_axes.iter().cycle())
         .enumerate()
         .map(|(k, (o, &axis))| {
             let (b, from) = match batched.get(&o.id()) {
@@ -483,7 +483,8 @@ where
 
 /// `f` of several arrays mapped over `in_axes` of its arguments (`None`:
 /// the argument is passed whole to every call), its outputs stacked along
-/// `out_axes`. Negative axes count from the end.
+/// `out_axes` (one entry per output, or one for all). Negative axes count
+/// from the end.
 pub fn vmap_n<F>(
     f: F,
     in_axes: &[Option<i32>],

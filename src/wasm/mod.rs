@@ -1,0 +1,275 @@
+//! The JavaScript API (wasm32 only), through `wasm-bindgen`.
+//!
+//! These are the raw exports: positional arguments, arrays by reference and
+//! every failure a thrown `Error` carrying kiln's message. The npm package's
+//! wrapper (`www/src/index.js`) turns them into the documented API: numbers
+//! and nested arrays as operands, defaults and option objects, namespaces,
+//! `tidy`. Lists of arrays cross the boundary by value, so the wrapper
+//! passes clones (an `Array` clone is a reference count).
+
+mod ops;
+mod transforms;
+
+use crate::error::invalid;
+use crate::{Array, DType};
+use js_sys::{Float32Array, Float64Array, Int32Array, Uint32Array, Uint8Array};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Every raw export returns this; `kiln::Error` converts into the thrown
+/// `Error` with the same message.
+type JsResult<T> = std::result::Result<T, JsError>;
+
+/// Arrays held by JavaScript objects now (for `memory()`).
+static LIVE_ARRAYS: AtomicUsize = AtomicUsize::new(0);
+
+/// A kiln array owned by a JavaScript object. The wrapper exports it as
+/// `Array`; the class is named apart so that the generated glue keeps the
+/// global `Array`.
+#[wasm_bindgen(js_name = KilnArray)]
+pub struct JsArray {
+    inner: Array,
+}
+
+impl JsArray {
+    pub(crate) fn new(inner: Array) -> JsArray {
+        LIVE_ARRAYS.fetch_add(1, Ordering::Relaxed);
+        JsArray { inner }
+    }
+}
+
+impl Drop for JsArray {
+    fn drop(&mut self) {
+        LIVE_ARRAYS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn wrap(result: crate::Result<Array>) -> JsResult<JsArray> {
+    Ok(JsArray::new(result?))
+}
+
+fn wrap_all(arrays: impl IntoIterator<Item = Array>) -> Vec<JsArray> {
+    arrays.into_iter().map(JsArray::new).collect()
+}
+
+fn arrays_of(arrays: &[JsArray]) -> Vec<Array> {
+    arrays.iter().map(|a| a.inner.clone()).collect()
+}
+
+/// A dtype by name (`"float32"`, ...), or `default` when none is given.
+fn dtype(op: &'static str, name: Option<String>, default: DType) -> crate::Result<DType> {
+    match name {
+        None => Ok(default),
+        Some(name) => DType::from_name(&name).ok_or_else(|| {
+            invalid(
+                op,
+                format!("unknown dtype '{name}' (float32, float16, int32, uint32 or bool)"),
+            )
+        }),
+    }
+}
+
+/// A shape or count from JS numbers.
+fn sizes(values: &[u32]) -> Vec<usize> {
+    values.iter().map(|&v| v as usize).collect()
+}
+
+#[wasm_bindgen(js_class = KilnArray)]
+impl JsArray {
+    /// The shape, as an array of numbers.
+    #[wasm_bindgen(getter)]
+    pub fn shape(&self) -> Vec<u32> {
+        self.inner.shape().iter().map(|&d| d as u32).collect()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn dtype(&self) -> String {
+        self.inner.dtype().name().to_string()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn ndim(&self) -> u32 {
+        self.inner.ndim() as u32
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> f64 {
+        self.inner.size() as f64
+    }
+
+    /// Another handle to the same array (the wrapper passes clones where
+    /// the boundary takes arrays by value).
+    #[wasm_bindgen(js_name = clone)]
+    pub fn clone_handle(&self) -> JsArray {
+        JsArray::new(self.inner.clone())
+    }
+
+    /// Evaluates and reads the values back: a promise of a `Float32Array`
+    /// (float32, float16), `Int32Array`, `Uint32Array` or `Uint8Array` (bool).
+    pub fn data(&self) -> js_sys::Promise {
+        let a = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let typed: JsValue = match a.dtype() {
+                DType::F32 => Float32Array::from(&a.to_vec_async::<f32>().await?[..]).into(),
+                DType::F16 => {
+                    let values: Vec<f32> = a
+                        .to_vec_async::<half::f16>()
+                        .await?
+                        .into_iter()
+                        .map(f32::from)
+                        .collect();
+                    Float32Array::from(&values[..]).into()
+                }
+                DType::I32 => Int32Array::from(&a.to_vec_async::<i32>().await?[..]).into(),
+                DType::U32 => Uint32Array::from(&a.to_vec_async::<u32>().await?[..]).into(),
+                DType::Bool => {
+                    let values: Vec<u8> = a
+                        .to_vec_async::<bool>()
+                        .await?
+                        .into_iter()
+                        .map(u8::from)
+                        .collect();
+                    Uint8Array::from(&values[..]).into()
+                }
+            };
+            Ok(typed)
+        })
+    }
+}
+
+impl From<crate::Error> for JsValue {
+    fn from(e: crate::Error) -> JsValue {
+        JsError::from(e).into()
+    }
+}
+
+/// An array from a TypedArray and a shape. Float64Array values are stored
+/// as float32 unless `dtype` says otherwise; `Uint8Array` is read as bool
+/// when `dtype` is `"bool"`.
+#[wasm_bindgen(js_name = fromData)]
+pub fn from_data(
+    values: JsValue,
+    shape: Vec<u32>,
+    dtype_name: Option<String>,
+) -> JsResult<JsArray> {
+    let op = "array";
+    let shape = sizes(&shape);
+    let wanted = dtype_name
+        .map(|name| dtype(op, Some(name), DType::F32))
+        .transpose()?;
+    let a = if let Some(v) = values.dyn_ref::<Float32Array>() {
+        Array::from_slice(&v.to_vec(), &shape)?
+    } else if let Some(v) = values.dyn_ref::<Float64Array>() {
+        let v: Vec<f32> = v.to_vec().into_iter().map(|x| x as f32).collect();
+        Array::from_slice(&v, &shape)?
+    } else if let Some(v) = values.dyn_ref::<Int32Array>() {
+        Array::from_slice(&v.to_vec(), &shape)?
+    } else if let Some(v) = values.dyn_ref::<Uint32Array>() {
+        Array::from_slice(&v.to_vec(), &shape)?
+    } else if let Some(v) = values.dyn_ref::<Uint8Array>() {
+        if wanted == Some(DType::Bool) {
+            let v: Vec<bool> = v.to_vec().into_iter().map(|x| x != 0).collect();
+            Array::from_slice(&v, &shape)?
+        } else {
+            let v: Vec<u32> = v.to_vec().into_iter().map(u32::from).collect();
+            Array::from_slice(&v, &shape)?
+        }
+    } else {
+        return Err(invalid(
+            op,
+            "values must be a Float32Array, Float64Array, Int32Array, Uint32Array or Uint8Array",
+        )
+        .into());
+    };
+    match wanted {
+        Some(d) if d != a.dtype() => wrap(crate::astype(&a, d)),
+        _ => Ok(JsArray::new(a)),
+    }
+}
+
+/// A scalar of `value`, weakly typed against `like` as NumPy 2 and JAX do:
+/// `int32 array + 2.5` is float32, `float16 array + 2` stays float16.
+#[wasm_bindgen(js_name = weakScalar)]
+pub fn weak_scalar(value: f64, like: &JsArray) -> JsArray {
+    let scalar = if value.fract() == 0.0 && value.abs() < 2f64.powi(31) {
+        crate::Scalar::Int(value as i64)
+    } else {
+        crate::Scalar::Float(value)
+    };
+    let dtype = scalar.weak_dtype(like.inner.dtype());
+    JsArray::new(Array::scalar_of(scalar, dtype))
+}
+
+/// Opens the GPU device (idempotent) and reports the adapter.
+#[wasm_bindgen]
+pub async fn init() -> JsResult<JsValue> {
+    Ok(device_object(&crate::init().await?))
+}
+
+#[wasm_bindgen(js_name = deviceInfo)]
+pub fn device_info() -> JsResult<JsValue> {
+    Ok(device_object(&crate::device_info()?))
+}
+
+fn device_object(info: &crate::DeviceInfo) -> JsValue {
+    let o = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| {
+        js_sys::Reflect::set(&o, &k.into(), &v).expect("setting a field of a new object");
+    };
+    set("name", info.name.as_str().into());
+    set("backend", info.backend.as_str().into());
+    set("deviceType", info.device_type.as_str().into());
+    set("driver", info.driver.as_str().into());
+    set("shaderF16", info.shader_f16.into());
+    set(
+        "maxStorageBindingBytes",
+        (info.max_storage_binding_bytes as f64).into(),
+    );
+    set("maxBufferBytes", (info.max_buffer_bytes as f64).into());
+    set(
+        "maxWorkgroupStorageBytes",
+        info.max_workgroup_storage_bytes.into(),
+    );
+    set(
+        "maxInvocationsPerWorkgroup",
+        info.max_invocations_per_workgroup.into(),
+    );
+    o.into()
+}
+
+/// Live arrays and GPU bytes: `{ numArrays, activeBytes, peakBytes, cachedBytes }`.
+#[wasm_bindgen(js_name = memoryStats)]
+pub fn memory() -> JsValue {
+    let stats = crate::memory_stats();
+    let o = js_sys::Object::new();
+    for (k, v) in [
+        ("numArrays", LIVE_ARRAYS.load(Ordering::Relaxed) as f64),
+        ("activeBytes", stats.active as f64),
+        ("peakBytes", stats.peak as f64),
+        ("cachedBytes", stats.cached as f64),
+    ] {
+        js_sys::Reflect::set(&o, &k.into(), &v.into()).expect("setting a field of a new object");
+    }
+    o.into()
+}
+
+/// Frees the GPU buffers kept for reuse.
+#[wasm_bindgen(js_name = clearCache)]
+pub fn clear_cache() {
+    crate::clear_cache();
+}
+
+/// Queues the kernels of every array (they run while JS goes on).
+#[wasm_bindgen]
+pub fn eval(arrays: Vec<JsArray>) -> JsResult<()> {
+    let arrays = arrays_of(&arrays);
+    crate::eval(&arrays.iter().collect::<Vec<_>>())?;
+    Ok(())
+}
+
+/// How many kernels have been dispatched since start.
+#[wasm_bindgen(js_name = dispatchCount)]
+pub fn dispatch_count() -> f64 {
+    crate::dispatch_count() as f64
+}

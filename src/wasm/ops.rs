@@ -1,0 +1,755 @@
+//! The ops, exported one by one under their JavaScript names. Namespaced
+//! ops carry their namespace as a prefix (`linalg_svd`, `random_normal`,
+//! `nn_relu`); the wrapper files them under `kiln.linalg`, ...
+
+use super::{arrays_of, dtype, sizes, wrap, wrap_all, JsArray, JsResult};
+use crate::error::invalid;
+use crate::linalg::{self, NormOrd, QrMode, Triangular};
+use crate::nn::{self, losses::Reduction};
+use crate::{random, Axes, DType, Sections, Slice, TensorAxes};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// `fn(a)` for each op `$f` of `$path`, exported as `$js`.
+macro_rules! unary {
+    ($path:path; $($f:ident => $js:literal),* $(,)?) => {
+        $(
+            #[wasm_bindgen(js_name = $js)]
+            pub fn $f(a: &JsArray) -> JsResult<JsArray> {
+                use $path as m;
+                wrap(m::$f(&a.inner))
+            }
+        )*
+    };
+}
+
+/// `fn(a, b)` for each op `$f` of `$path`, exported as `$js`.
+macro_rules! binary {
+    ($path:path; $($f:ident => $js:literal),* $(,)?) => {
+        $(
+            #[wasm_bindgen(js_name = $js)]
+            pub fn $f(a: &JsArray, b: &JsArray) -> JsResult<JsArray> {
+                use $path as m;
+                wrap(m::$f(&a.inner, &b.inner))
+            }
+        )*
+    };
+}
+
+/// `fn(a, axes, keepdims)` reductions; no axes reduces over all of them.
+macro_rules! reduction {
+    ($($f:ident),* $(,)?) => {
+        $(
+            #[wasm_bindgen]
+            pub fn $f(a: &JsArray, axes: Option<Vec<i32>>, keepdims: bool) -> JsResult<JsArray> {
+                wrap(crate::$f(&a.inner, reduce_axes(axes), keepdims))
+            }
+        )*
+    };
+}
+
+fn reduce_axes(axes: Option<Vec<i32>>) -> Axes {
+    axes.map_or(Axes::All, Axes::Some)
+}
+
+unary!(crate;
+    abs => "abs", arccos => "arccos", arccosh => "arccosh", arcsin => "arcsin",
+    arcsinh => "arcsinh", arctan => "arctan", arctanh => "arctanh", ceil => "ceil",
+    cos => "cos", cosh => "cosh", erf => "erf", erfinv => "erfinv", exp => "exp",
+    expm1 => "expm1", floor => "floor", isfinite => "isfinite", isinf => "isinf",
+    isnan => "isnan", log => "log", log10 => "log10", log1p => "log1p", log2 => "log2",
+    logical_not => "logicalNot", negative => "negative", reciprocal => "reciprocal",
+    round => "round", rsqrt => "rsqrt", sigmoid => "sigmoid", sign => "sign", sin => "sin",
+    sinh => "sinh", sqrt => "sqrt", square => "square", tan => "tan", tanh => "tanh",
+    flatten => "flatten",
+);
+
+binary!(crate;
+    add => "add", subtract => "subtract", multiply => "multiply", divide => "divide",
+    power => "power", maximum => "maximum", minimum => "minimum", arctan2 => "arctan2",
+    remainder => "remainder", floor_divide => "floorDivide", equal => "equal",
+    not_equal => "notEqual", less => "less", less_equal => "lessEqual",
+    greater => "greater", greater_equal => "greaterEqual", logical_and => "logicalAnd",
+    logical_or => "logicalOr", bitwise_and => "bitwiseAnd", bitwise_or => "bitwiseOr",
+    bitwise_xor => "bitwiseXor", left_shift => "leftShift", right_shift => "rightShift",
+    matmul => "matmul", outer => "outer", inner => "inner",
+);
+
+reduction!(sum, prod, max, min, all, any, mean, logsumexp);
+
+#[wasm_bindgen]
+pub fn var(a: &JsArray, axes: Option<Vec<i32>>, keepdims: bool, ddof: u32) -> JsResult<JsArray> {
+    wrap(crate::var(
+        &a.inner,
+        reduce_axes(axes),
+        keepdims,
+        ddof as usize,
+    ))
+}
+
+#[wasm_bindgen]
+pub fn std(a: &JsArray, axes: Option<Vec<i32>>, keepdims: bool, ddof: u32) -> JsResult<JsArray> {
+    wrap(crate::std(
+        &a.inner,
+        reduce_axes(axes),
+        keepdims,
+        ddof as usize,
+    ))
+}
+
+#[wasm_bindgen]
+pub fn argmax(a: &JsArray, axis: Option<i32>, keepdims: bool) -> JsResult<JsArray> {
+    wrap(crate::argmax(&a.inner, axis, keepdims))
+}
+
+#[wasm_bindgen]
+pub fn argmin(a: &JsArray, axis: Option<i32>, keepdims: bool) -> JsResult<JsArray> {
+    wrap(crate::argmin(&a.inner, axis, keepdims))
+}
+
+#[wasm_bindgen]
+pub fn softmax(a: &JsArray, axes: Vec<i32>) -> JsResult<JsArray> {
+    wrap(crate::softmax(&a.inner, axes))
+}
+
+#[wasm_bindgen(js_name = logSoftmax)]
+pub fn log_softmax(a: &JsArray, axes: Vec<i32>) -> JsResult<JsArray> {
+    wrap(crate::log_softmax(&a.inner, axes))
+}
+
+#[wasm_bindgen]
+pub fn cumsum(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
+    wrap(crate::cumsum(&a.inner, axis))
+}
+
+#[wasm_bindgen]
+pub fn cumprod(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
+    wrap(crate::cumprod(&a.inner, axis))
+}
+
+// ---- creation ----
+
+#[wasm_bindgen]
+pub fn zeros(shape: Vec<u32>, dtype_name: Option<String>) -> JsResult<JsArray> {
+    wrap(crate::zeros(
+        &sizes(&shape),
+        dtype("zeros", dtype_name, DType::F32)?,
+    ))
+}
+
+#[wasm_bindgen]
+pub fn ones(shape: Vec<u32>, dtype_name: Option<String>) -> JsResult<JsArray> {
+    wrap(crate::ones(
+        &sizes(&shape),
+        dtype("ones", dtype_name, DType::F32)?,
+    ))
+}
+
+#[wasm_bindgen]
+pub fn full(shape: Vec<u32>, value: f64, dtype_name: Option<String>) -> JsResult<JsArray> {
+    wrap(crate::full(
+        &sizes(&shape),
+        value,
+        dtype("full", dtype_name, DType::F32)?,
+    ))
+}
+
+#[wasm_bindgen(js_name = zerosLike)]
+pub fn zeros_like(a: &JsArray) -> JsResult<JsArray> {
+    wrap(crate::zeros_like(&a.inner))
+}
+
+#[wasm_bindgen(js_name = onesLike)]
+pub fn ones_like(a: &JsArray) -> JsResult<JsArray> {
+    wrap(crate::ones_like(&a.inner))
+}
+
+#[wasm_bindgen(js_name = fullLike)]
+pub fn full_like(a: &JsArray, value: f64) -> JsResult<JsArray> {
+    wrap(crate::full_like(&a.inner, value))
+}
+
+#[wasm_bindgen]
+pub fn arange(start: f64, stop: f64, step: f64, dtype_name: String) -> JsResult<JsArray> {
+    let d = dtype("arange", Some(dtype_name), DType::F32)?;
+    wrap(crate::arange(start, stop, step, d))
+}
+
+#[wasm_bindgen]
+pub fn linspace(
+    start: f64,
+    stop: f64,
+    num: u32,
+    endpoint: bool,
+    dtype_name: Option<String>,
+) -> JsResult<JsArray> {
+    let d = dtype("linspace", dtype_name, DType::F32)?;
+    wrap(crate::linspace(start, stop, num as usize, endpoint, d))
+}
+
+#[wasm_bindgen]
+pub fn eye(n: u32, m: Option<u32>, k: i32, dtype_name: Option<String>) -> JsResult<JsArray> {
+    let d = dtype("eye", dtype_name, DType::F32)?;
+    wrap(crate::eye(n as usize, m.map(|m| m as usize), k.into(), d))
+}
+
+#[wasm_bindgen]
+pub fn tri(n: u32, m: Option<u32>, k: i32, dtype_name: Option<String>) -> JsResult<JsArray> {
+    let d = dtype("tri", dtype_name, DType::F32)?;
+    wrap(crate::tri(n as usize, m.map(|m| m as usize), k.into(), d))
+}
+
+#[wasm_bindgen]
+pub fn tril(a: &JsArray, k: i32) -> JsResult<JsArray> {
+    wrap(crate::tril(&a.inner, k.into()))
+}
+
+#[wasm_bindgen]
+pub fn triu(a: &JsArray, k: i32) -> JsResult<JsArray> {
+    wrap(crate::triu(&a.inner, k.into()))
+}
+
+// ---- elementwise with more arguments ----
+
+#[wasm_bindgen(js_name = "where")]
+pub fn where_(cond: &JsArray, x: &JsArray, y: &JsArray) -> JsResult<JsArray> {
+    wrap(crate::r#where(&cond.inner, &x.inner, &y.inner))
+}
+
+#[wasm_bindgen]
+pub fn clip(a: &JsArray, lo: Option<JsArray>, hi: Option<JsArray>) -> JsResult<JsArray> {
+    let (lo, hi) = (lo.map(|b| b.inner.clone()), hi.map(|b| b.inner.clone()));
+    wrap(crate::clip(&a.inner, lo.as_ref(), hi.as_ref()))
+}
+
+#[wasm_bindgen]
+pub fn astype(a: &JsArray, dtype_name: String) -> JsResult<JsArray> {
+    let d = dtype("astype", Some(dtype_name), DType::F32)?;
+    wrap(crate::astype(&a.inner, d))
+}
+
+#[wasm_bindgen(js_name = stopGradient)]
+pub fn stop_gradient(a: &JsArray) -> JsArray {
+    JsArray::new(crate::stop_gradient(&a.inner))
+}
+
+// ---- shapes ----
+
+#[wasm_bindgen]
+pub fn reshape(a: &JsArray, shape: Vec<i32>) -> JsResult<JsArray> {
+    let shape: Vec<i64> = shape.into_iter().map(i64::from).collect();
+    wrap(crate::reshape(&a.inner, &shape))
+}
+
+#[wasm_bindgen]
+pub fn transpose(a: &JsArray, axes: Option<Vec<i32>>) -> JsResult<JsArray> {
+    wrap(crate::transpose(&a.inner, &axes.unwrap_or_default()))
+}
+
+#[wasm_bindgen]
+pub fn swapaxes(a: &JsArray, axis1: i32, axis2: i32) -> JsResult<JsArray> {
+    wrap(crate::swapaxes(&a.inner, axis1, axis2))
+}
+
+#[wasm_bindgen]
+pub fn moveaxis(a: &JsArray, source: i32, destination: i32) -> JsResult<JsArray> {
+    wrap(crate::moveaxis(&a.inner, source, destination))
+}
+
+#[wasm_bindgen(js_name = expandDims)]
+pub fn expand_dims(a: &JsArray, axes: Vec<i32>) -> JsResult<JsArray> {
+    wrap(crate::expand_dims(&a.inner, &axes))
+}
+
+#[wasm_bindgen]
+pub fn squeeze(a: &JsArray, axes: Option<Vec<i32>>) -> JsResult<JsArray> {
+    wrap(crate::squeeze(&a.inner, &axes.unwrap_or_default()))
+}
+
+#[wasm_bindgen(js_name = broadcastTo)]
+pub fn broadcast_to(a: &JsArray, shape: Vec<u32>) -> JsResult<JsArray> {
+    wrap(crate::broadcast_to(&a.inner, &sizes(&shape)))
+}
+
+#[wasm_bindgen]
+pub fn flip(a: &JsArray, axes: Option<Vec<i32>>) -> JsResult<JsArray> {
+    wrap(crate::flip(&a.inner, &axes.unwrap_or_default()))
+}
+
+#[wasm_bindgen]
+pub fn tile(a: &JsArray, reps: Vec<u32>) -> JsResult<JsArray> {
+    wrap(crate::tile(&a.inner, &sizes(&reps)))
+}
+
+#[wasm_bindgen]
+pub fn repeat(a: &JsArray, repeats: u32, axis: Option<i32>) -> JsResult<JsArray> {
+    wrap(crate::repeat(&a.inner, repeats as usize, axis))
+}
+
+#[wasm_bindgen]
+pub fn diagonal(a: &JsArray, offset: i32, axis1: i32, axis2: i32) -> JsResult<JsArray> {
+    wrap(crate::diagonal(&a.inner, offset.into(), axis1, axis2))
+}
+
+#[wasm_bindgen]
+pub fn trace(a: &JsArray, offset: i32, axis1: i32, axis2: i32) -> JsResult<JsArray> {
+    wrap(crate::trace(&a.inner, offset.into(), axis1, axis2))
+}
+
+/// `widths` holds a (before, after) pair per axis, flattened.
+#[wasm_bindgen]
+pub fn pad(a: &JsArray, widths: Vec<u32>, value: f64) -> JsResult<JsArray> {
+    if !widths.len().is_multiple_of(2) {
+        return Err(invalid("pad", "widths must be (before, after) pairs").into());
+    }
+    let pairs: Vec<(usize, usize)> = widths
+        .chunks(2)
+        .map(|w| (w[0] as usize, w[1] as usize))
+        .collect();
+    wrap(crate::pad(&a.inner, &pairs, value))
+}
+
+#[wasm_bindgen]
+pub fn concatenate(arrays: Vec<JsArray>, axis: i32) -> JsResult<JsArray> {
+    let arrays = arrays_of(&arrays);
+    wrap(crate::concatenate(&arrays.iter().collect::<Vec<_>>(), axis))
+}
+
+#[wasm_bindgen]
+pub fn stack(arrays: Vec<JsArray>, axis: i32) -> JsResult<JsArray> {
+    let arrays = arrays_of(&arrays);
+    wrap(crate::stack(&arrays.iter().collect::<Vec<_>>(), axis))
+}
+
+/// `sections`: a number of equal parts, or an array of cut indices.
+#[wasm_bindgen]
+pub fn split(a: &JsArray, sections: JsValue, axis: i32) -> JsResult<Vec<JsArray>> {
+    let sections = if let Some(n) = sections.as_f64() {
+        Sections::Count(count("split", "sections", n)?)
+    } else if let Some(list) = sections.dyn_ref::<js_sys::Array>() {
+        Sections::Indices(
+            list.iter()
+                .map(|v| integer("split", "a cut index", &v))
+                .collect::<crate::Result<_>>()?,
+        )
+    } else {
+        return Err(invalid("split", "sections must be a number or an array of indices").into());
+    };
+    Ok(wrap_all(crate::split(&a.inner, sections, axis)?))
+}
+
+/// `index` has an entry per leading axis: a number picks one position
+/// (the axis goes), `null` keeps the whole axis, `[start, stop, step]`
+/// (entries may be `null`) slices it.
+#[wasm_bindgen]
+pub fn slice(a: &JsArray, index: js_sys::Array) -> JsResult<JsArray> {
+    let op = "slice";
+    let mut slices = Vec::new();
+    let mut picks = Vec::new();
+    for (axis, entry) in index.iter().enumerate() {
+        if entry.is_null() || entry.is_undefined() {
+            slices.push(Slice::all());
+        } else if entry.as_f64().is_some() {
+            picks.push((axis, integer(op, "an index", &entry)?));
+            slices.push(Slice::all());
+        } else if let Some(parts) = entry.dyn_ref::<js_sys::Array>() {
+            if parts.length() > 3 {
+                return Err(invalid(op, "a slice is [start, stop, step]").into());
+            }
+            let part = |k: u32| -> crate::Result<Option<i64>> {
+                let v = parts.get(k);
+                if v.is_null() || v.is_undefined() {
+                    Ok(None)
+                } else {
+                    integer(op, "a slice bound", &v).map(Some)
+                }
+            };
+            slices.push(Slice::new(part(0)?, part(1)?, part(2)?));
+        } else {
+            return Err(invalid(op, "each index is a number, null or [start, stop, step]").into());
+        }
+    }
+    let mut out = crate::slice(&a.inner, &slices)?;
+    // Picked axes go last to first, so earlier axis numbers stay valid.
+    for &(axis, position) in picks.iter().rev() {
+        out = crate::index_axis(&out, axis as i32, position)?;
+    }
+    Ok(JsArray::new(out))
+}
+
+/// `axes`: a number of trailing/leading axes, or `[axesOfA, axesOfB]`.
+#[wasm_bindgen]
+pub fn tensordot(a: &JsArray, b: &JsArray, axes: JsValue) -> JsResult<JsArray> {
+    let op = "tensordot";
+    let axes = if let Some(n) = axes.as_f64() {
+        TensorAxes::Count(count(op, "axes", n)?)
+    } else {
+        let pair = axes
+            .dyn_ref::<js_sys::Array>()
+            .filter(|p| p.length() == 2)
+            .ok_or_else(|| invalid(op, "axes must be a number or [axesOfA, axesOfB]"))?;
+        let list = |v: JsValue| -> crate::Result<Vec<i32>> {
+            let list = v
+                .dyn_into::<js_sys::Array>()
+                .map_err(|_| invalid(op, "axes must be a number or [axesOfA, axesOfB]"))?;
+            list.iter()
+                .map(|x| integer(op, "an axis", &x).map(|x| x as i32))
+                .collect()
+        };
+        TensorAxes::Pairs(list(pair.get(0))?, list(pair.get(1))?)
+    };
+    wrap(crate::tensordot(&a.inner, &b.inner, axes))
+}
+
+fn integer(op: &'static str, what: &str, v: &JsValue) -> crate::Result<i64> {
+    match v.as_f64() {
+        Some(x) if x.fract() == 0.0 && x.abs() < 2f64.powi(53) => Ok(x as i64),
+        _ => Err(invalid(op, format!("{what} must be an integer, got {v:?}"))),
+    }
+}
+
+fn count(op: &'static str, what: &str, n: f64) -> crate::Result<usize> {
+    if n.fract() == 0.0 && (0.0..2f64.powi(32)).contains(&n) {
+        Ok(n as usize)
+    } else {
+        Err(invalid(
+            op,
+            format!("{what} must be a non-negative integer, got {n}"),
+        ))
+    }
+}
+
+// ---- indexing and sorting ----
+
+#[wasm_bindgen]
+pub fn take(a: &JsArray, indices: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
+    wrap(crate::take(&a.inner, &indices.inner, axis))
+}
+
+#[wasm_bindgen(js_name = takeAlongAxis)]
+pub fn take_along_axis(a: &JsArray, indices: &JsArray, axis: i32) -> JsResult<JsArray> {
+    wrap(crate::take_along_axis(&a.inner, &indices.inner, axis))
+}
+
+#[wasm_bindgen(js_name = scatterAdd)]
+pub fn scatter_add(
+    a: &JsArray,
+    indices: &JsArray,
+    updates: &JsArray,
+    axis: i32,
+) -> JsResult<JsArray> {
+    wrap(crate::scatter_add(
+        &a.inner,
+        &indices.inner,
+        &updates.inner,
+        axis,
+    ))
+}
+
+#[wasm_bindgen]
+pub fn sort(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
+    wrap(crate::sort(&a.inner, axis))
+}
+
+#[wasm_bindgen]
+pub fn argsort(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
+    wrap(crate::argsort(&a.inner, axis))
+}
+
+#[wasm_bindgen]
+pub fn topk(a: &JsArray, k: u32, axis: i32) -> JsResult<Vec<JsArray>> {
+    let (values, indices) = crate::topk(&a.inner, k as usize, axis)?;
+    Ok(wrap_all([values, indices]))
+}
+
+// ---- random ----
+
+#[wasm_bindgen(js_name = random_key)]
+pub fn random_key(seed: f64) -> JsResult<JsArray> {
+    if !(seed.fract() == 0.0 && (0.0..2f64.powi(53)).contains(&seed)) {
+        return Err(invalid(
+            "key",
+            format!("the seed must be an integer in [0, 2^53), got {seed}"),
+        )
+        .into());
+    }
+    Ok(JsArray::new(random::key(seed as u64)))
+}
+
+#[wasm_bindgen(js_name = random_split)]
+pub fn random_split(key: &JsArray, num: u32) -> JsResult<JsArray> {
+    wrap(random::split(&key.inner, num as usize))
+}
+
+#[wasm_bindgen(js_name = random_foldIn)]
+pub fn random_fold_in(key: &JsArray, data: u32) -> JsResult<JsArray> {
+    wrap(random::fold_in(&key.inner, data))
+}
+
+#[wasm_bindgen(js_name = random_bits)]
+pub fn random_bits(key: &JsArray, shape: Vec<u32>) -> JsResult<JsArray> {
+    wrap(random::bits(&key.inner, &sizes(&shape)))
+}
+
+#[wasm_bindgen(js_name = random_uniform)]
+pub fn random_uniform(
+    key: &JsArray,
+    shape: Vec<u32>,
+    low: f64,
+    high: f64,
+    dtype_name: Option<String>,
+) -> JsResult<JsArray> {
+    let d = dtype("uniform", dtype_name, DType::F32)?;
+    wrap(random::uniform(&key.inner, &sizes(&shape), d, low, high))
+}
+
+#[wasm_bindgen(js_name = random_normal)]
+pub fn random_normal(
+    key: &JsArray,
+    shape: Vec<u32>,
+    dtype_name: Option<String>,
+) -> JsResult<JsArray> {
+    let d = dtype("normal", dtype_name, DType::F32)?;
+    wrap(random::normal(&key.inner, &sizes(&shape), d))
+}
+
+#[wasm_bindgen(js_name = random_gumbel)]
+pub fn random_gumbel(
+    key: &JsArray,
+    shape: Vec<u32>,
+    dtype_name: Option<String>,
+) -> JsResult<JsArray> {
+    let d = dtype("gumbel", dtype_name, DType::F32)?;
+    wrap(random::gumbel(&key.inner, &sizes(&shape), d))
+}
+
+#[wasm_bindgen(js_name = random_randint)]
+pub fn random_randint(key: &JsArray, shape: Vec<u32>, low: i32, high: i32) -> JsResult<JsArray> {
+    wrap(random::randint(&key.inner, &sizes(&shape), low, high))
+}
+
+#[wasm_bindgen(js_name = random_bernoulli)]
+pub fn random_bernoulli(key: &JsArray, p: f64, shape: Vec<u32>) -> JsResult<JsArray> {
+    wrap(random::bernoulli(&key.inner, p, &sizes(&shape)))
+}
+
+#[wasm_bindgen(js_name = random_categorical)]
+pub fn random_categorical(
+    key: &JsArray,
+    logits: &JsArray,
+    axis: i32,
+    shape: Option<Vec<u32>>,
+) -> JsResult<JsArray> {
+    let shape = shape.map(|s| sizes(&s));
+    wrap(random::categorical(
+        &key.inner,
+        &logits.inner,
+        axis,
+        shape.as_deref(),
+    ))
+}
+
+#[wasm_bindgen(js_name = random_permutation)]
+pub fn random_permutation(key: &JsArray, n: u32) -> JsResult<JsArray> {
+    wrap(random::permutation(&key.inner, n as usize))
+}
+
+// ---- linear algebra ----
+
+unary!(linalg;
+    inv => "linalg_inv", det => "linalg_det", eigvalsh => "linalg_eigvalsh",
+    svdvals => "linalg_svdvals",
+);
+
+binary!(linalg; solve => "linalg_solve");
+
+#[wasm_bindgen(js_name = linalg_slogdet)]
+pub fn linalg_slogdet(a: &JsArray) -> JsResult<Vec<JsArray>> {
+    let (sign, logdet) = linalg::slogdet(&a.inner)?;
+    Ok(wrap_all([sign, logdet]))
+}
+
+#[wasm_bindgen(js_name = linalg_lu)]
+pub fn linalg_lu(a: &JsArray) -> JsResult<Vec<JsArray>> {
+    let (p, l, u) = linalg::lu(&a.inner)?;
+    Ok(wrap_all([p, l, u]))
+}
+
+#[wasm_bindgen(js_name = linalg_luFactor)]
+pub fn linalg_lu_factor(a: &JsArray) -> JsResult<Vec<JsArray>> {
+    let (lu, pivots) = linalg::lu_factor(&a.inner)?;
+    Ok(wrap_all([lu, pivots]))
+}
+
+#[wasm_bindgen(js_name = linalg_cholesky)]
+pub fn linalg_cholesky(a: &JsArray, upper: bool) -> JsResult<JsArray> {
+    wrap(linalg::cholesky(&a.inner, upper))
+}
+
+#[wasm_bindgen(js_name = linalg_choSolve)]
+pub fn linalg_cho_solve(factor: &JsArray, b: &JsArray, upper: bool) -> JsResult<JsArray> {
+    wrap(linalg::cho_solve(&factor.inner, &b.inner, upper))
+}
+
+#[wasm_bindgen(js_name = linalg_solveTriangular)]
+pub fn linalg_solve_triangular(
+    a: &JsArray,
+    b: &JsArray,
+    upper: bool,
+    left: bool,
+    unit_diagonal: bool,
+) -> JsResult<JsArray> {
+    let how = Triangular {
+        upper,
+        right: !left,
+        unit_diagonal,
+    };
+    wrap(linalg::solve_triangular(&a.inner, &b.inner, how))
+}
+
+#[wasm_bindgen(js_name = linalg_qr)]
+pub fn linalg_qr(a: &JsArray, mode: String) -> JsResult<Vec<JsArray>> {
+    let mode = match mode.as_str() {
+        "reduced" => QrMode::Reduced,
+        "complete" => QrMode::Complete,
+        _ => {
+            let message = format!("mode must be 'reduced' or 'complete', got '{mode}'");
+            return Err(invalid("qr", message).into());
+        }
+    };
+    let (q, r) = linalg::qr(&a.inner, mode)?;
+    Ok(wrap_all([q, r]))
+}
+
+#[wasm_bindgen(js_name = linalg_svd)]
+pub fn linalg_svd(a: &JsArray, full_matrices: bool) -> JsResult<Vec<JsArray>> {
+    let (u, s, vt) = linalg::svd(&a.inner, full_matrices)?;
+    Ok(wrap_all([u, s, vt]))
+}
+
+#[wasm_bindgen(js_name = linalg_eigh)]
+pub fn linalg_eigh(a: &JsArray) -> JsResult<Vec<JsArray>> {
+    let (w, v) = linalg::eigh(&a.inner)?;
+    Ok(wrap_all([w, v]))
+}
+
+#[wasm_bindgen(js_name = linalg_pinv)]
+pub fn linalg_pinv(a: &JsArray, rtol: Option<f32>) -> JsResult<JsArray> {
+    wrap(linalg::pinv(&a.inner, rtol))
+}
+
+/// `[solution, residuals, rank, singularValues]`.
+#[wasm_bindgen(js_name = linalg_lstsq)]
+pub fn linalg_lstsq(a: &JsArray, b: &JsArray, rcond: Option<f32>) -> JsResult<Vec<JsArray>> {
+    let fit = linalg::lstsq(&a.inner, &b.inner, rcond)?;
+    Ok(wrap_all([
+        fit.solution,
+        fit.residuals,
+        fit.rank,
+        fit.singular_values,
+    ]))
+}
+
+#[wasm_bindgen(js_name = linalg_matrixRank)]
+pub fn linalg_matrix_rank(a: &JsArray, tol: Option<f32>) -> JsResult<JsArray> {
+    wrap(linalg::matrix_rank(&a.inner, tol))
+}
+
+#[wasm_bindgen(js_name = linalg_matrixPower)]
+pub fn linalg_matrix_power(a: &JsArray, n: i32) -> JsResult<JsArray> {
+    wrap(linalg::matrix_power(&a.inner, n.into()))
+}
+
+#[wasm_bindgen(js_name = linalg_cross)]
+pub fn linalg_cross(a: &JsArray, b: &JsArray, axis: i32) -> JsResult<JsArray> {
+    wrap(linalg::cross(&a.inner, &b.inner, axis))
+}
+
+/// `ord`: `undefined`, a number (`Infinity` too), `'fro'` or `'nuc'`.
+fn norm_ord(op: &'static str, ord: &JsValue) -> crate::Result<Option<NormOrd>> {
+    if ord.is_undefined() || ord.is_null() {
+        return Ok(None);
+    }
+    if let Some(p) = ord.as_f64() {
+        return Ok(Some(NormOrd::P(p)));
+    }
+    match ord.as_string().as_deref() {
+        Some("fro") => Ok(Some(NormOrd::Fro)),
+        Some("nuc") => Ok(Some(NormOrd::Nuc)),
+        _ => Err(invalid(
+            op,
+            format!("ord must be a number, 'fro' or 'nuc', got {ord:?}"),
+        )),
+    }
+}
+
+#[wasm_bindgen(js_name = linalg_norm)]
+pub fn linalg_norm(
+    a: &JsArray,
+    ord: JsValue,
+    axes: Option<Vec<i32>>,
+    keepdims: bool,
+) -> JsResult<JsArray> {
+    let ord = norm_ord("norm", &ord)?;
+    wrap(linalg::norm(&a.inner, ord, axes.as_deref(), keepdims))
+}
+
+#[wasm_bindgen(js_name = linalg_cond)]
+pub fn linalg_cond(a: &JsArray, ord: JsValue) -> JsResult<JsArray> {
+    let ord = norm_ord("cond", &ord)?;
+    wrap(linalg::cond(&a.inner, ord))
+}
+
+// ---- nn ----
+
+unary!(nn;
+    relu => "nn_relu", gelu => "nn_gelu", silu => "nn_silu", softplus => "nn_softplus",
+    log_sigmoid => "nn_logSigmoid",
+);
+
+#[wasm_bindgen(js_name = nn_leakyRelu)]
+pub fn nn_leaky_relu(x: &JsArray, slope: f64) -> JsResult<JsArray> {
+    wrap(nn::leaky_relu(&x.inner, slope))
+}
+
+#[wasm_bindgen(js_name = nn_elu)]
+pub fn nn_elu(x: &JsArray, alpha: f64) -> JsResult<JsArray> {
+    wrap(nn::elu(&x.inner, alpha))
+}
+
+fn reduction(op: &'static str, name: &str) -> crate::Result<Reduction> {
+    match name {
+        "mean" => Ok(Reduction::Mean),
+        "sum" => Ok(Reduction::Sum),
+        "none" => Ok(Reduction::None),
+        _ => Err(invalid(
+            op,
+            format!("reduction must be 'mean', 'sum' or 'none', got '{name}'"),
+        )),
+    }
+}
+
+#[wasm_bindgen(js_name = nn_crossEntropy)]
+pub fn nn_cross_entropy(
+    logits: &JsArray,
+    targets: &JsArray,
+    reduction_name: String,
+    label_smoothing: f64,
+) -> JsResult<JsArray> {
+    let options = nn::losses::CrossEntropy {
+        label_smoothing,
+        ignore_index: None,
+        reduction: reduction("cross_entropy", &reduction_name)?,
+    };
+    wrap(nn::losses::cross_entropy(
+        &logits.inner,
+        &targets.inner,
+        options,
+    ))
+}
+
+#[wasm_bindgen(js_name = nn_mseLoss)]
+pub fn nn_mse_loss(x: &JsArray, targets: &JsArray, reduction_name: String) -> JsResult<JsArray> {
+    let reduction = reduction("mse_loss", &reduction_name)?;
+    wrap(nn::losses::mse_loss(&x.inner, &targets.inner, reduction))
+}

@@ -1,0 +1,173 @@
+//! Transforms of JavaScript functions. The wrapper hands over each user
+//! function as a trampoline: it takes arrays and returns a JS array of
+//! arrays (fresh handles, which Rust takes over), and frees what the user
+//! function made in between.
+
+use super::{arrays_of, wrap_all, JsArray, JsResult};
+use crate::error::invalid;
+use crate::Array;
+use js_sys::Function;
+use wasm_bindgen::convert::TryFromJsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Calls a trampoline on `args`; its failure becomes an error of `op`.
+fn call(op: &'static str, f: &Function, args: &[Array]) -> crate::Result<Vec<Array>> {
+    let js_args: js_sys::Array = args
+        .iter()
+        .map(|a| JsValue::from(JsArray::new(a.clone())))
+        .collect();
+    let out = f
+        .apply(&JsValue::NULL, &js_args)
+        .map_err(|e| invalid(op, format!("the function threw: {}", message(&e))))?;
+    let list = out
+        .dyn_into::<js_sys::Array>()
+        .map_err(|_| invalid(op, "the function must return an array or a list of arrays"))?;
+    list.iter()
+        .map(|v| {
+            JsArray::try_from_js_value(v)
+                .map(|a| a.inner.clone())
+                .map_err(|_| invalid(op, "the function must return kiln arrays"))
+        })
+        .collect()
+}
+
+/// The one output of a function that must return one array.
+fn call_one(op: &'static str, f: &Function, args: &[Array]) -> crate::Result<Array> {
+    let mut outs = call(op, f, args)?;
+    match outs.len() {
+        1 => Ok(outs.remove(0)),
+        n => Err(invalid(
+            op,
+            format!("the function must return one array, not {n}"),
+        )),
+    }
+}
+
+fn message(e: &JsValue) -> String {
+    match e.dyn_ref::<js_sys::Error>() {
+        Some(error) => error.message().into(),
+        None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
+    }
+}
+
+fn indices(argnums: &[u32]) -> Vec<usize> {
+    argnums.iter().map(|&k| k as usize).collect()
+}
+
+/// The gradients of a scalar `f` with respect to `argnums`.
+#[wasm_bindgen]
+pub fn grad(f: &Function, args: Vec<JsArray>, argnums: Vec<u32>) -> JsResult<Vec<JsArray>> {
+    let g = crate::grad_n(|xs: &[Array]| call_one("grad", f, xs), &indices(&argnums));
+    Ok(wrap_all(g(&arrays_of(&args))?))
+}
+
+/// `[value, ...gradients]`.
+#[wasm_bindgen(js_name = valueAndGrad)]
+pub fn value_and_grad(
+    f: &Function,
+    args: Vec<JsArray>,
+    argnums: Vec<u32>,
+) -> JsResult<Vec<JsArray>> {
+    let g = crate::value_and_grad_n(
+        |xs: &[Array]| call_one("value_and_grad", f, xs),
+        &indices(&argnums),
+    );
+    let (value, grads) = g(&arrays_of(&args))?;
+    Ok(wrap_all(std::iter::once(value).chain(grads)))
+}
+
+fn pair(first: Vec<Array>, second: Vec<Array>) -> js_sys::Array {
+    let list = |arrays: Vec<Array>| -> js_sys::Array {
+        arrays
+            .into_iter()
+            .map(|a| JsValue::from(JsArray::new(a)))
+            .collect()
+    };
+    js_sys::Array::of2(&list(first), &list(second))
+}
+
+/// `[outputs, cotangents]`: reverse mode.
+#[wasm_bindgen]
+pub fn vjp(
+    f: &Function,
+    primals: Vec<JsArray>,
+    cotangents: Vec<JsArray>,
+) -> JsResult<js_sys::Array> {
+    let (outs, cts) = crate::vjp(
+        |xs: &[Array]| call("vjp", f, xs),
+        &arrays_of(&primals),
+        &arrays_of(&cotangents),
+    )?;
+    Ok(pair(outs, cts))
+}
+
+/// `[outputs, tangents]`: forward mode.
+#[wasm_bindgen]
+pub fn jvp(f: &Function, primals: Vec<JsArray>, tangents: Vec<JsArray>) -> JsResult<js_sys::Array> {
+    let (outs, tangents) = crate::jvp(
+        |xs: &[Array]| call("jvp", f, xs),
+        &arrays_of(&primals),
+        &arrays_of(&tangents),
+    )?;
+    Ok(pair(outs, tangents))
+}
+
+/// `in_axes`: per argument a number or `null` (passed whole).
+#[wasm_bindgen]
+pub fn vmap(
+    f: &Function,
+    args: Vec<JsArray>,
+    in_axes: js_sys::Array,
+    out_axes: Vec<i32>,
+) -> JsResult<Vec<JsArray>> {
+    let in_axes: Vec<Option<i32>> = in_axes
+        .iter()
+        .map(|v| match v.as_f64() {
+            _ if v.is_null() || v.is_undefined() => Ok(None),
+            Some(x) if x.fract() == 0.0 && x.abs() < 2f64.powi(31) => Ok(Some(x as i32)),
+            _ => Err(invalid(
+                "vmap",
+                format!("in_axes entries are integers or null, got {v:?}"),
+            )),
+        })
+        .collect::<crate::Result<_>>()?;
+    let g = crate::vmap_n(|xs: &[Array]| call("vmap", f, xs), &in_axes, &out_axes);
+    Ok(wrap_all(g(&arrays_of(&args))?))
+}
+
+macro_rules! jacobians {
+    ($($f:ident),*) => {
+        $(
+            #[wasm_bindgen]
+            pub fn $f(f: &Function, x: &JsArray) -> JsResult<JsArray> {
+                let j = crate::$f(|x: &Array| call_one(stringify!($f), f, std::slice::from_ref(x)));
+                Ok(JsArray::new(j(&x.inner)?))
+            }
+        )*
+    };
+}
+
+jacobians!(jacobian, jacfwd, jacrev, hessian);
+
+type Program = Box<dyn Fn(&[Array]) -> crate::Result<Vec<Array>>>;
+
+/// A function traced once per argument shapes and dtypes, then replayed.
+#[wasm_bindgen]
+pub struct Compiled {
+    run: Program,
+}
+
+#[wasm_bindgen]
+impl Compiled {
+    pub fn call(&self, args: Vec<JsArray>) -> JsResult<Vec<JsArray>> {
+        Ok(wrap_all((self.run)(&arrays_of(&args))?))
+    }
+}
+
+#[wasm_bindgen]
+pub fn compile(f: Function) -> Compiled {
+    Compiled {
+        run: Box::new(crate::compile(move |xs: &[Array]| call("compile", &f, xs))),
+    }
+}
