@@ -5,10 +5,11 @@
 //! wrapper (`www/src/index.js`) turns them into the documented API: numbers
 //! and nested arrays as operands, defaults and option objects, namespaces,
 //! `tidy`. Lists of arrays cross the boundary by value, so the wrapper
-//! passes clones (an `Array` clone is a reference count).
+//! passes clones (an `Array` clone is a reference count). The modules are
+//! public so that `tests/web_api.rs` can drive the exports from Rust.
 
-mod ops;
-mod transforms;
+pub mod ops;
+pub mod transforms;
 
 use crate::error::invalid;
 use crate::{Array, DType};
