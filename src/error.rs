@@ -15,6 +15,17 @@ pub enum Error {
     Eval(String),
 }
 
+impl Error {
+    /// The error as `op`'s own, for an op that reports what the ops it is
+    /// made of found wrong with its arguments.
+    pub(crate) fn within(self, op: &'static str) -> Error {
+        match self {
+            Error::Invalid { message, .. } => Error::Invalid { op, message },
+            other => other,
+        }
+    }
+}
+
 /// Shorthand for `Result<T, kiln::Error>`.
 pub type Result<T> = std::result::Result<T, Error>;
 

@@ -522,7 +522,7 @@ pub fn eigh(a: &Array) -> Result<(Array, Array)> {
 
 /// The eigenvalues (ascending) of symmetric matrices (see [`eigh`]).
 pub fn eigvalsh(a: &Array) -> Result<Array> {
-    Ok(eigh(a)?.0)
+    Ok(eigh(a).map_err(|e| e.within("eigvalsh"))?.0)
 }
 
 // ---------------------------------------------------------------- SVD
@@ -565,7 +565,7 @@ fn svd_f32(a: &Array, full: bool) -> Result<(Array, Array, Array)> {
 
 /// The singular values, descending (see [`svd`]).
 pub fn svdvals(a: &Array) -> Result<Array> {
-    Ok(svd(a, false)?.1)
+    Ok(svd(a, false).map_err(|e| e.within("svdvals"))?.1)
 }
 
 /// Singular values at or below `rtol * largest` (default `max(m, n) * eps`)

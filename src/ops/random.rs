@@ -118,6 +118,7 @@ pub fn uniform(
     minval: f64,
     maxval: f64,
 ) -> Result<Array> {
+    check_key("uniform", key)?;
     float_dtype("uniform", dtype)?;
     let lo = Array::scalar_of(minval, dtype);
     let span = Array::scalar_of(maxval - minval, dtype);
@@ -127,6 +128,7 @@ pub fn uniform(
 
 /// Standard normal samples (inverse-erf transform, as JAX does).
 pub fn normal(key: &Array, shape: &[usize], dtype: DType) -> Result<Array> {
+    check_key("normal", key)?;
     float_dtype("normal", dtype)?;
     // The float just above -1, so that erfinv stays finite.
     let lo = match dtype {
@@ -166,14 +168,13 @@ pub fn randint(key: &Array, shape: &[usize], minval: i32, maxval: i32) -> Result
 
 /// `True` with probability `p`.
 pub fn bernoulli(key: &Array, p: f64, shape: &[usize]) -> Result<Array> {
-    less(
-        &uniform(key, shape, DType::F32, 0.0, 1.0)?,
-        &Array::scalar(p as f32),
-    )
+    let u = uniform(key, shape, DType::F32, 0.0, 1.0).map_err(|e| e.within("bernoulli"))?;
+    less(&u, &Array::scalar(p as f32))
 }
 
 /// Gumbel samples.
 pub fn gumbel(key: &Array, shape: &[usize], dtype: DType) -> Result<Array> {
+    check_key("gumbel", key)?;
     float_dtype("gumbel", dtype)?;
     let tiny = match dtype {
         DType::F16 => 6.103515625e-05,
@@ -191,6 +192,7 @@ pub fn categorical(
     axis: i32,
     shape: Option<&[usize]>,
 ) -> Result<Array> {
+    check_key("categorical", key)?;
     let d = normalize_axis("categorical", axis, logits.ndim())?;
     let batch: Vec<usize> = (0..logits.ndim())
         .filter(|&k| k != d)

@@ -443,7 +443,8 @@ pub fn stack(arrays: &[&Array], axis: i32) -> Result<Array> {
     let expanded = arrays
         .iter()
         .map(|a| expand_dims(a, &[axis]))
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()
+        .map_err(|e| e.within("stack"))?;
     let refs: Vec<&Array> = expanded.iter().collect();
     if refs.len() == 1 {
         return Ok(expanded[0].clone());
@@ -618,5 +619,6 @@ pub fn trace(a: &Array, offset: i64, axis1: i32, axis2: i32) -> Result<Array> {
             a.ndim()
         );
     }
-    crate::ops::reduce::sum(&diagonal(a, offset, axis1, axis2)?, -1, false)
+    let d = diagonal(a, offset, axis1, axis2).map_err(|e| e.within("trace"))?;
+    crate::ops::reduce::sum(&d, -1, false)
 }

@@ -46,12 +46,32 @@ impl Drop for JsArray {
     }
 }
 
-fn wrap(result: crate::Result<Array>) -> JsResult<JsArray> {
-    Ok(JsArray::new(result?))
+/// `op`'s result for JavaScript, if wasm32 can address it: sizes are 32-bit
+/// there, so a larger shape's element count would wrap around.
+fn wrap(op: &'static str, result: crate::Result<Array>) -> JsResult<JsArray> {
+    let a = result?;
+    let bytes = a
+        .shape()
+        .iter()
+        .try_fold(a.dtype().size() as u64, |total, &d| {
+            total.checked_mul(d as u64)
+        });
+    match bytes {
+        Some(bytes) if bytes <= u32::MAX as u64 => Ok(JsArray::new(a)),
+        _ => Err(invalid(
+            op,
+            format!(
+                "the result would be {} {}: more than the 4 GiB a wasm32 array can address",
+                crate::error::fmt_shape(a.shape()),
+                a.dtype()
+            ),
+        )
+        .into()),
+    }
 }
 
-fn wrap_all(arrays: impl IntoIterator<Item = Array>) -> Vec<JsArray> {
-    arrays.into_iter().map(JsArray::new).collect()
+fn wrap_all(op: &'static str, arrays: impl IntoIterator<Item = Array>) -> JsResult<Vec<JsArray>> {
+    arrays.into_iter().map(|a| wrap(op, Ok(a))).collect()
 }
 
 fn arrays_of(arrays: &[JsArray]) -> Vec<Array> {
@@ -78,6 +98,16 @@ fn sizes(values: &[u32]) -> Vec<usize> {
 
 #[wasm_bindgen(js_class = KilnArray)]
 impl JsArray {
+    /// Arrays come from kiln's functions; `new Array()` is an error.
+    #[wasm_bindgen(constructor)]
+    pub fn construct() -> JsResult<JsArray> {
+        Err(invalid(
+            "Array",
+            "use kiln.array(values) or another kiln function to make an array",
+        )
+        .into())
+    }
+
     /// The shape, as an array of numbers.
     #[wasm_bindgen(getter)]
     pub fn shape(&self) -> Vec<u32> {
@@ -184,8 +214,8 @@ pub fn from_data(
         .into());
     };
     match wanted {
-        Some(d) if d != a.dtype() => wrap(crate::astype(&a, d)),
-        _ => Ok(JsArray::new(a)),
+        Some(d) if d != a.dtype() => wrap(op, crate::astype(&a, d)),
+        _ => wrap(op, Ok(a)),
     }
 }
 

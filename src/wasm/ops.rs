@@ -17,7 +17,7 @@ macro_rules! unary {
             #[wasm_bindgen(js_name = $js)]
             pub fn $f(a: &JsArray) -> JsResult<JsArray> {
                 use $path as m;
-                wrap(m::$f(&a.inner))
+                wrap(stringify!($f), m::$f(&a.inner))
             }
         )*
     };
@@ -30,7 +30,7 @@ macro_rules! binary {
             #[wasm_bindgen(js_name = $js)]
             pub fn $f(a: &JsArray, b: &JsArray) -> JsResult<JsArray> {
                 use $path as m;
-                wrap(m::$f(&a.inner, &b.inner))
+                wrap(stringify!($f), m::$f(&a.inner, &b.inner))
             }
         )*
     };
@@ -42,7 +42,7 @@ macro_rules! reduction {
         $(
             #[wasm_bindgen]
             pub fn $f(a: &JsArray, axes: Option<Vec<i32>>, keepdims: bool) -> JsResult<JsArray> {
-                wrap(crate::$f(&a.inner, reduce_axes(axes), keepdims))
+                wrap(stringify!($f), crate::$f(&a.inner, reduce_axes(axes), keepdims))
             }
         )*
     };
@@ -79,100 +79,99 @@ reduction!(sum, prod, max, min, all, any, mean, logsumexp);
 
 #[wasm_bindgen]
 pub fn var(a: &JsArray, axes: Option<Vec<i32>>, keepdims: bool, ddof: u32) -> JsResult<JsArray> {
-    wrap(crate::var(
-        &a.inner,
-        reduce_axes(axes),
-        keepdims,
-        ddof as usize,
-    ))
+    wrap(
+        "var",
+        crate::var(&a.inner, reduce_axes(axes), keepdims, ddof as usize),
+    )
 }
 
 #[wasm_bindgen]
 pub fn std(a: &JsArray, axes: Option<Vec<i32>>, keepdims: bool, ddof: u32) -> JsResult<JsArray> {
-    wrap(crate::std(
-        &a.inner,
-        reduce_axes(axes),
-        keepdims,
-        ddof as usize,
-    ))
+    wrap(
+        "std",
+        crate::std(&a.inner, reduce_axes(axes), keepdims, ddof as usize),
+    )
 }
 
 #[wasm_bindgen]
 pub fn argmax(a: &JsArray, axis: Option<i32>, keepdims: bool) -> JsResult<JsArray> {
-    wrap(crate::argmax(&a.inner, axis, keepdims))
+    wrap("argmax", crate::argmax(&a.inner, axis, keepdims))
 }
 
 #[wasm_bindgen]
 pub fn argmin(a: &JsArray, axis: Option<i32>, keepdims: bool) -> JsResult<JsArray> {
-    wrap(crate::argmin(&a.inner, axis, keepdims))
+    wrap("argmin", crate::argmin(&a.inner, axis, keepdims))
 }
 
 #[wasm_bindgen]
 pub fn softmax(a: &JsArray, axes: Vec<i32>) -> JsResult<JsArray> {
-    wrap(crate::softmax(&a.inner, axes))
+    wrap("softmax", crate::softmax(&a.inner, axes))
 }
 
 #[wasm_bindgen(js_name = logSoftmax)]
 pub fn log_softmax(a: &JsArray, axes: Vec<i32>) -> JsResult<JsArray> {
-    wrap(crate::log_softmax(&a.inner, axes))
+    wrap("log_softmax", crate::log_softmax(&a.inner, axes))
 }
 
 #[wasm_bindgen]
 pub fn cumsum(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
-    wrap(crate::cumsum(&a.inner, axis))
+    wrap("cumsum", crate::cumsum(&a.inner, axis))
 }
 
 #[wasm_bindgen]
 pub fn cumprod(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
-    wrap(crate::cumprod(&a.inner, axis))
+    wrap("cumprod", crate::cumprod(&a.inner, axis))
 }
 
 // ---- creation ----
 
 #[wasm_bindgen]
 pub fn zeros(shape: Vec<u32>, dtype_name: Option<String>) -> JsResult<JsArray> {
-    wrap(crate::zeros(
-        &sizes(&shape),
-        dtype("zeros", dtype_name, DType::F32)?,
-    ))
+    wrap(
+        "zeros",
+        crate::zeros(&sizes(&shape), dtype("zeros", dtype_name, DType::F32)?),
+    )
 }
 
 #[wasm_bindgen]
 pub fn ones(shape: Vec<u32>, dtype_name: Option<String>) -> JsResult<JsArray> {
-    wrap(crate::ones(
-        &sizes(&shape),
-        dtype("ones", dtype_name, DType::F32)?,
-    ))
+    wrap(
+        "ones",
+        crate::ones(&sizes(&shape), dtype("ones", dtype_name, DType::F32)?),
+    )
 }
 
 #[wasm_bindgen]
 pub fn full(shape: Vec<u32>, value: f64, dtype_name: Option<String>) -> JsResult<JsArray> {
-    wrap(crate::full(
-        &sizes(&shape),
-        value,
-        dtype("full", dtype_name, DType::F32)?,
-    ))
+    wrap(
+        "full",
+        crate::full(
+            &sizes(&shape),
+            value,
+            dtype("full", dtype_name, DType::F32)?,
+        ),
+    )
 }
 
 #[wasm_bindgen(js_name = zerosLike)]
 pub fn zeros_like(a: &JsArray) -> JsResult<JsArray> {
-    wrap(crate::zeros_like(&a.inner))
+    wrap("zeros_like", crate::zeros_like(&a.inner))
 }
 
 #[wasm_bindgen(js_name = onesLike)]
 pub fn ones_like(a: &JsArray) -> JsResult<JsArray> {
-    wrap(crate::ones_like(&a.inner))
+    wrap("ones_like", crate::ones_like(&a.inner))
 }
 
 #[wasm_bindgen(js_name = fullLike)]
 pub fn full_like(a: &JsArray, value: f64) -> JsResult<JsArray> {
-    wrap(crate::full_like(&a.inner, value))
+    wrap("full_like", crate::full_like(&a.inner, value))
 }
 
 #[wasm_bindgen]
 pub fn arange(start: f64, stop: f64, step: f64, dtype_name: String) -> JsResult<JsArray> {
     let d = dtype("arange", Some(dtype_name), DType::F32)?;
-    wrap(crate::arange(start, stop, step, d))
+    wrap("arange", crate::arange(start, stop, step, d))
 }
 
 #[wasm_bindgen]
@@ -184,48 +183,57 @@ pub fn linspace(
     dtype_name: Option<String>,
 ) -> JsResult<JsArray> {
     let d = dtype("linspace", dtype_name, DType::F32)?;
-    wrap(crate::linspace(start, stop, num as usize, endpoint, d))
+    wrap(
+        "linspace",
+        crate::linspace(start, stop, num as usize, endpoint, d),
+    )
 }
 
 #[wasm_bindgen]
 pub fn eye(n: u32, m: Option<u32>, k: i32, dtype_name: Option<String>) -> JsResult<JsArray> {
     let d = dtype("eye", dtype_name, DType::F32)?;
-    wrap(crate::eye(n as usize, m.map(|m| m as usize), k.into(), d))
+    wrap(
+        "eye",
+        crate::eye(n as usize, m.map(|m| m as usize), k.into(), d),
+    )
 }
 
 #[wasm_bindgen]
 pub fn tri(n: u32, m: Option<u32>, k: i32, dtype_name: Option<String>) -> JsResult<JsArray> {
     let d = dtype("tri", dtype_name, DType::F32)?;
-    wrap(crate::tri(n as usize, m.map(|m| m as usize), k.into(), d))
+    wrap(
+        "tri",
+        crate::tri(n as usize, m.map(|m| m as usize), k.into(), d),
+    )
 }
 
 #[wasm_bindgen]
 pub fn tril(a: &JsArray, k: i32) -> JsResult<JsArray> {
-    wrap(crate::tril(&a.inner, k.into()))
+    wrap("tril", crate::tril(&a.inner, k.into()))
 }
 
 #[wasm_bindgen]
 pub fn triu(a: &JsArray, k: i32) -> JsResult<JsArray> {
-    wrap(crate::triu(&a.inner, k.into()))
+    wrap("triu", crate::triu(&a.inner, k.into()))
 }
 
 // ---- elementwise with more arguments ----
 
 #[wasm_bindgen(js_name = "where")]
 pub fn where_(cond: &JsArray, x: &JsArray, y: &JsArray) -> JsResult<JsArray> {
-    wrap(crate::r#where(&cond.inner, &x.inner, &y.inner))
+    wrap("where", crate::r#where(&cond.inner, &x.inner, &y.inner))
 }
 
 #[wasm_bindgen]
 pub fn clip(a: &JsArray, lo: Option<JsArray>, hi: Option<JsArray>) -> JsResult<JsArray> {
     let (lo, hi) = (lo.map(|b| b.inner.clone()), hi.map(|b| b.inner.clone()));
-    wrap(crate::clip(&a.inner, lo.as_ref(), hi.as_ref()))
+    wrap("clip", crate::clip(&a.inner, lo.as_ref(), hi.as_ref()))
 }
 
 #[wasm_bindgen]
 pub fn astype(a: &JsArray, dtype_name: String) -> JsResult<JsArray> {
     let d = dtype("astype", Some(dtype_name), DType::F32)?;
-    wrap(crate::astype(&a.inner, d))
+    wrap("astype", crate::astype(&a.inner, d))
 }
 
 #[wasm_bindgen(js_name = stopGradient)]
@@ -238,62 +246,74 @@ pub fn stop_gradient(a: &JsArray) -> JsArray {
 #[wasm_bindgen]
 pub fn reshape(a: &JsArray, shape: Vec<i32>) -> JsResult<JsArray> {
     let shape: Vec<i64> = shape.into_iter().map(i64::from).collect();
-    wrap(crate::reshape(&a.inner, &shape))
+    wrap("reshape", crate::reshape(&a.inner, &shape))
 }
 
 #[wasm_bindgen]
 pub fn transpose(a: &JsArray, axes: Option<Vec<i32>>) -> JsResult<JsArray> {
-    wrap(crate::transpose(&a.inner, &axes.unwrap_or_default()))
+    wrap(
+        "transpose",
+        crate::transpose(&a.inner, &axes.unwrap_or_default()),
+    )
 }
 
 #[wasm_bindgen]
 pub fn swapaxes(a: &JsArray, axis1: i32, axis2: i32) -> JsResult<JsArray> {
-    wrap(crate::swapaxes(&a.inner, axis1, axis2))
+    wrap("swapaxes", crate::swapaxes(&a.inner, axis1, axis2))
 }
 
 #[wasm_bindgen]
 pub fn moveaxis(a: &JsArray, source: i32, destination: i32) -> JsResult<JsArray> {
-    wrap(crate::moveaxis(&a.inner, source, destination))
+    wrap("moveaxis", crate::moveaxis(&a.inner, source, destination))
 }
 
 #[wasm_bindgen(js_name = expandDims)]
 pub fn expand_dims(a: &JsArray, axes: Vec<i32>) -> JsResult<JsArray> {
-    wrap(crate::expand_dims(&a.inner, &axes))
+    wrap("expand_dims", crate::expand_dims(&a.inner, &axes))
 }
 
 #[wasm_bindgen]
 pub fn squeeze(a: &JsArray, axes: Option<Vec<i32>>) -> JsResult<JsArray> {
-    wrap(crate::squeeze(&a.inner, &axes.unwrap_or_default()))
+    wrap(
+        "squeeze",
+        crate::squeeze(&a.inner, &axes.unwrap_or_default()),
+    )
 }
 
 #[wasm_bindgen(js_name = broadcastTo)]
 pub fn broadcast_to(a: &JsArray, shape: Vec<u32>) -> JsResult<JsArray> {
-    wrap(crate::broadcast_to(&a.inner, &sizes(&shape)))
+    wrap(
+        "broadcast_to",
+        crate::broadcast_to(&a.inner, &sizes(&shape)),
+    )
 }
 
 #[wasm_bindgen]
 pub fn flip(a: &JsArray, axes: Option<Vec<i32>>) -> JsResult<JsArray> {
-    wrap(crate::flip(&a.inner, &axes.unwrap_or_default()))
+    wrap("flip", crate::flip(&a.inner, &axes.unwrap_or_default()))
 }
 
 #[wasm_bindgen]
 pub fn tile(a: &JsArray, reps: Vec<u32>) -> JsResult<JsArray> {
-    wrap(crate::tile(&a.inner, &sizes(&reps)))
+    wrap("tile", crate::tile(&a.inner, &sizes(&reps)))
 }
 
 #[wasm_bindgen]
 pub fn repeat(a: &JsArray, repeats: u32, axis: Option<i32>) -> JsResult<JsArray> {
-    wrap(crate::repeat(&a.inner, repeats as usize, axis))
+    wrap("repeat", crate::repeat(&a.inner, repeats as usize, axis))
 }
 
 #[wasm_bindgen]
 pub fn diagonal(a: &JsArray, offset: i32, axis1: i32, axis2: i32) -> JsResult<JsArray> {
-    wrap(crate::diagonal(&a.inner, offset.into(), axis1, axis2))
+    wrap(
+        "diagonal",
+        crate::diagonal(&a.inner, offset.into(), axis1, axis2),
+    )
 }
 
 #[wasm_bindgen]
 pub fn trace(a: &JsArray, offset: i32, axis1: i32, axis2: i32) -> JsResult<JsArray> {
-    wrap(crate::trace(&a.inner, offset.into(), axis1, axis2))
+    wrap("trace", crate::trace(&a.inner, offset.into(), axis1, axis2))
 }
 
 /// `widths` holds a (before, after) pair per axis, flattened.
@@ -306,19 +326,25 @@ pub fn pad(a: &JsArray, widths: Vec<u32>, value: f64) -> JsResult<JsArray> {
         .chunks(2)
         .map(|w| (w[0] as usize, w[1] as usize))
         .collect();
-    wrap(crate::pad(&a.inner, &pairs, value))
+    wrap("pad", crate::pad(&a.inner, &pairs, value))
 }
 
 #[wasm_bindgen]
 pub fn concatenate(arrays: Vec<JsArray>, axis: i32) -> JsResult<JsArray> {
     let arrays = arrays_of(&arrays);
-    wrap(crate::concatenate(&arrays.iter().collect::<Vec<_>>(), axis))
+    wrap(
+        "concatenate",
+        crate::concatenate(&arrays.iter().collect::<Vec<_>>(), axis),
+    )
 }
 
 #[wasm_bindgen]
 pub fn stack(arrays: Vec<JsArray>, axis: i32) -> JsResult<JsArray> {
     let arrays = arrays_of(&arrays);
-    wrap(crate::stack(&arrays.iter().collect::<Vec<_>>(), axis))
+    wrap(
+        "stack",
+        crate::stack(&arrays.iter().collect::<Vec<_>>(), axis),
+    )
 }
 
 /// `sections`: a number of equal parts, or an array of cut indices.
@@ -335,7 +361,7 @@ pub fn split(a: &JsArray, sections: JsValue, axis: i32) -> JsResult<Vec<JsArray>
     } else {
         return Err(invalid("split", "sections must be a number or an array of indices").into());
     };
-    Ok(wrap_all(crate::split(&a.inner, sections, axis)?))
+    wrap_all("split", crate::split(&a.inner, sections, axis)?)
 }
 
 /// `index` has an entry per leading axis: a number picks one position
@@ -372,9 +398,9 @@ pub fn slice(a: &JsArray, index: js_sys::Array) -> JsResult<JsArray> {
     let mut out = crate::slice(&a.inner, &slices)?;
     // Picked axes go last to first, so earlier axis numbers stay valid.
     for &(axis, position) in picks.iter().rev() {
-        out = crate::index_axis(&out, axis as i32, position)?;
+        out = crate::index_axis(&out, axis as i32, position).map_err(|e| e.within(op))?;
     }
-    Ok(JsArray::new(out))
+    wrap(op, Ok(out))
 }
 
 /// `axes`: a number of trailing/leading axes, or `[axesOfA, axesOfB]`.
@@ -398,7 +424,7 @@ pub fn tensordot(a: &JsArray, b: &JsArray, axes: JsValue) -> JsResult<JsArray> {
         };
         TensorAxes::Pairs(list(pair.get(0))?, list(pair.get(1))?)
     };
-    wrap(crate::tensordot(&a.inner, &b.inner, axes))
+    wrap("tensordot", crate::tensordot(&a.inner, &b.inner, axes))
 }
 
 fn integer(op: &'static str, what: &str, v: &JsValue) -> crate::Result<i64> {
@@ -423,12 +449,15 @@ fn count(op: &'static str, what: &str, n: f64) -> crate::Result<usize> {
 
 #[wasm_bindgen]
 pub fn take(a: &JsArray, indices: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
-    wrap(crate::take(&a.inner, &indices.inner, axis))
+    wrap("take", crate::take(&a.inner, &indices.inner, axis))
 }
 
 #[wasm_bindgen(js_name = takeAlongAxis)]
 pub fn take_along_axis(a: &JsArray, indices: &JsArray, axis: i32) -> JsResult<JsArray> {
-    wrap(crate::take_along_axis(&a.inner, &indices.inner, axis))
+    wrap(
+        "take_along_axis",
+        crate::take_along_axis(&a.inner, &indices.inner, axis),
+    )
 }
 
 #[wasm_bindgen(js_name = scatterAdd)]
@@ -438,28 +467,26 @@ pub fn scatter_add(
     updates: &JsArray,
     axis: i32,
 ) -> JsResult<JsArray> {
-    wrap(crate::scatter_add(
-        &a.inner,
-        &indices.inner,
-        &updates.inner,
-        axis,
-    ))
+    wrap(
+        "scatter_add",
+        crate::scatter_add(&a.inner, &indices.inner, &updates.inner, axis),
+    )
 }
 
 #[wasm_bindgen]
 pub fn sort(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
-    wrap(crate::sort(&a.inner, axis))
+    wrap("sort", crate::sort(&a.inner, axis))
 }
 
 #[wasm_bindgen]
 pub fn argsort(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
-    wrap(crate::argsort(&a.inner, axis))
+    wrap("argsort", crate::argsort(&a.inner, axis))
 }
 
 #[wasm_bindgen]
 pub fn topk(a: &JsArray, k: u32, axis: i32) -> JsResult<Vec<JsArray>> {
     let (values, indices) = crate::topk(&a.inner, k as usize, axis)?;
-    Ok(wrap_all([values, indices]))
+    wrap_all("topk", [values, indices])
 }
 
 // ---- random ----
@@ -478,17 +505,17 @@ pub fn random_key(seed: f64) -> JsResult<JsArray> {
 
 #[wasm_bindgen(js_name = random_split)]
 pub fn random_split(key: &JsArray, num: u32) -> JsResult<JsArray> {
-    wrap(random::split(&key.inner, num as usize))
+    wrap("split", random::split(&key.inner, num as usize))
 }
 
 #[wasm_bindgen(js_name = random_foldIn)]
 pub fn random_fold_in(key: &JsArray, data: u32) -> JsResult<JsArray> {
-    wrap(random::fold_in(&key.inner, data))
+    wrap("fold_in", random::fold_in(&key.inner, data))
 }
 
 #[wasm_bindgen(js_name = random_bits)]
 pub fn random_bits(key: &JsArray, shape: Vec<u32>) -> JsResult<JsArray> {
-    wrap(random::bits(&key.inner, &sizes(&shape)))
+    wrap("bits", random::bits(&key.inner, &sizes(&shape)))
 }
 
 #[wasm_bindgen(js_name = random_uniform)]
@@ -500,7 +527,10 @@ pub fn random_uniform(
     dtype_name: Option<String>,
 ) -> JsResult<JsArray> {
     let d = dtype("uniform", dtype_name, DType::F32)?;
-    wrap(random::uniform(&key.inner, &sizes(&shape), d, low, high))
+    wrap(
+        "uniform",
+        random::uniform(&key.inner, &sizes(&shape), d, low, high),
+    )
 }
 
 #[wasm_bindgen(js_name = random_normal)]
@@ -510,7 +540,7 @@ pub fn random_normal(
     dtype_name: Option<String>,
 ) -> JsResult<JsArray> {
     let d = dtype("normal", dtype_name, DType::F32)?;
-    wrap(random::normal(&key.inner, &sizes(&shape), d))
+    wrap("normal", random::normal(&key.inner, &sizes(&shape), d))
 }
 
 #[wasm_bindgen(js_name = random_gumbel)]
@@ -520,17 +550,23 @@ pub fn random_gumbel(
     dtype_name: Option<String>,
 ) -> JsResult<JsArray> {
     let d = dtype("gumbel", dtype_name, DType::F32)?;
-    wrap(random::gumbel(&key.inner, &sizes(&shape), d))
+    wrap("gumbel", random::gumbel(&key.inner, &sizes(&shape), d))
 }
 
 #[wasm_bindgen(js_name = random_randint)]
 pub fn random_randint(key: &JsArray, shape: Vec<u32>, low: i32, high: i32) -> JsResult<JsArray> {
-    wrap(random::randint(&key.inner, &sizes(&shape), low, high))
+    wrap(
+        "randint",
+        random::randint(&key.inner, &sizes(&shape), low, high),
+    )
 }
 
 #[wasm_bindgen(js_name = random_bernoulli)]
 pub fn random_bernoulli(key: &JsArray, p: f64, shape: Vec<u32>) -> JsResult<JsArray> {
-    wrap(random::bernoulli(&key.inner, p, &sizes(&shape)))
+    wrap(
+        "bernoulli",
+        random::bernoulli(&key.inner, p, &sizes(&shape)),
+    )
 }
 
 #[wasm_bindgen(js_name = random_categorical)]
@@ -541,17 +577,15 @@ pub fn random_categorical(
     shape: Option<Vec<u32>>,
 ) -> JsResult<JsArray> {
     let shape = shape.map(|s| sizes(&s));
-    wrap(random::categorical(
-        &key.inner,
-        &logits.inner,
-        axis,
-        shape.as_deref(),
-    ))
+    wrap(
+        "categorical",
+        random::categorical(&key.inner, &logits.inner, axis, shape.as_deref()),
+    )
 }
 
 #[wasm_bindgen(js_name = random_permutation)]
 pub fn random_permutation(key: &JsArray, n: u32) -> JsResult<JsArray> {
-    wrap(random::permutation(&key.inner, n as usize))
+    wrap("permutation", random::permutation(&key.inner, n as usize))
 }
 
 // ---- linear algebra ----
@@ -566,29 +600,32 @@ binary!(linalg; solve => "linalg_solve");
 #[wasm_bindgen(js_name = linalg_slogdet)]
 pub fn linalg_slogdet(a: &JsArray) -> JsResult<Vec<JsArray>> {
     let (sign, logdet) = linalg::slogdet(&a.inner)?;
-    Ok(wrap_all([sign, logdet]))
+    wrap_all("slogdet", [sign, logdet])
 }
 
 #[wasm_bindgen(js_name = linalg_lu)]
 pub fn linalg_lu(a: &JsArray) -> JsResult<Vec<JsArray>> {
     let (p, l, u) = linalg::lu(&a.inner)?;
-    Ok(wrap_all([p, l, u]))
+    wrap_all("lu", [p, l, u])
 }
 
 #[wasm_bindgen(js_name = linalg_luFactor)]
 pub fn linalg_lu_factor(a: &JsArray) -> JsResult<Vec<JsArray>> {
     let (lu, pivots) = linalg::lu_factor(&a.inner)?;
-    Ok(wrap_all([lu, pivots]))
+    wrap_all("lu_factor", [lu, pivots])
 }
 
 #[wasm_bindgen(js_name = linalg_cholesky)]
 pub fn linalg_cholesky(a: &JsArray, upper: bool) -> JsResult<JsArray> {
-    wrap(linalg::cholesky(&a.inner, upper))
+    wrap("cholesky", linalg::cholesky(&a.inner, upper))
 }
 
 #[wasm_bindgen(js_name = linalg_choSolve)]
 pub fn linalg_cho_solve(factor: &JsArray, b: &JsArray, upper: bool) -> JsResult<JsArray> {
-    wrap(linalg::cho_solve(&factor.inner, &b.inner, upper))
+    wrap(
+        "cho_solve",
+        linalg::cho_solve(&factor.inner, &b.inner, upper),
+    )
 }
 
 #[wasm_bindgen(js_name = linalg_solveTriangular)]
@@ -604,7 +641,10 @@ pub fn linalg_solve_triangular(
         right: !left,
         unit_diagonal,
     };
-    wrap(linalg::solve_triangular(&a.inner, &b.inner, how))
+    wrap(
+        "solve_triangular",
+        linalg::solve_triangular(&a.inner, &b.inner, how),
+    )
 }
 
 #[wasm_bindgen(js_name = linalg_qr)]
@@ -618,51 +658,49 @@ pub fn linalg_qr(a: &JsArray, mode: String) -> JsResult<Vec<JsArray>> {
         }
     };
     let (q, r) = linalg::qr(&a.inner, mode)?;
-    Ok(wrap_all([q, r]))
+    wrap_all("qr", [q, r])
 }
 
 #[wasm_bindgen(js_name = linalg_svd)]
 pub fn linalg_svd(a: &JsArray, full_matrices: bool) -> JsResult<Vec<JsArray>> {
     let (u, s, vt) = linalg::svd(&a.inner, full_matrices)?;
-    Ok(wrap_all([u, s, vt]))
+    wrap_all("svd", [u, s, vt])
 }
 
 #[wasm_bindgen(js_name = linalg_eigh)]
 pub fn linalg_eigh(a: &JsArray) -> JsResult<Vec<JsArray>> {
     let (w, v) = linalg::eigh(&a.inner)?;
-    Ok(wrap_all([w, v]))
+    wrap_all("eigh", [w, v])
 }
 
 #[wasm_bindgen(js_name = linalg_pinv)]
 pub fn linalg_pinv(a: &JsArray, rtol: Option<f32>) -> JsResult<JsArray> {
-    wrap(linalg::pinv(&a.inner, rtol))
+    wrap("pinv", linalg::pinv(&a.inner, rtol))
 }
 
 /// `[solution, residuals, rank, singularValues]`.
 #[wasm_bindgen(js_name = linalg_lstsq)]
 pub fn linalg_lstsq(a: &JsArray, b: &JsArray, rcond: Option<f32>) -> JsResult<Vec<JsArray>> {
     let fit = linalg::lstsq(&a.inner, &b.inner, rcond)?;
-    Ok(wrap_all([
-        fit.solution,
-        fit.residuals,
-        fit.rank,
-        fit.singular_values,
-    ]))
+    wrap_all(
+        "lstsq",
+        [fit.solution, fit.residuals, fit.rank, fit.singular_values],
+    )
 }
 
 #[wasm_bindgen(js_name = linalg_matrixRank)]
 pub fn linalg_matrix_rank(a: &JsArray, tol: Option<f32>) -> JsResult<JsArray> {
-    wrap(linalg::matrix_rank(&a.inner, tol))
+    wrap("matrix_rank", linalg::matrix_rank(&a.inner, tol))
 }
 
 #[wasm_bindgen(js_name = linalg_matrixPower)]
 pub fn linalg_matrix_power(a: &JsArray, n: i32) -> JsResult<JsArray> {
-    wrap(linalg::matrix_power(&a.inner, n.into()))
+    wrap("matrix_power", linalg::matrix_power(&a.inner, n.into()))
 }
 
 #[wasm_bindgen(js_name = linalg_cross)]
 pub fn linalg_cross(a: &JsArray, b: &JsArray, axis: i32) -> JsResult<JsArray> {
-    wrap(linalg::cross(&a.inner, &b.inner, axis))
+    wrap("cross", linalg::cross(&a.inner, &b.inner, axis))
 }
 
 /// `ord`: `undefined`, a number (`Infinity` too), `'fro'` or `'nuc'`.
@@ -691,13 +729,16 @@ pub fn linalg_norm(
     keepdims: bool,
 ) -> JsResult<JsArray> {
     let ord = norm_ord("norm", &ord)?;
-    wrap(linalg::norm(&a.inner, ord, axes.as_deref(), keepdims))
+    wrap(
+        "norm",
+        linalg::norm(&a.inner, ord, axes.as_deref(), keepdims),
+    )
 }
 
 #[wasm_bindgen(js_name = linalg_cond)]
 pub fn linalg_cond(a: &JsArray, ord: JsValue) -> JsResult<JsArray> {
     let ord = norm_ord("cond", &ord)?;
-    wrap(linalg::cond(&a.inner, ord))
+    wrap("cond", linalg::cond(&a.inner, ord))
 }
 
 // ---- nn ----
@@ -709,12 +750,12 @@ unary!(nn;
 
 #[wasm_bindgen(js_name = nn_leakyRelu)]
 pub fn nn_leaky_relu(x: &JsArray, slope: f64) -> JsResult<JsArray> {
-    wrap(nn::leaky_relu(&x.inner, slope))
+    wrap("leaky_relu", nn::leaky_relu(&x.inner, slope))
 }
 
 #[wasm_bindgen(js_name = nn_elu)]
 pub fn nn_elu(x: &JsArray, alpha: f64) -> JsResult<JsArray> {
-    wrap(nn::elu(&x.inner, alpha))
+    wrap("elu", nn::elu(&x.inner, alpha))
 }
 
 fn reduction(op: &'static str, name: &str) -> crate::Result<Reduction> {
@@ -741,15 +782,17 @@ pub fn nn_cross_entropy(
         ignore_index: None,
         reduction: reduction("cross_entropy", &reduction_name)?,
     };
-    wrap(nn::losses::cross_entropy(
-        &logits.inner,
-        &targets.inner,
-        options,
-    ))
+    wrap(
+        "cross_entropy",
+        nn::losses::cross_entropy(&logits.inner, &targets.inner, options),
+    )
 }
 
 #[wasm_bindgen(js_name = nn_mseLoss)]
 pub fn nn_mse_loss(x: &JsArray, targets: &JsArray, reduction_name: String) -> JsResult<JsArray> {
     let reduction = reduction("mse_loss", &reduction_name)?;
-    wrap(nn::losses::mse_loss(&x.inner, &targets.inner, reduction))
+    wrap(
+        "mse_loss",
+        nn::losses::mse_loss(&x.inner, &targets.inner, reduction),
+    )
 }

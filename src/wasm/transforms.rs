@@ -3,7 +3,7 @@
 //! arrays (fresh handles, which Rust takes over), and frees what the user
 //! function made in between.
 
-use super::{arrays_of, wrap_all, JsArray, JsResult};
+use super::{arrays_of, wrap, wrap_all, JsArray, JsResult};
 use crate::error::invalid;
 use crate::Array;
 use js_sys::Function;
@@ -59,7 +59,7 @@ fn indices(argnums: &[u32]) -> Vec<usize> {
 #[wasm_bindgen]
 pub fn grad(f: &Function, args: Vec<JsArray>, argnums: Vec<u32>) -> JsResult<Vec<JsArray>> {
     let g = crate::grad_n(|xs: &[Array]| call_one("grad", f, xs), &indices(&argnums));
-    Ok(wrap_all(g(&arrays_of(&args))?))
+    wrap_all("grad", g(&arrays_of(&args))?)
 }
 
 /// `[value, ...gradients]`.
@@ -74,7 +74,7 @@ pub fn value_and_grad(
         &indices(&argnums),
     );
     let (value, grads) = g(&arrays_of(&args))?;
-    Ok(wrap_all(std::iter::once(value).chain(grads)))
+    wrap_all("value_and_grad", std::iter::once(value).chain(grads))
 }
 
 fn pair(first: Vec<Array>, second: Vec<Array>) -> js_sys::Array {
@@ -133,7 +133,7 @@ pub fn vmap(
         })
         .collect::<crate::Result<_>>()?;
     let g = crate::vmap_n(|xs: &[Array]| call("vmap", f, xs), &in_axes, &out_axes);
-    Ok(wrap_all(g(&arrays_of(&args))?))
+    wrap_all("vmap", g(&arrays_of(&args))?)
 }
 
 macro_rules! jacobians {
@@ -142,7 +142,7 @@ macro_rules! jacobians {
             #[wasm_bindgen]
             pub fn $f(f: &Function, x: &JsArray) -> JsResult<JsArray> {
                 let j = crate::$f(|x: &Array| call_one(stringify!($f), f, std::slice::from_ref(x)));
-                Ok(JsArray::new(j(&x.inner)?))
+                wrap(stringify!($f), j(&x.inner))
             }
         )*
     };
@@ -161,7 +161,7 @@ pub struct Compiled {
 #[wasm_bindgen]
 impl Compiled {
     pub fn call(&self, args: Vec<JsArray>) -> JsResult<Vec<JsArray>> {
-        Ok(wrap_all((self.run)(&arrays_of(&args))?))
+        wrap_all("compile", (self.run)(&arrays_of(&args))?)
     }
 }
 

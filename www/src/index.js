@@ -7,6 +7,10 @@ import loadWasm, * as raw from '../pkg/kiln.js';
 /** The array class; every kiln function returns instances of it. */
 export const Array = raw.KilnArray;
 const JsArray = globalThis.Array;
+// The generated methods, before the wrapper guards them below.
+const rawClone = Array.prototype.clone;
+const rawFree = Array.prototype.free;
+const rawData = Array.prototype.data;
 
 // ---------------------------------------------------------------- loading
 
@@ -17,16 +21,30 @@ let loading = null;
  * adapter. `options.wasm` may give the .wasm as a URL, bytes or a module.
  */
 export async function init(options = {}) {
-  loading ??= load(options.wasm);
+  loading ??= load(options.wasm).catch((e) => {
+    loading = null; // a later call may try again
+    throw e;
+  });
   await loading;
-  return raw.init();
+  const info = raw.init();
+  return info.then(async (device) => {
+    if (device.name === '' && globalThis.navigator?.gpu) {
+      // Some browsers leave the adapter's description empty; name it by
+      // vendor and architecture instead.
+      const adapter = await navigator.gpu.requestAdapter();
+      const about = adapter?.info ?? {};
+      device.name = [about.vendor, about.architecture, about.device].filter(Boolean).join(' ');
+    }
+    return device;
+  });
 }
 
 async function load(wasm) {
   const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
   if (wasm === undefined && isNode) {
-    // Node's fetch cannot read file: URLs; hand over the bytes.
-    const { readFile } = await import('node:fs/promises');
+    // Node's fetch cannot read file: URLs; hand over the bytes. (No
+    // import of node:fs, which bundlers for the web would trip over.)
+    const { readFile } = process.getBuiltinModule('node:fs/promises');
     wasm = await readFile(new URL('../pkg/kiln_bg.wasm', import.meta.url));
   }
   if (isNode && globalThis.navigator?.gpu && globalThis.Window === undefined) {
@@ -82,25 +100,32 @@ export function tidy(fn) {
   } finally {
     scopes.pop();
     const kept = new Set(result === undefined ? [] : arraysIn(result));
-    for (const a of scope) if (!kept.has(a)) dispose(a);
+    const parent = scopes[scopes.length - 1];
+    for (const a of scope) {
+      if (!kept.has(a)) dispose(a);
+      else parent?.add(a); // returned arrays made here belong to the enclosing tidy
+    }
   }
-  return track(result);
+  return result;
 }
 
 /** Keeps `a` alive past the tidy() it was made in. */
 export function keep(a) {
+  if (!(a instanceof Array)) throw new Error(`[keep] expects a kiln array, got ${describe(a)}`);
+  alive('keep', a);
   for (const scope of scopes) scope.delete(a);
   return a;
 }
 
 /** Frees an array, or every array in a list or an object. */
 export function dispose(value) {
-  for (const a of arraysIn(value)) if (!isDisposed(a)) a.free();
+  for (const a of arraysIn(value)) if (!isDisposed(a)) rawFree.call(a);
 }
 
 // ------------------------------------------------------------- conversion
 
 const DTYPES = ['float32', 'float16', 'int32', 'uint32', 'bool'];
+const DTYPE_ALIASES = { f32: 'float32', f16: 'float16', i32: 'int32', u32: 'uint32' };
 
 /** The shape of nested JS arrays, checked to be rectangular. */
 function nestedShape(op, values) {
@@ -147,13 +172,22 @@ export function array(values, options) {
   return track(fromValues('array', values, dtype, shape));
 }
 
-function fromValues(op, values, dtype, shape) {
-  if (dtype !== undefined && !DTYPES.includes(dtype)) {
-    throw new Error(`[${op}] unknown dtype '${dtype}' (${DTYPES.join(', ')})`);
+/** A dtype name (or undefined when `optional`), checked. */
+function dtypeOf(op, dtype, optional = true) {
+  if (dtype === undefined && optional) return undefined;
+  const name = DTYPE_ALIASES[dtype] ?? dtype;
+  if (!DTYPES.includes(name)) {
+    throw new Error(`[${op}] unknown dtype ${describe(dtype)} (${DTYPES.join(', ')})`);
   }
+  return name;
+}
+
+function fromValues(op, values, dtype, shape) {
+  dtype = dtypeOf(op, dtype);
+  if (shape !== undefined) shape = shapeOf(op, shape);
   if (values instanceof Array) {
     alive(op, values);
-    return dtype === undefined ? values.clone() : raw.astype(values, dtype);
+    return dtype === undefined ? rawClone.call(values) : raw.astype(values, dtype);
   }
   if (ArrayBuffer.isView(values) && !(values instanceof DataView)) {
     return raw.fromData(values, shape ?? [values.length], dtype);
@@ -171,6 +205,7 @@ function fromValues(op, values, dtype, shape) {
 }
 
 function alive(op, a) {
+  if (!(a instanceof Array)) throw new Error(`[${op}] expects a kiln array, got ${describe(a)}`);
   if (isDisposed(a)) throw new Error(`[${op}] an argument was disposed`);
   return a;
 }
@@ -197,25 +232,60 @@ function call(op, body) {
   // Clones for exports that take lists of arrays by value.
   arr.list = (xs) => {
     if (!JsArray.isArray(xs)) throw new Error(`[${op}] expects a list of arrays, got ${describe(xs)}`);
-    return xs.map((x) => arr(x).clone());
+    const clones = xs.map((x) => rawClone.call(arr(x)));
+    temps.push(...clones); // the export takes them over; any it did not reach are freed
+    return clones;
   };
   try {
     return track(body(arr));
   } finally {
-    for (const t of temps) t.free();
+    for (const t of temps) if (!isDisposed(t)) rawFree.call(t);
   }
 }
 
-const shapeOf = (op, s) => {
+// Checks for plain arguments: wasm-bindgen would turn a bad one into 0,
+// NaN or a wrapped-around integer without a word.
+function int(op, what, v, min = -(2 ** 31)) {
+  if (!Number.isInteger(v) || v < min || v >= 2 ** 31) {
+    const range = min === 0 ? 'a non-negative integer' : 'an integer';
+    throw new Error(`[${op}] ${what} must be ${range}, got ${describe(v)}`);
+  }
+  return v;
+}
+const count = (op, what, v) => int(op, what, v, 0);
+const optionalInt = (op, what, v) => (v === undefined || v === null ? undefined : int(op, what, v));
+function num(op, what, v) {
+  if (typeof v !== 'number') throw new Error(`[${op}] ${what} must be a number, got ${describe(v)}`);
+  return v;
+}
+const optionalNum = (op, what, v) => (v === undefined || v === null ? undefined : num(op, what, v));
+function bool(op, what, v) {
+  if (typeof v !== 'boolean') throw new Error(`[${op}] ${what} must be true or false, got ${describe(v)}`);
+  return v;
+}
+function text(op, what, v) {
+  if (typeof v !== 'string') throw new Error(`[${op}] ${what} must be a string, got ${describe(v)}`);
+  return v;
+}
+function ints(op, what, list, min) {
+  if (!JsArray.isArray(list)) throw new Error(`[${op}] ${what} must be a list of integers, got ${describe(list)}`);
+  return list.map((v) => int(op, what, v, min));
+}
+
+function shapeOf(op, s) {
   const list = typeof s === 'number' ? [s] : s;
-  if (!JsArray.isArray(list) || !list.every((d) => Number.isInteger(d) && d >= 0)) {
+  if (!JsArray.isArray(list) || !list.every((d) => Number.isInteger(d) && d >= 0 && d < 2 ** 32)) {
     throw new Error(`[${op}] a shape is a list of non-negative integers, got ${describe(s)}`);
   }
   return list;
-};
+}
 
 /** Axes as the exports take them: undefined (all) or a list. */
-const axesOf = (axis) => (axis === undefined || axis === null ? undefined : typeof axis === 'number' ? [axis] : axis);
+function axesOf(op, axis) {
+  if (axis === undefined || axis === null) return undefined;
+  return typeof axis === 'number' ? [int(op, 'axis', axis)] : ints(op, 'axes', axis);
+}
+const axisOf = (op, axis) => optionalInt(op, 'axis', axis);
 
 // -------------------------------------------------------------------- ops
 
@@ -292,7 +362,7 @@ export const outer = binary('outer');
 export const inner = binary('inner');
 
 const reduction = (name, rawFn = raw[name]) => (a, axis, keepdims = false) =>
-  call(name, (arr) => rawFn(arr(a), axesOf(axis), keepdims));
+  call(name, (arr) => rawFn(arr(a), axesOf(name, axis), bool(name, 'keepdims', keepdims)));
 
 export const sum = reduction('sum');
 export const prod = reduction('prod');
@@ -302,38 +372,49 @@ export const all = reduction('all');
 export const any = reduction('any');
 export const mean = reduction('mean');
 export const logsumexp = reduction('logsumexp');
-export const variance = (a, axis, keepdims = false, ddof = 0) =>
-  call('var', (arr) => raw._var(arr(a), axesOf(axis), keepdims, ddof));
+const moments = (name, rawFn) => (a, axis, keepdims = false, ddof = 0) =>
+  call(name, (arr) => rawFn(arr(a), axesOf(name, axis), bool(name, 'keepdims', keepdims), count(name, 'ddof', ddof)));
+export const variance = moments('var', raw._var);
 export { variance as var };
-export const std = (a, axis, keepdims = false, ddof = 0) =>
-  call('std', (arr) => raw.std(arr(a), axesOf(axis), keepdims, ddof));
-export const argmax = (a, axis, keepdims = false) => call('argmax', (arr) => raw.argmax(arr(a), axis ?? undefined, keepdims));
-export const argmin = (a, axis, keepdims = false) => call('argmin', (arr) => raw.argmin(arr(a), axis ?? undefined, keepdims));
-export const softmax = (a, axis = -1) => call('softmax', (arr) => raw.softmax(arr(a), axesOf(axis)));
-export const logSoftmax = (a, axis = -1) => call('log_softmax', (arr) => raw.logSoftmax(arr(a), axesOf(axis)));
-export const cumsum = (a, axis) => call('cumsum', (arr) => raw.cumsum(arr(a), axis ?? undefined));
-export const cumprod = (a, axis) => call('cumprod', (arr) => raw.cumprod(arr(a), axis ?? undefined));
+export const std = moments('std', raw.std);
+const argReduction = (name, rawFn) => (a, axis, keepdims = false) =>
+  call(name, (arr) => rawFn(arr(a), axisOf(name, axis), bool(name, 'keepdims', keepdims)));
+export const argmax = argReduction('argmax', raw.argmax);
+export const argmin = argReduction('argmin', raw.argmin);
+export const softmax = (a, axis = -1) => call('softmax', (arr) => raw.softmax(arr(a), axesOf('softmax', axis)));
+export const logSoftmax = (a, axis = -1) => call('log_softmax', (arr) => raw.logSoftmax(arr(a), axesOf('log_softmax', axis)));
+export const cumsum = (a, axis) => call('cumsum', (arr) => raw.cumsum(arr(a), axisOf('cumsum', axis)));
+export const cumprod = (a, axis) => call('cumprod', (arr) => raw.cumprod(arr(a), axisOf('cumprod', axis)));
 
 // Creation.
-export const zeros = (shape, dtype) => call('zeros', () => raw.zeros(shapeOf('zeros', shape), dtype));
-export const ones = (shape, dtype) => call('ones', () => raw.ones(shapeOf('ones', shape), dtype));
-export const full = (shape, value, dtype) =>
-  call('full', () => raw.full(shapeOf('full', shape), Number(value), dtype ?? (typeof value === 'boolean' ? 'bool' : undefined)));
-export const zerosLike = unary('zerosLike');
-export const onesLike = unary('onesLike');
-export const fullLike = (a, value) => call('full_like', (arr) => raw.fullLike(arr(a), Number(value)));
+export const zeros = (shape, dtype) => call('zeros', () => raw.zeros(shapeOf('zeros', shape), dtypeOf('zeros', dtype)));
+export const ones = (shape, dtype) => call('ones', () => raw.ones(shapeOf('ones', shape), dtypeOf('ones', dtype)));
+export function full(shape, value, dtype) {
+  if (typeof value === 'boolean') dtype ??= 'bool';
+  const v = typeof value === 'boolean' ? Number(value) : num('full', 'value', value);
+  return call('full', () => raw.full(shapeOf('full', shape), v, dtypeOf('full', dtype)));
+}
+export const zerosLike = unary('zeros_like', raw.zerosLike);
+export const onesLike = unary('ones_like', raw.onesLike);
+export const fullLike = (a, value) =>
+  call('full_like', (arr) => raw.fullLike(arr(a), typeof value === 'boolean' ? Number(value) : num('full_like', 'value', value)));
 /** `arange(stop)` or `arange(start, stop, step)`; int32 when all are integers. */
 export function arange(start, stop, step = 1, dtype) {
   if (stop === undefined) [start, stop] = [0, start];
+  [start, stop, step].forEach((v) => num('arange', 'start, stop and step', v));
   const ints = [start, stop, step].every(Number.isInteger);
-  return call('arange', () => raw.arange(start, stop, step, dtype ?? (ints ? 'int32' : 'float32')));
+  return call('arange', () => raw.arange(start, stop, step, dtypeOf('arange', dtype) ?? (ints ? 'int32' : 'float32')));
 }
-export const linspace = (start, stop, num = 50, endpoint = true, dtype) =>
-  call('linspace', () => raw.linspace(start, stop, num, endpoint, dtype));
-export const eye = (n, m, k = 0, dtype) => call('eye', () => raw.eye(n, m ?? undefined, k, dtype));
-export const tri = (n, m, k = 0, dtype) => call('tri', () => raw.tri(n, m ?? undefined, k, dtype));
-export const tril = (a, k = 0) => call('tril', (arr) => raw.tril(arr(a), k));
-export const triu = (a, k = 0) => call('triu', (arr) => raw.triu(arr(a), k));
+export const linspace = (start, stop, num_ = 50, endpoint = true, dtype) =>
+  call('linspace', () => raw.linspace(num('linspace', 'start', start), num('linspace', 'stop', stop),
+    count('linspace', 'num', num_), bool('linspace', 'endpoint', endpoint), dtypeOf('linspace', dtype)));
+const triangle = (name, rawFn) => (n, m, k = 0, dtype) =>
+  call(name, () => rawFn(count(name, 'n', n), m === undefined || m === null ? undefined : count(name, 'm', m),
+    int(name, 'k', k), dtypeOf(name, dtype)));
+export const eye = triangle('eye', raw.eye);
+export const tri = triangle('tri', raw.tri);
+export const tril = (a, k = 0) => call('tril', (arr) => raw.tril(arr(a), int('tril', 'k', k)));
+export const triu = (a, k = 0) => call('triu', (arr) => raw.triu(arr(a), int('triu', 'k', k)));
 
 // Elementwise with more arguments.
 export function where(cond, x, y) {
@@ -348,24 +429,35 @@ export function where(cond, x, y) {
 }
 export const clip = (a, lo, hi) => call('clip', (arr) => {
   const x = arr(a);
-  const bound = (b) => (b === undefined || b === null ? undefined : arr.weak(b, x).clone());
+  const bound = (b) => (b === undefined || b === null ? undefined : rawClone.call(arr.weak(b, x)));
   return raw.clip(x, bound(lo), bound(hi));
 });
-export const astype = (a, dtype) => call('astype', (arr) => raw.astype(arr(a), dtype));
+export const astype = (a, dtype) => call('astype', (arr) => raw.astype(arr(a), dtypeOf('astype', dtype, false)));
 
 // Shapes.
-export const reshape = (a, shape) => call('reshape', (arr) => raw.reshape(arr(a), typeof shape === 'number' ? [shape] : shape));
-export const transpose = (a, axes) => call('transpose', (arr) => raw.transpose(arr(a), axes ?? undefined));
-export const swapaxes = (a, axis1, axis2) => call('swapaxes', (arr) => raw.swapaxes(arr(a), axis1, axis2));
-export const moveaxis = (a, source, destination) => call('moveaxis', (arr) => raw.moveaxis(arr(a), source, destination));
-export const expandDims = (a, axis) => call('expand_dims', (arr) => raw.expandDims(arr(a), axesOf(axis)));
-export const squeeze = (a, axis) => call('squeeze', (arr) => raw.squeeze(arr(a), axesOf(axis)));
+export const reshape = (a, shape) =>
+  call('reshape', (arr) => raw.reshape(arr(a), ints('reshape', 'the shape', typeof shape === 'number' ? [shape] : shape, -1)));
+export const transpose = (a, axes) =>
+  call('transpose', (arr) => raw.transpose(arr(a), axes === undefined || axes === null ? undefined : ints('transpose', 'axes', axes)));
+export const swapaxes = (a, axis1, axis2) =>
+  call('swapaxes', (arr) => raw.swapaxes(arr(a), int('swapaxes', 'axis1', axis1), int('swapaxes', 'axis2', axis2)));
+export const moveaxis = (a, source, destination) =>
+  call('moveaxis', (arr) => raw.moveaxis(arr(a), int('moveaxis', 'source', source), int('moveaxis', 'destination', destination)));
+export const expandDims = (a, axis) => call('expand_dims', (arr) => {
+  if (axis === undefined || axis === null) throw new Error('[expand_dims] needs the axis (or axes) to insert');
+  return raw.expandDims(arr(a), axesOf('expand_dims', axis));
+});
+export const squeeze = (a, axis) => call('squeeze', (arr) => raw.squeeze(arr(a), axesOf('squeeze', axis)));
 export const broadcastTo = (a, shape) => call('broadcast_to', (arr) => raw.broadcastTo(arr(a), shapeOf('broadcast_to', shape)));
-export const flip = (a, axis) => call('flip', (arr) => raw.flip(arr(a), axesOf(axis)));
-export const tile = (a, reps) => call('tile', (arr) => raw.tile(arr(a), typeof reps === 'number' ? [reps] : reps));
-export const repeat = (a, repeats, axis) => call('repeat', (arr) => raw.repeat(arr(a), repeats, axis ?? undefined));
-export const diagonal = (a, offset = 0, axis1 = 0, axis2 = 1) => call('diagonal', (arr) => raw.diagonal(arr(a), offset, axis1, axis2));
-export const trace = (a, offset = 0, axis1 = 0, axis2 = 1) => call('trace', (arr) => raw.trace(arr(a), offset, axis1, axis2));
+export const flip = (a, axis) => call('flip', (arr) => raw.flip(arr(a), axesOf('flip', axis)));
+export const tile = (a, reps) =>
+  call('tile', (arr) => raw.tile(arr(a), ints('tile', 'reps', typeof reps === 'number' ? [reps] : reps, 0)));
+export const repeat = (a, repeats, axis) =>
+  call('repeat', (arr) => raw.repeat(arr(a), count('repeat', 'repeats', repeats), axisOf('repeat', axis)));
+const diagonalOf = (name, rawFn) => (a, offset = 0, axis1 = 0, axis2 = 1) =>
+  call(name, (arr) => rawFn(arr(a), int(name, 'offset', offset), int(name, 'axis1', axis1), int(name, 'axis2', axis2)));
+export const diagonal = diagonalOf('diagonal', raw.diagonal);
+export const trace = diagonalOf('trace', raw.trace);
 /** `widths`: a number, one `[before, after]` pair for every axis, or a pair per axis. */
 export function pad(a, widths, value = 0) {
   return call('pad', (arr) => {
@@ -375,13 +467,19 @@ export function pad(a, widths, value = 0) {
       : JsArray.isArray(widths) && typeof widths[0] === 'number'
         ? x.shape.map(() => widths)
         : widths;
-    if (!JsArray.isArray(pairs)) throw new Error(`[pad] widths must be a number or [before, after] pairs, got ${describe(widths)}`);
-    return raw.pad(x, pairs.flat(), value);
+    if (!JsArray.isArray(pairs) || !pairs.every((p) => JsArray.isArray(p) && p.length === 2)) {
+      throw new Error(`[pad] widths must be a number or [before, after] pairs, got ${describe(widths)}`);
+    }
+    return raw.pad(x, ints('pad', 'widths', pairs.flat(), 0), num('pad', 'value', value));
   });
 }
-export const concatenate = (arrays, axis = 0) => call('concatenate', (arr) => raw.concatenate(arr.list(arrays), axis));
-export const stack = (arrays, axis = 0) => call('stack', (arr) => raw.stack(arr.list(arrays), axis));
-export const split = (a, sections, axis = 0) => call('split', (arr) => raw.split(arr(a), sections, axis));
+export const concatenate = (arrays, axis = 0) =>
+  call('concatenate', (arr) => raw.concatenate(arr.list(arrays), int('concatenate', 'axis', axis)));
+export const stack = (arrays, axis = 0) => call('stack', (arr) => raw.stack(arr.list(arrays), int('stack', 'axis', axis)));
+export const split = (a, sections, axis = 0) => call('split', (arr) => {
+  const parts = typeof sections === 'number' ? count('split', 'sections', sections) : ints('split', 'sections', sections);
+  return raw.split(arr(a), parts, int('split', 'axis', axis));
+});
 /** Per axis: a number (picks one position), `null` (all), or `[start, stop, step]`. */
 export const slice = (a, index) => call('slice', (arr) => {
   if (!JsArray.isArray(index)) throw new Error(`[slice] the index must be a list, got ${describe(index)}`);
@@ -389,14 +487,19 @@ export const slice = (a, index) => call('slice', (arr) => {
 });
 
 // Products, indexing, sorting.
-export const tensordot = (a, b, axes = 2) => call('tensordot', (arr) => raw.tensordot(arr(a), arr(b), axes));
-export const take = (a, indices, axis) => call('take', (arr) => raw.take(arr(a), arr(indices, 'int32'), axis ?? undefined));
-export const takeAlongAxis = (a, indices, axis) => call('take_along_axis', (arr) => raw.takeAlongAxis(arr(a), arr(indices, 'int32'), axis));
+export const tensordot = (a, b, axes = 2) => call('tensordot', (arr) => {
+  const spec = typeof axes === 'number' ? count('tensordot', 'axes', axes) : axes;
+  return raw.tensordot(arr(a), arr(b), spec);
+});
+export const take = (a, indices, axis) =>
+  call('take', (arr) => raw.take(arr(a), arr(indices, 'int32'), axisOf('take', axis)));
+export const takeAlongAxis = (a, indices, axis) =>
+  call('take_along_axis', (arr) => raw.takeAlongAxis(arr(a), arr(indices, 'int32'), int('take_along_axis', 'axis', axis)));
 export const scatterAdd = (a, indices, updates, axis = 0) =>
-  call('scatter_add', (arr) => raw.scatterAdd(arr(a), arr(indices, 'int32'), arr(updates), axis));
-export const sort = (a, axis = -1) => call('sort', (arr) => raw.sort(arr(a), axis ?? undefined));
-export const argsort = (a, axis = -1) => call('argsort', (arr) => raw.argsort(arr(a), axis ?? undefined));
-export const topk = (a, k, axis = -1) => call('topk', (arr) => raw.topk(arr(a), k, axis));
+  call('scatter_add', (arr) => raw.scatterAdd(arr(a), arr(indices, 'int32'), arr(updates), int('scatter_add', 'axis', axis)));
+export const sort = (a, axis = -1) => call('sort', (arr) => raw.sort(arr(a), axisOf('sort', axis)));
+export const argsort = (a, axis = -1) => call('argsort', (arr) => raw.argsort(arr(a), axisOf('argsort', axis)));
+export const topk = (a, k, axis = -1) => call('topk', (arr) => raw.topk(arr(a), count('topk', 'k', k), int('topk', 'axis', axis)));
 
 /** Queues the kernels of the arrays without waiting for them. */
 export const evaluate = (...arrays) => call('eval', (arr) => raw._eval(arr.list(arrays.flat())));
@@ -404,20 +507,27 @@ export { evaluate as eval };
 
 // ----------------------------------------------------------------- random
 
+/** A random op: checks the key, then calls the export. */
+const sampler = (name, body) => (key, ...args) => call(name, (arr) => body(arr(key), ...args));
+
 export const random = {
-  key: (seed) => call('key', () => raw.random_key(seed)),
-  split: (key, num = 2) => call('split', (arr) => raw.random_split(arr(key), num)),
-  foldIn: (key, data) => call('fold_in', (arr) => raw.random_foldIn(arr(key), data)),
-  bits: (key, shape = []) => call('bits', (arr) => raw.random_bits(arr(key), shapeOf('bits', shape))),
-  uniform: (key, shape = [], low = 0, high = 1, dtype) =>
-    call('uniform', (arr) => raw.random_uniform(arr(key), shapeOf('uniform', shape), low, high, dtype)),
-  normal: (key, shape = [], dtype) => call('normal', (arr) => raw.random_normal(arr(key), shapeOf('normal', shape), dtype)),
-  gumbel: (key, shape = [], dtype) => call('gumbel', (arr) => raw.random_gumbel(arr(key), shapeOf('gumbel', shape), dtype)),
-  randint: (key, shape, low, high) => call('randint', (arr) => raw.random_randint(arr(key), shapeOf('randint', shape), low, high)),
-  bernoulli: (key, p = 0.5, shape = []) => call('bernoulli', (arr) => raw.random_bernoulli(arr(key), p, shapeOf('bernoulli', shape))),
-  categorical: (key, logits, axis = -1, shape) =>
-    call('categorical', (arr) => raw.random_categorical(arr(key), arr(logits), axis, shape === undefined ? undefined : shapeOf('categorical', shape))),
-  permutation: (key, n) => call('permutation', (arr) => raw.random_permutation(arr(key), n)),
+  key: (seed) => call('key', () => raw.random_key(num('key', 'the seed', seed))),
+  split: sampler('split', (key, num_ = 2) => raw.random_split(key, count('split', 'num', num_))),
+  foldIn: sampler('fold_in', (key, data) => raw.random_foldIn(key, int('fold_in', 'data', data, 0))),
+  bits: sampler('bits', (key, shape = []) => raw.random_bits(key, shapeOf('bits', shape))),
+  uniform: sampler('uniform', (key, shape = [], low = 0, high = 1, dtype) =>
+    raw.random_uniform(key, shapeOf('uniform', shape), num('uniform', 'low', low), num('uniform', 'high', high),
+      dtypeOf('uniform', dtype))),
+  normal: sampler('normal', (key, shape = [], dtype) => raw.random_normal(key, shapeOf('normal', shape), dtypeOf('normal', dtype))),
+  gumbel: sampler('gumbel', (key, shape = [], dtype) => raw.random_gumbel(key, shapeOf('gumbel', shape), dtypeOf('gumbel', dtype))),
+  randint: sampler('randint', (key, shape, low, high) =>
+    raw.random_randint(key, shapeOf('randint', shape), int('randint', 'low', low), int('randint', 'high', high))),
+  bernoulli: sampler('bernoulli', (key, p = 0.5, shape = []) =>
+    raw.random_bernoulli(key, num('bernoulli', 'p', p), shapeOf('bernoulli', shape))),
+  categorical: (key, logits, axis = -1, shape) => call('categorical', (arr) =>
+    raw.random_categorical(arr(key), arr(logits), int('categorical', 'axis', axis),
+      shape === undefined ? undefined : shapeOf('categorical', shape))),
+  permutation: sampler('permutation', (key, n) => raw.random_permutation(key, count('permutation', 'n', n))),
 };
 
 // ----------------------------------------------------------------- linalg
@@ -432,21 +542,24 @@ export const linalg = {
   lu: unary('lu', raw.linalg_lu),
   luFactor: unary('lu_factor', raw.linalg_luFactor),
   eigh: unary('eigh', raw.linalg_eigh),
-  cholesky: (a, upper = false) => call('cholesky', (arr) => raw.linalg_cholesky(arr(a), upper)),
-  choSolve: (factor, b, upper = false) => call('cho_solve', (arr) => raw.linalg_choSolve(arr(factor), arr(b), upper)),
+  cholesky: (a, upper = false) => call('cholesky', (arr) => raw.linalg_cholesky(arr(a), bool('cholesky', 'upper', upper))),
+  choSolve: (factor, b, upper = false) =>
+    call('cho_solve', (arr) => raw.linalg_choSolve(arr(factor), arr(b), bool('cho_solve', 'upper', upper))),
   solveTriangular: (a, b, { upper = false, left = true, unitDiagonal = false } = {}) =>
-    call('solve_triangular', (arr) => raw.linalg_solveTriangular(arr(a), arr(b), upper, left, unitDiagonal)),
-  qr: (a, mode = 'reduced') => call('qr', (arr) => raw.linalg_qr(arr(a), mode)),
-  svd: (a, fullMatrices = true) => call('svd', (arr) => raw.linalg_svd(arr(a), fullMatrices)),
-  pinv: (a, rtol) => call('pinv', (arr) => raw.linalg_pinv(arr(a), rtol ?? undefined)),
+    call('solve_triangular', (arr) => raw.linalg_solveTriangular(arr(a), arr(b), bool('solve_triangular', 'upper', upper),
+      bool('solve_triangular', 'left', left), bool('solve_triangular', 'unitDiagonal', unitDiagonal))),
+  qr: (a, mode = 'reduced') => call('qr', (arr) => raw.linalg_qr(arr(a), text('qr', 'mode', mode))),
+  svd: (a, fullMatrices = true) => call('svd', (arr) => raw.linalg_svd(arr(a), bool('svd', 'fullMatrices', fullMatrices))),
+  pinv: (a, rtol) => call('pinv', (arr) => raw.linalg_pinv(arr(a), optionalNum('pinv', 'rtol', rtol))),
   lstsq: (a, b, rcond) => call('lstsq', (arr) => {
-    const [solution, residuals, rank, singularValues] = raw.linalg_lstsq(arr(a), arr(b), rcond ?? undefined);
+    const [solution, residuals, rank, singularValues] = raw.linalg_lstsq(arr(a), arr(b), optionalNum('lstsq', 'rcond', rcond));
     return { solution, residuals, rank, singularValues };
   }),
-  matrixRank: (a, tol) => call('matrix_rank', (arr) => raw.linalg_matrixRank(arr(a), tol ?? undefined)),
-  matrixPower: (a, n) => call('matrix_power', (arr) => raw.linalg_matrixPower(arr(a), n)),
-  cross: (a, b, axis = -1) => call('cross', (arr) => raw.linalg_cross(arr(a), arr(b), axis)),
-  norm: (a, ord, axis, keepdims = false) => call('norm', (arr) => raw.linalg_norm(arr(a), ord, axesOf(axis), keepdims)),
+  matrixRank: (a, tol) => call('matrix_rank', (arr) => raw.linalg_matrixRank(arr(a), optionalNum('matrix_rank', 'tol', tol))),
+  matrixPower: (a, n) => call('matrix_power', (arr) => raw.linalg_matrixPower(arr(a), int('matrix_power', 'n', n))),
+  cross: (a, b, axis = -1) => call('cross', (arr) => raw.linalg_cross(arr(a), arr(b), int('cross', 'axis', axis))),
+  norm: (a, ord, axis, keepdims = false) =>
+    call('norm', (arr) => raw.linalg_norm(arr(a), ord, axesOf('norm', axis), bool('norm', 'keepdims', keepdims))),
   cond: (a, ord) => call('cond', (arr) => raw.linalg_cond(arr(a), ord)),
 };
 
@@ -461,11 +574,18 @@ export const nn = {
   sigmoid,
   softmax,
   logSoftmax,
-  leakyRelu: (x, slope = 0.01) => call('leaky_relu', (arr) => raw.nn_leakyRelu(arr(x), slope)),
-  elu: (x, alpha = 1) => call('elu', (arr) => raw.nn_elu(arr(x), alpha)),
+  leakyRelu: (x, slope = 0.01) => call('leaky_relu', (arr) => raw.nn_leakyRelu(arr(x), num('leaky_relu', 'slope', slope))),
+  elu: (x, alpha = 1) => call('elu', (arr) => raw.nn_elu(arr(x), num('elu', 'alpha', alpha))),
   crossEntropy: (logits, targets, { reduction = 'mean', labelSmoothing = 0 } = {}) =>
-    call('cross_entropy', (arr) => raw.nn_crossEntropy(arr(logits), arr(targets), reduction, labelSmoothing)),
-  mseLoss: (x, targets, reduction = 'mean') => call('mse_loss', (arr) => raw.nn_mseLoss(arr(x), arr(targets), reduction)),
+    call('cross_entropy', (arr) => {
+      const x = arr(logits);
+      // JS numbers one axis short of the logits are class indices.
+      const indices = !(targets instanceof Array) && nestedShape('cross_entropy', targets).length === x.ndim - 1;
+      return raw.nn_crossEntropy(x, arr(targets, indices ? 'int32' : undefined), text('cross_entropy', 'reduction', reduction),
+        num('cross_entropy', 'labelSmoothing', labelSmoothing));
+    }),
+  mseLoss: (x, targets, reduction = 'mean') =>
+    call('mse_loss', (arr) => raw.nn_mseLoss(arr(x), arr(targets), text('mse_loss', 'reduction', reduction))),
 };
 
 // ------------------------------------------------------------- transforms
@@ -488,7 +608,7 @@ function trampoline(op, f, shape = {}) {
         if (!(o instanceof Array)) {
           throw new Error(`the function must return kiln arrays, got ${describe(o)}`);
         }
-        return alive(op, o).clone();
+        return rawClone.call(alive(op, o));
       });
     } finally {
       scopes.pop();
@@ -515,7 +635,7 @@ export function grad(f, argnums = 0) {
   });
 }
 
-/** `[value, grad]` (grad a list when `argnums` is one). */
+/** `[value, grad]` (grad a list when `argnums` is a list). */
 export function valueAndGrad(f, argnums = 0) {
   const g = trampoline('value_and_grad', f);
   const nums = argnumList('value_and_grad', argnums);
@@ -538,8 +658,12 @@ export function vmap(f, inAxes = 0, outAxes = 0) {
   const shape = {};
   const g = trampoline('vmap', f, shape);
   return (...args) => call('vmap', (arr) => {
-    const ins = typeof inAxes === 'number' || inAxes === null ? args.map(() => inAxes) : inAxes;
-    const outs = raw.vmap(g, arr.list(args), ins, typeof outAxes === 'number' ? [outAxes] : outAxes);
+    const axis = (v) => (v === null ? null : int('vmap', 'inAxes', v));
+    let ins;
+    if (typeof inAxes === 'number' || inAxes === null) ins = args.map(() => axis(inAxes));
+    else if (JsArray.isArray(inAxes)) ins = inAxes.map(axis);
+    else throw new Error(`[vmap] inAxes must be an integer, null or a list of them, got ${describe(inAxes)}`);
+    const outs = raw.vmap(g, arr.list(args), ins, ints('vmap', 'outAxes', typeof outAxes === 'number' ? [outAxes] : outAxes));
     return shape.single ? outs[0] : outs;
   });
 }
@@ -597,14 +721,13 @@ for (const name of ['shape', 'dtype', 'ndim', 'size']) {
   });
 }
 
-const rawData = Array.prototype.data;
 Object.defineProperties(Array.prototype, {
   /** A promise of the values as a TypedArray. */
   data: { value() { return rawData.call(alive('data', this)); }, configurable: true },
   /** A promise of the values as nested JS arrays (booleans for bool). */
   array: {
     async value() {
-      const shape = this.shape;
+      const shape = alive('array', this).shape;
       const flat = JsArray.from(await this.data(), this.dtype === 'bool' ? Boolean : undefined);
       const nest = (offset, depth) => {
         if (depth === shape.length) return flat[offset];
@@ -618,13 +741,17 @@ Object.defineProperties(Array.prototype, {
   /** A promise of the one value of a size-1 array. */
   item: {
     async value() {
-      if (this.size !== 1) throw new Error(`[item] the array has ${this.size} elements, not 1`);
+      if (alive('item', this).size !== 1) throw new Error(`[item] the array has ${this.size} elements, not 1`);
       const value = (await this.data())[0];
       return this.dtype === 'bool' ? value !== 0 : value;
     },
     configurable: true,
   },
+  /** Frees the array's GPU memory now (again: nothing happens). */
   dispose: { value() { dispose(this); }, configurable: true },
+  free: { value() { dispose(this); }, configurable: true },
+  /** Another handle to the same values (freed on its own). */
+  clone: { value() { return track(rawClone.call(alive('clone', this))); }, configurable: true },
   isDisposed: { get() { return isDisposed(this); }, configurable: true },
   T: { get() { return transpose(this); }, configurable: true },
   toString: {

@@ -1,0 +1,610 @@
+// Type declarations for kiln's JavaScript API (src/index.js). They use the
+// DOM library's `WebAssembly`, `Request` and `Response` types (for
+// `init()`'s options) and nothing else outside ES2022.
+//
+// Inside this file `Array` is kiln's array class; JS arrays are written
+// `T[]` or `ReadonlyArray<T>` (the `T[]` syntax always means the global
+// Array type).
+
+// ------------------------------------------------------------------ types
+
+/** Element types. `'float16'` needs an adapter with `shader-f16`. */
+export type DType = 'float32' | 'float16' | 'int32' | 'uint32' | 'bool';
+
+/**
+ * The TypedArrays arrays are made from: Float64Array values are stored as
+ * float32 unless a dtype says otherwise, Uint8Array as uint32 (or bool
+ * with `dtype: 'bool'`).
+ */
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
+
+/** What `data()` resolves to: a Float32Array for float32 and float16, a Uint8Array for bool. */
+export type DataArray = Float32Array | Int32Array | Uint32Array | Uint8Array;
+
+/** Nested JS arrays of numbers or booleans, rectangular, of any depth. */
+export type NestedArray = ReadonlyArray<number | boolean | NestedArray>;
+
+/**
+ * An operand: a kiln array, or a JS value turned into one (float32 for
+ * numbers, bool when every entry is a boolean). A number next to an array
+ * in an elementwise op is weakly typed, as in NumPy 2 and JAX.
+ */
+export type ArrayLike = Array | number | boolean | NestedArray | TypedArray;
+
+/** A shape: a list of sizes, or one size for a 1-d shape. */
+export type Shape = number | ReadonlyArray<number>;
+
+/** One axis or a list of them; axes may be negative. */
+export type Axis = number | ReadonlyArray<number>;
+
+/** An entry of `slice()`'s index: `[start, stop, step]`, `null` for a default. */
+export type SliceRange = readonly [start?: number | null, stop?: number | null, step?: number | null];
+
+/** Per axis: a number (picks one position, the axis goes), `null` (all) or a range. */
+export type SliceIndex = number | null | SliceRange;
+
+/** A norm's order: a number (`Infinity` and `-Infinity` too), `'fro'` or `'nuc'`. */
+export type NormOrd = number | 'fro' | 'nuc';
+
+/** How a loss reduces over its elements. */
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/** The adapter and its limits, as `init()` and `deviceInfo()` report them. */
+export interface DeviceInfo {
+  /** The adapter's name, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits)"`. */
+  name: string;
+  /** The graphics API underneath: Vulkan, Metal, Dx12, BrowserWebGpu... */
+  backend: string;
+  /** Discrete, integrated, virtual or CPU. */
+  deviceType: string;
+  /** The driver, where the adapter reports one. */
+  driver: string;
+  /** Whether `float16` arrays are available (`shader-f16`). */
+  shaderF16: boolean;
+  /** The largest storage buffer binding, in bytes. */
+  maxStorageBindingBytes: number;
+  /** The largest buffer, in bytes. */
+  maxBufferBytes: number;
+  /** Workgroup (shared) memory per workgroup, in bytes. */
+  maxWorkgroupStorageBytes: number;
+  /** Threads per workgroup. */
+  maxInvocationsPerWorkgroup: number;
+}
+
+/** Live arrays and GPU memory, as `memory()` reports them. */
+export interface MemoryInfo {
+  /** Arrays held by JS objects now. */
+  numArrays: number;
+  /** Bytes held by live arrays and pending work. */
+  activeBytes: number;
+  /** The largest `activeBytes` seen since start. */
+  peakBytes: number;
+  /** Bytes of free buffers kept for reuse (`clearCache()` frees them). */
+  cachedBytes: number;
+}
+
+/** The .wasm module as `init()` takes it: a URL, a fetch response, bytes or a compiled module. */
+export type WasmSource = string | URL | Request | Response | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+
+export interface InitOptions {
+  /**
+   * The .wasm as a URL, bytes or a module (default: `pkg/kiln_bg.wasm`
+   * of the package, read from disk in Node).
+   */
+  wasm?: WasmSource | Promise<WasmSource> | undefined;
+}
+
+/** The options of `array()`. */
+export interface ArrayOptions {
+  /** The shape (default: the nested arrays', or 1-d for a TypedArray). */
+  shape?: ReadonlyArray<number> | undefined;
+  /** The dtype (default: float32 for numbers, bool when every entry is a boolean; see `TypedArray`). */
+  dtype?: DType | undefined;
+}
+
+/** `[before, after]` widths of `pad()`. */
+export type PadPair = readonly [before: number, after: number];
+
+/** Options of `linalg.solveTriangular()`. */
+export interface SolveTriangularOptions {
+  /** `a` is upper triangular (default false: lower). */
+  upper?: boolean | undefined;
+  /** Solve `a x = b` (default true) rather than `x a = b`. */
+  left?: boolean | undefined;
+  /** Take the diagonal of `a` as ones (default false). */
+  unitDiagonal?: boolean | undefined;
+}
+
+/** Options of `nn.crossEntropy()`. */
+export interface CrossEntropyOptions {
+  /** Default `'mean'`. */
+  reduction?: Reduction | undefined;
+  /** Default 0. */
+  labelSmoothing?: number | undefined;
+}
+
+/** What `linalg.lstsq()` returns. */
+export interface LstsqResult {
+  solution: Array;
+  residuals: Array;
+  rank: Array;
+  singularValues: Array;
+}
+
+/** A function as `grad`, `valueAndGrad` and the Jacobians take it: arrays in, one array out. */
+export type ArrayFunction = (...args: Array[]) => Array;
+
+/** A function as `vmap`, `vjp`, `jvp` and `compile` take it: arrays in, an array or a list of arrays out. */
+export type ArraysFunction = (...args: Array[]) => Array | ReadonlyArray<Array>;
+
+/** A parameter list `P` with each parameter an `ArrayLike`: what a transformed function takes. */
+export type ArgsLike<P extends ReadonlyArray<unknown>> = { [K in keyof P]: ArrayLike };
+
+/** One array for each entry of `N` (a list of argnums). */
+export type Arrays<N extends ReadonlyArray<unknown>> = { -readonly [K in keyof N]: Array };
+
+// ------------------------------------------------------------------ Array
+
+/**
+ * The array class; every kiln function returns instances of it. Arrays are
+ * lazy: reading (`data()`, `array()`, `item()`) evaluates the graph. Made
+ * only by kiln's functions (the class is the generated `KilnArray`).
+ */
+export declare class Array {
+  private constructor();
+
+  /** The shape, as an array of numbers (a new list on each read). */
+  readonly shape: number[];
+  readonly dtype: DType;
+  readonly ndim: number;
+  readonly size: number;
+  /** Whether the array was freed (`dispose()`, `free()` or a `tidy()`). */
+  readonly isDisposed: boolean;
+  /** The array with its axes reversed (`transpose(a)`). */
+  readonly T: Array;
+
+  /** A promise of the values as a TypedArray. */
+  data(): Promise<DataArray>;
+  /** A promise of the values as nested JS arrays (booleans for bool; a 0-d array gives its value). */
+  array(): Promise<number | boolean | NestedArray>;
+  /** A promise of the one value of a size-1 array (a boolean for bool). */
+  item(): Promise<number | boolean>;
+  /** Another handle to the same array, freed on its own (and not by an enclosing `tidy()`). */
+  clone(): Array;
+  /** Frees the array; does nothing when it was freed already. */
+  dispose(): void;
+  /** Frees the array now (the generated method); unlike `dispose()`, not for an array already freed. */
+  free(): void;
+  /** `Array(shape=[2,3], dtype=float32)`, or `Array(disposed)`. */
+  toString(): string;
+
+  add(other: ArrayLike): Array;
+  subtract(other: ArrayLike): Array;
+  multiply(other: ArrayLike): Array;
+  divide(other: ArrayLike): Array;
+  power(other: ArrayLike): Array;
+  maximum(other: ArrayLike): Array;
+  minimum(other: ArrayLike): Array;
+  remainder(other: ArrayLike): Array;
+  matmul(other: ArrayLike): Array;
+  equal(other: ArrayLike): Array;
+  notEqual(other: ArrayLike): Array;
+  less(other: ArrayLike): Array;
+  lessEqual(other: ArrayLike): Array;
+  greater(other: ArrayLike): Array;
+  greaterEqual(other: ArrayLike): Array;
+  /** `subtract` */
+  sub(other: ArrayLike): Array;
+  /** `multiply` */
+  mul(other: ArrayLike): Array;
+  /** `divide` */
+  div(other: ArrayLike): Array;
+  /** `power` */
+  pow(other: ArrayLike): Array;
+
+  abs(): Array;
+  exp(): Array;
+  log(): Array;
+  sqrt(): Array;
+  square(): Array;
+  sin(): Array;
+  cos(): Array;
+  tanh(): Array;
+  sigmoid(): Array;
+  negative(): Array;
+  /** `negative` */
+  neg(): Array;
+  reciprocal(): Array;
+
+  sum(axis?: Axis | null, keepdims?: boolean): Array;
+  prod(axis?: Axis | null, keepdims?: boolean): Array;
+  max(axis?: Axis | null, keepdims?: boolean): Array;
+  min(axis?: Axis | null, keepdims?: boolean): Array;
+  mean(axis?: Axis | null, keepdims?: boolean): Array;
+  all(axis?: Axis | null, keepdims?: boolean): Array;
+  any(axis?: Axis | null, keepdims?: boolean): Array;
+  logsumexp(axis?: Axis | null, keepdims?: boolean): Array;
+  var(axis?: Axis | null, keepdims?: boolean, ddof?: number): Array;
+  std(axis?: Axis | null, keepdims?: boolean, ddof?: number): Array;
+  argmax(axis?: number | null, keepdims?: boolean): Array;
+  argmin(axis?: number | null, keepdims?: boolean): Array;
+  softmax(axis?: Axis): Array;
+  logSoftmax(axis?: Axis): Array;
+  cumsum(axis?: number | null): Array;
+  cumprod(axis?: number | null): Array;
+
+  reshape(shape: Shape): Array;
+  transpose(axes?: ReadonlyArray<number> | null): Array;
+  swapaxes(axis1: number, axis2: number): Array;
+  moveaxis(source: number, destination: number): Array;
+  expandDims(axis: Axis): Array;
+  squeeze(axis?: Axis | null): Array;
+  broadcastTo(shape: Shape): Array;
+  flatten(): Array;
+  flip(axis?: Axis | null): Array;
+  tile(reps: Shape): Array;
+  repeat(repeats: number, axis?: number | null): Array;
+  diagonal(offset?: number, axis1?: number, axis2?: number): Array;
+  trace(offset?: number, axis1?: number, axis2?: number): Array;
+  slice(index: ReadonlyArray<SliceIndex>): Array;
+  take(indices: ArrayLike, axis?: number | null): Array;
+  sort(axis?: number | null): Array;
+  argsort(axis?: number | null): Array;
+  clip(lo?: ArrayLike | null, hi?: ArrayLike | null): Array;
+  astype(dtype: DType): Array;
+}
+
+// ---------------------------------------------------------------- loading
+
+/**
+ * Loads the module, opens the WebGPU device (idempotent) and reports the
+ * adapter. `options.wasm` may give the .wasm as a URL, bytes or a module;
+ * only the first call loads, so later calls ignore `options`.
+ */
+export declare function init(options?: InitOptions): Promise<DeviceInfo>;
+/** The adapter `init()` opened. */
+export declare function deviceInfo(): DeviceInfo;
+/** Live arrays and GPU bytes. */
+export declare function memory(): MemoryInfo;
+/** Frees the GPU buffers kept for reuse. */
+export declare function clearCache(): void;
+/** How many kernels have been dispatched since start. */
+export declare function dispatchCount(): number;
+
+// ----------------------------------------------------------------- memory
+
+/**
+ * Runs `fn` and frees every array made inside it except those it returns
+ * (in an array or an object) and those passed to keep(). `fn` must not be
+ * async.
+ */
+export declare function tidy<T>(fn: () => T extends PromiseLike<unknown> ? never : T): T;
+/** Keeps `a` alive past the tidy() it was made in. */
+export declare function keep<T extends Array>(a: T): T;
+/**
+ * Frees an array, or every array in a list or a plain object (searched
+ * recursively; other values are ignored). Freed arrays are skipped.
+ */
+export declare function dispose(value: Array | object): void;
+
+// -------------------------------------------------------------- creation
+
+/**
+ * A new array from a number, a boolean, nested arrays or a TypedArray
+ * (`options`: a dtype name or `{ shape, dtype }`). From a kiln array: a new
+ * handle, converted when a dtype is given.
+ */
+export declare function array(values: ArrayLike, options?: DType | ArrayOptions): Array;
+export declare function zeros(shape: Shape, dtype?: DType): Array;
+export declare function ones(shape: Shape, dtype?: DType): Array;
+/** bool when `value` is a boolean and no dtype is given, else float32 by default. */
+export declare function full(shape: Shape, value: number | boolean, dtype?: DType): Array;
+export declare function zerosLike(a: ArrayLike): Array;
+export declare function onesLike(a: ArrayLike): Array;
+export declare function fullLike(a: ArrayLike, value: number | boolean): Array;
+/** `arange(stop)`: int32 when `stop` is an integer. */
+export declare function arange(stop: number): Array;
+/** `arange(start, stop, step = 1)`; int32 when all are integers. */
+export declare function arange(start: number, stop: number | undefined, step?: number, dtype?: DType): Array;
+/** `num` (default 50) values from `start` to `stop`, `stop` included unless `endpoint` is false. */
+export declare function linspace(start: number, stop: number, num?: number, endpoint?: boolean, dtype?: DType): Array;
+/** Ones on diagonal `k` of an `n` x `m` matrix (`m` defaults to `n`). */
+export declare function eye(n: number, m?: number | null, k?: number, dtype?: DType): Array;
+/** Ones at and below diagonal `k` of an `n` x `m` matrix. */
+export declare function tri(n: number, m?: number | null, k?: number, dtype?: DType): Array;
+export declare function tril(a: ArrayLike, k?: number): Array;
+export declare function triu(a: ArrayLike, k?: number): Array;
+
+// ------------------------------------------------------------- elementwise
+
+export declare function abs(a: ArrayLike): Array;
+export declare function arccos(a: ArrayLike): Array;
+export declare function arccosh(a: ArrayLike): Array;
+export declare function arcsin(a: ArrayLike): Array;
+export declare function arcsinh(a: ArrayLike): Array;
+export declare function arctan(a: ArrayLike): Array;
+export declare function arctanh(a: ArrayLike): Array;
+export declare function ceil(a: ArrayLike): Array;
+export declare function cos(a: ArrayLike): Array;
+export declare function cosh(a: ArrayLike): Array;
+export declare function erf(a: ArrayLike): Array;
+export declare function erfinv(a: ArrayLike): Array;
+export declare function exp(a: ArrayLike): Array;
+export declare function expm1(a: ArrayLike): Array;
+export declare function floor(a: ArrayLike): Array;
+export declare function isfinite(a: ArrayLike): Array;
+export declare function isinf(a: ArrayLike): Array;
+export declare function isnan(a: ArrayLike): Array;
+export declare function log(a: ArrayLike): Array;
+export declare function log10(a: ArrayLike): Array;
+export declare function log1p(a: ArrayLike): Array;
+export declare function log2(a: ArrayLike): Array;
+export declare function logicalNot(a: ArrayLike): Array;
+export declare function negative(a: ArrayLike): Array;
+export declare function reciprocal(a: ArrayLike): Array;
+export declare function round(a: ArrayLike): Array;
+export declare function rsqrt(a: ArrayLike): Array;
+export declare function sigmoid(a: ArrayLike): Array;
+export declare function sign(a: ArrayLike): Array;
+export declare function sin(a: ArrayLike): Array;
+export declare function sinh(a: ArrayLike): Array;
+export declare function sqrt(a: ArrayLike): Array;
+export declare function square(a: ArrayLike): Array;
+export declare function tan(a: ArrayLike): Array;
+export declare function tanh(a: ArrayLike): Array;
+/** The array as 1-d. */
+export declare function flatten(a: ArrayLike): Array;
+/** `a` with no gradient flowing through it. */
+export declare function stopGradient(a: ArrayLike): Array;
+
+export declare function add(a: ArrayLike, b: ArrayLike): Array;
+export declare function subtract(a: ArrayLike, b: ArrayLike): Array;
+export declare function multiply(a: ArrayLike, b: ArrayLike): Array;
+export declare function divide(a: ArrayLike, b: ArrayLike): Array;
+export declare function power(a: ArrayLike, b: ArrayLike): Array;
+export declare function maximum(a: ArrayLike, b: ArrayLike): Array;
+export declare function minimum(a: ArrayLike, b: ArrayLike): Array;
+export declare function arctan2(a: ArrayLike, b: ArrayLike): Array;
+export declare function remainder(a: ArrayLike, b: ArrayLike): Array;
+export declare function floorDivide(a: ArrayLike, b: ArrayLike): Array;
+export declare function equal(a: ArrayLike, b: ArrayLike): Array;
+export declare function notEqual(a: ArrayLike, b: ArrayLike): Array;
+export declare function less(a: ArrayLike, b: ArrayLike): Array;
+export declare function lessEqual(a: ArrayLike, b: ArrayLike): Array;
+export declare function greater(a: ArrayLike, b: ArrayLike): Array;
+export declare function greaterEqual(a: ArrayLike, b: ArrayLike): Array;
+export declare function logicalAnd(a: ArrayLike, b: ArrayLike): Array;
+export declare function logicalOr(a: ArrayLike, b: ArrayLike): Array;
+export declare function bitwiseAnd(a: ArrayLike, b: ArrayLike): Array;
+export declare function bitwiseOr(a: ArrayLike, b: ArrayLike): Array;
+export declare function bitwiseXor(a: ArrayLike, b: ArrayLike): Array;
+export declare function leftShift(a: ArrayLike, b: ArrayLike): Array;
+export declare function rightShift(a: ArrayLike, b: ArrayLike): Array;
+/** Matrix product, batched over leading axes and broadcasting. */
+export declare function matmul(a: ArrayLike, b: ArrayLike): Array;
+export declare function outer(a: ArrayLike, b: ArrayLike): Array;
+export declare function inner(a: ArrayLike, b: ArrayLike): Array;
+
+/** `x` where `cond` holds, else `y`. */
+export declare function where(cond: ArrayLike, x: ArrayLike, y: ArrayLike): Array;
+/** `a` limited to `[lo, hi]`; a missing bound is not applied. */
+export declare function clip(a: ArrayLike, lo?: ArrayLike | null, hi?: ArrayLike | null): Array;
+export declare function astype(a: ArrayLike, dtype: DType): Array;
+
+// -------------------------------------------------------------- reductions
+
+// `axis`: one axis, a list, or undefined/null for all axes.
+export declare function sum(a: ArrayLike, axis?: Axis | null, keepdims?: boolean): Array;
+export declare function prod(a: ArrayLike, axis?: Axis | null, keepdims?: boolean): Array;
+export declare function max(a: ArrayLike, axis?: Axis | null, keepdims?: boolean): Array;
+export declare function min(a: ArrayLike, axis?: Axis | null, keepdims?: boolean): Array;
+export declare function all(a: ArrayLike, axis?: Axis | null, keepdims?: boolean): Array;
+export declare function any(a: ArrayLike, axis?: Axis | null, keepdims?: boolean): Array;
+export declare function mean(a: ArrayLike, axis?: Axis | null, keepdims?: boolean): Array;
+export declare function logsumexp(a: ArrayLike, axis?: Axis | null, keepdims?: boolean): Array;
+/** The variance (`ddof`: delta degrees of freedom, default 0); exported as `var`. */
+export declare function variance(a: ArrayLike, axis?: Axis | null, keepdims?: boolean, ddof?: number): Array;
+export { variance as var };
+export declare function std(a: ArrayLike, axis?: Axis | null, keepdims?: boolean, ddof?: number): Array;
+/** The index (int32) of the largest entry along `axis` (of the flattened array when none). */
+export declare function argmax(a: ArrayLike, axis?: number | null, keepdims?: boolean): Array;
+export declare function argmin(a: ArrayLike, axis?: number | null, keepdims?: boolean): Array;
+/** Default axis -1. */
+export declare function softmax(a: ArrayLike, axis?: Axis): Array;
+/** Default axis -1. */
+export declare function logSoftmax(a: ArrayLike, axis?: Axis): Array;
+/** Along `axis` (of the flattened array when none). */
+export declare function cumsum(a: ArrayLike, axis?: number | null): Array;
+export declare function cumprod(a: ArrayLike, axis?: number | null): Array;
+
+// ------------------------------------------------------------------ shapes
+
+/** `shape` may hold one -1 (inferred). */
+export declare function reshape(a: ArrayLike, shape: Shape): Array;
+/** Permutes the axes; reverses them when `axes` is missing. */
+export declare function transpose(a: ArrayLike, axes?: ReadonlyArray<number> | null): Array;
+export declare function swapaxes(a: ArrayLike, axis1: number, axis2: number): Array;
+export declare function moveaxis(a: ArrayLike, source: number, destination: number): Array;
+export declare function expandDims(a: ArrayLike, axis: Axis): Array;
+/** Removes size-1 axes: those in `axis`, or all when it is missing. */
+export declare function squeeze(a: ArrayLike, axis?: Axis | null): Array;
+export declare function broadcastTo(a: ArrayLike, shape: Shape): Array;
+/** Reverses the order of elements along `axis` (all axes when missing). */
+export declare function flip(a: ArrayLike, axis?: Axis | null): Array;
+export declare function tile(a: ArrayLike, reps: Shape): Array;
+/** Each element `repeats` times along `axis` (of the flattened array when none). */
+export declare function repeat(a: ArrayLike, repeats: number, axis?: number | null): Array;
+export declare function diagonal(a: ArrayLike, offset?: number, axis1?: number, axis2?: number): Array;
+export declare function trace(a: ArrayLike, offset?: number, axis1?: number, axis2?: number): Array;
+/** `widths`: a number, one `[before, after]` pair for every axis, or a pair per axis. */
+export declare function pad(a: ArrayLike, widths: number | PadPair | ReadonlyArray<PadPair>, value?: number): Array;
+export declare function concatenate(arrays: ReadonlyArray<ArrayLike>, axis?: number): Array;
+export declare function stack(arrays: ReadonlyArray<ArrayLike>, axis?: number): Array;
+/** `sections`: a number of equal parts, or a list of cut indices. */
+export declare function split(a: ArrayLike, sections: number | ReadonlyArray<number>, axis?: number): Array[];
+/** Per axis: a number (picks one position), `null` (all), or `[start, stop, step]`. */
+export declare function slice(a: ArrayLike, index: ReadonlyArray<SliceIndex>): Array;
+
+// ------------------------------------------------ products, indexing, sorting
+
+/** `axes`: a number of trailing/leading axes (default 2), or `[axesOfA, axesOfB]`. */
+export declare function tensordot(
+  a: ArrayLike,
+  b: ArrayLike,
+  axes?: number | readonly [ReadonlyArray<number>, ReadonlyArray<number>],
+): Array;
+/** Entries at `indices` (integers; JS values become int32) along `axis` (of the flattened array when none). */
+export declare function take(a: ArrayLike, indices: ArrayLike, axis?: number | null): Array;
+export declare function takeAlongAxis(a: ArrayLike, indices: ArrayLike, axis: number): Array;
+/** `a` with `updates` added at `indices` along `axis` (default 0), repeated indices accumulating. */
+export declare function scatterAdd(a: ArrayLike, indices: ArrayLike, updates: ArrayLike, axis?: number): Array;
+/** Sorted along `axis` (default -1; `null`: the flattened array). */
+export declare function sort(a: ArrayLike, axis?: number | null): Array;
+export declare function argsort(a: ArrayLike, axis?: number | null): Array;
+/** The `k` largest entries along `axis` (default -1) and their indices, largest first. */
+export declare function topk(a: ArrayLike, k: number, axis?: number): [values: Array, indices: Array];
+
+/** Queues the kernels of the arrays without waiting for them; exported as `eval`. */
+export declare function evaluate(...arrays: (Array | ReadonlyArray<Array>)[]): void;
+export { evaluate as eval };
+
+// ------------------------------------------------------------------ random
+
+/**
+ * Random numbers with explicit keys, the same values as `jax.random` for
+ * the same key. A key is a uint32 array of shape [2].
+ */
+export declare const random: {
+  /** A key from an integer seed in [0, 2^53). */
+  key(seed: number): Array;
+  /** `num` (default 2) new keys: one uint32 array of shape [num, 2]. */
+  split(key: Array, num?: number): Array;
+  foldIn(key: Array, data: number): Array;
+  /** uint32 bits. */
+  bits(key: Array, shape?: Shape): Array;
+  /** Uniform in `[low, high)` (default [0, 1)). */
+  uniform(key: Array, shape?: Shape, low?: number, high?: number, dtype?: DType): Array;
+  normal(key: Array, shape?: Shape, dtype?: DType): Array;
+  gumbel(key: Array, shape?: Shape, dtype?: DType): Array;
+  /** int32 in `[low, high)`. */
+  randint(key: Array, shape: Shape, low: number, high: number): Array;
+  /** bool, true with probability `p` (default 0.5). */
+  bernoulli(key: Array, p?: number, shape?: Shape): Array;
+  /** int32 categories drawn from `logits` along `axis` (default -1); `shape` defaults to the logits' without `axis`. */
+  categorical(key: Array, logits: ArrayLike, axis?: number, shape?: Shape): Array;
+  /** A random permutation of `0..n` (int32). */
+  permutation(key: Array, n: number): Array;
+};
+
+// ------------------------------------------------------------------ linalg
+
+/** Linear algebra on the GPU, batched over leading axes and differentiable. */
+export declare const linalg: {
+  inv(a: ArrayLike): Array;
+  det(a: ArrayLike): Array;
+  eigvalsh(a: ArrayLike): Array;
+  svdvals(a: ArrayLike): Array;
+  solve(a: ArrayLike, b: ArrayLike): Array;
+  slogdet(a: ArrayLike): [sign: Array, logabsdet: Array];
+  lu(a: ArrayLike): [p: Array, l: Array, u: Array];
+  luFactor(a: ArrayLike): [lu: Array, pivots: Array];
+  eigh(a: ArrayLike): [w: Array, v: Array];
+  cholesky(a: ArrayLike, upper?: boolean): Array;
+  choSolve(factor: ArrayLike, b: ArrayLike, upper?: boolean): Array;
+  solveTriangular(a: ArrayLike, b: ArrayLike, options?: SolveTriangularOptions): Array;
+  /** Default mode `'reduced'`. */
+  qr(a: ArrayLike, mode?: 'reduced' | 'complete'): [q: Array, r: Array];
+  /** Default `fullMatrices` true. */
+  svd(a: ArrayLike, fullMatrices?: boolean): [u: Array, s: Array, vt: Array];
+  pinv(a: ArrayLike, rtol?: number | null): Array;
+  lstsq(a: ArrayLike, b: ArrayLike, rcond?: number | null): LstsqResult;
+  matrixRank(a: ArrayLike, tol?: number | null): Array;
+  matrixPower(a: ArrayLike, n: number): Array;
+  /** Default axis -1. */
+  cross(a: ArrayLike, b: ArrayLike, axis?: number): Array;
+  norm(a: ArrayLike, ord?: NormOrd | null, axis?: Axis | null, keepdims?: boolean): Array;
+  cond(a: ArrayLike, ord?: NormOrd | null): Array;
+};
+
+// ---------------------------------------------------------------------- nn
+
+export declare const nn: {
+  relu(x: ArrayLike): Array;
+  gelu(x: ArrayLike): Array;
+  silu(x: ArrayLike): Array;
+  softplus(x: ArrayLike): Array;
+  logSigmoid(x: ArrayLike): Array;
+  sigmoid: typeof sigmoid;
+  softmax: typeof softmax;
+  logSoftmax: typeof logSoftmax;
+  /** Default slope 0.01. */
+  leakyRelu(x: ArrayLike, slope?: number): Array;
+  /** Default alpha 1. */
+  elu(x: ArrayLike, alpha?: number): Array;
+  /**
+   * `targets`: class indices (integers shaped like the logits without the
+   * class axis) or probabilities (floats shaped like the logits). JS numbers
+   * become float32, so give class indices as `array(labels, 'int32')`.
+   */
+  crossEntropy(logits: ArrayLike, targets: ArrayLike, options?: CrossEntropyOptions): Array;
+  /** Default reduction `'mean'`. */
+  mseLoss(x: ArrayLike, targets: ArrayLike, reduction?: Reduction): Array;
+};
+
+// -------------------------------------------------------------- transforms
+
+/** The gradient of a scalar `f` with respect to argument `argnums` (default 0). */
+export declare function grad<F extends ArrayFunction>(f: F, argnums?: number): (...args: ArgsLike<Parameters<F>>) => Array;
+/** The gradients of a scalar `f` with respect to arguments `argnums`, one per entry. */
+export declare function grad<F extends ArrayFunction, const N extends ReadonlyArray<number>>(
+  f: F,
+  argnums: N,
+): (...args: ArgsLike<Parameters<F>>) => Arrays<N>;
+
+/** `[value, grad]` of a scalar `f` (argnums default 0). */
+export declare function valueAndGrad<F extends ArrayFunction>(
+  f: F,
+  argnums?: number,
+): (...args: ArgsLike<Parameters<F>>) => [value: Array, grad: Array];
+/** `[value, grads]`: a list of gradients when `argnums` is a list. */
+export declare function valueAndGrad<F extends ArrayFunction, const N extends ReadonlyArray<number>>(
+  f: F,
+  argnums: N,
+): (...args: ArgsLike<Parameters<F>>) => [value: Array, grads: Arrays<N>];
+
+/** `[outputs, cotangents]`: reverse mode, one cotangent per output. */
+export declare function vjp(
+  f: ArraysFunction,
+  primals: ReadonlyArray<ArrayLike>,
+  cotangents: ReadonlyArray<ArrayLike>,
+): [outputs: Array[], cotangents: Array[]];
+
+/** `[outputs, tangents]`: forward mode, one tangent per primal. */
+export declare function jvp(
+  f: ArraysFunction,
+  primals: ReadonlyArray<ArrayLike>,
+  tangents: ReadonlyArray<ArrayLike>,
+): [outputs: Array[], tangents: Array[]];
+
+/**
+ * `f` mapped over axis `inAxes` of its arguments (`null`: passed whole;
+ * one value for all arguments or one per argument; default 0), the
+ * results stacked along `outAxes` (one for all outputs or one per output).
+ */
+export declare function vmap<F extends ArraysFunction>(
+  f: F,
+  inAxes?: number | null | ReadonlyArray<number | null>,
+  outAxes?: number | ReadonlyArray<number>,
+): (...args: ArgsLike<Parameters<F>>) => ReturnType<F>;
+
+/** d f / d x, shaped `f(x).shape + x.shape` (reverse mode). */
+export declare function jacobian(f: (x: Array) => Array): (x: ArrayLike) => Array;
+/** The Jacobian by reverse mode (as `jacobian`). */
+export declare function jacrev(f: (x: Array) => Array): (x: ArrayLike) => Array;
+/** The Jacobian by forward mode (one jvp per input element). */
+export declare function jacfwd(f: (x: Array) => Array): (x: ArrayLike) => Array;
+/** The Hessian of a scalar `f`, shaped `x.shape + x.shape`. */
+export declare function hessian(f: (x: Array) => Array): (x: ArrayLike) => Array;
+
+/** `f` traced once per argument shapes and dtypes, fused, then replayed. */
+export declare function compile<F extends ArraysFunction>(f: F): (...args: ArgsLike<Parameters<F>>) => ReturnType<F>;

@@ -1,0 +1,73 @@
+// The package straight from source in headless Chromium, without a bundler:
+// plain.html imports ../src/index.js from a <script type="module">. Then
+// the bad-input checks of errors.mjs run in the same page.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve } from '../scripts/serve.mjs';
+import { launch, openPage, runApp } from './chromium.mjs';
+import { exempt, failures } from './errors.mjs';
+import { appInput, assertAppResult, matmul } from './util.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await serve({ port: 0 });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const pageUrl = () => new URL('www/test/plain.html', server.url).href;
+
+test('a plain module script computes a matmul and a gradient', async () => {
+  const page = await openPage(browser);
+  const input = appInput(11);
+  assertAppResult(await runApp(page, pageUrl(), input), input);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test('the wasm is served as application/wasm', async () => {
+  const res = await fetch(new URL('www/pkg/kiln_bg.wasm', server.url));
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/wasm');
+});
+
+// The checks in the page; after a call that breaks the module, a reload
+// (a fresh module) goes on from the next function.
+test('bad input throws named Errors in the browser too', async (t) => {
+  const page = await openPage(browser);
+  const reports = [];
+  for (let from = 0; from !== null; from = reports.at(-1).next) {
+    await page.goto(pageUrl());
+    reports.push(
+      await page.evaluate(async (start) => {
+        const kiln = await import('/www/src/index.js');
+        const { runErrorChecks } = await import('/www/test/errors.mjs');
+        await kiln.init();
+        return runErrorChecks(kiln, { from: start });
+      }, from),
+    );
+  }
+  const results = reports.flatMap((r) => r.results);
+  for (const name of Object.keys(exempt)) t.diagnostic(`exempt: ${name}`);
+  const bad = failures(results);
+  for (const line of bad) t.diagnostic(line);
+  const crashed = reports.map((r) => r.crashed).filter(Boolean);
+  for (const name of crashed) t.diagnostic(`broke the module: ${name}`);
+
+  // And afterwards a matmul is still right.
+  const lhs = [[2, -1], [0.5, 3]];
+  const rhs = [[1, 4], [-2, 0.25]];
+  const product = await page.evaluate(async ([a, b]) => {
+    const kiln = await import('/www/src/index.js');
+    return kiln.matmul(a, b).array();
+  }, [lhs, rhs]);
+  await page.close();
+
+  assert.equal(bad.length, 0, `${bad.length} bad calls misbehaved (listed above)`);
+  assert.deepEqual(crashed, []);
+  assert.deepEqual(product, matmul(lhs, rhs));
+});

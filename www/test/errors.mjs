@@ -1,0 +1,589 @@
+// Bad input for every function of the package, shared by the Node test
+// (errors.test.mjs) and the browser test (browser.test.mjs).
+//
+// The package's surface is enumerated, not listed: every exported
+// function, every function of its namespace objects (kiln.linalg, ...),
+// every method and getter of kiln.Array. Each needs an entry in `specs`
+// below (or in `exempt`, with the reason), else it is reported as
+// unchecked. An entry gives one valid call; the checks derive the bad calls
+// from it (each array argument replaced by {}, 'x' and a disposed array, the
+// call without arguments, methods called on a non-array) and add the
+// entry's own bad calls (wrong shapes, dtypes, axes, values). Every bad call
+// must throw (or reject) an Error with a message; kiln's messages start
+// with the op's name in brackets, `[matmul] ...`.
+//
+// Results are plain objects, so they survive the trip out of a page.
+
+/** Functions that cannot fail on any input, and why. */
+export const exempt = {
+  memory: 'takes no arguments and only reads counters',
+  clearCache: 'takes no arguments; frees cached buffers',
+  dispatchCount: 'takes no arguments and only reads a counter',
+  deviceInfo: 'takes no arguments; reports the adapter opened by init()',
+  init: 'its one option (the wasm) is read on the first call only, which the checks run after',
+  dispose: 'frees the arrays found in any value (an array, a list, an object) and ignores the rest',
+  'Array#dispose': 'disposing twice is allowed',
+  'Array#isDisposed': 'a flag that is readable in any state',
+  'Array#toString': 'describes disposed arrays too',
+  'Array#free': 'the same as Array#dispose',
+};
+
+/** Not kiln ops, so their messages need no `[op]`: the wasm-bindgen class. */
+const untagged = new Set(['Array']);
+
+/** Array methods whose function has another name. */
+const methodAliases = {
+  sub: 'subtract',
+  mul: 'multiply',
+  div: 'divide',
+  pow: 'power',
+  neg: 'negative',
+  T: 'transpose',
+};
+
+/** Exports under a second name. */
+const exportAliases = { variance: 'var', evaluate: 'eval' };
+
+/** What `thrower` throws: a user function's own error may propagate as is. */
+const boom = new Error('boom');
+
+/** The arrays the calls use, made fresh for each function. */
+function fixtures(k) {
+  const dead = k.array([1, 2, 3]);
+  dead.dispose();
+  return {
+    k,
+    dead,
+    a23: k.array([[1, 2, 3], [4, 5, 6]]),
+    a45: k.ones([4, 5]),
+    col: k.array([[1], [2]]),
+    // Symmetric positive definite.
+    spd: k.array([[4, 1, 0], [1, 3, 1], [0, 1, 2]]),
+    v3: k.array([1, 2, 3]),
+    v2: k.array([1, 2]),
+    s: k.array(2),
+    i3: k.array([1, 2, 3], 'int32'),
+    b3: k.array([true, false, true]),
+    idx: k.array([0, 2], 'int32'),
+    idxCol: k.array([[0], [1]], 'int32'),
+    fidx: k.array([0, 1.5]),
+    targets: k.array([0, 2], 'int32'),
+    targets3: k.array([0, 1, 2], 'int32'),
+    key: k.random.key(0),
+  };
+}
+
+const sumSquares = (k) => (x) => k.sum(x.mul(x));
+
+/**
+ * name -> { ok: x => args, bad: [x => args], apply?, noArgsOk? }.
+ * `apply` (transforms): the arguments for the function a call returns,
+ * which must then throw; `badApply`: more [transformArgs, applyArgs].
+ * `noArgsOk`: the call without arguments is valid.
+ */
+const specs = {};
+const spec = (names, ok, bad = [], extra = {}) => {
+  for (const name of names.split(/\s+/).filter(Boolean)) specs[name] = { ok, bad: [...bad], ...extra };
+};
+
+// ---- creation ----
+spec('array', (x) => [[1, 2]], [
+  (x) => [[[1, 2], [3]]],
+  (x) => [[1, 'a']],
+  (x) => [[1, 2], 'float64'],
+  (x) => [new Float32Array(3), { shape: [2, 2] }],
+  (x) => [[1, 2], { dtype: 'nope' }],
+]);
+spec('zeros ones', (x) => [[2, 3]], [
+  (x) => [[-1]],
+  (x) => [[2.5]],
+  (x) => [[65536, 65537]], // more than 2^32 elements
+  (x) => [[2, 'x']],
+  (x) => [[2], 'float64'],
+]);
+spec('full', (x) => [[2], 7], [
+  (x) => [[2], 'x'],
+  (x) => [[65536, 65537], 1],
+  (x) => [[-1], 1],
+  (x) => [[2], 1, 'nope'],
+]);
+spec('zerosLike onesLike', (x) => [x.a23]);
+spec('fullLike', (x) => [x.a23, 2], [(x) => [x.a23, 'x']]);
+spec('arange', (x) => [0, 5], [
+  (x) => [0, 5, 0],
+  (x) => [0, Infinity],
+  (x) => [0, 5, 1, 'nope'],
+]);
+spec('linspace', (x) => [0, 1, 5], [
+  (x) => [0, 1, -1],
+  (x) => [0, 1, 2.5],
+  (x) => [0, 1, 'x'],
+]);
+spec('eye tri', (x) => [3], [
+  (x) => [-1],
+  (x) => [2.5],
+  (x) => [3, -2],
+  (x) => [3, 3, 0, 'nope'],
+]);
+spec('tril triu', (x) => [x.spd], [(x) => [x.v3], (x) => [x.spd, 1.5], (x) => [x.spd, 'x']]);
+
+// ---- elementwise ----
+spec(
+  'add subtract multiply divide power maximum minimum remainder floorDivide arctan2 ' +
+    'equal notEqual less lessEqual greater greaterEqual',
+  (x) => [x.a23, x.a23],
+  [(x) => [x.a23, x.a45], (x) => [x.a23, [1, 2]]],
+);
+spec('logicalAnd logicalOr', (x) => [x.b3, x.b3], [(x) => [x.b3, x.a45]]);
+spec('bitwiseAnd bitwiseOr bitwiseXor leftShift rightShift', (x) => [x.i3, x.i3], [
+  (x) => [x.i3, x.a45],
+  (x) => [x.v3, x.v3],
+]);
+spec(
+  'abs arccos arccosh arcsin arcsinh arctan arctanh ceil cos cosh erf erfinv exp expm1 floor ' +
+    'isfinite isinf isnan log log10 log1p log2 logicalNot negative reciprocal round rsqrt ' +
+    'sigmoid sign sin sinh sqrt square tan tanh flatten stopGradient nn.sigmoid',
+  (x) => [x.v3],
+);
+spec('where', (x) => [x.b3, x.v3, x.v3], [(x) => [x.b3, x.v3, x.a45], (x) => [x.b3, x.v3]]);
+spec('clip', (x) => [x.v3, 0, 1], [(x) => [x.v3, 'x'], (x) => [x.v3, x.a45]]);
+spec('astype', (x) => [x.v3, 'int32'], [(x) => [x.v3, 'float64'], (x) => [x.v3, {}], (x) => [x.v3]]);
+
+// ---- reductions ----
+spec('sum prod max min all any mean logsumexp', (x) => [x.a23, 1], [
+  (x) => [x.a23, 2],
+  (x) => [x.a23, -3],
+  (x) => [x.a23, 1.5],
+  (x) => [x.a23, [0, 0]],
+  (x) => [x.a23, 'x'],
+]);
+spec('var variance std', (x) => [x.a23, 1], [
+  (x) => [x.a23, 2],
+  (x) => [x.a23, 1, false, -1],
+  (x) => [x.a23, 1, false, 'x'],
+]);
+spec('argmax argmin', (x) => [x.a23, 1], [(x) => [x.a23, 2], (x) => [x.a23, 'x']]);
+spec('softmax logSoftmax nn.softmax nn.logSoftmax', (x) => [x.a23], [(x) => [x.a23, 2], (x) => [x.a23, 'x']]);
+spec('cumsum cumprod', (x) => [x.a23, 1], [(x) => [x.a23, 2], (x) => [x.a23, 'x']]);
+
+// ---- shapes ----
+spec('reshape', (x) => [x.a23, [3, 2]], [
+  (x) => [x.a23, [4]],
+  (x) => [x.a23, [-1, -1]],
+  (x) => [x.a23, [2.5, 2]],
+  (x) => [x.a23, 'x'],
+]);
+spec('transpose', (x) => [x.a23], [(x) => [x.a23, [0]], (x) => [x.a23, [0, 0]], (x) => [x.a23, [0, 2]]]);
+spec('swapaxes', (x) => [x.a23, 0, 1], [(x) => [x.a23, 0, 2], (x) => [x.a23, 0, 'x']]);
+spec('moveaxis', (x) => [x.a23, 0, 1], [(x) => [x.a23, 0, 5], (x) => [x.a23, 'x', 0]]);
+spec('expandDims', (x) => [x.a23, 0], [(x) => [x.a23, 4], (x) => [x.a23, 'x']]);
+spec('squeeze', (x) => [x.col, 1], [(x) => [x.a23, 0], (x) => [x.a23, 5]]);
+spec('broadcastTo', (x) => [x.v3, [2, 3]], [(x) => [x.v3, [4]], (x) => [x.a23, [3]], (x) => [x.v3, 'x']]);
+spec('slice', (x) => [x.a23, [0, [0, 2]]], [
+  (x) => [x.a23, [5]],
+  (x) => [x.a23, [0, 0, 0]],
+  (x) => [x.a23, ['x']],
+  (x) => [x.a23, [[0, 2, 0]]],
+  (x) => [x.a23, 'x'],
+]);
+spec('concatenate', (x) => [[x.a23, x.a23]], [
+  (x) => [[x.a23, x.v3]],
+  (x) => [[x.a23, x.a23], 3],
+  (x) => [[]],
+]);
+spec('stack', (x) => [[x.v3, x.v3]], [(x) => [[x.v3, x.a23]], (x) => [[x.v3, x.v3], 5], (x) => [[]]]);
+spec('split', (x) => [x.v3, 3], [(x) => [x.v3, 2], (x) => [x.v3, 'x'], (x) => [x.v3, 3, 2]]);
+spec('pad', (x) => [x.v3, [[1, 1]]], [
+  (x) => [x.v3, [[1, 1], [1, 1]]],
+  (x) => [x.v3, [[-1, 1]]],
+  (x) => [x.v3, 'x'],
+]);
+spec('tile', (x) => [x.v3, [2]], [(x) => [x.v3, [-1]], (x) => [x.v3, 'x']]);
+spec('repeat', (x) => [x.v3, 2], [(x) => [x.v3, -1], (x) => [x.v3, 2, 3], (x) => [x.v3, 'x']]);
+spec('flip', (x) => [x.a23, 0], [(x) => [x.a23, 3]]);
+spec('diagonal trace', (x) => [x.spd], [(x) => [x.v3], (x) => [x.spd, 0, 0, 0]]);
+
+// ---- products ----
+spec('matmul', (x) => [x.a23, x.spd], [(x) => [x.a23, x.a45], (x) => [x.v3, x.a23], (x) => [x.s, x.v3]]);
+spec('outer', (x) => [x.v3, x.v3]);
+spec('inner', (x) => [x.v3, x.v3], [(x) => [x.v3, x.a45]]);
+spec('tensordot', (x) => [x.a23, x.spd, 1], [
+  (x) => [x.a23, x.a45, 1],
+  (x) => [x.a23, x.spd, 5],
+  (x) => [x.a23, x.spd, 'x'],
+]);
+
+// ---- indexing and sorting ----
+spec('take', (x) => [x.v3, x.idx], [(x) => [x.v3, x.fidx], (x) => [x.v3, x.idx, 3]]);
+spec('takeAlongAxis', (x) => [x.a23, x.idxCol, 1], [
+  (x) => [x.a23, x.idx, 1],
+  (x) => [x.a23, x.idxCol, 3],
+]);
+spec('scatterAdd', (x) => [x.v3, x.idx, x.v2, 0], [
+  (x) => [x.v3, x.idx, x.v3, 0],
+  (x) => [x.v3, x.fidx, x.v2, 0],
+  (x) => [x.v3, x.idx, x.v2, 2],
+]);
+spec('sort argsort', (x) => [x.a23], [(x) => [x.a23, 2], (x) => [x.a23, 'x']]);
+spec('topk', (x) => [x.v3, 2], [(x) => [x.v3, 5], (x) => [x.v3, -1], (x) => [x.v3, 2, 1]]);
+
+// ---- random ----
+spec('random.key', (x) => [0], [(x) => [-1], (x) => [1.5], (x) => [2 ** 60]]);
+spec('random.split', (x) => [x.key], [(x) => [x.v3], (x) => [x.key, -1], (x) => [x.key, 'x']]);
+spec('random.foldIn', (x) => [x.key, 1], [(x) => [x.v3, 1], (x) => [x.key, 'x']]);
+spec('random.bits', (x) => [x.key, [2]], [(x) => [x.v3, [2]], (x) => [x.key, [-1]], (x) => [x.key, 'x']]);
+spec('random.uniform random.normal random.gumbel', (x) => [x.key, [2]], [
+  (x) => [x.v3, [2]],
+  (x) => [x.key, [-1]],
+  (x) => [x.key, 'x'],
+]);
+spec('random.randint', (x) => [x.key, [2], 0, 10], [(x) => [x.v3, [2], 0, 10], (x) => [x.key, [2], 'x', 10]]);
+spec('random.bernoulli', (x) => [x.key, 0.5, [2]], [(x) => [x.v3, 0.5, [2]], (x) => [x.key, 'x', [2]]]);
+spec('random.categorical', (x) => [x.key, x.a23], [(x) => [x.v3, x.a23], (x) => [x.key, x.a23, 2]]);
+spec('random.permutation', (x) => [x.key, 5], [(x) => [x.v3, 5], (x) => [x.key, -1], (x) => [x.key, 'x']]);
+
+// ---- linalg ----
+spec('linalg.inv linalg.det linalg.slogdet linalg.eigh linalg.eigvalsh linalg.cholesky', (x) => [x.spd], [
+  (x) => [x.a23],
+  (x) => [x.v3],
+]);
+spec('linalg.svd linalg.svdvals linalg.qr linalg.pinv', (x) => [x.a23], [(x) => [x.v3]]);
+spec('linalg.lu linalg.luFactor', (x) => [x.spd], [(x) => [x.v3]]);
+specs['linalg.qr'].bad.push((x) => [x.a23, 'x']);
+spec('linalg.solve linalg.solveTriangular linalg.choSolve linalg.lstsq', (x) => [x.spd, x.v3], [
+  (x) => [x.spd, x.a45],
+  (x) => [x.v3, x.v3],
+]);
+spec('linalg.matrixRank', (x) => [x.spd], [(x) => [x.s]]);
+spec('linalg.cond', (x) => [x.spd], [(x) => [x.v3], (x) => [x.spd, 'x']]);
+spec('linalg.norm', (x) => [x.spd], [
+  (x) => [x.spd, 'x'],
+  (x) => [x.spd, 'fro', 0],
+  (x) => [x.spd, undefined, 5],
+]);
+spec('linalg.matrixPower', (x) => [x.spd, 2], [(x) => [x.a23, 2], (x) => [x.spd, 1.5], (x) => [x.spd, 'x']]);
+spec('linalg.cross', (x) => [x.v3, x.v3], [(x) => [x.a45, x.a45], (x) => [x.v3, x.v3, 2]]);
+
+// ---- nn ----
+spec('nn.relu nn.gelu nn.silu nn.softplus nn.logSigmoid', (x) => [x.v3]);
+spec('nn.leakyRelu nn.elu', (x) => [x.v3], [(x) => [x.v3, 'x']]);
+spec('nn.crossEntropy', (x) => [x.a23, x.targets], [
+  (x) => [x.a23, x.targets3],
+  (x) => [x.a23, x.a45],
+  (x) => [x.a23, x.targets, { reduction: 'x' }],
+]);
+spec('nn.mseLoss', (x) => [x.a23, x.a23], [(x) => [x.a23, x.a45], (x) => [x.a23, x.a23, 'x']]);
+
+// ---- transforms ----
+const thrower = () => {
+  throw boom;
+};
+spec(
+  'grad valueAndGrad',
+  (x) => [sumSquares(x.k)],
+  [
+    (x) => [(t) => t.mul(2)], // not a scalar
+    (x) => [thrower],
+    (x) => [() => 'x'],
+    (x) => [sumSquares(x.k), 5],
+    (x) => [sumSquares(x.k), 'x'],
+  ],
+  { apply: (x) => [x.v3] },
+);
+spec('jacobian jacfwd jacrev', (x) => [(t) => t.mul(t)], [(x) => [thrower], (x) => [() => 'x']], {
+  apply: (x) => [x.v3],
+});
+spec('hessian', (x) => [sumSquares(x.k)], [(x) => [thrower], (x) => [() => 'x']], { apply: (x) => [x.v3] });
+spec('vmap', (x) => [(t) => t.sum()], [(x) => [(t) => t.sum(), 5], (x) => [thrower]], {
+  apply: (x) => [x.a23],
+});
+// Batch sizes 2 and 4 in one call.
+specs.vmap.badApply = [(x) => [[(p, q) => p.add(q)], [x.a23, x.a45]]];
+spec('compile', (x) => [(t) => t.mul(2)], [(x) => [() => 'x'], (x) => [(t) => t.matmul(x.a45)]], {
+  apply: (x) => [x.a23],
+});
+spec('vjp', (x) => [(t) => t.mul(2), [x.v3], [x.v3]], [
+  (x) => [(t) => t.mul(2), [x.v3], [x.a23]],
+  (x) => [thrower, [x.v3], [x.v3]],
+]);
+spec('jvp', (x) => [(t) => t.mul(2), [x.v3], [x.v3]], [
+  (x) => [(t) => t.mul(2), [x.v3], [x.a23]],
+  (x) => [thrower, [x.v3], [x.v3]],
+]);
+
+// ---- memory and setup ----
+spec('tidy', (x) => [() => x.v3.add(1)], [(x) => [thrower], (x) => [async () => x.v3]]);
+spec('keep', (x) => [x.v3]);
+spec('eval evaluate', (x) => [x.v3], [], { noArgsOk: true });
+
+// ---- Array members without a function of the same name ----
+spec('Array#data Array#array Array#clone', (x) => [x.s]);
+spec('Array#item', (x) => [x.s], [(x) => [x.v3]]);
+
+/** Every function of the package: exports, namespaces, Array members. */
+export function surface(k) {
+  const out = [];
+  for (const [name, value] of Object.entries(k)) {
+    if (name === 'Array') {
+      out.push({ name, kind: 'class' });
+    } else if (typeof value === 'function') {
+      out.push({ name, kind: 'function' });
+    } else if (value && typeof value === 'object') {
+      for (const [inner, v] of Object.entries(value)) {
+        if (typeof v === 'function') out.push({ name: `${name}.${inner}`, kind: 'function' });
+      }
+    }
+  }
+  for (let proto = k.Array.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const [name, d] of Object.entries(Object.getOwnPropertyDescriptors(proto))) {
+      // Skip wasm-bindgen's internals (__wbg_ptr, __destroy_into_raw).
+      if (name === 'constructor' || name.startsWith('__') || out.some((e) => e.name === `Array#${name}`)) continue;
+      if (d.get) out.push({ name: `Array#${name}`, kind: 'getter' });
+      else if (typeof d.value === 'function') out.push({ name: `Array#${name}`, kind: 'method' });
+    }
+  }
+  return out;
+}
+
+const lookup = (k, name) => name.split('.').reduce((o, p) => o[p], k);
+
+/** A short description of a call's arguments, for the report. */
+function describe(x, args) {
+  const one = (v) => {
+    if (v === x.dead) return 'disposed';
+    if (v instanceof x.k.Array) return `${v.dtype}[${v.shape}]`;
+    if (typeof v === 'function') return v === thrower ? 'fn throwing' : `fn ${String(v).slice(0, 24)}`;
+    if (Array.isArray(v)) return `[${v.map(one).join(', ')}]`;
+    if (v === undefined) return 'undefined';
+    if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+    if (typeof v === 'object' && v.constructor !== Object) return v.constructor.name;
+    return JSON.stringify(v);
+  };
+  return args.map(one).join(', ');
+}
+
+/**
+ * The bad calls of one spec: its own, plus each array, list of arrays or
+ * function argument replaced by garbage (the first argument where there is
+ * none), plus the call without arguments.
+ */
+function badCalls(x, s) {
+  const garbage = [{}, 'x', x.dead];
+  const calls = s.bad.map((f) => f(x));
+  const ok = s.ok(x);
+  const substitutable = (v) =>
+    v instanceof x.k.Array || typeof v === 'function' || (Array.isArray(v) && v.some((e) => e instanceof x.k.Array));
+  const positions = ok.map((v, i) => (substitutable(v) ? i : -1)).filter((i) => i >= 0);
+  if (positions.length === 0 && ok.length > 0) positions.push(0);
+  for (const p of positions) {
+    for (const g of garbage) calls.push(ok.map((v, i) => (i === p ? g : v)));
+    if (Array.isArray(ok[p])) calls.push(ok.map((v, i) => (i === p ? [x.dead, ...ok[p].slice(1)] : v)));
+  }
+  if (!s.noArgsOk) calls.push([]);
+  return calls;
+}
+
+/** Disposes the kiln arrays in a value (an array, a list, an object). */
+function disposeAll(k, v, seen = new Set()) {
+  if (!v || typeof v !== 'object' || seen.has(v)) return;
+  seen.add(v);
+  if (v instanceof k.Array) {
+    try {
+      v.dispose();
+    } catch {
+      // Already disposed.
+    }
+    return;
+  }
+  for (const e of Object.values(v)) disposeAll(k, e, seen);
+}
+
+/**
+ * What a call did: { threw } or { value }; promises are awaited. For a
+ * call that throws at once, `leaked` counts the arrays it left alive (read
+ * before anything else can run, so the garbage collector cannot interfere).
+ */
+async function attempt(k, f) {
+  const before = k.memory().numArrays;
+  let value;
+  try {
+    value = f();
+  } catch (threw) {
+    return { threw, leaked: k.memory().numArrays - before };
+  }
+  try {
+    if (value && typeof value.then === 'function') value = await value;
+    return { value };
+  } catch (threw) {
+    return { threw };
+  }
+}
+
+/** A returned value, for the report; arrays as dtype[shape]. */
+function shown(k, v) {
+  if (v instanceof k.Array) {
+    try {
+      return `${v.dtype}[${v.shape}]`;
+    } catch (e) {
+      return `an unusable array (${e.message})`;
+    }
+  }
+  if (typeof v === 'function') return 'a function';
+  if (Array.isArray(v)) return `[${v.map((e) => shown(k, e)).join(', ')}]`;
+  return JSON.stringify(v) ?? String(v);
+}
+
+const norm = (s) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/** Judges a call that should have failed. */
+function judge(k, name, outcome) {
+  if (!('threw' in outcome)) {
+    const v = outcome.value;
+    return { status: 'no-throw', message: `returned ${shown(k, v).slice(0, 100)}` };
+  }
+  const e = outcome.threw;
+  if (e === boom) return { status: 'ok', message: e.message };
+  if (!(e instanceof Error)) return { status: 'not-an-error', message: `threw ${typeof e}: ${String(e).slice(0, 120)}` };
+  if (!e.message) return { status: 'empty-message', message: `${e.name} with no message` };
+  if (untagged.has(name)) return { status: 'ok', message: e.message };
+  const base = name.replace(/^Array#/, '');
+  const tag = /^\[([^\]]+)\] \S/.exec(e.message)?.[1];
+  if (!tag) return { status: 'untagged', message: e.message };
+  const names = [base, base.split('.').pop(), methodAliases[base], exportAliases[base]].filter(Boolean).map(norm);
+  if (!names.includes(norm(tag))) return { status: 'wrong-tag', message: e.message };
+  if (outcome.leaked > 0) return { status: 'leak', message: `${outcome.leaked} array(s) left alive by: ${e.message}` };
+  return { status: 'ok', message: e.message };
+}
+
+/** The spec of a name: methods share their function's spec. */
+function specFor(entry) {
+  if (entry.kind !== 'method') return { s: specs[entry.name], method: false };
+  const base = entry.name.slice('Array#'.length);
+  return { s: specs[entry.name] ?? specs[methodAliases[base] ?? base], method: true };
+}
+
+/** Runs one entry's checks; returns result records. */
+async function checkEntry(k, entry) {
+  const name = entry.name;
+  const results = [];
+  const record = (label, judged) => results.push({ name, args: label, ...judged });
+  const x = fixtures(k);
+  try {
+    if (entry.kind === 'class') {
+      for (const args of [[], [{}], ['x'], [x.dead]]) {
+        const out = await attempt(k, () => new k.Array(...args));
+        record(`new (${describe(x, args)})`, judge(k, name, out));
+      }
+      return results;
+    }
+    if (entry.kind === 'getter') {
+      // Reading a property of a disposed array.
+      const prop = name.slice('Array#'.length);
+      const got = await attempt(k, () => x.dead[prop]);
+      record('disposed', judge(k, name, got));
+      return results;
+    }
+    const found = specFor(entry);
+    if (!found.s) {
+      results.push({ name, args: '', status: 'unchecked', message: 'no bad-input spec for this function' });
+      return results;
+    }
+    const { s, method } = found;
+    const prop = name.slice('Array#'.length);
+    // Calls `name` with args; for methods the first argument is the receiver.
+    const call = (args) => {
+      if (!method) return lookup(k, name)(...args);
+      const [self, ...rest] = args;
+      return k.Array.prototype[prop].call(self, ...rest);
+    };
+    const run = async (args, applyArgs) => {
+      const out = await attempt(k, () => call(args));
+      if ('value' in out && typeof out.value === 'function' && applyArgs) {
+        const g = out.value;
+        return attempt(k, () => g(...applyArgs));
+      }
+      return out;
+    };
+
+    // The valid call must work, or the bad calls prove nothing.
+    const okArgs = s.ok(x);
+    if (method && !(okArgs[0] instanceof k.Array)) {
+      results.push({ name, args: '', status: 'unchecked', message: "the function's spec has no array to call the method on" });
+      return results;
+    }
+    const valid = await run(okArgs, s.apply?.(x));
+    if ('threw' in valid) {
+      results.push({ name, args: describe(x, okArgs), status: 'valid-call-failed', message: String(valid.threw?.message ?? valid.threw) });
+    } else {
+      disposeAll(k, valid.value);
+    }
+
+    for (const args of badCalls(x, s)) {
+      // A method always has its receiver.
+      if (method && args.length === 0) continue;
+      const out = await run(args, s.apply?.(x));
+      record(describe(x, args), judge(k, name, out));
+      if ('value' in out) disposeAll(k, out.value);
+    }
+    // Transforms: the function they return, called with bad arguments.
+    if (s.apply) {
+      const calls = [{}, 'x', x.dead].map((g) => [okArgs, [g]]);
+      for (const f of s.badApply ?? []) calls.push(f(x));
+      for (const [fnArgs, applyArgs] of calls) {
+        const out = await run(fnArgs, applyArgs);
+        record(`${describe(x, fnArgs)}) then (${describe(x, applyArgs)}`, judge(k, name, out));
+        if ('value' in out) disposeAll(k, out.value);
+      }
+    }
+    return results;
+  } finally {
+    disposeAll(k, x);
+  }
+}
+
+/** Whether the module still computes: [[1, 2], [3, 4]] @ [[5], [6]]. */
+export async function healthy(k) {
+  try {
+    const y = k.tidy(() => k.matmul(k.array([[1, 2], [3, 4]]), k.array([[5], [6]])));
+    const v = Array.from(await y.data());
+    y.dispose();
+    return v.length === 2 && v[0] === 17 && v[1] === 39;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs the checks of every surface entry from index `from` on. Stops after
+ * the first entry that leaves the module broken (`crashed`, `next`: where
+ * to go on in a fresh module).
+ */
+export async function runErrorChecks(k, { from = 0 } = {}) {
+  const entries = surface(k);
+  const results = [];
+  for (let i = from; i < entries.length; i++) {
+    const entry = entries[i];
+    if (exempt[entry.name]) {
+      results.push({ name: entry.name, args: '', status: 'exempt', message: exempt[entry.name] });
+      continue;
+    }
+    let entryResults;
+    try {
+      entryResults = await checkEntry(k, entry);
+    } catch (e) {
+      entryResults = [{ name: entry.name, args: '', status: 'harness-error', message: String(e?.stack ?? e) }];
+    }
+    results.push(...entryResults);
+    if (!(await healthy(k))) {
+      return { total: entries.length, results, crashed: entry.name, next: i + 1 < entries.length ? i + 1 : null };
+    }
+  }
+  return { total: entries.length, results, crashed: null, next: null };
+}
+
+/** The failures among results, as report lines. */
+export function failures(results) {
+  return results
+    .filter((r) => r.status !== 'ok' && r.status !== 'exempt')
+    .map((r) => `${r.status}: ${r.name}(${r.args}): ${r.message}`);
+}

@@ -1,0 +1,408 @@
+// kiln in Node with Dawn (the `webgpu` package) as navigator.gpu.
+// Run: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json node --test test/node.test.mjs
+import './gpu-node.mjs';
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as kiln from 'kiln';
+import { assertClose, det, erf, identity, matmul, matrix, maxAbs, rng, transpose } from './util.mjs';
+
+// Nested arrays of the shape of `x` with `f` applied to each entry.
+const map = (x, f) => (Array.isArray(x) ? x.map((v) => map(v, f)) : f(x));
+
+let info;
+before(async () => {
+  info = await kiln.init();
+});
+
+test('init reports the adapter', (t) => {
+  t.diagnostic(JSON.stringify(info));
+  assert.equal(info.backend, 'BrowserWebGpu');
+  assert.ok(info.name.length > 0, 'adapter name is empty');
+  assert.equal(typeof info.shaderF16, 'boolean');
+  assert.ok(info.maxBufferBytes > 0 && info.maxStorageBindingBytes > 0);
+});
+
+describe('arrays', () => {
+  test('creation, metadata and reading back', async () => {
+    const x = kiln.array([[1, 2, 3], [4, 5, 6]]);
+    assert.deepEqual(x.shape, [2, 3]);
+    assert.equal(x.dtype, 'float32');
+    assert.equal(x.ndim, 2);
+    assert.equal(x.size, 6);
+    assert.deepEqual(await x.array(), [[1, 2, 3], [4, 5, 6]]);
+    const data = await x.data();
+    assert.ok(data instanceof Float32Array);
+    assert.deepEqual(Array.from(data), [1, 2, 3, 4, 5, 6]);
+    assert.equal(await kiln.array(2.5).item(), 2.5);
+
+    const typed = kiln.array(new Int32Array([1, -2, 3, -4]), { shape: [2, 2], dtype: 'int32' });
+    assert.equal(typed.dtype, 'int32');
+    const ints = await typed.data();
+    assert.ok(ints instanceof Int32Array);
+    assert.deepEqual(Array.from(ints), [1, -2, 3, -4]);
+
+    const bools = await kiln.array([true, false, true]).data();
+    assert.ok(bools instanceof Uint8Array);
+    assert.deepEqual(Array.from(bools), [1, 0, 1]);
+  });
+
+  test('creation functions', async () => {
+    assert.deepEqual(await kiln.zeros([2, 2]).array(), [[0, 0], [0, 0]]);
+    assert.deepEqual(await kiln.full([3], 7, 'int32').array(), [7, 7, 7]);
+    assert.deepEqual(await kiln.arange(2, 11, 3).array(), [2, 5, 8]);
+    assertClose(await kiln.linspace(0, 1, 5).data(), [0, 0.25, 0.5, 0.75, 1]);
+    assert.deepEqual(await kiln.eye(3, 4, 1).array(), [[0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]);
+    assert.deepEqual(await kiln.tril(kiln.ones([3, 3])).array(), [[1, 0, 0], [1, 1, 0], [1, 1, 1]]);
+  });
+});
+
+describe('arithmetic', () => {
+  test('the README example', async () => {
+    const x = kiln.array([[1, 2], [3, 4]]);
+    const expected = map(matmul([[1, 2], [3, 4]], [[1, 2], [3, 4]]), (v) => v + 1);
+    assert.deepEqual(await kiln.matmul(x, x).add(1).array(), expected);
+  });
+
+  test('matmul of random matrices, batched and broadcast', async () => {
+    const next = rng(1);
+    const a = matrix(next, 7, 5);
+    const b = matrix(next, 5, 3);
+    assertClose(await kiln.matmul(a, b).data(), matmul(a, b), { rtol: 1e-5, atol: 1e-5 });
+
+    // [2, 7, 5] @ [5, 3]: the matrix broadcasts over the batch.
+    const a2 = [a, matrix(next, 7, 5)];
+    const out = kiln.matmul(kiln.array(a2), kiln.array(b));
+    assert.deepEqual(out.shape, [2, 7, 3]);
+    assertClose(await out.data(), a2.map((m) => matmul(m, b)), { rtol: 1e-5, atol: 1e-5 });
+
+    // A matrix large enough for tiled kernels.
+    const c = matrix(next, 67, 129);
+    const d = matrix(next, 129, 33);
+    assertClose(await kiln.matmul(c, d).data(), matmul(c, d), { rtol: 1e-4, atol: 1e-4 });
+  });
+
+  test('elementwise ops and broadcasting', async () => {
+    const next = rng(2);
+    const a = matrix(next, 3, 4);
+    const col = [[0.5], [-1.5], [2]];
+    const pos = map(a, (v) => v + 1.5); // positive, for log/sqrt/pow
+    const A = kiln.array(a);
+    const P = kiln.array(pos);
+    const cases = [
+      ['add', kiln.add(A, col), a.map((r, i) => r.map((v) => v + col[i][0]))],
+      ['sub', A.sub(2), map(a, (v) => v - 2)],
+      ['mul', A.mul(A), map(a, (v) => v * v)],
+      ['div', kiln.divide(1, P), map(pos, (v) => 1 / v)],
+      ['pow', P.pow(1.5), map(pos, (v) => v ** 1.5)],
+      ['neg', A.neg(), map(a, (v) => -v)],
+      ['exp', kiln.exp(A), map(a, Math.exp)],
+      ['log', kiln.log(P), map(pos, Math.log)],
+      ['sqrt', kiln.sqrt(P), map(pos, Math.sqrt)],
+      ['sin', kiln.sin(A), map(a, Math.sin)],
+      ['tanh', kiln.tanh(A), map(a, Math.tanh)],
+      ['sigmoid', kiln.sigmoid(A), map(a, (v) => 1 / (1 + Math.exp(-v)))],
+      ['erf', kiln.erf(A.mul(2)), map(a, (v) => erf(2 * v))],
+      ['maximum', kiln.maximum(A, 0), map(a, (v) => Math.max(v, 0))],
+      ['where', kiln.where(kiln.greater(A, 0), A, kiln.zerosLike(A)), map(a, (v) => (v > 0 ? v : 0))],
+      ['clip', kiln.clip(A, -0.25, 0.25), map(a, (v) => Math.min(Math.max(v, -0.25), 0.25))],
+    ];
+    for (const [name, got, expected] of cases) {
+      // WGSL specifies sin to 2^-11 absolute error only (SwiftShader's is
+      // off by up to 2e-4); the rest are near float32 rounding.
+      const atol = name === 'sin' ? 2 ** -11 : 2e-6;
+      assertClose(await got.data(), expected, { rtol: 2e-6, atol, what: name });
+    }
+  });
+
+  test('integer ops follow floor semantics', async () => {
+    const a = kiln.array([-7, 7, -8, 9], 'int32');
+    const b = kiln.array([2, -2, 3, 4], 'int32');
+    // Python's // and %: floor division, remainder with the divisor's sign.
+    const [x, y] = [[-7, 7, -8, 9], [2, -2, 3, 4]];
+    const floorDiv = x.map((v, i) => Math.floor(v / y[i]));
+    const rem = x.map((v, i) => v - y[i] * Math.floor(v / y[i]));
+    const q = kiln.floorDivide(a, b);
+    assert.equal(q.dtype, 'int32');
+    assert.deepEqual(Array.from(await q.data()), floorDiv);
+    assert.deepEqual(Array.from(await kiln.remainder(a, b).data()), rem);
+  });
+
+  test('weak typing of JS numbers', async () => {
+    const i = kiln.array([1, 2], 'int32');
+    const f = i.add(2.5);
+    assert.equal(f.dtype, 'float32');
+    assertClose(await f.data(), [3.5, 4.5]);
+    assert.equal(i.add(2).dtype, 'int32');
+    assert.equal(kiln.array([1, 2]).add(kiln.array([1, 1], 'int32')).dtype, 'float32');
+  });
+
+  test('comparisons give bool', async () => {
+    const c = kiln.less([1, 5, 3], [2, 2, 3]);
+    assert.equal(c.dtype, 'bool');
+    assert.deepEqual(Array.from(await c.data()), [1, 0, 0]);
+    assert.deepEqual(Array.from(await kiln.lessEqual([1, 5, 3], [2, 2, 3]).data()), [1, 0, 1]);
+  });
+});
+
+describe('reductions', () => {
+  const next = rng(3);
+  const a = matrix(next, 4, 6);
+  const rows = a;
+  const cols = transpose(a);
+  const sum = (v) => v.reduce((s, x) => s + x, 0);
+  const mean = (v) => sum(v) / v.length;
+  const variance = (v, ddof = 0) => sum(v.map((x) => (x - mean(v)) ** 2)) / (v.length - ddof);
+
+  test('sum, mean, prod, max, min, argmax', async () => {
+    const A = kiln.array(a);
+    assertClose(await kiln.sum(A).item(), sum(a.flat()), { atol: 1e-5 });
+    assertClose(await A.sum(1).data(), rows.map(sum), { atol: 1e-5 });
+    const keep = kiln.sum(A, 0, true);
+    assert.deepEqual(keep.shape, [1, 6]);
+    assertClose(await keep.data(), cols.map(sum), { atol: 1e-5 });
+    assertClose(await kiln.mean(A, -1).data(), rows.map(mean), { atol: 1e-6 });
+    assertClose(await kiln.prod(A, 0).data(), cols.map((c) => c.reduce((p, x) => p * x, 1)), { atol: 1e-6 });
+    assertClose(await kiln.max(A, 1).data(), rows.map((r) => Math.max(...r)));
+    assertClose(await kiln.min(A, [0, 1]).item(), Math.min(...a.flat()));
+    const argmax = kiln.argmax(A, 0);
+    assert.deepEqual(Array.from(await argmax.data()), cols.map((c) => c.indexOf(Math.max(...c))));
+  });
+
+  test('var, std, logsumexp, softmax, cumsum', async () => {
+    const A = kiln.array(a);
+    assertClose(await kiln.var(A, 1).data(), rows.map((r) => variance(r)), { atol: 1e-6 });
+    assertClose(await kiln.std(A, 1, false, 1).data(), rows.map((r) => Math.sqrt(variance(r, 1))), { atol: 1e-6 });
+    const lse = rows.map((r) => Math.log(sum(r.map(Math.exp))));
+    assertClose(await kiln.logsumexp(A, 1).data(), lse, { atol: 1e-6 });
+    const softmax = rows.map((r, i) => r.map((x) => Math.exp(x - lse[i])));
+    assertClose(await kiln.softmax(A).data(), softmax, { atol: 1e-6 });
+    const cumsum = rows.map((r) => r.map((_, j) => sum(r.slice(0, j + 1))));
+    assertClose(await kiln.cumsum(A, 1).data(), cumsum, { atol: 1e-5 });
+  });
+});
+
+describe('transforms', () => {
+  const t = [0.5, 1.0, -2.0];
+  // f(t) = sum(t tanh t): f' = tanh t + t sech^2 t, f'' = 2 sech^2 t (1 - t tanh t).
+  const f = (x) => kiln.sum(kiln.tanh(x).mul(x));
+  const sech2 = (v) => 1 - Math.tanh(v) ** 2;
+  const df = t.map((v) => Math.tanh(v) + v * sech2(v));
+  const d2f = t.map((v) => 2 * sech2(v) * (1 - v * Math.tanh(v)));
+
+  test('grad matches the analytic derivative', async () => {
+    const g = kiln.grad(f);
+    assertClose(await g(kiln.array(t)).data(), df, { atol: 1e-6 });
+    const g2 = kiln.grad((x) => kiln.sum(g(x)));
+    assertClose(await g2(kiln.array(t)).data(), d2f, { atol: 2e-6 });
+  });
+
+  test('the README example: grad of grad of sum(sin(t) t)', async () => {
+    // d2/dt2 sin(t) t = 2 cos t - t sin t. WGSL specifies sin and cos to
+    // 2^-11 absolute error only, hence the tolerance.
+    const h = (x) => kiln.sum(kiln.sin(x).mul(x));
+    const dh = kiln.grad(h);
+    const d2h = kiln.grad((x) => kiln.sum(dh(x)));
+    const expected = t.map((v) => 2 * Math.cos(v) - v * Math.sin(v));
+    assertClose(await d2h(kiln.array(t)).data(), expected, { atol: 4 * 2 ** -11 });
+  });
+
+  test('valueAndGrad and several argnums', async () => {
+    const [value, g] = kiln.valueAndGrad(f)(kiln.array(t));
+    assertClose(await value.item(), t.reduce((s, v) => s + Math.tanh(v) * v, 0), { atol: 1e-6 });
+    assertClose(await g.data(), df, { atol: 1e-6 });
+
+    // d/dx sum(x y^2) = y^2, d/dy = 2 x y.
+    const x = [1, 2, 3];
+    const y = [-1, 0.5, 2];
+    const [gx, gy] = kiln.grad((p, q) => kiln.sum(p.mul(q).mul(q)), [0, 1])(kiln.array(x), kiln.array(y));
+    assertClose(await gx.data(), y.map((v) => v * v));
+    assertClose(await gy.data(), x.map((v, i) => 2 * v * y[i]));
+  });
+
+  test('jvp, vmap and jacobian', async () => {
+    // Forward mode: d/dt exp(t) in direction v is exp(t) v. Outputs and
+    // tangents come as lists.
+    const v = [1, -1, 2];
+    const [[out], [tangent]] = kiln.jvp((x) => kiln.exp(x), [kiln.array(t)], [kiln.array(v)]);
+    assertClose(await out.data(), t.map(Math.exp), { atol: 1e-6 });
+    assertClose(await tangent.data(), t.map((x, i) => Math.exp(x) * v[i]), { atol: 1e-6 });
+
+    // vmap of a row dot product over a batch of rows.
+    const rows = [[1, 2], [3, 4], [5, 6]];
+    const w = [0.5, -1];
+    const dots = kiln.vmap((r, u) => kiln.sum(r.mul(u)), [0, null])(kiln.array(rows), kiln.array(w));
+    assertClose(await dots.data(), rows.map((r) => r[0] * w[0] + r[1] * w[1]));
+
+    // The Jacobian of x -> x^2 is diag(2x).
+    const jac = kiln.jacobian((x) => x.mul(x))(kiln.array(t));
+    assertClose(await jac.data(), t.map((a, i) => t.map((_, j) => (i === j ? 2 * a : 0))));
+  });
+});
+
+describe('linalg', () => {
+  const next = rng(4);
+  // Diagonally dominant, so well conditioned.
+  const wellConditioned = (n) => matrix(next, n, n).map((row, i) => row.map((v, j) => v + (i === j ? n : 0)));
+
+  test('solve has a small residual', async () => {
+    const a = wellConditioned(6);
+    const b = matrix(next, 6, 2);
+    const x = await kiln.linalg.solve(kiln.array(a), kiln.array(b)).array();
+    const residual = maxAbs(matmul(a, x).map((row, i) => row.map((v, j) => v - b[i][j])));
+    assert.ok(residual < 1e-5, `|Ax - b| = ${residual}`);
+
+    // A vector right-hand side and a batch of systems.
+    const vec = matrix(next, 1, 6)[0];
+    const xv = await kiln.linalg.solve(kiln.array(a), kiln.array(vec)).data();
+    const rv = maxAbs(matmul(a, Array.from(xv, (v) => [v])).map((r, i) => r[0] - vec[i]));
+    assert.ok(rv < 1e-5, `|Ax - b| = ${rv} for a vector b`);
+    const batch = [wellConditioned(4), wellConditioned(4), wellConditioned(4)];
+    const rhs = batch.map(() => matrix(next, 4, 1));
+    const xs = await kiln.linalg.solve(kiln.array(batch), kiln.array(rhs)).array();
+    batch.forEach((m, k) => {
+      const r = maxAbs(matmul(m, xs[k]).map((row, i) => row[0] - rhs[k][i][0]));
+      assert.ok(r < 1e-5, `batch ${k}: |Ax - b| = ${r}`);
+    });
+  });
+
+  test('det, inv and cholesky', async () => {
+    const a = wellConditioned(5);
+    assertClose(await kiln.linalg.det(kiln.array(a)).item(), det(a), { rtol: 1e-4 });
+    const inv = await kiln.linalg.inv(kiln.array(a)).array();
+    assertClose(matmul(a, inv), identity(5), { atol: 1e-5 });
+
+    // A symmetric positive definite matrix: L L^T = S.
+    const m = matrix(next, 5, 5);
+    const s = matmul(m, transpose(m)).map((row, i) => row.map((v, j) => v + (i === j ? 1 : 0)));
+    const l = await kiln.linalg.cholesky(kiln.array(s)).array();
+    l.forEach((row, i) => row.forEach((v, j) => j > i && assert.equal(v, 0, `L[${i}][${j}] = ${v}`)));
+    assertClose(matmul(l, transpose(l)), s, { atol: 1e-5 });
+  });
+
+  test('qr and svd reconstruct the matrix', async () => {
+    const a = matrix(next, 6, 4);
+    const [q, r] = kiln.linalg.qr(kiln.array(a));
+    const [Q, R] = [await q.array(), await r.array()];
+    assertClose(matmul(transpose(Q), Q), identity(4), { atol: 1e-5, what: 'QᵀQ' });
+    assertClose(matmul(Q, R), a, { atol: 1e-5, what: 'QR' });
+
+    const [u, s, vt] = kiln.linalg.svd(kiln.array(a), false);
+    const [U, S, VT] = [await u.array(), Array.from(await s.data()), await vt.array()];
+    assert.deepEqual(S, [...S].sort((x, y) => y - x), 'singular values are not descending');
+    assert.ok(S.every((v) => v >= 0), 'negative singular value');
+    assertClose(matmul(U.map((row) => row.map((v, j) => v * S[j])), VT), a, { atol: 1e-5, what: 'U S Vᵀ' });
+  });
+
+  test('the gradient of det is det(A) A^-T', async () => {
+    const a = wellConditioned(3);
+    const g = await kiln.grad((m) => kiln.linalg.det(m))(kiln.array(a)).array();
+    const inv = await kiln.linalg.inv(kiln.array(a)).array();
+    assertClose(g, map(transpose(inv), (v) => v * det(a)), { rtol: 1e-4, atol: 1e-4 });
+  });
+});
+
+describe('random', () => {
+  // Streams made by jax.random (threefry2x32, partitionable counters) for
+  // the Rust tests; JAX's 32-bit mode keeps the low 32 bits of a seed.
+  const fixtures = JSON.parse(readFileSync(new URL('../../tests/fixtures/random.json', import.meta.url), 'utf8'));
+  const draw = {
+    key: (key) => key,
+    split: (key, p) => kiln.random.split(key, p.num),
+    bits: (key, p) => kiln.random.bits(key, p.shape),
+    uniform: (key, p) => kiln.random.uniform(key, p.shape, p.minval, p.maxval),
+    normal: (key, p) => kiln.random.normal(key, p.shape),
+    randint: (key, p) => kiln.random.randint(key, p.shape, p.minval, p.maxval),
+    bernoulli: (key, p) => kiln.random.bernoulli(key, p.p, p.shape),
+    categorical: (key, p, [logits]) => kiln.random.categorical(key, logits, p.axis, p.shape ?? undefined),
+    permutation: (key, p) => kiln.random.permutation(key, p.n),
+  };
+  // Uniform floats may differ by one rounding (XLA fuses u * span + min);
+  // normal samples go through erfinv, which differs from XLA's in the last bits.
+  const tolerance = { uniform: { rtol: 3e-7, atol: 5e-7 }, normal: { rtol: 2e-6, atol: 1e-6 } };
+  // The fixtures spell infinities as strings.
+  const number = (v) => ({ inf: Infinity, '-inf': -Infinity, nan: NaN })[v] ?? Number(v);
+
+  test('the same values as jax.random', async () => {
+    for (const { op, params, args = [], expected } of fixtures.cases) {
+      const what = `${op} ${JSON.stringify(params)}`;
+      const inputs = args.map((t) => kiln.array(Float32Array.from(t.data, number), { shape: t.shape }));
+      const out = draw[op](kiln.random.key(params.seed % 2 ** 32), params, inputs);
+      assert.equal(out.dtype, expected.dtype, what);
+      assert.deepEqual(out.shape, expected.shape, what);
+      const got = Array.from(await out.data());
+      const want = expected.data.map(number);
+      if (tolerance[op]) assertClose(got, want, { ...tolerance[op], what });
+      else assert.deepEqual(got, want, what);
+    }
+  });
+});
+
+describe('memory', () => {
+  // The garbage collector frees leaked arrays of earlier tests at any
+  // await, so counts are compared only within synchronous stretches.
+  test('tidy frees everything but its result', async () => {
+    const before = kiln.memory().numArrays;
+    const x = kiln.array([[1, 2], [3, 4]]);
+    const kept = [];
+    const z = kiln.tidy(() => {
+      const y = kiln.exp(x).mul(2);
+      kept.push(kiln.keep(y.add(1)));
+      return y.sum();
+    });
+    // x, z and the kept array are live.
+    assert.equal(kiln.memory().numArrays, before + 3);
+    const e = [1, 2, 3, 4].map(Math.exp);
+    assertClose(await z.item(), 2 * e.reduce((s, v) => s + v, 0), { rtol: 1e-6 });
+    assertClose(await kept[0].data(), e.map((v) => 2 * v + 1), { rtol: 1e-6 });
+    const live = kiln.memory().numArrays;
+    z.dispose();
+    kiln.dispose([x, kept[0]]);
+    assert.equal(kiln.memory().numArrays, live - 3);
+  });
+
+  test('bytes are released on dispose', async () => {
+    const bytes = 256 * 256 * 4;
+    const big = kiln.ones([256, 256]).mul(3);
+    const total = big.sum();
+    assert.equal(await total.item(), 3 * 256 * 256);
+    total.dispose();
+    const held = kiln.memory();
+    assert.ok(held.activeBytes >= bytes, `activeBytes ${held.activeBytes} with a ${bytes}-byte array live`);
+    assert.ok(held.peakBytes >= held.activeBytes);
+    big.dispose();
+    const freed = kiln.memory();
+    assert.ok(held.activeBytes - freed.activeBytes >= bytes, `dispose freed ${held.activeBytes - freed.activeBytes} bytes`);
+    for (const key of ['numArrays', 'activeBytes', 'peakBytes', 'cachedBytes']) {
+      assert.ok(Number.isFinite(freed[key]) && freed[key] >= 0, `memory().${key} = ${freed[key]}`);
+    }
+  });
+
+  test('a disposed array cannot be used', () => {
+    const x = kiln.array([1, 2]);
+    x.dispose();
+    assert.throws(() => kiln.add(x, 1), (e) => e instanceof Error && /^\[add\] .*disposed/.test(e.message));
+  });
+});
+
+describe('errors', () => {
+  test('a shape mismatch throws a named error and the module keeps working', async () => {
+    const a = kiln.ones([2, 3]);
+    const b = kiln.ones([4, 5]);
+    assert.throws(
+      () => kiln.matmul(a, b),
+      (e) => e instanceof Error && /^\[matmul\] /.test(e.message) && /\(2, 3\)/.test(e.message) && /\(4, 5\)/.test(e.message),
+    );
+    assert.throws(() => kiln.reshape(a, [4]), (e) => e instanceof Error && e.message.includes('[reshape]'));
+    assert.throws(() => kiln.sum(a, 2), (e) => e instanceof Error && e.message.includes('[sum]'));
+    assert.throws(() => kiln.array('x'), (e) => e instanceof Error && e.message.startsWith('[array] '));
+    const c = kiln.matmul(a, kiln.ones([3, 2]));
+    assert.deepEqual(await c.array(), [[3, 3], [3, 3]]);
+  });
+
+  test('linalg shape errors throw and the module keeps working', async () => {
+    assert.throws(() => kiln.linalg.cholesky(kiln.ones([2, 3])), (e) => e instanceof Error && e.message.startsWith('[cholesky] '));
+    const x = await kiln.linalg.solve([[2, 0], [0, 4]], [1, 1]).data();
+    assertClose(x, [0.5, 0.25]);
+  });
+});

@@ -1,0 +1,4 @@
+import * as kiln from 'kiln';
+import { main } from '../app.mjs';
+
+main(kiln);
