@@ -161,6 +161,31 @@ async fn matmul_64x64_matches_plain_rust() {
 }
 
 #[wasm_bindgen_test]
+async fn logarithms_give_numpys_edge_cases() {
+    // WGSL leaves log of x <= 0 undefined; SwiftShader gives log|x| and a
+    // finite floor there, NumPy NaN and -inf.
+    init().await;
+    let x = Array::from_slice(&[-1.0f32, 0.0, 1.0, f32::INFINITY], &[4]).unwrap();
+    for (name, got) in [
+        ("log", kiln::log(&x)),
+        ("log2", kiln::log2(&x)),
+        ("log10", kiln::log10(&x)),
+    ] {
+        let v = got.unwrap().to_vec_async::<f32>().await.unwrap();
+        assert!(v[0].is_nan(), "{name}(-1) = {}", v[0]);
+        assert_eq!(&v[1..], &[f32::NEG_INFINITY, 0.0, f32::INFINITY], "{name}");
+    }
+    let x = Array::from_slice(&[-2.0f32, -1.0, 0.0], &[3]).unwrap();
+    let v = kiln::log1p(&x)
+        .unwrap()
+        .to_vec_async::<f32>()
+        .await
+        .unwrap();
+    assert!(v[0].is_nan(), "log1p(-2) = {}", v[0]);
+    assert_eq!(&v[1..], &[f32::NEG_INFINITY, 0.0]);
+}
+
+#[wasm_bindgen_test]
 async fn bad_inputs_return_errors() {
     init().await;
     let a = kiln::ones(&[2, 3], DType::F32).unwrap();

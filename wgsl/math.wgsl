@@ -50,8 +50,23 @@ fn k_expm1(x: f32) -> f32 {
 }
 
 // log(1 + x): 2 atanh(s) with s = x / (2 + x) as a series near zero.
+// log and log2 with NumPy's edge cases: WGSL leaves x <= 0 undefined (some
+// drivers give log|x| and a finite floor), NumPy gives NaN and -inf.
+fn k_log(x: f32) -> f32 {
+    if (x < 0.0 || k_isnan(x)) { return k_nan(); }
+    if (x == 0.0) { return -k_inf(); }
+    return log(x);
+}
+
+fn k_log2(x: f32) -> f32 {
+    if (x < 0.0 || k_isnan(x)) { return k_nan(); }
+    if (x == 0.0) { return -k_inf(); }
+    return log2(x);
+}
+
 fn k_log1p(x: f32) -> f32 {
     if (x < -1.0 || k_isnan(x)) { return k_nan(); }
+    if (x == -1.0) { return -k_inf(); }
     if (abs(x) < 0.25) {
         let s = x / (2.0 + x);
         let s2 = s * s;

@@ -116,10 +116,10 @@ op_table!(
         Sign => "sign", Numeric, Some("k_sign(x0)"), Some("sign(x0)"), Some("select(0u, 1u, x0 > 0u)");
         Exp => "exp", Float, Some("exp(x0)"), NONE, NONE;
         Expm1 => "expm1", Float, Some("k_expm1(x0)"), NONE, NONE;
-        Log => "log", Float, Some("log(x0)"), NONE, NONE;
+        Log => "log", Float, Some("k_log(x0)"), NONE, NONE;
         Log1p => "log1p", Float, Some("k_log1p(x0)"), NONE, NONE;
-        Log2 => "log2", Float, Some("log2(x0)"), NONE, NONE;
-        Log10 => "log10", Float, Some("log2(x0) * 0.30102999566398120"), NONE, NONE;
+        Log2 => "log2", Float, Some("k_log2(x0)"), NONE, NONE;
+        Log10 => "log10", Float, Some("k_log2(x0) * 0.30102999566398120"), NONE, NONE;
         Sqrt => "sqrt", Float, Some("sqrt(x0)"), NONE, NONE;
         Rsqrt => "rsqrt", Float, Some("inverseSqrt(x0)"), NONE, NONE;
         Square => "square", Numeric, Some("x0 * x0"), Some("x0 * x0"), Some("x0 * x0");

@@ -1,0 +1,234 @@
+// End-to-end test of the demo page (www/demo/) in headless Chromium: serves
+// the repository, drives each section through its controls and checks what
+// the page computed against independent references.
+//
+//   node www/test/demo.e2e.mjs
+//
+// Environment: SCREENSHOT_DIR (default www/test/screenshots/) receives one
+// PNG per section; CHROMIUM overrides the browser (default /usr/bin/chromium).
+// Exits non-zero, naming every failed check, when anything is wrong.
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '../scripts/serve.mjs';
+import { launch, openPage } from './chromium.mjs';
+
+const READY_TIMEOUT = 150_000;
+const EPOCHS = 5; // the page's default is 20; 5 keeps the test short on SwiftShader
+const MIN_ACCURACY = 0.8;
+const RANKS = [1, 5, 20, 60];
+const SVD_TOLERANCE = 1e-3; // |measured - predicted| relative error, absolute
+const SOLVE_N = 128;
+const MAX_KILN_RESIDUAL = 1e-4; // float32
+const MAX_JS_RESIDUAL = 1e-10; // float64
+const DERIVATIVE_RTOL = 1e-3;
+const DERIVATIVES = {
+  'exp(-x^2)': {
+    f: (x) => Math.exp(-x * x),
+    df: (x) => -2 * x * Math.exp(-x * x),
+    d2f: (x) => (4 * x * x - 2) * Math.exp(-x * x),
+  },
+  'x^3': { f: (x) => x ** 3, df: (x) => 3 * x * x, d2f: (x) => 6 * x },
+  'sin(x)*x': {
+    f: (x) => Math.sin(x) * x,
+    df: (x) => Math.sin(x) + x * Math.cos(x),
+    d2f: (x) => 2 * Math.cos(x) - x * Math.sin(x),
+  },
+};
+
+const screenshotDir = resolve(
+  process.env.SCREENSHOT_DIR ?? fileURLToPath(new URL('./screenshots/', import.meta.url)),
+);
+const failures = [];
+
+function check(ok, message) {
+  console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${message}`);
+  if (!ok) failures.push(message);
+}
+
+const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+
+const POLL = { polling: 100 };
+
+const state = (page, section) => page.evaluate((section) => window.kilnDemo.state[section], section);
+
+async function shoot(page, selector, name) {
+  const file = join(screenshotDir, name);
+  await page.locator(selector).screenshot({ path: file });
+  console.log(`  screenshot ${file}`);
+}
+
+async function testTraining(page) {
+  console.log(`\n1. Training (${EPOCHS} epochs)`);
+  const started = performance.now();
+  await page.click('#train [data-role=toggle]');
+  await page.waitForFunction(
+    () => window.kilnDemo.state.train.done || window.kilnDemo.state.train.error !== null,
+    null,
+    { ...POLL, timeout: 150_000 },
+  );
+  const s = await state(page, 'train');
+  console.log(`  ${s.step} steps in ${seconds(started)} (${s.stepsPerSecond.toFixed(1)} steps/s at the end)`);
+  console.log(`  test accuracy per epoch: ${s.testAccuracy.map((a) => a.toFixed(3)).join(', ')}`);
+  console.log(`  live arrays after each epoch: ${s.numArrays.join(', ')}`);
+  check(s.error === null, `training ran without error${s.error ? `: ${s.error}` : ''}`);
+  check(s.testAccuracy.length === EPOCHS, `${EPOCHS} epochs evaluated (got ${s.testAccuracy.length})`);
+  const final = s.testAccuracy.at(-1) ?? 0;
+  check(final > MIN_ACCURACY, `final test accuracy ${final.toFixed(3)} > ${MIN_ACCURACY}`);
+  const perEpoch = s.stepsPerEpoch;
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const first = mean(s.loss.slice(0, perEpoch));
+  const last = mean(s.loss.slice(-perEpoch));
+  check(last < first / 2, `mean train loss fell from ${first.toFixed(3)} (epoch 1) to ${last.toFixed(3)} (epoch ${EPOCHS})`);
+  check(
+    s.numArrays.length > 1 && s.numArrays.every((n) => n === s.numArrays[0]),
+    `live arrays stay flat across epochs (${s.numArrays.join(', ')})`,
+  );
+  await shoot(page, '#train', '1-training.png');
+}
+
+async function testSvd(page) {
+  console.log('\n2a. SVD image compression');
+  const rows = [];
+  for (const k of RANKS) {
+    await page.locator('#svd [data-role=rank]').fill(String(k));
+    await page.waitForFunction(
+      (k) => {
+        const s = window.kilnDemo.state.svd;
+        return (s.rank === k && !s.busy) || s.error !== null;
+      },
+      k,
+      { ...POLL, timeout: 30_000 },
+    );
+    const s = await state(page, 'svd');
+    check(s.error === null, `rank ${k} rendered${s.error ? `: ${s.error}` : ''}`);
+    rows.push(s);
+    console.log(
+      `  rank ${String(k).padStart(3)}: measured ${s.relativeError.toFixed(6)}, from singular values ${s.theoreticalError.toFixed(6)}`,
+    );
+    check(
+      Math.abs(s.relativeError - s.theoreticalError) <= SVD_TOLERANCE,
+      `rank ${k}: measured and predicted errors agree within ${SVD_TOLERANCE}`,
+    );
+  }
+  const errors = rows.map((r) => r.relativeError);
+  check(
+    errors.every((e, i) => i === 0 || e < errors[i - 1]),
+    `error strictly decreases over ranks ${RANKS.join(', ')}`,
+  );
+  await shoot(page, '#svd', '2a-svd.png');
+}
+
+async function testSolve(page) {
+  for (const op of ['solve', 'inv']) {
+    console.log(`\n2b. Linear system, n = ${SOLVE_N}, ${op}`);
+    await page.selectOption('#solve [data-role=n]', String(SOLVE_N));
+    await page.selectOption('#solve [data-role=op]', op);
+    await page.click('#solve [data-role=run]');
+    await page.waitForFunction(
+      () => {
+        const s = window.kilnDemo.state.solve;
+        return !s.busy && (s.kilnMs !== null || s.error !== null);
+      },
+      null,
+      { ...POLL, timeout: 60_000 },
+    );
+    const s = await state(page, 'solve');
+    check(s.error === null, `${op} ran without error${s.error ? `: ${s.error}` : ''}`);
+    if (s.error !== null) continue;
+    console.log(`  kiln ${s.kilnMs.toFixed(1)} ms, residual ${s.kilnResidual.toExponential(2)}`);
+    console.log(`  JS   ${s.jsMs.toFixed(1)} ms, residual ${s.jsResidual.toExponential(2)}`);
+    check(s.kilnResidual < MAX_KILN_RESIDUAL, `kiln residual < ${MAX_KILN_RESIDUAL}`);
+    check(s.jsResidual < MAX_JS_RESIDUAL, `JS residual < ${MAX_JS_RESIDUAL}`);
+  }
+  await shoot(page, '#solve', '2b-solve.png');
+}
+
+async function testAutodiff(page) {
+  for (const [text, exact] of Object.entries(DERIVATIVES)) {
+    console.log(`\n3. Autodiff of f(x) = ${text}`);
+    await page.fill('#autodiff [data-role=expression]', text);
+    await page.click('#autodiff [data-role=plot]');
+    await page.waitForFunction(
+      (text) => {
+        const s = window.kilnDemo.state.autodiff;
+        return !s.busy && s.expression === text;
+      },
+      text,
+      { ...POLL, timeout: 30_000 },
+    );
+    const s = await state(page, 'autodiff');
+    check(s.error === null, `${text} evaluated${s.error ? `: ${s.error}` : ''}`);
+    if (s.error !== null) continue;
+    for (const key of ['f', 'df', 'd2f']) {
+      let worst = 0;
+      let at = 0;
+      s.xs.forEach((x, i) => {
+        const want = exact[key](x);
+        const err = Math.abs(s[key][i] - want) / Math.max(1, Math.abs(want));
+        if (err > worst) [worst, at] = [err, x];
+      });
+      check(
+        worst <= DERIVATIVE_RTOL,
+        `${key.padEnd(3)} at ${s.xs.length} points: worst relative error ${worst.toExponential(2)} (x = ${at.toFixed(3)})`,
+      );
+    }
+  }
+  await shoot(page, '#autodiff', '3-autodiff.png');
+}
+
+async function main() {
+  const started = performance.now();
+  await mkdir(screenshotDir, { recursive: true });
+  const server = await serve({ port: 0 });
+  const browser = await launch();
+  try {
+    const page = await openPage(browser);
+    await page.setViewportSize({ width: 1200, height: 900 });
+    const url = `${server.url}www/demo/?epochs=${EPOCHS}`;
+    console.log(`Opening ${url}`);
+    await page.goto(url);
+    // Ready once every section is usable; on SwiftShader the photo's SVD
+    // (thousands of small dispatches) takes most of this.
+    await page.waitForFunction(() => window.kilnDemo, null, { timeout: 30_000 });
+    const ready = await page.evaluate(
+      (ms) => Promise.race([window.kilnDemo.ready, new Promise((ok) => setTimeout(() => ok({ ok: false, error: `not ready after ${ms / 1000} s` }), ms))]),
+      READY_TIMEOUT,
+    );
+    if (!ready.ok) {
+      await page.screenshot({ path: join(screenshotDir, 'unavailable.png'), fullPage: true });
+      throw new Error(`the demo did not start: ${ready.error}`);
+    }
+    console.log(`Adapter: ${await page.textContent('#adapter-text')} (page ready after ${seconds(started)})`);
+    await page.screenshot({ path: join(screenshotDir, '0-page.png') });
+
+    // A section that throws (a timeout, say) fails; the next ones still run.
+    const sections = { training: testTraining, svd: testSvd, solve: testSolve, autodiff: testAutodiff };
+    for (const [name, run] of Object.entries(sections)) {
+      try {
+        await run(page);
+      } catch (err) {
+        check(false, `${name}: ${err.message.split('\n')[0]}`);
+        await page.screenshot({ path: join(screenshotDir, `failed-${name}.png`), fullPage: true });
+      }
+    }
+
+    check(page.problems.length === 0, `no console errors or uncaught exceptions${page.problems.length ? `:\n    ${page.problems.join('\n    ')}` : ''}`);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  console.log(`\nTotal ${seconds(started)}.`);
+}
+
+try {
+  await main();
+} catch (err) {
+  failures.push(err.message);
+  console.error(`\nFAIL ${err.message}`);
+}
+if (failures.length) {
+  console.error(`\n${failures.length} check(s) failed:\n- ${failures.join('\n- ')}`);
+  process.exit(1);
+}
+console.log('All demo checks passed.');
