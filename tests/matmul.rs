@@ -1,13 +1,21 @@
-//! The register-tiled matmul kernels against an f64 product on the host:
-//! every tiling (chosen by shape: 32, 64 and 128 square tiles), both load
-//! directions of each operand (row-major and transposed views), ragged
-//! edges in M, N and K, broadcast batches, and the integer and float16
-//! variants.
+//! The matmul kernels against an f64 product on the host: every tiling
+//! (chosen by shape: 32, 64 and 128 square tiles) and, on CPU adapters,
+//! the direct kernel they run by default; both load directions of each
+//! operand (row-major and transposed views), ragged edges in M, N and K,
+//! broadcast batches, and the integer and float16 variants.
 
 mod common;
 
 use common::noise::uniform;
+use kiln::backend::kernels::with_staged_tiles;
 use kiln::{Array, DType};
+
+/// Runs `check` with the adapter's own kernel choice (the direct kernel on
+/// a CPU adapter) and with the GPU tilings.
+fn on_every_kernel(check: impl Fn()) {
+    check();
+    with_staged_tiles(check);
+}
 
 /// `(batch, m, k) @ (batch, k, n)` on the host in f64; `bt` means `b` is
 /// stored as `(batch, n, k)`.
@@ -99,13 +107,17 @@ fn every_tiling_and_load_direction_matches_the_host() {
         (32, 129, 131, 9),
     ] {
         for (at, bt) in [(false, false), (true, false), (false, true), (true, true)] {
-            check(batch, m, n, k, at, bt);
+            on_every_kernel(|| check(batch, m, n, k, at, bt));
         }
     }
 }
 
 #[test]
 fn broadcast_batches_integers_and_float16_match_the_host() {
+    on_every_kernel(broadcast_batches_integers_and_float16);
+}
+
+fn broadcast_batches_integers_and_float16() {
     // (3, 1, 40, 24) @ (1, 4, 24, 36): batch dimensions broadcast as views.
     let (m, k, n) = (40, 24, 36);
     let a_host = uniform(1, 3 * m * k, -4.0, 4.0);
@@ -151,6 +163,10 @@ fn broadcast_batches_integers_and_float16_match_the_host() {
 
 #[test]
 fn float16_products_match_the_host_on_every_path() {
+    on_every_kernel(float16_products_on_every_path);
+}
+
+fn float16_products_on_every_path() {
     // Every side >= 64: tensor cores where the adapter has cooperative
     // matrices (ragged edges padded to whole 128 x 128 tiles; interior
     // tiles load fragments directly when K is a multiple of 16), the

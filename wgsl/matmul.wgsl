@@ -14,7 +14,7 @@
 //
 // Parameters: [M, N, K, batch_ndim, offset_a, offset_b, a_row, a_col, b_row,
 // b_col, batch_base, batch_shape[nb], a_batch_strides[nb], b_batch_strides[nb]]
-// (strides are i32 bits). Filled in: `enable`, `in_t`, `out_t`, `acc_t`,
+// (strides are i32 bits). Filled in: `access` (shared helpers), `enable`, `in_t`, `out_t`, `acc_t`,
 // `zero`, `load` (of a storage value `v`), `store` (of `r_val`), the tile
 // sizes, `a_k_fast` and `b_k_fast`, `operands` (shared with the
 // tensor-core kernel) and `multiply` (the unrolled products
@@ -39,22 +39,7 @@ const THREADS: u32 = WX * WY;
 var<workgroup> tile_a: array<vec4<{{acc_t}}>, {{tile_a_len}}>;
 var<workgroup> tile_b: array<vec4<{{acc_t}}>, {{tile_b_len}}>;
 
-// Where the batch shape starts in the parameters.
-const HEADER: u32 = 11u;
-
-fn stride(k: u32) -> i32 {
-    return bitcast<i32>(params[k]);
-}
-
-fn load_a(at: i32) -> {{acc_t}} {
-    let v = a[at];
-    return {{load}};
-}
-
-fn load_b(at: i32) -> {{acc_t}} {
-    let v = b[at];
-    return {{load}};
-}
+{{access}}
 
 @compute @workgroup_size({{wx}}, {{wy}})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {

@@ -1,6 +1,8 @@
 // Softmax (or log-softmax) along contiguous rows of length K: one
 // workgroup per row sweeps it three times (max, sum of exponentials,
-// output); a row is read from memory once and re-read from cache.
+// output); a row is read from memory once and re-read from cache. Short
+// rows take `by_thread`: one thread per row, no barriers (which cost more
+// than such a row's work, and far more on CPU adapters).
 //
 // softmax:     exp(x - m) / sum(exp(x - m)), m the row's max (NaN if any is)
 // log-softmax: (x - s) - log(sum(exp(x - s))), s = m where m is finite, else 0
@@ -25,6 +27,44 @@ fn max_or_nan(a: f32, b: f32) -> f32 {
         return b;
     }
     return max(a, b);
+}
+
+fn shift_of(m: f32) -> f32 {
+    if (LOG && (k_isnan(m) || k_isinf(m))) {
+        return 0.0;
+    }
+    return m;
+}
+
+fn store(row: u32, k: u32, v: f32, total: f32, log_total: f32) {
+    if (LOG) {
+        dst[row * params[1] + k] = v - log_total;
+    } else {
+        dst[row * params[1] + k] = exp(v) / total;
+    }
+}
+
+@compute @workgroup_size(256)
+fn by_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = gid.x + gid.y * nwg.x * 256u;
+    if (row >= params[0]) {
+        return;
+    }
+    let k_len = params[1];
+    let base = params[2] + row * k_len;
+    var m = -k_inf();
+    for (var k = 0u; k < k_len; k++) {
+        m = max_or_nan(m, src[base + k]);
+    }
+    let shift = shift_of(m);
+    var total = 0.0;
+    for (var k = 0u; k < k_len; k++) {
+        total += exp(src[base + k] - shift);
+    }
+    let log_total = log(total);
+    for (var k = 0u; k < k_len; k++) {
+        store(row, k, src[base + k] - shift, total, log_total);
+    }
 }
 
 @compute @workgroup_size(256)
@@ -56,10 +96,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     }
     m = partial[0];
     workgroupBarrier();
-    var shift = m;
-    if (LOG && (k_isnan(m) || k_isinf(m))) {
-        shift = 0.0;
-    }
+    let shift = shift_of(m);
     var total = 0.0;
     k = lid.x;
     for (; k + 768u < k_len; k += 1024u) {
@@ -81,11 +118,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     total = partial[0];
     let log_total = log(total);
     for (k = lid.x; k < k_len; k += 256u) {
-        let v = src[base + k] - shift;
-        if (LOG) {
-            dst[row * k_len + k] = v - log_total;
-        } else {
-            dst[row * k_len + k] = exp(v) / total;
-        }
+        store(row, k, src[base + k] - shift, total, log_total);
     }
 }

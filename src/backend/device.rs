@@ -107,6 +107,7 @@ async fn create() -> Result<Device> {
         storage_offset_alignment: adapter_limits.min_storage_buffer_offset_alignment,
         shader_f16,
         cooperative_f16,
+        cpu: raw.device_type == wgpu::DeviceType::Cpu,
     };
     let info = DeviceInfo {
         name: raw.name,

@@ -46,4 +46,7 @@ pub struct DeviceLimits {
     /// 16 x 16 x 16 float16 cooperative matrices with float32 accumulators
     /// in subgroups of 32 (tensor cores), used for float16 matmul.
     pub cooperative_f16: bool,
+    /// A software adapter running on the CPU (lavapipe, SwiftShader): a
+    /// few cores wide, and workgroup barriers cost far more than on a GPU.
+    pub cpu: bool,
 }

@@ -8,10 +8,32 @@ use crate::backend::encoder::Encoder;
 use crate::backend::limits::MAX_WORKGROUPS_PER_DIM;
 use crate::dtype::DType;
 use crate::error::Result;
+use std::cell::Cell;
 use std::fmt::Write;
 
 pub const TEMPLATE: &str = include_str!("../../../wgsl/matmul.wgsl");
 pub const COOP_TEMPLATE: &str = include_str!("../../../wgsl/matmul_coop.wgsl");
+pub const DIRECT_TEMPLATE: &str = include_str!("../../../wgsl/matmul_direct.wgsl");
+
+/// The side of C one workgroup of the direct kernel covers.
+const DIRECT_SIDE: usize = 32;
+
+thread_local! {
+    /// Set inside [`with_staged_tiles`].
+    static STAGED_ON_CPU: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with the products this thread evaluates taking the staged
+/// tilings of GPUs even on a CPU adapter (which otherwise runs the direct
+/// kernel), so that tests on a CPU adapter exercise them.
+pub fn with_staged_tiles<T>(f: impl FnOnce() -> T) -> T {
+    STAGED_ON_CPU.with(|flag| {
+        let before = flag.replace(true);
+        let result = f();
+        flag.set(before);
+        result
+    })
+}
 
 /// WGSL shared by the matmul kernels: sizes, the batch entry's operand
 /// offsets and the operands' strides from the parameters (the batch shape
@@ -95,20 +117,32 @@ impl Tile {
         self.bk * (self.bm + self.bn) * acc_bytes
     }
 
+    /// Whether the adapter's workgroups can hold the tiling.
+    fn fits(self, dev: &Device) -> bool {
+        self.threads() <= dev.limits.max_invocations_per_workgroup
+            && self.workgroup_bytes(4) <= dev.limits.max_workgroup_storage_bytes
+    }
+
     /// The largest tiling the adapter allows that still gives `batch`
     /// products of `m × n` enough workgroups to fill a large GPU.
     fn choose(dev: &Device, m: usize, n: usize, batch: usize) -> Tile {
         const ENOUGH_WORKGROUPS: usize = 128;
-        let fits = |t: &Tile| {
-            t.threads() <= dev.limits.max_invocations_per_workgroup
-                && t.workgroup_bytes(4) <= dev.limits.max_workgroup_storage_bytes
-        };
         let count = |t: &Tile| m.div_ceil(t.bm as usize) * n.div_ceil(t.bn as usize) * batch;
         Tile::ALL
             .into_iter()
-            .filter(fits)
+            .filter(|t| t.fits(dev))
             .find(|t| count(t) >= ENOUGH_WORKGROUPS)
             .unwrap_or(Tile::SMALL)
+    }
+
+    /// On a CPU adapter: the 128 × 128 tiling for large products that fill
+    /// its tiles (it does the most work per barrier), else `None`: the
+    /// direct kernel, which has no barriers at all.
+    fn on_cpu(dev: &Device, m: usize, n: usize, k: usize, batch: usize) -> Option<Tile> {
+        const LARGE_PRODUCT: usize = 1 << 23;
+        let t = Tile::LARGE;
+        let padded = m.next_multiple_of(t.bm as usize) * n.next_multiple_of(t.bn as usize);
+        (t.fits(dev) && padded <= 2 * m * n && m * n * k * batch >= LARGE_PRODUCT).then_some(t)
     }
 
     fn name(self) -> String {
@@ -148,48 +182,92 @@ fn multiply_statements(tile: Tile) -> String {
     out
 }
 
-/// The kernel for `dtype` with `tile`; `a_k_fast`/`b_k_fast` say whether
-/// K is the contiguous axis of A/B (and so the direction tiles load along).
-pub fn source(dtype: DType, tile: Tile, a_k_fast: bool, b_k_fast: bool) -> String {
+/// WGSL shared by the register-tiled and direct kernels: where the batch
+/// shape starts in the parameters, strides, and loads of A and B as the
+/// accumulator type.
+const ACCESS: &str = "// Where the batch shape starts in the parameters.
+const HEADER: u32 = 11u;
+
+fn stride(k: u32) -> i32 {
+    return bitcast<i32>(params[k]);
+}
+
+fn load_a(at: i32) -> {{acc_t}} {
+    let v = a[at];
+    return {{load}};
+}
+
+fn load_b(at: i32) -> {{acc_t}} {
+    let v = b[at];
+    return {{load}};
+}
+";
+
+/// Substitutions every matmul kernel for `dtype` takes.
+fn dtype_substitutions(dtype: DType) -> Vec<(&'static str, String)> {
     let zero = match dtype {
         DType::I32 => "0",
         DType::U32 | DType::Bool => "0u",
         _ => "0.0",
     };
+    let enable = if dtype == DType::F16 {
+        "enable f16;"
+    } else {
+        ""
+    };
+    vec![
+        // First: it holds placeholders filled by the entries after it.
+        ("access", ACCESS.to_string()),
+        ("enable", enable.to_string()),
+        ("in_t", dtype.wgsl_storage().to_string()),
+        ("out_t", dtype.wgsl_storage().to_string()),
+        ("acc_t", dtype.wgsl_compute().to_string()),
+        ("zero", zero.to_string()),
+        ("load", load_expr("v", dtype)),
+        ("store", store_expr("r_val", dtype)),
+        ("operands", OPERANDS.to_string()),
+    ]
+}
+
+fn fill(template: &str, substitutions: &[(&'static str, String)]) -> String {
+    let pairs: Vec<(&str, &str)> = substitutions
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    fill_template(template, &pairs)
+}
+
+/// The kernel for `dtype` with `tile`; `a_k_fast`/`b_k_fast` say whether
+/// K is the contiguous axis of A/B (and so the direction tiles load along).
+pub fn source(dtype: DType, tile: Tile, a_k_fast: bool, b_k_fast: bool) -> String {
     let num = |v: u32| v.to_string();
-    fill_template(
-        TEMPLATE,
-        &[
-            (
-                "enable",
-                if dtype == DType::F16 {
-                    "enable f16;"
-                } else {
-                    ""
-                },
-            ),
-            ("in_t", dtype.wgsl_storage()),
-            ("out_t", dtype.wgsl_storage()),
-            ("acc_t", dtype.wgsl_compute()),
-            ("zero", zero),
-            ("load", &load_expr("v", dtype)),
-            ("store", &store_expr("r_val", dtype)),
-            ("bm", &num(tile.bm)),
-            ("bn", &num(tile.bn)),
-            ("bk", &num(tile.bk)),
-            ("tm", &num(tile.tm)),
-            ("tn", &num(tile.tn)),
-            ("wx", &num(tile.bn / tile.tn)),
-            ("wy", &num(tile.bm / tile.tm)),
-            ("tile_a_len", &num(tile.bk * tile.bm / 4)),
-            ("tile_b_len", &num(tile.bk * tile.bn / 4)),
-            ("acc_len", &num(tile.tm * tile.tn / 4)),
-            ("a_k_fast", &a_k_fast.to_string()),
-            ("b_k_fast", &b_k_fast.to_string()),
-            ("multiply", &multiply_statements(tile)),
-            ("operands", OPERANDS),
-        ],
-    )
+    let mut substitutions = dtype_substitutions(dtype);
+    substitutions.extend([
+        ("bm", num(tile.bm)),
+        ("bn", num(tile.bn)),
+        ("bk", num(tile.bk)),
+        ("tm", num(tile.tm)),
+        ("tn", num(tile.tn)),
+        ("wx", num(tile.bn / tile.tn)),
+        ("wy", num(tile.bm / tile.tm)),
+        ("tile_a_len", num(tile.bk * tile.bm / 4)),
+        ("tile_b_len", num(tile.bk * tile.bn / 4)),
+        ("acc_len", num(tile.tm * tile.tn / 4)),
+        ("a_k_fast", a_k_fast.to_string()),
+        ("b_k_fast", b_k_fast.to_string()),
+        ("multiply", multiply_statements(tile)),
+    ]);
+    fill(TEMPLATE, &substitutions)
+}
+
+/// The kernel for CPU adapters (no workgroup memory), for `dtype`.
+pub fn direct_source(dtype: DType) -> String {
+    fill(DIRECT_TEMPLATE, &dtype_substitutions(dtype))
+}
+
+/// The pipeline key of [`direct_source`]'s kernel.
+pub fn direct_key(dtype: DType) -> String {
+    format!("matmul_{}_direct", dtype.wgsl_storage())
 }
 
 /// Fragments of 16 rows (of A) and 16 columns (of B) per subgroup block of
@@ -413,14 +491,26 @@ pub fn encode(
         )?;
         return Ok(result);
     }
-    let tile = Tile::choose(&enc.dev, m, n, batch);
-    let pipeline = enc
-        .dev
-        .trusted_pipeline(&key(dtype, tile, a_k_fast, b_k_fast), "main", || {
-            source(dtype, tile, a_k_fast, b_k_fast)
-        });
-    let groups_x = n.div_ceil(tile.bn as usize) as u32;
-    let groups_y = m.div_ceil(tile.bm as usize) as u32;
+    let staged = if enc.dev.limits.cpu && !STAGED_ON_CPU.with(Cell::get) {
+        Tile::on_cpu(&enc.dev, m, n, k, batch)
+    } else {
+        Some(Tile::choose(&enc.dev, m, n, batch))
+    };
+    let (pipeline, side_m, side_n) = if let Some(tile) = staged {
+        let pipeline =
+            enc.dev
+                .trusted_pipeline(&key(dtype, tile, a_k_fast, b_k_fast), "main", || {
+                    source(dtype, tile, a_k_fast, b_k_fast)
+                });
+        (pipeline, tile.bm as usize, tile.bn as usize)
+    } else {
+        let pipeline = enc
+            .dev
+            .trusted_pipeline(&direct_key(dtype), "main", || direct_source(dtype));
+        (pipeline, DIRECT_SIDE, DIRECT_SIDE)
+    };
+    let groups_x = n.div_ceil(side_n) as u32;
+    let groups_y = m.div_ceil(side_m) as u32;
     for (base, count) in batches() {
         enc.dispatch(
             pipeline.clone(),

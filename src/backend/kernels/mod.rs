@@ -5,6 +5,7 @@ pub(crate) mod fused;
 pub(crate) mod index;
 pub(crate) mod linalg;
 pub(crate) mod matmul;
+pub use matmul::with_staged_tiles;
 pub(crate) mod random;
 pub(crate) mod reduce;
 pub(crate) mod scan;
@@ -401,6 +402,11 @@ pub fn variants() -> Vec<KernelSource> {
                     );
                 }
             }
+            push(
+                matmul::direct_key(dtype),
+                "main",
+                matmul::direct_source(dtype),
+            );
             for tile in matmul::Tile::ALL {
                 for (a_k, b_k) in [(false, false), (true, false), (false, true), (true, true)] {
                     push(
@@ -469,7 +475,10 @@ pub fn variants() -> Vec<KernelSource> {
         }
     }
     for log in [false, true] {
-        push(softmax::key(log).into(), "main", softmax::source(log));
+        for by_thread in [false, true] {
+            let (name, entry) = softmax::key(log, by_thread);
+            push(name.into(), entry, softmax::source(log));
+        }
     }
     // A fused chain touching every value type: float, float16, int, bool.
     {

@@ -1,10 +1,11 @@
-//! Softmax and log-softmax over the last axis: one workgroup per row.
+//! Softmax and log-softmax over the last axis: one workgroup per row, or
+//! one thread per row for short rows.
 
 use super::elementwise::{contiguous, MATH};
 use super::fill_template;
 use crate::array::DeviceData;
 use crate::backend::encoder::Encoder;
-use crate::backend::limits::grid;
+use crate::backend::limits::{grid, grid_for_threads};
 use crate::dtype::DType;
 use crate::error::Result;
 
@@ -14,11 +15,16 @@ pub fn source(log: bool) -> String {
     fill_template(TEMPLATE, &[("math", MATH), ("log", &log.to_string())])
 }
 
-pub fn key(log: bool) -> &'static str {
-    if log {
-        "log_softmax_f32"
-    } else {
-        "softmax_f32"
+/// Rows up to this long are done by one thread each.
+pub const THREAD_ROW_MAX: usize = 64;
+
+/// The pipeline's key and entry point.
+pub fn key(log: bool, by_thread: bool) -> (&'static str, &'static str) {
+    match (log, by_thread) {
+        (true, false) => ("log_softmax_f32", "main"),
+        (false, false) => ("softmax_f32", "main"),
+        (true, true) => ("log_softmax_f32_by_thread", "by_thread"),
+        (false, true) => ("softmax_f32_by_thread", "by_thread"),
     }
 }
 
@@ -39,14 +45,16 @@ pub fn encode(
     }
     let src = contiguous(enc, data, shape, DType::F32)?;
     let rows = size / k_len;
+    let by_thread = k_len <= THREAD_ROW_MAX;
+    let (key, entry) = key(log, by_thread);
     // Every index is inside a row of the contiguous input or output.
-    let pipeline = enc.dev.trusted_pipeline(key(log), "main", || source(log));
+    let pipeline = enc.dev.trusted_pipeline(key, entry, || source(log));
     let params = [rows as u32, k_len as u32, src.offset as u32];
-    enc.dispatch(
-        pipeline,
-        &params,
-        vec![src.buffer.clone(), out],
-        grid(rows as u32),
-    );
+    let groups = if by_thread {
+        grid_for_threads(rows)
+    } else {
+        grid(rows as u32)
+    };
+    enc.dispatch(pipeline, &params, vec![src.buffer.clone(), out], groups);
     Ok(result)
 }
