@@ -378,6 +378,23 @@ describe('memory', () => {
     }
   });
 
+  // Needs node --expose-gc (test/run.sh passes it).
+  test('the garbage collector frees arrays nobody disposed', { skip: typeof gc !== 'function' }, async () => {
+    const count = 200;
+    const made = () => {
+      for (let i = 0; i < count; i++) kiln.array([i, i + 1]).mul(2);
+    };
+    made();
+    const leaked = kiln.memory().numArrays;
+    // FinalizationRegistry callbacks run after a collection, between tasks.
+    for (let round = 0; round < 20 && kiln.memory().numArrays > leaked - count; round++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const after = kiln.memory().numArrays;
+    assert.ok(after <= leaked - count, `${leaked} arrays live before collection, ${after} after`);
+  });
+
   test('a disposed array cannot be used', () => {
     const x = kiln.array([1, 2]);
     x.dispose();

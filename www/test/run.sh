@@ -14,7 +14,7 @@ run() {
   "$@" || failed+=("$*")
 }
 
-run node --test --test-reporter=spec test/node.test.mjs
+run node --expose-gc --test --test-reporter=spec test/node.test.mjs
 run node --test --test-reporter=spec test/errors.test.mjs
 run node --test --test-reporter=spec test/browser.test.mjs
 run node --test --test-reporter=spec test/vite.test.mjs
