@@ -31,16 +31,9 @@ function unavailable(title, reason) {
   return { ok: false, error: reason };
 }
 
-// kiln's adapter name is empty in browsers, which keep GPU names private;
-// the browser's own GPUAdapterInfo still gives vendor and architecture.
-async function describe(info) {
-  let name = info.name;
-  if (!name) {
-    const adapter = await navigator.gpu.requestAdapter();
-    const { vendor, architecture, description } = adapter?.info ?? {};
-    name = description || [vendor, architecture].filter(Boolean).join(' ') || 'unnamed adapter';
-  }
-  const parts = [name];
+// One line about the adapter: its name, API, kind and float16 support.
+function describe(info) {
+  const parts = [info.name || 'unnamed adapter'];
   if (info.backend) parts.push(info.backend);
   if (info.deviceType) parts.push(info.deviceType);
   if (info.driver) parts.push(info.driver);
@@ -60,7 +53,7 @@ async function start() {
   }
   state.adapter = info;
   document.getElementById('adapter').dataset.state = 'ok';
-  document.getElementById('adapter-text').textContent = await describe(info);
+  document.getElementById('adapter-text').textContent = describe(info);
   document.getElementById('adapter-note').hidden = info.deviceType !== 'Cpu';
 
   const train = setupTraining(document.getElementById('train'), {
