@@ -169,11 +169,11 @@ export declare class Array {
   array(): Promise<number | boolean | NestedArray>;
   /** A promise of the one value of a size-1 array (a boolean for bool). */
   item(): Promise<number | boolean>;
-  /** Another handle to the same array, freed on its own (and not by an enclosing `tidy()`). */
+  /** Another handle to the same values, freed on its own (or by the `tidy()` it was made in). */
   clone(): Array;
   /** Frees the array; does nothing when it was freed already. */
   dispose(): void;
-  /** Frees the array now (the generated method); unlike `dispose()`, not for an array already freed. */
+  /** The same as `dispose()`. */
   free(): void;
   /** `Array(shape=[2,3], dtype=float32)`, or `Array(disposed)`. */
   toString(): string;
@@ -543,8 +543,8 @@ export declare const nn: {
   elu(x: ArrayLike, alpha?: number): Array;
   /**
    * `targets`: class indices (integers shaped like the logits without the
-   * class axis) or probabilities (floats shaped like the logits). JS numbers
-   * become float32, so give class indices as `array(labels, 'int32')`.
+   * class axis: an int32 array, or JS numbers one axis short of the logits)
+   * or probabilities (floats shaped like the logits).
    */
   crossEntropy(logits: ArrayLike, targets: ArrayLike, options?: CrossEntropyOptions): Array;
   /** Default reduction `'mean'`. */
