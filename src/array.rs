@@ -4,6 +4,7 @@ use crate::backend::pool::Buffer;
 use crate::dtype::{DType, Element, Scalar};
 use crate::error::{bail, fmt_shape, Result};
 use crate::primitive::Primitive;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// An n-dimensional array. Cloning is cheap (it shares the node). Ops build
@@ -58,6 +59,46 @@ pub(crate) fn is_contiguous(shape: &[usize], strides: &[isize]) -> bool {
         step *= shape[d] as isize;
     }
     true
+}
+
+/// `axis` (negative counts from the end) checked against `ndim`.
+pub fn normalize_axis(op: &'static str, axis: i32, ndim: usize) -> Result<usize> {
+    let n = ndim as i64;
+    let a = axis as i64;
+    if a < -n || a >= n {
+        bail!(
+            op,
+            "axis {axis} is out of bounds for an array of dimension {ndim}"
+        );
+    }
+    Ok(if a < 0 { (a + n) as usize } else { a as usize })
+}
+
+/// How many traces are running, on any thread: a trace may walk nodes that
+/// another thread is evaluating.
+static RETAIN: AtomicUsize = AtomicUsize::new(0);
+
+/// While alive, evaluation keeps evaluated nodes' inputs and intermediate
+/// values, so that a transform can still walk the graph of a function
+/// that read some values.
+pub(crate) struct RetainGraph(());
+
+impl RetainGraph {
+    pub fn new() -> RetainGraph {
+        RETAIN.fetch_add(1, Ordering::SeqCst);
+        RetainGraph(())
+    }
+}
+
+impl Drop for RetainGraph {
+    fn drop(&mut self) {
+        RETAIN.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Whether a transform is tracing (evaluation then keeps the graph).
+pub(crate) fn retaining_graph() -> bool {
+    RETAIN.load(Ordering::SeqCst) > 0
 }
 
 impl Drop for Node {
@@ -128,6 +169,17 @@ impl Array {
         array
     }
 
+    /// The bytes of a 0-d array whose value is still on the host.
+    pub(crate) fn host_scalar_bytes(&self) -> Option<Vec<u8>> {
+        if self.ndim() != 0 || !matches!(self.primitive(), Primitive::Constant) {
+            return None;
+        }
+        match &*self.data() {
+            Some(Data::Host(bytes)) => Some(bytes.clone()),
+            _ => None,
+        }
+    }
+
     /// A 0-d array holding `value`.
     pub fn scalar<T: Element>(value: T) -> Array {
         Array::from_bytes(T::encode(&[value]), vec![], T::DTYPE)
@@ -168,7 +220,7 @@ impl Array {
 
     /// The size of axis `axis` (negative counts from the end).
     pub fn dim(&self, axis: i32) -> Result<usize> {
-        let a = crate::ops::shape::normalize_axis("dim", axis, self.ndim())?;
+        let a = normalize_axis("dim", axis, self.ndim())?;
         Ok(self.0.shape[a])
     }
 

@@ -63,7 +63,7 @@ pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
     if order.is_empty() {
         return Ok(());
     }
-    let retain = crate::transforms::trace::retaining_graph();
+    let retain = crate::array::retaining_graph();
     // How often each node of this evaluation is an input of another: once
     // its last user is encoded and nothing else holds it, its buffer can
     // serve a later kernel of the same submission.

@@ -1,6 +1,7 @@
 //! Reading arrays back to the host, asynchronously on every target.
 
 use super::device::device;
+use super::encoder::Encoder;
 use crate::array::{is_contiguous, Array};
 use crate::error::{Error, Result};
 
@@ -12,13 +13,19 @@ pub(crate) async fn read_bytes(array: &Array) -> Result<Vec<u8>> {
     }
     array.eval()?;
     let mut data = array.device_data().expect("evaluated");
+    let dev = device()?;
     let aligned = (data.offset * array.dtype().device_size()).is_multiple_of(4);
     if !is_contiguous(array.shape(), &data.strides) || !aligned {
-        let copy = crate::ops::shape::contiguous_copy(array);
-        copy.eval()?;
-        data = copy.device_data().expect("evaluated");
+        // A contiguous copy, queued after the work that computes the view.
+        let mut pending = dev.pending.lock().unwrap_or_else(|e| e.into_inner());
+        dev.pool.defer();
+        let mut encoder = Encoder::resume(dev.clone(), std::mem::take(&mut *pending));
+        let copied =
+            super::kernels::elementwise::copy(&mut encoder, &data, array.shape(), array.dtype());
+        *pending = encoder.into_batch();
+        drop(pending);
+        data = copied?;
     }
-    let dev = device()?;
     dev.flush()?;
     let offset = (data.offset * array.dtype().device_size()) as u64;
     let size = bytes.next_multiple_of(4);

@@ -6,18 +6,7 @@ use crate::dtype::{promote, Scalar};
 use crate::error::{bail, fmt_shape, Result};
 use crate::primitive::Primitive;
 
-/// `axis` (negative counts from the end) checked against `ndim`.
-pub fn normalize_axis(op: &'static str, axis: i32, ndim: usize) -> Result<usize> {
-    let n = ndim as i64;
-    let a = axis as i64;
-    if a < -n || a >= n {
-        bail!(
-            op,
-            "axis {axis} is out of bounds for an array of dimension {ndim}"
-        );
-    }
-    Ok(if a < 0 { (a + n) as usize } else { a as usize })
-}
+pub use crate::array::normalize_axis;
 
 /// Several axes, normalized, checked for repeats, in the order given.
 pub fn normalize_axes(op: &'static str, axes: &[i32], ndim: usize) -> Result<Vec<usize>> {
@@ -420,16 +409,6 @@ pub fn concatenate(arrays: &[&Array], axis: i32) -> Result<Array> {
         Primitive::Concatenate { axis },
         inputs,
     ))
-}
-
-/// A contiguous copy of `a` (what readback uses for strided views).
-pub(crate) fn contiguous_copy(a: &Array) -> Array {
-    Array::from_primitive(
-        a.shape().to_vec(),
-        a.dtype(),
-        Primitive::Concatenate { axis: 0 },
-        vec![a.clone()],
-    )
 }
 
 /// Joins arrays along a new axis.

@@ -4,25 +4,17 @@
 
 use super::trace::{placeholder, tape, RetainGraph};
 use crate::array::Array;
-use crate::backend::kernels::fused;
-use crate::backend::limits::MAX_STORAGE_BUFFERS;
 use crate::dtype::DType;
 use crate::error::{bail, Result};
-use crate::primitive::{Fused, FusedInput, FusedStep, Primitive};
+use crate::primitive::{
+    Fused, FusedInput, FusedStep, Primitive, MAX_FUSED_INPUTS, MAX_FUSED_STEPS,
+};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// How many argument signatures a compiled function keeps programs for;
 /// the least recently used is dropped first.
 pub const CACHE_CAPACITY: usize = 32;
-
-/// A fused kernel reads at most this many arrays (a binding each, besides
-/// its parameters and output).
-const MAX_FUSED_INPUTS: usize = MAX_STORAGE_BUFFERS - 2;
-
-/// A fused kernel nests one call per step in a single expression; WGSL
-/// compilers limit how deep expressions nest.
-const MAX_FUSED_STEPS: usize = 64;
 
 /// Where a program step's operand comes from.
 #[derive(Clone)]
@@ -191,7 +183,7 @@ impl Program {
         for &m in members {
             for r in &self.steps[m].inputs {
                 let inside = matches!(r, Ref::Step(j) if members.contains(j));
-                let written_in = matches!(r, Ref::Const(a) if fused::literal(a).is_some());
+                let written_in = matches!(r, Ref::Const(a) if Fused::can_inline(a));
                 if !inside && !written_in && !leaves.iter().any(|l| l.same(r)) {
                     leaves.push(r.clone());
                 }
@@ -222,7 +214,7 @@ impl Program {
                         Ref::Step(j) if members.contains(j) => {
                             FusedInput::Step(members.iter().position(|x| x == j).expect("a member"))
                         }
-                        Ref::Const(a) if fused::literal(a).is_some() => {
+                        Ref::Const(a) if Fused::can_inline(a) => {
                             FusedInput::Constant(constant_index(a))
                         }
                         _ => FusedInput::Input(
@@ -240,7 +232,7 @@ impl Program {
         let dtypes: Vec<DType> = leaves.iter().map(|l| self.dtype_of(l, args)).collect();
         let root = &self.steps[*members.last().expect("members")];
         Ok(Step {
-            primitive: Primitive::Fused(Arc::new(fused::generate(chain, &dtypes, constants)?)),
+            primitive: Primitive::Fused(Arc::new(Fused::new(chain, dtypes, constants))),
             shape: root.shape.clone(),
             dtype: root.dtype,
             inputs: leaves,

@@ -6,34 +6,8 @@ use crate::array::Array;
 use crate::error::{bail, Result};
 use crate::primitive::Primitive;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// How many traces are running, on any thread: a trace may walk nodes that
-/// another thread is evaluating.
-static RETAIN: AtomicUsize = AtomicUsize::new(0);
-
-/// While alive, evaluation keeps evaluated nodes' inputs and intermediate
-/// values, so that a transform can still walk the graph of a function
-/// that read some values.
-pub(crate) struct RetainGraph(());
-
-impl RetainGraph {
-    pub fn new() -> RetainGraph {
-        RETAIN.fetch_add(1, Ordering::SeqCst);
-        RetainGraph(())
-    }
-}
-
-impl Drop for RetainGraph {
-    fn drop(&mut self) {
-        RETAIN.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// Whether a transform is tracing.
-pub(crate) fn retaining_graph() -> bool {
-    RETAIN.load(Ordering::SeqCst) > 0
-}
+pub(crate) use crate::array::RetainGraph;
 
 /// A new node that is `a` (a view), so that a transform can tell its
 /// argument apart from every other use of the same array.

@@ -98,26 +98,6 @@ impl Addr {
     }
 }
 
-/// A WGSL expression converting `x` from `from`'s compute type to `to`'s
-/// (to a WGSL `bool` when `to` is `Bool`).
-pub fn cast_expr(x: &str, from: DType, to: DType) -> String {
-    use DType::*;
-    match (from, to) {
-        (Bool | U32, Bool) => format!("{x} != 0u"),
-        (I32, Bool) => format!("{x} != 0"),
-        // `!(x == 0)` rather than `x != 0`: NaN is true, and some drivers
-        // compile float `!=` as an ordered comparison.
-        (F16 | F32, Bool) => format!("!({x} == 0.0)"),
-        (_, F16 | F32) => format!("f32({x})"),
-        (F16 | F32, I32) => format!("i32({x})"),
-        (Bool | U32, I32) => format!("bitcast<i32>({x})"),
-        (I32, I32) => x.to_string(),
-        (F16 | F32, U32) => format!("select(u32({x}), bitcast<u32>(i32({x})), {x} < 0.0)"),
-        (I32, U32) => format!("bitcast<u32>({x})"),
-        (Bool | U32, U32) => x.to_string(),
-    }
-}
-
 /// WGSL storing `expr` (in `dtype`'s compute type, or a WGSL bool for
 /// `Bool`) as `dtype`'s storage type.
 pub fn store_expr(expr: &str, dtype: DType) -> String {

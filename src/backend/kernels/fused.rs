@@ -1,16 +1,29 @@
 //! Fused elementwise kernels: a chain of elementwise primitives becomes one
 //! WGSL function per step, nested into a single map expression.
 
-use super::elementwise::{cast_expr, map, MapOp};
+use super::elementwise::{map, MapOp};
 use super::views::broadcast_view;
-use crate::array::{Array, Data, DeviceData};
+use crate::array::{Array, DeviceData};
 use crate::backend::encoder::Encoder;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::ops::elementwise::kernel_expr;
-use crate::primitive::{Fused, FusedInput, FusedStep, Primitive};
+use crate::primitive::elementwise::{cast_expr, where_expr};
+use crate::primitive::{Fused, FusedInput, Primitive};
 use std::fmt::Write;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// The generated kernel of a [`Fused`] chain.
+pub(crate) struct FusedKernel {
+    /// WGSL helper functions, one per step.
+    pub functions: String,
+    /// An expression of the inputs `x0, x1, ...` that calls them.
+    pub expr: String,
+    /// Identifies `functions` and `expr` among pipelines.
+    pub name: String,
+    /// Whether the kernel computes in float16 somewhere.
+    pub f16: bool,
+}
 
 /// The WGSL type values of `dtype` have inside a fused kernel: bools are
 /// 0/1 `u32`s and float16 computes as `f32`, as loads give them.
@@ -24,14 +37,8 @@ fn value_type(dtype: DType) -> &'static str {
 
 /// A 0-d constant's value as a WGSL literal of its value type, if its
 /// bytes are still on the host.
-pub(crate) fn literal(a: &Array) -> Option<String> {
-    if a.ndim() != 0 || !matches!(a.primitive(), Primitive::Constant) {
-        return None;
-    }
-    let guard = a.data();
-    let Some(Data::Host(bytes)) = &*guard else {
-        return None;
-    };
+fn literal(a: &Array) -> Option<String> {
+    let bytes = &a.host_scalar_bytes()?;
     let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     Some(match a.dtype() {
         DType::F32 => format!("bitcast<f32>({}u)", word(bytes)),
@@ -44,13 +51,21 @@ pub(crate) fn literal(a: &Array) -> Option<String> {
     })
 }
 
-/// The kernel for `steps` over inputs of `inputs` dtypes, with the 0-d
-/// host constants `constants` written in.
-pub(crate) fn generate(
-    steps: Vec<FusedStep>,
-    inputs: &[DType],
-    constants: Vec<Array>,
-) -> Result<Fused> {
+/// The kernel of `fused`, generated on first use.
+pub(crate) fn kernel(fused: &Fused) -> Result<Arc<FusedKernel>> {
+    if let Some(made) = fused.kernel.get() {
+        if let Ok(kernel) = made.clone().downcast::<FusedKernel>() {
+            return Ok(kernel);
+        }
+    }
+    let kernel = Arc::new(generate(fused)?);
+    let _ = fused.kernel.set(kernel.clone());
+    Ok(kernel)
+}
+
+/// The kernel for `fused`'s steps, with its host constants written in.
+pub(crate) fn generate(fused: &Fused) -> Result<FusedKernel> {
+    let (steps, inputs, constants) = (&fused.steps, &fused.inputs, &fused.constants);
     let literals = constants
         .iter()
         .map(|c| {
@@ -70,13 +85,10 @@ pub(crate) fn generate(
         let dtypes: Vec<DType> = step.inputs.iter().map(operand_dtype).collect();
         let missing = || Error::Eval(format!("fused kernel: no kernel for step {j}"));
         let body = match &step.primitive {
-            Primitive::Unary(op) => {
-                kernel_expr(op.exprs(), op.class(), dtypes[0]).ok_or_else(missing)?
-            }
-            Primitive::Binary(op) => {
-                kernel_expr(op.exprs(), op.class(), dtypes[0]).ok_or_else(missing)?
-            }
-            Primitive::Where => "select(x2, x1, x0 != 0u)".to_string(),
+            Primitive::Unary(op) => op.kernel_expr(dtypes[0]).ok_or_else(missing)?,
+            Primitive::Binary(op) => op.kernel_expr(dtypes[0]).ok_or_else(missing)?,
+            // Bools inside the chain are 0/1 values.
+            Primitive::Where => where_expr(DType::U32),
             Primitive::AsType => cast_expr("x0", dtypes[0], step.dtype),
             other => {
                 return Err(Error::Eval(format!(
@@ -129,13 +141,11 @@ pub(crate) fn generate(
     };
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     (&functions, &expr).hash(&mut hasher);
-    Ok(Fused {
+    Ok(FusedKernel {
         name: format!("fused_{:016x}", hasher.finish()),
-        steps,
         functions,
         expr,
         f16,
-        constants,
     })
 }
 
@@ -147,7 +157,8 @@ pub(crate) fn encode(
     shape: &[usize],
     dtype: DType,
 ) -> Result<DeviceData> {
-    if fused.f16 {
+    let kernel = kernel(fused)?;
+    if kernel.f16 {
         // Float16 steps inside the chain need the feature as much as
         // float16 inputs do.
         super::check_dtypes(&enc.dev, [DType::F16])?;
@@ -158,9 +169,9 @@ pub(crate) fn encode(
         .collect();
     let operands: Vec<(&DeviceData, DType)> = views.iter().map(|(d, dt)| (d, *dt)).collect();
     let op = MapOp {
-        functions: &fused.functions,
-        f16: fused.f16,
-        ..MapOp::new(&fused.name, &fused.expr)
+        functions: &kernel.functions,
+        f16: kernel.f16,
+        ..MapOp::new(&kernel.name, &kernel.expr)
     };
     map(enc, op, &operands, shape, dtype, None)
 }

@@ -1,6 +1,6 @@
 //! Batched matrix products over strided operands.
 
-use super::elementwise::{cast_expr, load_expr, map, store_expr, MapOp, Target};
+use super::elementwise::{load_expr, map, store_expr, MapOp, Target};
 use super::{check_dtypes, fill_template, views};
 use crate::array::{contiguous_strides, DeviceData};
 use crate::backend::device::Device;
@@ -8,6 +8,7 @@ use crate::backend::encoder::Encoder;
 use crate::backend::limits::MAX_WORKGROUPS_PER_DIM;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::primitive::elementwise::cast_expr;
 use std::cell::Cell;
 use std::fmt::Write;
 

@@ -18,9 +18,9 @@ use super::encoder::Encoder;
 use crate::array::{contiguous_strides, Array, Data, DeviceData};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::ops::elementwise::kernel_expr;
+use crate::primitive::elementwise::{arange_expr, bitcast_expr, cast_expr, full_expr, where_expr};
 use crate::primitive::Primitive;
-use elementwise::{cast_expr, map, MapOp};
+use elementwise::{map, MapOp};
 
 /// Fills `{{name}}` placeholders of a WGSL template.
 pub(crate) fn fill_template(template: &str, values: &[(&str, &str)]) -> String {
@@ -52,9 +52,8 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
         .collect();
     let shape = node.shape();
     let dtype = node.dtype();
-    let expr_of = |op_name: &str, exprs, class, compute: DType| {
-        kernel_expr(exprs, class, compute)
-            .ok_or_else(|| Error::Eval(format!("{op_name} has no kernel for {compute}")))
+    let no_kernel = |op_name: &str, compute: DType| {
+        Error::Eval(format!("{op_name} has no kernel for {compute}"))
     };
     match node.primitive() {
         Primitive::Constant => {
@@ -72,18 +71,8 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             })
         }
         Primitive::Arange { start, step } => {
-            let (expr, p) = match dtype {
-                DType::F32 | DType::F16 => (
-                    "bitcast<f32>(p0) + f32(i) * bitcast<f32>(p1)",
-                    [(*start as f32).to_bits(), (*step as f32).to_bits()],
-                ),
-                DType::I32 => (
-                    "bitcast<i32>(p0) + i32(i) * bitcast<i32>(p1)",
-                    [*start as i32 as u32, *step as i32 as u32],
-                ),
-                DType::U32 => ("p0 + i * p1", [*start as i64 as u32, *step as i64 as u32]),
-                DType::Bool => return Err(Error::Eval("arange has no bool kernel".into())),
-            };
+            let (expr, p) =
+                arange_expr(dtype, *start, *step).ok_or_else(|| no_kernel("arange", dtype))?;
             map(
                 enc,
                 MapOp::new("arange", expr).with_params(p),
@@ -93,25 +82,19 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
                 None,
             )
         }
-        Primitive::Full(value) => {
-            let expr = match dtype {
-                DType::F32 | DType::F16 => "bitcast<f32>(p0)",
-                DType::I32 => "bitcast<i32>(p0)",
-                DType::U32 => "p0",
-                DType::Bool => "p0 != 0u",
-            };
-            map(
-                enc,
-                MapOp::new("full", expr).with_params([value.bits_as(dtype), 0]),
-                &[],
-                shape,
-                dtype,
-                None,
-            )
-        }
+        Primitive::Full(value) => map(
+            enc,
+            MapOp::new("full", full_expr(dtype)).with_params([value.bits_as(dtype), 0]),
+            &[],
+            shape,
+            dtype,
+            None,
+        ),
         Primitive::Unary(op) => {
             let compute = inputs[0].dtype();
-            let expr = expr_of(op.name(), op.exprs(), op.class(), compute)?;
+            let expr = op
+                .kernel_expr(compute)
+                .ok_or_else(|| no_kernel(op.name(), compute))?;
             map(
                 enc,
                 MapOp::new(&format!("unary_{}", op.name()), &expr),
@@ -123,7 +106,9 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
         }
         Primitive::Binary(op) => {
             let compute = inputs[0].dtype();
-            let expr = expr_of(op.name(), op.exprs(), op.class(), compute)?;
+            let expr = op
+                .kernel_expr(compute)
+                .ok_or_else(|| no_kernel(op.name(), compute))?;
             let a = views::broadcast_view(&data[0], inputs[0].shape(), shape);
             let b = views::broadcast_view(&data[1], inputs[1].shape(), shape);
             map(
@@ -139,15 +124,9 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             let views: Vec<DeviceData> = (0..3)
                 .map(|k| views::broadcast_view(&data[k], inputs[k].shape(), shape))
                 .collect();
-            let pick = "select(x2, x1, x0 != 0u)".to_string();
-            let expr = if dtype == DType::Bool {
-                format!("{pick} != 0u")
-            } else {
-                pick
-            };
             map(
                 enc,
-                MapOp::new("where", &expr),
+                MapOp::new("where", &where_expr(dtype)),
                 &[
                     (&views[0], DType::Bool),
                     (&views[1], dtype),
@@ -170,17 +149,14 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
                 None,
             )
         }
-        Primitive::BitCast => {
-            let expr = format!("bitcast<{}>(x0)", dtype.wgsl_storage());
-            map(
-                enc,
-                MapOp::new("bitcast", &expr),
-                &[(&data[0], inputs[0].dtype())],
-                shape,
-                dtype,
-                None,
-            )
-        }
+        Primitive::BitCast => map(
+            enc,
+            MapOp::new("bitcast", &bitcast_expr(dtype)),
+            &[(&data[0], inputs[0].dtype())],
+            shape,
+            dtype,
+            None,
+        ),
         Primitive::Reduce { op, axes } => reduce::encode(
             enc,
             *op,
@@ -288,8 +264,7 @@ pub struct KernelSource {
 /// Every kernel variant kiln can generate, for validation without a GPU.
 #[doc(hidden)]
 pub fn variants() -> Vec<KernelSource> {
-    use crate::ops::elementwise::{result_dtype, BinaryOp, UnaryOp};
-    use crate::primitive::{ReduceOp, ScanOp};
+    use crate::primitive::{BinaryOp, ReduceOp, ScanOp, UnaryOp};
     use elementwise::{map_source, Addr};
     let mut out = Vec::new();
     let mut push = |name: String, entry: &'static str, source: String| {
@@ -302,7 +277,7 @@ pub fn variants() -> Vec<KernelSource> {
     let addrs = [Addr::Strided, Addr::Contiguous, Addr::Scalar, Addr::Repeat];
     for dtype in DType::ALL {
         for op in UnaryOp::ALL {
-            if let Some(expr) = kernel_expr(op.exprs(), op.class(), dtype) {
+            if let Some(expr) = op.kernel_expr(dtype) {
                 let addr = addrs[op.name().len() % 4];
                 push(
                     format!("unary_{}_{dtype}", op.name()),
@@ -310,15 +285,15 @@ pub fn variants() -> Vec<KernelSource> {
                     map_source(
                         &expr,
                         &[(dtype, addr)],
-                        (result_dtype(op.class(), dtype), Addr::Contiguous),
+                        (op.result_dtype(dtype), Addr::Contiguous),
                     ),
                 );
             }
         }
         for op in BinaryOp::ALL {
-            let out = result_dtype(op.class(), dtype);
+            let out = op.result_dtype(dtype);
             let words = dtype.device_size() == 4 && out.device_size() == 4;
-            if let (Some(expr), true) = (kernel_expr(op.exprs(), op.class(), dtype), words) {
+            if let (Some(expr), true) = (op.kernel_expr(dtype), words) {
                 let second = [Addr::Vector, Addr::Scalar, Addr::RepeatVector][op.name().len() % 3];
                 push(
                     format!("binary_{}_{dtype}_vec4", op.name()),
@@ -330,16 +305,12 @@ pub fn variants() -> Vec<KernelSource> {
                     ),
                 );
             }
-            if let Some(expr) = kernel_expr(op.exprs(), op.class(), dtype) {
+            if let Some(expr) = op.kernel_expr(dtype) {
                 let ins = [(dtype, Addr::Strided), (dtype, addrs[op.name().len() % 4])];
                 push(
                     format!("binary_{}_{dtype}", op.name()),
                     "main",
-                    map_source(
-                        &expr,
-                        &ins,
-                        (result_dtype(op.class(), dtype), Addr::Contiguous),
-                    ),
+                    map_source(&expr, &ins, (op.result_dtype(dtype), Addr::Contiguous)),
                 );
             }
         }
@@ -351,16 +322,11 @@ pub fn variants() -> Vec<KernelSource> {
                 map_source(&expr, &[(dtype, Addr::Strided)], (to, Addr::Strided)),
             );
         }
-        let pick = if dtype == DType::Bool {
-            "select(x2, x1, x0 != 0u) != 0u"
-        } else {
-            "select(x2, x1, x0 != 0u)"
-        };
         push(
             format!("where_{dtype}"),
             "main",
             map_source(
-                pick,
+                &where_expr(dtype),
                 &[
                     (DType::Bool, Addr::Strided),
                     (dtype, Addr::Scalar),
@@ -437,7 +403,7 @@ pub fn variants() -> Vec<KernelSource> {
         "arange_f32".into(),
         "main",
         map_source(
-            "bitcast<f32>(p0) + f32(i) * bitcast<f32>(p1)",
+            arange_expr(DType::F32, 0.0, 1.0).expect("float arange").0,
             &[],
             (DType::F32, Addr::Contiguous),
         ),
@@ -446,7 +412,7 @@ pub fn variants() -> Vec<KernelSource> {
         "bitcast_u32_f32".into(),
         "main",
         map_source(
-            "bitcast<f32>(x0)",
+            &bitcast_expr(DType::F32),
             &[(DType::U32, Addr::Contiguous)],
             (DType::F32, Addr::Contiguous),
         ),
@@ -505,8 +471,9 @@ pub fn variants() -> Vec<KernelSource> {
             ),
         ];
         let inputs = [DType::F32, DType::F32, DType::I32];
-        let fused =
-            fused::generate(chain, &inputs, vec![Array::scalar(0.5f32)]).expect("a valid chain");
+        let chain =
+            crate::primitive::Fused::new(chain, inputs.to_vec(), vec![Array::scalar(0.5f32)]);
+        let fused = fused::generate(&chain).expect("a valid chain");
         let operands: Vec<(DType, Addr)> = inputs.iter().map(|d| (*d, Addr::Strided)).collect();
         push(
             "fused_sample".into(),

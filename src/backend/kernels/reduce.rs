@@ -3,7 +3,7 @@
 //! already contiguous that way) and reduce rows. Long rows and columns are
 //! split into segments reduced in a second pass.
 
-use super::elementwise::{cast_expr, contiguous, load_expr, map, store_expr, MapOp, MATH};
+use super::elementwise::{contiguous, load_expr, map, store_expr, MapOp, MATH};
 use super::{check_dtypes, fill_template, views};
 use crate::array::{contiguous_strides, is_contiguous, DeviceData};
 use crate::backend::encoder::Encoder;
@@ -11,6 +11,7 @@ use crate::backend::limits::{grid, grid_for_threads, MAX_LOOP_TRIPS, WORKGROUP_S
 use crate::backend::pool::Buffer;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::primitive::elementwise::cast_expr;
 use crate::primitive::ReduceOp;
 use std::sync::Arc;
 

@@ -1,11 +1,14 @@
-//! The closed set of primitives that graph nodes are made of. Every other op
-//! is composed from these in `src/ops/`.
+//! The closed set of primitives that graph nodes are made of, and the op
+//! tables of the elementwise ones. Every other op is composed from these in
+//! `src/ops/`; the graph, the transforms and the backends all read them.
+
+pub mod elementwise;
 
 use crate::array::Array;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
-use crate::ops::elementwise::{BinaryOp, UnaryOp};
-use std::sync::Arc;
+pub use elementwise::{BinaryOp, UnaryOp};
+use std::sync::{Arc, OnceLock};
 
 /// Reductions over a set of axes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -191,21 +194,45 @@ pub enum Primitive {
     Fused(Arc<Fused>),
 }
 
-/// A chain of elementwise primitives fused into one generated kernel.
+/// A fused kernel reads at most this many arrays: WebGPU guarantees 8
+/// storage buffers per stage, and the kernel also binds its output and
+/// its parameters.
+pub const MAX_FUSED_INPUTS: usize = 6;
+
+/// A fused kernel nests one call per step in a single expression; WGSL
+/// compilers limit how deep expressions nest.
+pub const MAX_FUSED_STEPS: usize = 64;
+
+/// A chain of elementwise primitives run as one kernel. The backend
+/// generates the kernel from the steps (and keeps it in `kernel`).
 #[derive(Debug)]
 pub struct Fused {
     /// The chain, inputs before users; the last step gives the result.
     pub steps: Vec<FusedStep>,
-    /// The kernel: WGSL helper functions, and an expression of the inputs
-    /// `x0, x1, ...` that calls them.
-    pub functions: String,
-    pub expr: String,
-    /// Identifies `functions` and `expr` among pipelines.
-    pub name: String,
-    /// Whether the kernel computes in float16 somewhere.
-    pub f16: bool,
-    /// Scalars written into the kernel as literals.
+    /// The dtypes of the kernel's inputs.
+    pub inputs: Vec<DType>,
+    /// 0-d host constants written into the kernel (see [`Fused::can_inline`]).
     pub constants: Vec<Array>,
+    /// The backend's kernel for this chain, made on first use.
+    pub(crate) kernel: OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+impl Fused {
+    /// A fused chain over inputs of `inputs` dtypes.
+    pub fn new(steps: Vec<FusedStep>, inputs: Vec<DType>, constants: Vec<Array>) -> Fused {
+        Fused {
+            steps,
+            inputs,
+            constants,
+            kernel: OnceLock::new(),
+        }
+    }
+
+    /// Whether `a` can be written into a fused kernel as a constant: a 0-d
+    /// array whose value is still on the host.
+    pub fn can_inline(a: &Array) -> bool {
+        a.host_scalar_bytes().is_some()
+    }
 }
 
 /// One elementwise primitive of a [`Fused`] chain.
@@ -213,7 +240,9 @@ pub struct Fused {
 pub struct FusedStep {
     /// `Unary`, `Binary`, `Where` or `AsType`.
     pub primitive: Primitive,
+    /// The step's result dtype.
     pub dtype: DType,
+    /// Where each operand comes from.
     pub inputs: Vec<FusedInput>,
 }
 
