@@ -131,14 +131,6 @@ impl Array {
         }))
     }
 
-    /// An evaluated array over values already on the device (for kernels
-    /// that expand into graphs of other kernels).
-    pub(crate) fn from_device(shape: Vec<usize>, dtype: DType, data: DeviceData) -> Array {
-        let a = Array::from_primitive(shape, dtype, Primitive::Constant, vec![]);
-        *a.data() = Some(Data::Device(data));
-        a
-    }
-
     /// An array holding `values` with `shape` (row-major).
     ///
     /// ```
@@ -258,7 +250,7 @@ impl Array {
     /// are queued and submitted with others once enough are queued, or when
     /// anything is read back or [`crate::synchronize`]d.
     pub fn eval(&self) -> Result<()> {
-        crate::backend::eval::eval(&[self])
+        crate::scheduler::eval(&[self])
     }
 
     /// The values, row-major, read back asynchronously (works on every target).
@@ -271,6 +263,7 @@ impl Array {
                 T::DTYPE
             );
         }
+        self.eval()?;
         let bytes = crate::backend::readback::read_bytes(self).await?;
         Ok(T::decode(&bytes))
     }
@@ -349,5 +342,5 @@ impl std::fmt::Debug for Array {
 
 /// Evaluates several arrays together (their kernels queued in one batch).
 pub fn eval(arrays: &[&Array]) -> Result<()> {
-    crate::backend::eval::eval(arrays)
+    crate::scheduler::eval(arrays)
 }

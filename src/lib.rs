@@ -25,10 +25,12 @@ pub mod error;
 mod format;
 pub mod io;
 pub mod linalg;
+mod lower;
 pub mod nn;
 pub mod ops;
 pub mod optimizers;
 pub mod primitive;
+mod scheduler;
 pub mod transforms;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
@@ -39,7 +41,6 @@ pub use backend::device::synchronize;
 pub use backend::device::{
     clear_cache, device_info, init, memory_stats, reset_peak_memory, DeviceInfo,
 };
-pub use backend::eval::dispatch_count;
 pub use backend::pool::MemoryStats;
 pub use dtype::{promote, DType, Element, Scalar};
 pub use error::{Error, Result};
@@ -65,6 +66,7 @@ pub use ops::shape::{
     trace, transpose, Sections, Slice,
 };
 pub use ops::sort::{argsort, sort, topk};
+pub use scheduler::dispatch_count;
 pub use transforms::{
     checkpoint, compile, custom_vjp, grad, grad_n, hessian, jacfwd, jacobian, jacrev, jvp,
     stop_gradient, value_and_grad, value_and_grad_n, vjp, vmap, vmap_n,

@@ -52,6 +52,7 @@ pub(crate) struct Encoder {
 }
 
 /// A point in an encoder's batch to go back to.
+#[derive(Clone, Copy)]
 pub(crate) struct Mark {
     dispatches: usize,
     params: usize,

@@ -50,3 +50,23 @@ pub struct DeviceLimits {
     /// few cores wide, and workgroup barriers cost far more than on a GPU.
     pub cpu: bool,
 }
+
+/// What one kernel of a backend can compute, as data for lowering: nodes
+/// beyond these are rewritten into smaller primitives before encoding.
+#[derive(Debug, Clone)]
+pub struct KernelLimits {
+    /// The most rows (or columns) of a matrix product's result.
+    pub matmul_max_rows: usize,
+    /// The longest inner dimension of a matrix product.
+    pub matmul_max_k: usize,
+    /// The longest axis a scan runs along.
+    pub scan_max_len: usize,
+    /// The longest axis an argmax or argmin runs along.
+    pub arg_reduce_max_len: usize,
+    /// Factorizations of matrices larger than this run as blocked graphs of
+    /// panel kernels and matrix products.
+    pub linalg_blocked_from: usize,
+    /// Symmetric eigenproblems larger than this run through the
+    /// many-workgroup SVD.
+    pub jacobi_one_workgroup: usize,
+}

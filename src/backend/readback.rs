@@ -5,14 +5,15 @@ use super::encoder::Encoder;
 use crate::array::{is_contiguous, Array};
 use crate::error::{Error, Result};
 
-/// The array's bytes, row-major, as the GPU stores them.
+/// The bytes of an evaluated array, row-major, as the GPU stores them.
 pub(crate) async fn read_bytes(array: &Array) -> Result<Vec<u8>> {
     let bytes = (array.size() * array.dtype().device_size()) as u64;
     if bytes == 0 {
         return Ok(Vec::new());
     }
-    array.eval()?;
-    let mut data = array.device_data().expect("evaluated");
+    let mut data = array
+        .device_data()
+        .ok_or_else(|| Error::Eval("readback of an array that is not evaluated".into()))?;
     let dev = device()?;
     let aligned = (data.offset * array.dtype().device_size()).is_multiple_of(4);
     if !is_contiguous(array.shape(), &data.strides) || !aligned {

@@ -22,7 +22,6 @@
 //! # Ok::<(), kiln::Error>(())
 //! ```
 
-pub(crate) mod blocked;
 pub(crate) mod rules;
 
 use crate::array::Array;

@@ -1,13 +1,11 @@
 //! Matrix products: matmul (batched, broadcasting), outer, inner, tensordot.
 
 use crate::array::Array;
-use crate::backend::kernels::matmul::{MAX_K, MAX_ROWS};
 use crate::dtype::{promote, DType};
 use crate::error::{bail, fmt_shape, Result};
-use crate::ops::elementwise::{add, multiply};
+use crate::ops::elementwise::multiply;
 use crate::ops::shape::{
-    broadcast_shapes, concatenate, flatten, normalize_axes, reshape_to, slice, squeeze, transpose,
-    Slice,
+    broadcast_shapes, flatten, normalize_axes, reshape_to, squeeze, transpose,
 };
 use crate::primitive::Primitive;
 
@@ -58,51 +56,9 @@ pub fn matmul(a: &Array, b: &Array) -> Result<Array> {
         &b2.shape()[..b2.ndim() - 2],
     )?;
     let (a2, b2) = (a2.astype(dtype)?, b2.astype(dtype)?);
-    let mut out = if m > MAX_ROWS || n > MAX_ROWS {
-        // Very tall (or wide) products: one product per block of rows
-        // (or columns) of the result.
-        let (x, axis, len) = if m > MAX_ROWS {
-            (&a2, -2, m)
-        } else {
-            (&b2, -1, n)
-        };
-        let blocks = (0..len)
-            .step_by(MAX_ROWS)
-            .map(|start| {
-                let mut s = vec![Slice::all(); x.ndim()];
-                let stop = (start + MAX_ROWS).min(len) as i64;
-                s[(x.ndim() as i32 + axis) as usize] =
-                    Slice::new(Some(start as i64), Some(stop), None);
-                let part = slice(x, &s)?;
-                if m > MAX_ROWS {
-                    matmul(&part, &b2)
-                } else {
-                    matmul(&a2, &part)
-                }
-            })
-            .collect::<Result<Vec<_>>>()?;
-        concatenate(&blocks.iter().collect::<Vec<_>>(), axis)?
-    } else if k > MAX_K {
-        // Long inner dimensions: sum products of K-chunks.
-        let mut total: Option<Array> = None;
-        for start in (0..k).step_by(MAX_K) {
-            let stop = (start + MAX_K).min(k) as i64;
-            let mut sa = vec![Slice::all(); a2.ndim()];
-            sa[a2.ndim() - 1] = Slice::new(Some(start as i64), Some(stop), None);
-            let mut sb = vec![Slice::all(); b2.ndim()];
-            sb[b2.ndim() - 2] = Slice::new(Some(start as i64), Some(stop), None);
-            let part = matmul(&slice(&a2, &sa)?, &slice(&b2, &sb)?)?;
-            total = Some(match total {
-                None => part,
-                Some(t) => add(&t, &part)?,
-            });
-        }
-        total.expect("k > 0")
-    } else {
-        let mut shape = batch;
-        shape.extend([m, n]);
-        Array::from_primitive(shape, dtype, Primitive::Matmul, vec![a2, b2])
-    };
+    let mut shape = batch;
+    shape.extend([m, n]);
+    let mut out = Array::from_primitive(shape, dtype, Primitive::Matmul, vec![a2, b2]);
     if b.ndim() == 1 {
         out = squeeze(&out, &[-1])?;
     }

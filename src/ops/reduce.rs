@@ -1,14 +1,10 @@
 //! Reductions, scans and the softmax family.
 
 use crate::array::Array;
-use crate::backend::kernels::scan::MAX_SCAN_LEN;
-use crate::backend::limits::{MAX_LOOP_TRIPS, WORKGROUP_SIZE};
-use crate::dtype::{DType, Scalar};
+use crate::dtype::DType;
 use crate::error::{bail, Result};
 use crate::ops::elementwise::{add, divide, exp, isfinite, log, multiply, r#where, sqrt, subtract};
-use crate::ops::shape::{
-    concatenate, flatten, moveaxis, normalize_axes, normalize_axis, pad, reshape_to, slice, Slice,
-};
+use crate::ops::shape::{flatten, normalize_axes, normalize_axis, reshape_to};
 use crate::primitive::{Primitive, ReduceOp, ScanOp};
 
 /// Which axes a reduction runs over.
@@ -129,60 +125,12 @@ macro_rules! reductions {
 }
 reductions!(sum => Sum, prod => Prod, max => Max, min => Min, all => All, any => Any);
 
-/// The longest row one arg-reduction kernel handles.
-const ARG_ROW_MAX: usize = WORKGROUP_SIZE as usize * MAX_LOOP_TRIPS;
-
 fn arg_reduce(op: ReduceOp, a: &Array, axis: Option<i32>, keepdims: bool) -> Result<Array> {
     let (x, d) = match axis {
         None => (flatten(a)?, 0),
         Some(ax) => (a.clone(), normalize_axis(op.name(), ax, a.ndim())?),
     };
-    let n = x.shape()[d];
-    let out = if n > ARG_ROW_MAX {
-        // Reduce chunks, pick the best chunk, then its index within the chunk.
-        let moved = moveaxis(&x, d as i32, -1)?;
-        let chunks = n.div_ceil(ARG_ROW_MAX);
-        let fill = match (op, x.dtype().is_float()) {
-            (ReduceOp::ArgMax, true) => Scalar::Float(f64::NEG_INFINITY),
-            (ReduceOp::ArgMin, true) => Scalar::Float(f64::INFINITY),
-            (ReduceOp::ArgMax, false) => Scalar::Int(if x.dtype() == DType::I32 {
-                i32::MIN as i64
-            } else {
-                0
-            }),
-            _ => Scalar::Int(if x.dtype() == DType::I32 {
-                i32::MAX as i64
-            } else {
-                u32::MAX as i64
-            }),
-        };
-        let mut widths = vec![(0, 0); moved.ndim()];
-        widths[moved.ndim() - 1] = (0, chunks * ARG_ROW_MAX - n);
-        let padded = pad(&moved, &widths, fill)?;
-        let mut shape = padded.shape()[..moved.ndim() - 1].to_vec();
-        shape.extend([chunks, ARG_ROW_MAX]);
-        let blocks = reshape_to(&padded, shape);
-        let best = reduce(
-            if op == ReduceOp::ArgMax {
-                ReduceOp::Max
-            } else {
-                ReduceOp::Min
-            },
-            &blocks,
-            &Axes::from(-1),
-            false,
-        )?;
-        let within = reduce(op, &blocks, &Axes::from(-1), false)?;
-        let chunk = reduce(op, &best, &Axes::from(-1), true)?;
-        let local = crate::ops::index::take_along_axis(&within, &chunk, -1)?;
-        let global = add(
-            &multiply(&chunk, &Array::scalar(ARG_ROW_MAX as i32))?,
-            &local,
-        )?;
-        crate::ops::shape::squeeze(&global, &[-1])?
-    } else {
-        reduce(op, &x, &Axes::from(d as i32), false)?
-    };
+    let out = reduce(op, &x, &Axes::from(d as i32), false)?;
     if keepdims {
         let shape = if axis.is_none() {
             vec![1; a.ndim()]
@@ -338,80 +286,16 @@ pub(crate) fn scan(op: ScanOp, a: &Array, axis: Option<i32>, reverse: bool) -> R
     } else {
         x
     };
-    let n = x.shape()[d];
-    if n <= MAX_SCAN_LEN {
-        return Ok(Array::from_primitive(
-            x.shape().to_vec(),
-            x.dtype(),
-            Primitive::Scan {
-                op,
-                axis: d,
-                reverse,
-            },
-            vec![x],
-        ));
-    }
-    // Long axes: scan blocks, then carry each block's total into the next.
-    let moved = moveaxis(&x, d as i32, -1)?;
-    let last = moved.ndim() - 1;
-    let blocks = n.div_ceil(MAX_SCAN_LEN);
-    let identity = if op == ScanOp::Sum { 0 } else { 1 };
-    let mut widths = vec![(0, 0); moved.ndim()];
-    widths[last] = if reverse {
-        (blocks * MAX_SCAN_LEN - n, 0)
-    } else {
-        (0, blocks * MAX_SCAN_LEN - n)
-    };
-    let padded = pad(&moved, &widths, identity)?;
-    let mut shape = padded.shape()[..last].to_vec();
-    shape.extend([blocks, MAX_SCAN_LEN]);
-    let within = scan(op, &reshape_to(&padded, shape), Some(-1), reverse)?;
-    let edge = if reverse {
-        Slice::new(Some(0), Some(1), None)
-    } else {
-        Slice::new(Some(-1), None, None)
-    };
-    let mut slices = vec![Slice::all(); last + 2];
-    slices[last + 1] = edge;
-    let totals = slice(&within, &slices)?;
-    // Each block starts from the scan of the blocks before it (exclusive scan of the totals).
-    let inclusive = scan(op, &totals, Some(last as i32), reverse)?;
-    let carry = shift_in(&inclusive, last, identity, reverse)?;
-    let combined = if op == ScanOp::Sum {
-        add(&within, &carry)?
-    } else {
-        multiply(&within, &carry)?
-    };
-    let flat = reshape_to(&combined, padded.shape().to_vec());
-    let mut keep = vec![Slice::all(); last + 1];
-    keep[last] = if reverse {
-        Slice::new(Some((blocks * MAX_SCAN_LEN - n) as i64), None, None)
-    } else {
-        Slice::new(None, Some(n as i64), None)
-    };
-    moveaxis(&slice(&flat, &keep)?, -1, d as i32)
-}
-
-/// `a` shifted by one along `axis` (towards the end, or the start when
-/// `reverse`), with `fill` coming in.
-fn shift_in(a: &Array, axis: usize, fill: i32, reverse: bool) -> Result<Array> {
-    let n = a.shape()[axis] as i64;
-    let mut edge_shape = a.shape().to_vec();
-    edge_shape[axis] = 1;
-    let edge = crate::ops::creation::full(&edge_shape, fill, a.dtype())?;
-    let mut keep = vec![Slice::all(); axis + 1];
-    keep[axis] = if reverse {
-        Slice::new(Some(1), None, None)
-    } else {
-        Slice::new(None, Some(n - 1), None)
-    };
-    let kept = slice(a, &keep)?;
-    let parts = if reverse {
-        [&kept, &edge]
-    } else {
-        [&edge, &kept]
-    };
-    concatenate(&parts, axis as i32)
+    Ok(Array::from_primitive(
+        x.shape().to_vec(),
+        x.dtype(),
+        Primitive::Scan {
+            op,
+            axis: d,
+            reverse,
+        },
+        vec![x],
+    ))
 }
 
 /// Cumulative sum along `axis` (of the flattened array when `None`).

@@ -62,7 +62,7 @@ pub enum ScanOp {
 }
 
 /// The linear-algebra kernels (float32, batched over leading axes). Each
-/// packs its results into one array that [`crate::linalg`] slices apart.
+/// packs its results into one array that the `linalg` ops slice apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LinalgOp {
     /// `(..., m, n)` to `(..., m, n + 2)`: L and U packed, then columns of

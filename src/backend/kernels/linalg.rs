@@ -1,7 +1,8 @@
 //! The linear-algebra kernels: one workgroup per matrix (see `wgsl/linalg/`).
+//! Large matrices reach them lowered into panels (see `src/lower/linalg.rs`).
 
 use super::elementwise::contiguous;
-use crate::array::{Array, DeviceData};
+use crate::array::DeviceData;
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::{grid, grid_for_threads};
 use crate::dtype::DType;
@@ -102,14 +103,6 @@ pub fn encode(
     let (batch, m, n) = matrices(inputs[0].1);
     if shape.iter().product::<usize>() == 0 || batch == 0 {
         return Ok(result);
-    }
-    // Large matrices: a graph of panel kernels and matrix products.
-    let leaves: Vec<Array> = inputs
-        .iter()
-        .map(|(d, s)| Array::from_device(s.to_vec(), DType::F32, (*d).clone()))
-        .collect();
-    if let Some(graph) = crate::linalg::blocked::expand(op, &leaves)? {
-        return crate::backend::eval::encode_graph(enc, &graph);
     }
     let srcs = inputs
         .iter()
@@ -305,6 +298,10 @@ pub fn jacobi_sources() -> Vec<(String, &'static str, String)> {
     }
     out
 }
+
+/// Square factorizations of matrices larger than this run blocked: panel
+/// kernels and matrix products.
+pub const BLOCKED_FROM: usize = 128;
 
 /// Matrices with more columns than this rotate their column pairs with many
 /// workgroups, one dispatch per round; narrower ones in one workgroup.

@@ -15,12 +15,26 @@ pub(crate) mod views;
 
 use super::device::Device;
 use super::encoder::Encoder;
+use super::limits::{KernelLimits, MAX_LOOP_TRIPS, WORKGROUP_SIZE};
 use crate::array::{contiguous_strides, Array, Data, DeviceData};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::primitive::elementwise::{arange_expr, bitcast_expr, cast_expr, full_expr, where_expr};
 use crate::primitive::Primitive;
 use elementwise::{map, MapOp};
+
+/// What one kernel computes at most; lowering splits larger work.
+pub(crate) fn kernel_limits() -> KernelLimits {
+    KernelLimits {
+        matmul_max_rows: matmul::MAX_ROWS,
+        matmul_max_k: matmul::MAX_K,
+        scan_max_len: scan::MAX_SCAN_LEN,
+        // An arg-reduction row is one workgroup's loop.
+        arg_reduce_max_len: WORKGROUP_SIZE as usize * MAX_LOOP_TRIPS,
+        linalg_blocked_from: linalg::BLOCKED_FROM,
+        jacobi_one_workgroup: linalg::ONE_WORKGROUP_JACOBI,
+    }
+}
 
 /// Fills `{{name}}` placeholders of a WGSL template.
 pub(crate) fn fill_template(template: &str, values: &[(&str, &str)]) -> String {

@@ -1,18 +1,15 @@
-//! The scheduler: sorts the unevaluated part of the graph, encodes every
-//! kernel into the device's batch of queued work, then drops the evaluated
-//! nodes' inputs. A batch is submitted once it holds [`SUBMIT_AT`]
-//! dispatches, or when anything is read back or synchronised: a submission
-//! costs tens of microseconds of CPU time, a dispatch a few.
+//! The scheduler: sorts the unevaluated part of the graph, lowers what one
+//! kernel cannot compute (see [`crate::lower`]), hands every node to the
+//! backend to encode into its batch of queued work, then drops the
+//! evaluated nodes' inputs so that their buffers can be reused.
 
-use super::device::device;
-use super::device::Device;
-use super::encoder::{Batch, Encoder};
-use super::kernels;
-use crate::array::{Array, Data};
+use crate::array::{retaining_graph, Array, Data, DeviceData};
+use crate::backend::Backend;
 use crate::error::Result;
+use crate::lower::lower;
 use crate::primitive::Primitive;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
 /// The unevaluated nodes reachable from `outputs`, inputs before users.
 fn schedule(outputs: &[&Array]) -> Vec<Array> {
@@ -39,31 +36,36 @@ fn schedule(outputs: &[&Array]) -> Vec<Array> {
     order
 }
 
-/// Encodes the unevaluated graph of `output` into `enc`, from inside the
-/// encoding of another node whose kernel is that graph; where its values
-/// will be.
-pub(crate) fn encode_graph(enc: &mut Encoder, output: &Array) -> Result<crate::array::DeviceData> {
-    for node in schedule(&[output]) {
-        *node.data() = Some(Data::Device(kernels::encode(enc, &node)?));
+/// Encodes `node`, whose inputs are evaluated: its lowered graph when one
+/// kernel cannot compute it, else its own kernel. Where its values will be.
+fn encode<B: Backend>(backend: &B, batch: &mut B::Batch<'_>, node: &Array) -> Result<DeviceData> {
+    let Some(graph) = lower(node, &backend.kernel_limits())? else {
+        return backend.encode(batch, node);
+    };
+    for inner in schedule(&[&graph]) {
+        let data = encode(backend, batch, &inner)?;
+        *inner.data() = Some(Data::Device(data));
     }
-    Ok(output.device_data().expect("just encoded"))
+    Ok(graph.device_data().expect("just encoded"))
 }
 
-/// Queued dispatches that make a batch worth submitting.
-pub(crate) const SUBMIT_AT: usize = 32;
-
-/// Evaluates `outputs`: encodes their kernels into the device's batch,
-/// which is submitted when full (reads and `synchronize` submit the rest).
+/// Evaluates `outputs` on the device.
 pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
-    let dev = device()?;
-    // Scheduling under the lock: another thread's evaluation marks its
+    eval_on(&crate::backend::device::device()?, outputs)
+}
+
+/// Evaluates `outputs` on `backend`: encodes their kernels into its batch
+/// of queued work, which it submits when it sees fit (reads and
+/// `synchronize` submit the rest).
+fn eval_on<B: Backend>(backend: &B, outputs: &[&Array]) -> Result<()> {
+    // Scheduling inside the batch: another thread's evaluation marks its
     // nodes evaluated only once their kernels are encoded.
-    let mut pending = dev.pending.lock().unwrap_or_else(|e| e.into_inner());
+    let mut batch = backend.begin();
     let order = schedule(outputs);
     if order.is_empty() {
-        return Ok(());
+        return backend.finish(batch);
     }
-    let retain = crate::array::retaining_graph();
+    let retain = retaining_graph();
     // How often each node of this evaluation is an input of another: once
     // its last user is encoded and nothing else holds it, its buffer can
     // serve a later kernel of the same submission.
@@ -76,14 +78,9 @@ pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
         }
     }
     let holders = uses.clone();
-    let mut encoder = Encoder::resume(dev.clone(), std::mem::take(&mut *pending));
-    let mark = encoder.mark();
-    let queued_before = encoder.dispatch_count();
-    // Buffers given back from now on may still be used by queued work.
-    dev.pool.defer();
     let encoded = (|| {
         for node in &order {
-            *node.data() = Some(Data::Device(kernels::encode(&mut encoder, node)?));
+            *node.data() = Some(Data::Device(encode(backend, &mut batch, node)?));
             if retain {
                 continue;
             }
@@ -103,17 +100,17 @@ pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
     })();
     if let Err(e) = encoded {
         // Uploaded constants stay valid; computed nodes were never queued.
-        encoder.truncate(mark);
+        backend.abandon(&mut batch);
         for node in &order {
             if !matches!(node.primitive(), Primitive::Constant) {
                 *node.data() = None;
             }
         }
-        finish(&dev, encoder, pending)?;
+        backend.finish(batch)?;
         return Err(e);
     }
-    DISPATCHES.with(|c| c.set(c.get() + encoder.dispatch_count() - queued_before));
-    finish(&dev, encoder, pending)?;
+    DISPATCHES.with(|c| c.set(c.get() + B::dispatches(&batch)));
+    backend.finish(batch)?;
     // Transforms walk the graph after evaluating parts of it.
     if !retain {
         for node in &order {
@@ -121,21 +118,6 @@ pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Queues the encoder's batch for later evaluations, submitting it if full.
-fn finish(dev: &Arc<Device>, encoder: Encoder, mut pending: MutexGuard<Batch>) -> Result<()> {
-    let full = encoder.dispatch_count() >= SUBMIT_AT;
-    *pending = encoder.into_batch();
-    if pending.is_empty() {
-        dev.pool.settle();
-    }
-    drop(pending);
-    if full {
-        dev.flush()
-    } else {
-        Ok(())
-    }
 }
 
 thread_local! {

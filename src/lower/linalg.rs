@@ -1,14 +1,14 @@
 //! Large matrices: blocked algorithms whose kernels factor narrow panels and
-//! whose updates are matrix products on the fast matmul. The kernels of
-//! [`LinalgOp`] expand into these graphs above [`BLOCKED_FROM`]; the
-//! primitives keep their derivative rules, as the graphs are only how they
-//! are computed.
+//! whose updates are matrix products on the fast matmul. The factorizations
+//! of [`LinalgOp`] lower into these graphs above the backend's
+//! `linalg_blocked_from`; the primitives keep their derivative rules, as
+//! the graphs are only how they are computed.
 
-use super::{batch, block, dims, int_column, mt, node, tri_solve, with_matrix};
 use crate::array::Array;
-use crate::backend::kernels::linalg::ONE_WORKGROUP_JACOBI;
+use crate::backend::limits::KernelLimits;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::linalg::{batch, block, dims, int_column, mt, node, tri_solve, with_matrix};
 use crate::ops::creation::{arange, eye, tril, triu, zeros};
 use crate::ops::elementwise::{add, multiply, subtract, view};
 use crate::ops::index::take_along_axis;
@@ -18,20 +18,22 @@ use crate::primitive::LinalgOp;
 use std::ops::Range;
 
 /// Panel width: the columns one kernel factors at a time.
-pub(crate) const BLOCK: usize = 32;
-
-/// Square matrices larger than this are factored in blocks.
-pub(crate) const BLOCKED_FROM: usize = 128;
+const BLOCK: usize = 32;
 
 /// The blocked graph computing `op` on `inputs`, when they are large.
-pub(crate) fn expand(op: LinalgOp, inputs: &[Array]) -> Result<Option<Array>> {
+pub(super) fn expand(
+    op: LinalgOp,
+    inputs: &[Array],
+    limits: &KernelLimits,
+) -> Result<Option<Array>> {
     let (m, n) = dims(&inputs[0]);
+    let blocked_from = limits.linalg_blocked_from;
     Ok(match op {
-        LinalgOp::LuFactor if m == n && n > BLOCKED_FROM => Some(lu(&inputs[0])?),
-        LinalgOp::Cholesky if n > BLOCKED_FROM => Some(cholesky(&inputs[0])?),
-        LinalgOp::Eigh if n > ONE_WORKGROUP_JACOBI => Some(eigh_by_svd(&inputs[0])?),
-        LinalgOp::Qr { complete } if m.min(n) > BLOCKED_FROM => Some(qr(&inputs[0], complete)?),
-        LinalgOp::TriangularSolve { lower, unit } if n > BLOCKED_FROM => {
+        LinalgOp::LuFactor if m == n && n > blocked_from => Some(lu(&inputs[0])?),
+        LinalgOp::Cholesky if n > blocked_from => Some(cholesky(&inputs[0])?),
+        LinalgOp::Eigh if n > limits.jacobi_one_workgroup => Some(eigh_by_svd(&inputs[0])?),
+        LinalgOp::Qr { complete } if m.min(n) > blocked_from => Some(qr(&inputs[0], complete)?),
+        LinalgOp::TriangularSolve { lower, unit } if n > blocked_from => {
             Some(triangular(&inputs[0], &inputs[1], lower, unit)?)
         }
         _ => None,
@@ -184,7 +186,8 @@ fn eigh_by_svd(a: &Array) -> Result<Array> {
     let n = dims(a).0;
     let bt = batch(a).to_vec();
     let last_two: [i32; 2] = [-2, -1];
-    let frobenius = super::norm(a, Some(super::NormOrd::Fro), Some(&last_two), true)?;
+    let frobenius =
+        crate::linalg::norm(a, Some(crate::linalg::NormOrd::Fro), Some(&last_two), true)?;
     let shift = multiply(&frobenius, &Array::scalar(2.0f32))?;
     let shifted = add(a, &multiply(&eye(n, None, 0, DType::F32)?, &shift)?)?;
     let svd = node(
