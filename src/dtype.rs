@@ -9,18 +9,26 @@ use std::fmt;
 /// storable `bool`); `F16` needs an adapter with the `shader-f16` feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DType {
+    /// Booleans (`bool`).
     Bool,
+    /// 32-bit unsigned integers (`uint32`).
     U32,
+    /// 32-bit signed integers (`int32`).
     I32,
+    /// 16-bit IEEE floats (`float16`).
     F16,
+    /// 32-bit IEEE floats (`float32`).
     F32,
 }
 
 /// The kind of a dtype, used by promotion: bool < integers < floats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
+    /// `bool`.
     Bool,
+    /// `uint32` and `int32`.
     Int,
+    /// `float16` and `float32`.
     Float,
 }
 
@@ -67,6 +75,7 @@ impl DType {
         })
     }
 
+    /// The dtype's kind: bool, integer or float.
     pub fn kind(self) -> Kind {
         match self {
             DType::Bool => Kind::Bool,
@@ -75,10 +84,12 @@ impl DType {
         }
     }
 
+    /// Whether the dtype is a float type.
     pub fn is_float(self) -> bool {
         self.kind() == Kind::Float
     }
 
+    /// Whether the dtype is an integer type (not bool).
     pub fn is_int(self) -> bool {
         self.kind() == Kind::Int
     }
@@ -137,6 +148,7 @@ pub fn promote(a: DType, b: DType) -> DType {
 
 /// A Rust type that can be the element of an array.
 pub trait Element: Copy + Send + Sync + 'static + fmt::Debug {
+    /// The dtype of arrays of this type.
     const DTYPE: DType;
     /// The value as f64 (for printing and weakly typed scalars).
     fn to_f64(self) -> f64;
@@ -191,8 +203,11 @@ impl Element for bool {
 /// operands (`&a + 2.0`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scalar {
+    /// A boolean.
     Bool(bool),
+    /// An integer; `i64` holds every `int32` and `uint32` value.
     Int(i64),
+    /// A float, kept as `f64` until it takes a dtype.
     Float(f64),
 }
 
@@ -206,6 +221,7 @@ impl Scalar {
         }
     }
 
+    /// The value as f64 (`true` is 1, `false` is 0).
     pub fn as_f64(self) -> f64 {
         match self {
             Scalar::Bool(b) => b as u8 as f64,

@@ -6,7 +6,12 @@
 pub enum Error {
     /// Bad arguments to an op: shapes, dtypes, axes or parameters.
     #[error("[{op}] {message}")]
-    Invalid { op: &'static str, message: String },
+    Invalid {
+        /// The op's name, e.g. `"matmul"`.
+        op: &'static str,
+        /// What is wrong, without the op's name.
+        message: String,
+    },
     /// No usable GPU adapter or device, or a feature the adapter lacks.
     #[error("[device] {0}")]
     Device(String),

@@ -87,6 +87,23 @@ fn pair(first: Vec<Array>, second: Vec<Array>) -> js_sys::Array {
     js_sys::Array::of2(&list(first), &list(second))
 }
 
+/// A function of arrays to arrays, as the transforms take it.
+type Traced<'a> = dyn Fn(&[Array]) -> crate::Result<Vec<Array>> + 'a;
+
+/// Applies `transform` (`crate::vjp` or `crate::jvp`) to `f` at `primals`
+/// with `seeds` (cotangents or tangents); `[outputs, results]`.
+fn linearized(
+    op: &'static str,
+    f: &Function,
+    primals: Vec<JsArray>,
+    seeds: Vec<JsArray>,
+    transform: impl FnOnce(&Traced, &[Array], &[Array]) -> crate::Result<(Vec<Array>, Vec<Array>)>,
+) -> JsResult<js_sys::Array> {
+    let traced = |xs: &[Array]| call(op, f, xs);
+    let (outs, results) = transform(&traced, &arrays_of(&primals), &arrays_of(&seeds))?;
+    Ok(pair(outs, results))
+}
+
 /// `[outputs, cotangents]`: reverse mode.
 #[wasm_bindgen]
 pub fn vjp(
@@ -94,23 +111,17 @@ pub fn vjp(
     primals: Vec<JsArray>,
     cotangents: Vec<JsArray>,
 ) -> JsResult<js_sys::Array> {
-    let (outs, cts) = crate::vjp(
-        |xs: &[Array]| call("vjp", f, xs),
-        &arrays_of(&primals),
-        &arrays_of(&cotangents),
-    )?;
-    Ok(pair(outs, cts))
+    linearized("vjp", f, primals, cotangents, |f, xs, cts| {
+        crate::vjp(f, xs, cts)
+    })
 }
 
 /// `[outputs, tangents]`: forward mode.
 #[wasm_bindgen]
 pub fn jvp(f: &Function, primals: Vec<JsArray>, tangents: Vec<JsArray>) -> JsResult<js_sys::Array> {
-    let (outs, tangents) = crate::jvp(
-        |xs: &[Array]| call("jvp", f, xs),
-        &arrays_of(&primals),
-        &arrays_of(&tangents),
-    )?;
-    Ok(pair(outs, tangents))
+    linearized("jvp", f, primals, tangents, |f, xs, ts| {
+        crate::jvp(f, xs, ts)
+    })
 }
 
 /// `in_axes`: per argument a number or `null` (passed whole).

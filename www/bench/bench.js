@@ -9,6 +9,7 @@
 // The page stores its results in `window.benchResults` (see run.mjs).
 
 import { markdownTable } from './report.js';
+import { mulberry32 } from '../shared/rng.js';
 
 const query = new URLSearchParams(location.search);
 const LIBS = (query.get('libs') ?? 'kiln,tfjs,jax').split(',');
@@ -27,15 +28,8 @@ function log(line) {
 
 // ---------------------------------------------------------------- inputs
 
-// mulberry32: a small seeded generator, so every library gets the same data.
-function generator(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Inputs come from a seeded generator (mulberry32), so every library gets
+// the same data.
 
 // A host tensor: a TypedArray and its shape.
 function uniform(rand, shape, scale = 1) {
@@ -45,7 +39,7 @@ function uniform(rand, shape, scale = 1) {
 }
 
 function matmulInputs(n) {
-  const rand = generator(n);
+  const rand = mulberry32(n);
   return { a: uniform(rand, [n, n]), b: uniform(rand, [n, n]) };
 }
 
@@ -53,7 +47,7 @@ const MLP = { batch: 256, inputs: 64, hidden: 128, classes: 10 };
 
 function mlpInputs() {
   const { batch, inputs, hidden, classes } = MLP;
-  const rand = generator(7);
+  const rand = mulberry32(7);
   const glorot = (m, n) => uniform(rand, [m, n], Math.sqrt(6 / (m + n)));
   // Class indices for kiln.nn.crossEntropy, the same classes as one-hot rows
   // for the peers' losses.
@@ -75,13 +69,13 @@ function mlpInputs() {
 
 // A general square matrix (solve, LU need pivoting) and a vector.
 function solveInputs(n) {
-  const rand = generator(n + 1);
+  const rand = mulberry32(n + 1);
   return { a: uniform(rand, [n, n]), b: uniform(rand, [n]) };
 }
 
 // A symmetric positive definite matrix M Mᵀ / n + I.
 function spdInputs(n) {
-  const m = uniform(generator(n + 2), [n, n]).data;
+  const m = uniform(mulberry32(n + 2), [n, n]).data;
   const data = new Float32Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {

@@ -4,6 +4,7 @@
 
 import * as kiln from '../src/index.js';
 import { Plot } from './plot.js';
+import { mulberry32, toSigned } from '../shared/rng.js';
 
 const PHOTO_URL = './data/photo.bin';
 
@@ -153,19 +154,6 @@ export function setupSvd(root) {
   };
 }
 
-// A deterministic uniform [-1, 1) generator (mulberry32), so that kiln and
-// plain JS solve the same system.
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
-
 // Solves A x = b by Gaussian elimination with partial pivoting (row-major A).
 function solveJs(a, b, n) {
   const m = Float64Array.from(a);
@@ -291,7 +279,7 @@ export function setupSolve(root) {
     for (const cell of root.querySelectorAll('td[data-role]')) cell.textContent = '…';
     try {
       // The same float32-representable system for both.
-      const next = random(n);
+      const next = toSigned(mulberry32(n));
       const a32 = Float32Array.from({ length: n * n }, next);
       const b32 = Float32Array.from({ length: n }, next);
       const a = Float64Array.from(a32);

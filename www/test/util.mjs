@@ -1,17 +1,11 @@
 // Helpers shared by the tests: a seeded generator and plain-JS reference
 // math, so expected values never come from kiln itself.
 import assert from 'node:assert/strict';
+import { mulberry32, toSigned } from '../shared/rng.js';
 
 /** A seeded generator of floats in [-1, 1) (mulberry32). */
 export function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * 2 - 1;
-  };
+  return toSigned(mulberry32(seed));
 }
 
 /** A rows x cols nested array of values from `next`. */
