@@ -9,11 +9,14 @@
 use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::{bail, Result};
-use crate::nn::Params;
 use half::{bf16, f16};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// Arrays by dotted path (`"layers.0.weight"`): a module's parameter tree
+/// flattened, as `state_dict`s and safetensors files name them.
+pub type Params = BTreeMap<String, Array>;
 
 fn format_error(op: &'static str, e: impl std::fmt::Display) -> crate::Error {
     crate::error::invalid(op, format!("{e}"))

@@ -389,3 +389,77 @@ fn bad_input_gives_clear_errors() {
     let mut opt = Optimizer::new(Adam::default(), 0.1);
     assert!(message(opt.update(&model, &grads)).contains("missing.weight"));
 }
+
+/// `conv2d` by direct summation: `x` `(1, H, W, C)`, `w` `(O, KH, KW, C)`.
+fn conv2d_reference(
+    x: &[f64],
+    [h, w, c]: [usize; 3],
+    weight: &[f64],
+    [o, kh, kw]: [usize; 3],
+    options: &nn::ConvOptions<2>,
+) -> Vec<f64> {
+    let [sh, sw] = options.stride;
+    let [ph, pw] = options.padding;
+    let [dh, dw] = options.dilation;
+    let ho = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1;
+    let wo = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+    let mut out = vec![0.0; ho * wo * o];
+    for (oh, ow, oc) in
+        (0..ho).flat_map(|a| (0..wo).flat_map(move |b| (0..o).map(move |d| (a, b, d))))
+    {
+        let mut acc = 0.0;
+        for (i, j, ci) in
+            (0..kh).flat_map(|i| (0..kw).flat_map(move |j| (0..c).map(move |k| (i, j, k))))
+        {
+            let row = (oh * sh + i * dh) as isize - ph as isize;
+            let col = (ow * sw + j * dw) as isize - pw as isize;
+            if row < 0 || col < 0 || row >= h as isize || col >= w as isize {
+                continue;
+            }
+            let xv = x[(row as usize * w + col as usize) * c + ci];
+            acc += xv * weight[((oc * kh + i) * kw + j) * c + ci];
+        }
+        out[(oh * wo + ow) * o + oc] = acc;
+    }
+    out
+}
+
+#[test]
+fn repeated_convolutions_match_a_direct_sum() {
+    let weight = random::normal(&key(20), &[3, 3, 2, 2], DType::F32).unwrap();
+    let wv = floats(&weight);
+    let geometries: [([usize; 3], nn::ConvOptions<2>); 4] = [
+        ([5, 6, 2], Default::default()),
+        ([4, 6, 2], Default::default()),
+        (
+            [5, 6, 2],
+            nn::ConvOptions {
+                padding: [1, 0],
+                ..Default::default()
+            },
+        ),
+        (
+            [5, 6, 2],
+            nn::ConvOptions {
+                stride: [2, 1],
+                dilation: [1, 2],
+                ..Default::default()
+            },
+        ),
+    ];
+    // Twice over, so that the second round reuses what the first built.
+    for round in 0..2 {
+        for (i, ([h, w, c], options)) in geometries.iter().enumerate() {
+            let x = random::normal(&key(21 + round), &[1, *h, *w, *c], DType::F32).unwrap();
+            let got = floats(&nn::conv2d(&x, &weight, options).unwrap());
+            let want = conv2d_reference(&floats(&x), [*h, *w, *c], &wv, [3, 3, 2], options);
+            assert_eq!(got.len(), want.len(), "geometry {i}, round {round}");
+            for (g, e) in got.iter().zip(&want) {
+                assert!(
+                    (g - e).abs() < 1e-4,
+                    "geometry {i}, round {round}: {g} vs {e}"
+                );
+            }
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Activation functions, as functions and as [`Activation`] layers.
 
 use super::module::{Layer, Module, Scope};
-use super::scalar;
+use super::{check_float, scalar};
 use crate::array::Array;
 use crate::error::Result;
 use crate::ops::elementwise::{
@@ -10,24 +10,15 @@ use crate::ops::elementwise::{
 use crate::ops::shape::{split, Sections};
 use crate::ops::{elementwise::add, reduce};
 
-/// Activations take float arrays (their constants would truncate in
-/// integers), as PyTorch's do.
-fn check_float(op: &'static str, x: &Array) -> Result<()> {
-    if !x.dtype().is_float() {
-        crate::error::bail!(op, "expected a float input, got {}", x.dtype());
-    }
-    Ok(())
-}
-
 /// `max(x, 0)`.
 pub fn relu(x: &Array) -> Result<Array> {
-    check_float("relu", x)?;
+    check_float("relu", None, x)?;
     maximum(x, &scalar(0.0, x))
 }
 
 /// `x` where positive, `slope * x` elsewhere.
 pub fn leaky_relu(x: &Array, slope: f64) -> Result<Array> {
-    check_float("leaky_relu", x)?;
+    check_float("leaky_relu", None, x)?;
     r#where(
         &greater(x, &scalar(0.0, x))?,
         x,
@@ -37,7 +28,7 @@ pub fn leaky_relu(x: &Array, slope: f64) -> Result<Array> {
 
 /// `x` where positive, `alpha * (exp(x) - 1)` elsewhere.
 pub fn elu(x: &Array, alpha: f64) -> Result<Array> {
-    check_float("elu", x)?;
+    check_float("elu", None, x)?;
     r#where(
         &greater(x, &scalar(0.0, x))?,
         x,
@@ -47,7 +38,7 @@ pub fn elu(x: &Array, alpha: f64) -> Result<Array> {
 
 /// The exact GELU, `x * Φ(x) = x/2 * (1 + erf(x / √2))`.
 pub fn gelu(x: &Array) -> Result<Array> {
-    check_float("gelu", x)?;
+    check_float("gelu", None, x)?;
     let phi = add(
         &erf(&multiply(x, &scalar(std::f64::consts::FRAC_1_SQRT_2, x))?)?,
         &scalar(1.0, x),
@@ -57,7 +48,7 @@ pub fn gelu(x: &Array) -> Result<Array> {
 
 /// GELU's tanh approximation, `x/2 * (1 + tanh(√(2/π) (x + 0.044715 x³)))`.
 pub fn gelu_tanh(x: &Array) -> Result<Array> {
-    check_float("gelu_tanh", x)?;
+    check_float("gelu_tanh", None, x)?;
     let cube = multiply(&multiply(x, x)?, x)?;
     let inner = add(x, &multiply(&cube, &scalar(0.044715, x))?)?;
     let c = (2.0 / std::f64::consts::PI).sqrt();
@@ -67,33 +58,33 @@ pub fn gelu_tanh(x: &Array) -> Result<Array> {
 
 /// `x * sigmoid(x)` (swish).
 pub fn silu(x: &Array) -> Result<Array> {
-    check_float("silu", x)?;
+    check_float("silu", None, x)?;
     multiply(x, &sigmoid(x)?)
 }
 
 /// `log(1 + exp(x))`, computed as `max(x, 0) + log1p(exp(-|x|))` so that
 /// it neither overflows nor loses small values.
 pub fn softplus(x: &Array) -> Result<Array> {
-    check_float("softplus", x)?;
+    check_float("softplus", None, x)?;
     add(&relu(x)?, &log1p(&exp(&negative(&abs(x)?)?)?)?)
 }
 
 /// `log(sigmoid(x)) = -softplus(-x)`.
 pub fn log_sigmoid(x: &Array) -> Result<Array> {
-    check_float("log_sigmoid", x)?;
+    check_float("log_sigmoid", None, x)?;
     negative(&softplus(&negative(x)?)?)
 }
 
 /// `x * tanh(softplus(x))`.
 pub fn mish(x: &Array) -> Result<Array> {
-    check_float("mish", x)?;
+    check_float("mish", None, x)?;
     multiply(x, &tanh(&softplus(x)?)?)
 }
 
 /// The gated linear unit: splits `axis` in halves `a`, `b` and returns
 /// `a * sigmoid(b)`.
 pub fn glu(x: &Array, axis: i32) -> Result<Array> {
-    check_float("glu", x)?;
+    check_float("glu", None, x)?;
     let halves = split(x, Sections::Count(2), axis)?;
     multiply(&halves[0], &sigmoid(&halves[1])?)
 }
@@ -111,22 +102,37 @@ pub fn log_softmax(x: &Array) -> Result<Array> {
 /// An activation as a layer, for [`Sequential`](super::Sequential).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Activation {
+    /// [`relu`].
     Relu,
+    /// [`leaky_relu`] with this negative slope.
     LeakyRelu(f64),
+    /// [`elu`] with this `alpha`.
     Elu(f64),
+    /// [`gelu`], the exact GELU.
     Gelu,
+    /// [`gelu_tanh`], GELU's tanh approximation.
     GeluTanh,
+    /// [`silu`] (swish).
     Silu,
+    /// [`softplus`].
     Softplus,
+    /// [`log_sigmoid`].
     LogSigmoid,
+    /// [`mish`].
     Mish,
+    /// The logistic sigmoid `1 / (1 + exp(-x))`.
     Sigmoid,
+    /// The hyperbolic tangent.
     Tanh,
+    /// [`softmax`] over the last axis.
     Softmax,
+    /// [`log_softmax`] over the last axis.
     LogSoftmax,
 }
 
 impl Activation {
+    /// This activation of `x`, elementwise (or over the last axis for the
+    /// softmaxes).
     pub fn apply(self, x: &Array) -> Result<Array> {
         match self {
             Activation::Relu => relu(x),

@@ -98,14 +98,21 @@ pub fn padding_mask(key_mask: &Array) -> Result<Array> {
 /// with separate query, key, value and output projections.
 #[derive(Debug, Clone)]
 pub struct MultiHeadAttention {
+    /// The number of heads; each attends over `dims / heads` features.
     pub heads: usize,
+    /// The query projection, `dims` to `dims`.
     pub query_proj: Linear,
+    /// The key projection, `dims` to `dims`.
     pub key_proj: Linear,
+    /// The value projection, `dims` to `dims`.
     pub value_proj: Linear,
+    /// The output projection, `dims` to `dims`.
     pub out_proj: Linear,
 }
 
 impl MultiHeadAttention {
+    /// `heads` heads over `dims` features (`dims` a multiple of `heads`),
+    /// with biases in the projections when `bias`; `key` seeds them.
     pub fn new(dims: usize, heads: usize, bias: bool, key: &Array) -> Result<MultiHeadAttention> {
         if heads == 0 || !dims.is_multiple_of(heads) {
             bail!(
@@ -194,25 +201,40 @@ impl Layer for MultiHeadAttention {
 /// the original design and PyTorch's default) or before the sublayer.
 #[derive(Debug)]
 pub struct TransformerEncoderBlock {
+    /// The self-attention sublayer.
     pub attention: MultiHeadAttention,
+    /// The layer norm of the attention sublayer.
     pub norm1: LayerNorm,
+    /// The layer norm of the MLP sublayer.
     pub norm2: LayerNorm,
+    /// The MLP's first layer, `dims` to `mlp_dims`.
     pub linear1: Linear,
+    /// The MLP's second layer, `mlp_dims` to `dims`.
     pub linear2: Linear,
+    /// Dropout after the attention, inside the MLP and after it.
     pub dropout: Dropout,
+    /// The MLP's activation.
     pub activation: Activation,
+    /// Whether the norms come before the sublayers (pre-norm).
     pub norm_first: bool,
 }
 
 /// The shape of a [`TransformerEncoderBlock`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TransformerOptions {
+    /// The model width: features of the input and output.
     pub dims: usize,
+    /// The number of attention heads (`dims` must be a multiple).
     pub heads: usize,
+    /// The width of the MLP's hidden layer.
     pub mlp_dims: usize,
+    /// The drop probability of the block's dropout.
     pub dropout: f64,
+    /// The MLP's activation.
     pub activation: Activation,
+    /// Whether the norms come before the sublayers (pre-norm).
     pub norm_first: bool,
+    /// The layer norms' `eps`.
     pub norm_eps: f64,
 }
 
@@ -233,6 +255,7 @@ impl TransformerOptions {
 }
 
 impl TransformerEncoderBlock {
+    /// A block shaped by `options`, its weights seeded by `key`.
     pub fn new(options: TransformerOptions, key: &Array) -> Result<TransformerEncoderBlock> {
         let o = options;
         let keys = random::split(key, 4)?;
@@ -294,12 +317,17 @@ impl Layer for TransformerEncoderBlock {
 /// default, GPT-NeoX) or, when `traditional`, neighbours (the paper).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rope {
+    /// How many leading features turn (even); the rest pass through.
     pub dims: usize,
+    /// Whether pairs are neighbouring features rather than the two halves.
     pub traditional: bool,
+    /// The base of the angular frequencies (10000 in most models).
     pub base: f64,
 }
 
 impl Rope {
+    /// Turns the first `dims` features (even and positive) with
+    /// frequencies of `base`; see [`Rope`] for `traditional`.
     pub fn new(dims: usize, traditional: bool, base: f64) -> Result<Rope> {
         if dims == 0 || !dims.is_multiple_of(2) {
             bail!(

@@ -5,6 +5,7 @@
 //! `take` (im2col, on the GPU; the gradient is its scatter-add) and then
 //! reduce them: a matmul with the weights per group, or a max or mean.
 
+use super::check_float;
 use super::module::{Layer, Module, Parameter, Scope};
 use crate::array::Array;
 use crate::dtype::{DType, Scalar};
@@ -15,15 +16,22 @@ use crate::ops::matmul::matmul;
 use crate::ops::random;
 use crate::ops::reduce::{max, mean};
 use crate::ops::shape::{pad, reshape, transpose};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 /// Stride, padding (zeros, both sides), dilation and groups of a
 /// convolution over `D` spatial axes, and whether it has a bias.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ConvOptions<const D: usize> {
+    /// The step between windows along each spatial axis (default 1).
     pub stride: [usize; D],
+    /// Zeros added on both sides of each spatial axis (default 0).
     pub padding: [usize; D],
+    /// The spacing of kernel taps along each spatial axis (default 1).
     pub dilation: [usize; D],
+    /// The number of channel groups, each convolved separately (default 1).
     pub groups: usize,
+    /// Whether a layer has a bias (default `true`; the functions ignore it).
     pub bias: bool,
 }
 
@@ -38,6 +46,13 @@ impl<const D: usize> Default for ConvOptions<D> {
         }
     }
 }
+
+/// The im2col indices of recent geometries (input size, kernel, stride,
+/// padding, dilation), evaluated, so that repeated forwards reuse them.
+static INDEX_CACHE: Mutex<BTreeMap<[[usize; 2]; 5], Array>> = Mutex::new(BTreeMap::new());
+
+/// How many geometries [`INDEX_CACHE`] holds before it starts over.
+const INDEX_CACHE_SIZE: usize = 64;
 
 /// Where the windows of a 2-D sliding operation lie.
 #[derive(Debug, Clone, Copy)]
@@ -71,15 +86,18 @@ impl Window {
         Ok(out)
     }
 
-    /// The receptive fields of `x` `(N, H, W, C)`, padded with `fill`:
-    /// `(N, Ho, Wo, kh * kw, C)`.
-    fn patches(&self, op: &'static str, x: &Array, fill: impl Into<Scalar>) -> Result<Array> {
-        let (n, h, w, c) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
-        let [ho, wo] = self.output(op, [h, w])?;
-        let [ph, pw] = self.padding;
-        let padded_w = w + 2 * pw;
-        let xp = pad(x, &[(0, 0), (ph, ph), (pw, pw), (0, 0)], fill)?;
+    /// The position in the flattened padded input of each element of each
+    /// receptive field, for an input of `size` and an output of `out`:
+    /// `(Ho * Wo * kh * kw)` int32, evaluated once per geometry and cached.
+    fn index(&self, size: [usize; 2], out: [usize; 2]) -> Result<Array> {
+        let key = [size, self.kernel, self.stride, self.padding, self.dilation];
+        let cache = || INDEX_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(index) = cache().get(&key) {
+            return Ok(index.clone());
+        }
+        let [ho, wo] = out;
         let [kh, kw] = self.kernel;
+        let padded_w = size[1] + 2 * self.padding[1];
         let mut index = Vec::with_capacity(ho * wo * kh * kw);
         for oh in 0..ho {
             for ow in 0..wo {
@@ -92,22 +110,36 @@ impl Window {
                 }
             }
         }
-        let padded_h = h + 2 * ph;
-        let flat = reshape(&xp, &[n as i64, (padded_h * padded_w) as i64, c as i64])?;
         let index = Array::from_slice(&index, &[index.len()])?;
+        // Without a device the constant stays on the host and uncached;
+        // evaluating the convolution reports the problem.
+        if index.eval().is_err() {
+            return Ok(index);
+        }
+        let mut cache = cache();
+        if cache.len() >= INDEX_CACHE_SIZE {
+            cache.clear();
+        }
+        Ok(cache.entry(key).or_insert(index).clone())
+    }
+
+    /// The receptive fields of `x` `(N, H, W, C)`, padded with `fill`:
+    /// `(N, Ho, Wo, kh * kw, C)`.
+    fn patches(&self, op: &'static str, x: &Array, fill: impl Into<Scalar>) -> Result<Array> {
+        let (n, h, w, c) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
+        let [ho, wo] = self.output(op, [h, w])?;
+        let [ph, pw] = self.padding;
+        let xp = pad(x, &[(0, 0), (ph, ph), (pw, pw), (0, 0)], fill)?;
+        let [kh, kw] = self.kernel;
+        let (padded_h, padded_w) = (h + 2 * ph, w + 2 * pw);
+        let flat = reshape(&xp, &[n as i64, (padded_h * padded_w) as i64, c as i64])?;
+        let index = self.index([h, w], [ho, wo])?;
         let gathered = take(&flat, &index, Some(1))?;
         reshape(
             &gathered,
             &[n as i64, ho as i64, wo as i64, (kh * kw) as i64, c as i64],
         )
     }
-}
-
-fn check_float(op: &'static str, x: &Array) -> Result<()> {
-    if !x.dtype().is_float() {
-        bail!(op, "expected a float input, got {}", x.dtype());
-    }
-    Ok(())
 }
 
 /// 2-D convolution: `x` `(N, H, W, C)`, `weight` `(O, kh, kw, C / groups)`;
@@ -122,7 +154,7 @@ fn conv2d_named(
     weight: &Array,
     options: &ConvOptions<2>,
 ) -> Result<Array> {
-    check_float(op, x)?;
+    check_float(op, None, x)?;
     if x.ndim() != 4 || weight.ndim() != 4 {
         bail!(
             op,
@@ -196,12 +228,17 @@ pub fn conv1d(x: &Array, weight: &Array, options: &ConvOptions<1>) -> Result<Arr
 /// weight and bias start uniform in `±1/√fan_in`, as in PyTorch.
 #[derive(Debug, Clone)]
 pub struct Conv<const D: usize> {
+    /// The kernel, `(out, [kh,] kw, in / groups)`.
     pub weight: Parameter,
+    /// The bias, `(out)`, if `options.bias`.
     pub bias: Option<Parameter>,
+    /// Stride, padding, dilation and groups.
     pub options: ConvOptions<D>,
 }
 
+/// A 1-D convolution layer on `(N, L, C)` inputs.
 pub type Conv1d = Conv<1>;
+/// A 2-D convolution layer on `(N, H, W, C)` inputs.
 pub type Conv2d = Conv<2>;
 
 impl<const D: usize> Conv<D> {
@@ -290,7 +327,7 @@ fn pool_window(kernel: [usize; 2], stride: [usize; 2], padding: [usize; 2]) -> W
 
 /// The windows of a pooling layer's input `(N, H, W, C)`, padded with `fill`.
 fn pool_patches(op: &'static str, window: &Window, x: &Array, fill: f64) -> Result<Array> {
-    check_float(op, x)?;
+    check_float(op, None, x)?;
     if x.ndim() != 4 {
         bail!(
             op,

@@ -1,4 +1,4 @@
-//! Initialisers: arrays of a shape drawn from [`random`](crate::random)
+//! Initialisers: arrays of a shape drawn from [`random`]
 //! keys. Fans follow the layer layouts of [`nn`](super): the first axis is
 //! the output, the last the input, the axes between are the receptive field
 //! (a linear weight `(out, in)`, a convolution weight `(out, kh, kw, in)`).

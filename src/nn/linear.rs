@@ -13,11 +13,15 @@ use crate::ops::random;
 /// uniform in `±1/√in`, as in PyTorch and MLX.
 #[derive(Debug, Clone)]
 pub struct Linear {
+    /// The weight `W`, `(out, in)`.
     pub weight: Parameter,
+    /// The bias `b`, `(out)`, if any.
     pub bias: Option<Parameter>,
 }
 
 impl Linear {
+    /// `input_dims` to `output_dims` features, with a bias when `bias`;
+    /// `key` seeds the initial values.
     pub fn new(input_dims: usize, output_dims: usize, bias: bool, key: &Array) -> Result<Linear> {
         let keys = random::split(key, 2)?;
         let limit = 1.0 / (input_dims.max(1) as f64).sqrt();
@@ -40,10 +44,12 @@ impl Linear {
         })
     }
 
+    /// The number of input features.
     pub fn input_dims(&self) -> usize {
         self.weight.value().shape()[1]
     }
 
+    /// The number of output features.
     pub fn output_dims(&self) -> usize {
         self.weight.value().shape()[0]
     }
@@ -88,10 +94,12 @@ impl Layer for Linear {
 /// starts `N(0, 1)` as in PyTorch.
 #[derive(Debug, Clone)]
 pub struct Embedding {
+    /// The table, `(num, dims)`: row `i` is the vector of index `i`.
     pub weight: Parameter,
 }
 
 impl Embedding {
+    /// `num` vectors of `dims` floats, drawn from `N(0, 1)` with `key`.
     pub fn new(num: usize, dims: usize, key: &Array) -> Result<Embedding> {
         Ok(Embedding {
             weight: Parameter::new(random::normal(key, &[num, dims], DType::F32)?),

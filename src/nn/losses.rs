@@ -2,7 +2,7 @@
 //! Classes are on the last axis.
 
 use super::activations::softplus;
-use super::scalar;
+use super::{check_float, scalar};
 use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::{bail, fmt_shape, Result};
@@ -34,13 +34,6 @@ fn reduce(losses: Array, reduction: Reduction) -> Result<Array> {
     }
 }
 
-fn check_float(op: &'static str, what: &str, x: &Array) -> Result<()> {
-    if !x.dtype().is_float() {
-        bail!(op, "{what} must be floats, got {}", x.dtype());
-    }
-    Ok(())
-}
-
 fn check_same_shape(op: &'static str, x: &Array, targets: &Array) -> Result<()> {
     if x.shape() != targets.shape() {
         bail!(
@@ -62,6 +55,7 @@ pub struct CrossEntropy {
     /// default (PyTorch's default is `Some(-100)`); other out-of-range
     /// indices are clamped, as in every gather (a check would need a sync).
     pub ignore_index: Option<i32>,
+    /// How the per-element losses are combined.
     pub reduction: Reduction,
 }
 
@@ -70,7 +64,7 @@ pub struct CrossEntropy {
 /// the logits).
 pub fn cross_entropy(logits: &Array, targets: &Array, options: CrossEntropy) -> Result<Array> {
     let op = "cross_entropy";
-    check_float(op, "logits", logits)?;
+    check_float(op, Some("logits"), logits)?;
     if logits.ndim() == 0 {
         bail!(op, "logits need a class axis, got a scalar");
     }
@@ -145,7 +139,7 @@ fn nll_of(logp: &Array, targets: &Array) -> Result<Array> {
 /// log-probabilities `logp` `(..., C)`.
 pub fn nll_loss(logp: &Array, targets: &Array, reduction: Reduction) -> Result<Array> {
     let op = "nll_loss";
-    check_float(op, "log-probabilities", logp)?;
+    check_float(op, Some("log-probabilities"), logp)?;
     if logp.ndim() == 0
         || !targets.dtype().is_int()
         || targets.shape() != &logp.shape()[..logp.ndim() - 1]
@@ -168,7 +162,7 @@ pub fn binary_cross_entropy(
     reduction: Reduction,
 ) -> Result<Array> {
     let op = "binary_cross_entropy";
-    check_float(op, "logits", logits)?;
+    check_float(op, Some("logits"), logits)?;
     check_same_shape(op, logits, targets)?;
     let t = targets.astype(logits.dtype())?;
     reduce(
@@ -179,14 +173,14 @@ pub fn binary_cross_entropy(
 
 /// Mean squared error `(x - t)²`.
 pub fn mse_loss(x: &Array, targets: &Array, reduction: Reduction) -> Result<Array> {
-    check_float("mse_loss", "predictions", x)?;
+    check_float("mse_loss", Some("predictions"), x)?;
     check_same_shape("mse_loss", x, targets)?;
     reduce(square(&subtract(x, targets)?)?, reduction)
 }
 
 /// Absolute error `|x - t|`.
 pub fn l1_loss(x: &Array, targets: &Array, reduction: Reduction) -> Result<Array> {
-    check_float("l1_loss", "predictions", x)?;
+    check_float("l1_loss", Some("predictions"), x)?;
     check_same_shape("l1_loss", x, targets)?;
     reduce(abs(&subtract(x, targets)?)?, reduction)
 }
@@ -198,7 +192,7 @@ pub fn smooth_l1_loss(
     beta: f64,
     reduction: Reduction,
 ) -> Result<Array> {
-    check_float("smooth_l1_loss", "predictions", x)?;
+    check_float("smooth_l1_loss", Some("predictions"), x)?;
     check_same_shape("smooth_l1_loss", x, targets)?;
     if beta <= 0.0 {
         return l1_loss(x, targets, reduction);
@@ -214,7 +208,7 @@ pub fn smooth_l1_loss(
 
 /// Huber loss: `0.5 d²` where `|d| ≤ δ`, else `δ (|d| - δ/2)`.
 pub fn huber_loss(x: &Array, targets: &Array, delta: f64, reduction: Reduction) -> Result<Array> {
-    check_float("huber_loss", "predictions", x)?;
+    check_float("huber_loss", Some("predictions"), x)?;
     check_same_shape("huber_loss", x, targets)?;
     if delta <= 0.0 {
         bail!("huber_loss", "delta must be positive, got {delta}");
@@ -233,7 +227,7 @@ pub fn huber_loss(x: &Array, targets: &Array, delta: f64, reduction: Reduction) 
 /// zero where `t = 0`. `Mean` averages over every element, as PyTorch's
 /// `'mean'`; divide a `Sum` by the batch size for `'batchmean'`.
 pub fn kl_div_loss(logp: &Array, targets: &Array, reduction: Reduction) -> Result<Array> {
-    check_float("kl_div_loss", "log-probabilities", logp)?;
+    check_float("kl_div_loss", Some("log-probabilities"), logp)?;
     check_same_shape("kl_div_loss", logp, targets)?;
     let zero = scalar(0.0, targets);
     let positive = greater(targets, &zero)?;

@@ -57,6 +57,20 @@ pub(crate) fn scalar(value: f64, like: &Array) -> Array {
     Array::scalar_of(value, like.dtype())
 }
 
+/// Fails unless `x` holds floats (layers' and losses' constants would
+/// truncate in integers, so they take floats only, as PyTorch's do).
+/// `what` names the argument in the message ("logits must be floats");
+/// without it the message reads "expected a float input".
+pub(crate) fn check_float(op: &'static str, what: Option<&str>, x: &Array) -> Result<()> {
+    if x.dtype().is_float() {
+        return Ok(());
+    }
+    match what {
+        Some(what) => bail!(op, "{what} must be floats, got {}", x.dtype()),
+        None => bail!(op, "expected a float input, got {}", x.dtype()),
+    }
+}
+
 /// Sets every parameter and buffer of `model` from `params`, which must
 /// name each of them exactly once (shapes and dtypes must match).
 pub fn load_parameters(model: &(impl Module + ?Sized), params: &Params) -> Result<()> {

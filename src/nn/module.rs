@@ -13,9 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
-/// Arrays by dotted path (`"layers.0.weight"`): a module's parameter tree
-/// flattened, as `state_dict`s and safetensors files name them.
-pub type Params = BTreeMap<String, Array>;
+pub use crate::io::Params;
 
 #[derive(Debug)]
 struct Slot {
@@ -106,7 +104,9 @@ impl Training {
 
 /// What a walk over a module meets.
 pub enum Entry<'a> {
+    /// A parameter or buffer, with its full dotted path.
     Parameter(&'a str, &'a Parameter),
+    /// A training-mode flag.
     Training(&'a Training),
 }
 
@@ -307,6 +307,7 @@ fn path_has_prefix(path: &str, prefix: &str) -> bool {
 
 /// A module with one input and one output: what [`Sequential`] chains.
 pub trait Layer: Module {
+    /// The layer applied to `x`.
     fn forward(&self, x: &Array) -> Result<Array>;
 }
 
@@ -318,6 +319,7 @@ pub struct Sequential {
 }
 
 impl Sequential {
+    /// No layers (the identity).
     pub fn new() -> Sequential {
         Sequential::default()
     }
@@ -328,10 +330,12 @@ impl Sequential {
         self
     }
 
+    /// The number of layers.
     pub fn len(&self) -> usize {
         self.layers.len()
     }
 
+    /// Whether there are no layers.
     pub fn is_empty(&self) -> bool {
         self.layers.is_empty()
     }

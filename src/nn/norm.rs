@@ -2,7 +2,7 @@
 //! (channels last).
 
 use super::module::{Layer, Module, Parameter, Scope, Training};
-use super::scalar;
+use super::{check_float, scalar};
 use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::{bail, fmt_shape, Result};
@@ -22,9 +22,7 @@ fn standardize(x: &Array, axes: &[i32], eps: f64) -> Result<Array> {
 }
 
 fn check_features(op: &'static str, x: &Array, features: usize) -> Result<()> {
-    if !x.dtype().is_float() {
-        bail!(op, "expected a float input, got {}", x.dtype());
-    }
+    check_float(op, None, x)?;
     if x.ndim() == 0 || x.shape()[x.ndim() - 1] != features {
         bail!(
             op,
@@ -69,13 +67,19 @@ fn visit_affine(scope: &mut Scope, weight: &Option<Parameter>, bias: &Option<Par
 /// Layer normalisation over the last axis (Ba et al. 2016).
 #[derive(Debug, Clone)]
 pub struct LayerNorm {
+    /// The number of features (the last axis).
     pub dims: usize,
+    /// Added to the variance for stability.
     pub eps: f64,
+    /// The scale, `(dims)`, starting at ones, if affine.
     pub weight: Option<Parameter>,
+    /// The shift, `(dims)`, starting at zeros, if affine.
     pub bias: Option<Parameter>,
 }
 
 impl LayerNorm {
+    /// Normalises `dims` features; with a learned scale and shift when
+    /// `affine`.
     pub fn new(dims: usize, eps: f64, affine: bool) -> Result<LayerNorm> {
         let (weight, bias) = affine_parameters(dims, affine)?;
         Ok(LayerNorm {
@@ -104,12 +108,16 @@ impl Layer for LayerNorm {
 /// 2019): `x / √(mean(x²) + eps) * weight`.
 #[derive(Debug, Clone)]
 pub struct RmsNorm {
+    /// The number of features (the last axis).
     pub dims: usize,
+    /// Added to the mean square for stability.
     pub eps: f64,
+    /// The scale, `(dims)`, starting at ones.
     pub weight: Parameter,
 }
 
 impl RmsNorm {
+    /// Normalises `dims` features, with a learned scale.
     pub fn new(dims: usize, eps: f64) -> Result<RmsNorm> {
         Ok(RmsNorm {
             dims,
@@ -142,14 +150,21 @@ impl Layer for RmsNorm {
 /// every position.
 #[derive(Debug, Clone)]
 pub struct GroupNorm {
+    /// The number of channel groups.
     pub groups: usize,
+    /// The number of channels (the last axis), a multiple of `groups`.
     pub channels: usize,
+    /// Added to the variance for stability.
     pub eps: f64,
+    /// The per-channel scale, `(channels)`, starting at ones, if affine.
     pub weight: Option<Parameter>,
+    /// The per-channel shift, `(channels)`, starting at zeros, if affine.
     pub bias: Option<Parameter>,
 }
 
 impl GroupNorm {
+    /// Normalises `channels` channels in `groups` groups; with a learned
+    /// per-channel scale and shift when `affine`.
     pub fn new(groups: usize, channels: usize, eps: f64, affine: bool) -> Result<GroupNorm> {
         if groups == 0 || !channels.is_multiple_of(groups) {
             bail!(
@@ -215,17 +230,28 @@ impl Layer for GroupNorm {
 /// variance, as in PyTorch); evaluation uses the running statistics.
 #[derive(Debug, Clone)]
 pub struct BatchNorm {
+    /// The number of channels (the last axis).
     pub channels: usize,
+    /// Added to the variance for stability.
     pub eps: f64,
+    /// The weight of each batch's statistics in the running ones.
     pub momentum: f64,
+    /// The per-channel scale, `(channels)`, starting at ones, if affine.
     pub weight: Option<Parameter>,
+    /// The per-channel shift, `(channels)`, starting at zeros, if affine.
     pub bias: Option<Parameter>,
+    /// The running mean, `(channels)`, a buffer starting at zeros.
     pub running_mean: Parameter,
+    /// The running variance, `(channels)`, a buffer starting at ones.
     pub running_var: Parameter,
+    /// Whether it normalises with the batch's statistics (training) or
+    /// the running ones.
     pub training: Training,
 }
 
 impl BatchNorm {
+    /// Normalises `channels` channels; with a learned per-channel scale and
+    /// shift when `affine`.
     pub fn new(channels: usize, eps: f64, momentum: f64, affine: bool) -> Result<BatchNorm> {
         let (weight, bias) = affine_parameters(channels, affine)?;
         Ok(BatchNorm {
@@ -294,13 +320,16 @@ impl Layer for BatchNorm {
 /// the identity in evaluation mode.
 #[derive(Debug)]
 pub struct Dropout {
+    /// The drop probability, in `[0, 1)`.
     pub p: f64,
     key: Array,
     calls: AtomicU32,
+    /// Whether it drops (training) or passes inputs through.
     pub training: Training,
 }
 
 impl Dropout {
+    /// Drops with probability `p` (in `[0, 1)`), with keys derived from `key`.
     pub fn new(p: f64, key: &Array) -> Result<Dropout> {
         if !(0.0..1.0).contains(&p) {
             bail!("Dropout", "the drop probability must be in [0, 1), got {p}");
@@ -319,9 +348,7 @@ pub fn dropout(x: &Array, p: f64, key: &Array) -> Result<Array> {
     if !(0.0..1.0).contains(&p) {
         bail!("dropout", "the drop probability must be in [0, 1), got {p}");
     }
-    if !x.dtype().is_float() {
-        bail!("dropout", "expected a float input, got {}", x.dtype());
-    }
+    check_float("dropout", None, x)?;
     if p == 0.0 {
         return Ok(x.clone());
     }

@@ -48,7 +48,9 @@ struct ParamState {
 /// per-parameter state.
 #[derive(Debug)]
 pub struct Optimizer<R: Rule> {
+    /// The update rule and its hyperparameters.
     pub rule: R,
+    /// The learning rate by step (a constant converts into one).
     pub learning_rate: Schedule,
     step: usize,
     /// Each parameter's state by path.
@@ -56,6 +58,8 @@ pub struct Optimizer<R: Rule> {
 }
 
 impl<R: Rule> Optimizer<R> {
+    /// `rule` at `learning_rate` (a number or a [`Schedule`]), with no
+    /// steps taken and no state yet.
     pub fn new(rule: R, learning_rate: impl Into<Schedule>) -> Optimizer<R> {
         Optimizer {
             rule,

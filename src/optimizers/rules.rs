@@ -50,9 +50,13 @@ fn descend(p: &Array, lr: f64, u: &Array) -> Result<Array> {
 /// buffer is the gradient), Nesterov momentum and weight decay.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Sgd {
+    /// The momentum factor; 0 (the default) for plain SGD.
     pub momentum: f64,
+    /// How much of each gradient the momentum buffer leaves out (0 to 1).
     pub dampening: f64,
+    /// Whether to step along the gradient plus momentum times the buffer.
     pub nesterov: bool,
+    /// L2 penalty, added to the gradient as `weight_decay · p`.
     pub weight_decay: f64,
 }
 
@@ -95,10 +99,18 @@ impl Rule for Sgd {
 /// Adam (Kingma and Ba 2015) with bias correction; `weight_decay` is L2.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Adam {
+    /// Decay rates `(β₁, β₂)` of the running means of the gradients and
+    /// of their squares.
     pub betas: (f64, f64),
+    /// Added to the denominator for stability.
     pub eps: f64,
+    /// L2 penalty, added to the gradient as `weight_decay · p`.
     pub weight_decay: f64,
 }
+
+/// The state of [`Adam`] and [`AdamW`]: the running means of the gradients
+/// and of their squares.
+const ADAM_SLOTS: &[&str] = &["m", "v"];
 
 impl Default for Adam {
     fn default() -> Adam {
@@ -110,33 +122,43 @@ impl Default for Adam {
     }
 }
 
-/// The Adam step `lr/(1-β₁ᵗ) · m / (√v / √(1-β₂ᵗ) + eps)`, updating `m`, `v`.
-fn adam_step(
-    betas: (f64, f64),
-    eps: f64,
-    step: usize,
-    lr: f64,
-    g: &Array,
-    state: &mut [Array],
-) -> Result<Array> {
-    let (b1, b2) = betas;
-    let m = blend(b1, &state[0], 1.0 - b1, g)?;
-    let v = blend(b2, &state[1], 1.0 - b2, &square(g)?)?;
-    let correction1 = 1.0 - b1.powi(step as i32);
-    let correction2 = 1.0 - b2.powi(step as i32);
-    let denom = add(
-        &multiply(&sqrt(&v)?, &s(1.0 / correction2.sqrt(), &v))?,
-        &s(eps, &v),
-    )?;
-    let u = multiply(&divide(&m, &denom)?, &s(lr / correction1, &m))?;
-    state[0] = m;
-    state[1] = v;
-    Ok(u)
+impl Adam {
+    /// The Adam update, with L2 weight decay (added to the gradient) or
+    /// `decoupled` decay (the parameters shrink by `1 - lr·weight_decay`
+    /// first): `p - lr/(1-β₁ᵗ) · m / (√v / √(1-β₂ᵗ) + eps)`, updating `m`, `v`.
+    fn update(
+        &self,
+        decoupled: bool,
+        step: usize,
+        lr: f64,
+        p: &Array,
+        g: &Array,
+        state: &mut [Array],
+    ) -> Result<Array> {
+        let (base, g) = if decoupled {
+            (multiply(p, &s(1.0 - lr * self.weight_decay, p))?, g.clone())
+        } else {
+            (p.clone(), decayed(g, p, self.weight_decay)?)
+        };
+        let (b1, b2) = self.betas;
+        let m = blend(b1, &state[0], 1.0 - b1, &g)?;
+        let v = blend(b2, &state[1], 1.0 - b2, &square(&g)?)?;
+        let correction1 = 1.0 - b1.powi(step as i32);
+        let correction2 = 1.0 - b2.powi(step as i32);
+        let denom = add(
+            &multiply(&sqrt(&v)?, &s(1.0 / correction2.sqrt(), &v))?,
+            &s(self.eps, &v),
+        )?;
+        let u = multiply(&divide(&m, &denom)?, &s(lr / correction1, &m))?;
+        state[0] = m;
+        state[1] = v;
+        subtract(&base, &u)
+    }
 }
 
 impl Rule for Adam {
     fn slots(&self) -> &'static [&'static str] {
-        &["m", "v"]
+        ADAM_SLOTS
     }
 
     fn apply(
@@ -147,8 +169,7 @@ impl Rule for Adam {
         g: &Array,
         state: &mut [Array],
     ) -> Result<Array> {
-        let g = decayed(g, p, self.weight_decay)?;
-        subtract(p, &adam_step(self.betas, self.eps, step, lr, &g, state)?)
+        self.update(false, step, lr, p, g, state)
     }
 }
 
@@ -156,8 +177,13 @@ impl Rule for Adam {
 /// parameters shrink by `1 - lr·weight_decay` before the Adam step.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdamW {
+    /// Decay rates `(β₁, β₂)` of the running means of the gradients and
+    /// of their squares.
     pub betas: (f64, f64),
+    /// Added to the denominator for stability.
     pub eps: f64,
+    /// Decoupled decay: each step scales the parameters by
+    /// `1 - lr · weight_decay`.
     pub weight_decay: f64,
 }
 
@@ -171,9 +197,20 @@ impl Default for AdamW {
     }
 }
 
+impl AdamW {
+    /// The same hyperparameters as an [`Adam`], whose update this shares.
+    fn as_adam(&self) -> Adam {
+        Adam {
+            betas: self.betas,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+        }
+    }
+}
+
 impl Rule for AdamW {
     fn slots(&self) -> &'static [&'static str] {
-        &["m", "v"]
+        ADAM_SLOTS
     }
 
     fn apply(
@@ -184,11 +221,7 @@ impl Rule for AdamW {
         g: &Array,
         state: &mut [Array],
     ) -> Result<Array> {
-        let shrunk = multiply(p, &s(1.0 - lr * self.weight_decay, p))?;
-        subtract(
-            &shrunk,
-            &adam_step(self.betas, self.eps, step, lr, g, state)?,
-        )
+        self.as_adam().update(true, step, lr, p, g, state)
     }
 }
 
@@ -197,10 +230,15 @@ impl Rule for AdamW {
 /// and with momentum.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RmsProp {
+    /// The decay rate of the running means.
     pub alpha: f64,
+    /// Added to the denominator for stability.
     pub eps: f64,
+    /// The momentum factor; 0 for none.
     pub momentum: f64,
+    /// Whether to subtract the square of the running mean gradient.
     pub centered: bool,
+    /// L2 penalty, added to the gradient as `weight_decay · p`.
     pub weight_decay: f64,
 }
 
@@ -251,7 +289,9 @@ impl Rule for RmsProp {
 /// gradients.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Adagrad {
+    /// Added to the denominator for stability.
     pub eps: f64,
+    /// L2 penalty, added to the gradient as `weight_decay · p`.
     pub weight_decay: f64,
 }
 
@@ -281,7 +321,10 @@ impl Rule for Adagrad {
 /// momentum and the gradient, with decoupled weight decay.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Lion {
+    /// `(β₁, β₂)`: the momentum's weight in the step's interpolation and
+    /// the momentum's decay rate.
     pub betas: (f64, f64),
+    /// Decoupled decay: each step moves `p` by `-lr · weight_decay · p`.
     pub weight_decay: f64,
 }
 
