@@ -22,8 +22,6 @@
 //! # Ok::<(), kiln::Error>(())
 //! ```
 
-pub(crate) mod rules;
-
 use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::{bail, fmt_shape, Result};

@@ -3,12 +3,16 @@
 
 use crate::array::Array;
 use crate::dtype::DType;
-use crate::error::Result;
+use crate::error::{bail, Result};
+use crate::linalg::{batch, block, dims, mt, tri_solve, with_matrix};
+use crate::ops::creation::{eye, tril, triu, zeros};
 use crate::ops::elementwise::*;
+use crate::ops::matmul::matmul;
 use crate::ops::reduce::{cumprod, cumprod_reverse, sum};
+use crate::ops::shape::expand_dims;
 use crate::ops::shape::{broadcast_to, pad, reshape_to, slice, transpose, Slice};
 use crate::ops::{creation::zeros_like, elementwise::BinaryOp, elementwise::UnaryOp};
-use crate::primitive::Primitive;
+use crate::primitive::{LinalgOp, Primitive};
 
 /// A partial derivative, with the common trivial cases kept symbolic so that
 /// rules do not multiply by constants.
@@ -226,4 +230,105 @@ pub(crate) fn carries_derivative(node: &Array) -> bool {
             | Primitive::BitCast
             | Primitive::StopGradient
     ) && differentiable(node.dtype())
+}
+
+// Linear algebra: the parts of the packed factorizations and the pieces
+// their rules share.
+
+pub(crate) fn zero_block(like: &Array, rows: usize, cols: usize) -> Result<Array> {
+    zeros(&with_matrix(batch(like), rows, cols), DType::F32)
+}
+
+/// `I` of size n (broadcasts against stacks).
+pub(crate) fn identity(n: usize) -> Result<Array> {
+    eye(n, None, 0, DType::F32)
+}
+
+/// The part of `x` a triangular solve reads.
+pub(crate) fn triangle(x: &Array, lower: bool, unit: bool) -> Result<Array> {
+    match (lower, unit) {
+        (true, false) => tril(x, 0),
+        (true, true) => tril(x, -1),
+        (false, false) => triu(x, 0),
+        (false, true) => triu(x, 1),
+    }
+}
+
+/// `F[i, j] = 1 / (d[j] - d[i])` off the diagonal, 0 on it, for `d (..., 1, n)`.
+pub(crate) fn gaps_inverse(d: &Array, n: usize) -> Result<Array> {
+    let gaps = add(&subtract(d, &mt(d)?)?, &identity(n)?)?;
+    subtract(&reciprocal(&gaps)?, &identity(n)?)
+}
+
+/// The LU node's permutation as int32 indices along rows, `(..., n, n)`.
+pub(crate) fn permutation_rows(packed: &Array, n: usize) -> Result<Array> {
+    let perm = crate::linalg::int_column(packed, n)?;
+    let shape = with_matrix(batch(packed), n, n);
+    broadcast_to(&expand_dims(&perm, &[-1])?, &shape)
+}
+
+/// `x` with the lower triangle below the diagonal plus half the diagonal.
+pub(crate) fn lower_half_diagonal(x: &Array, n: usize) -> Result<Array> {
+    let half = multiply(&multiply(x, &identity(n)?)?, &Array::scalar(0.5f32))?;
+    add(&tril(x, -1)?, &half)
+}
+
+/// Blocked QR's panels exist only inside a kernel, never in a graph that
+/// is differentiated.
+pub(crate) fn internal(op: LinalgOp) -> crate::error::Error {
+    crate::error::invalid(op.name(), "is internal to blocked QR and has no derivative")
+}
+
+/// Q and R of a QR node, refusing the one case without a derivative:
+/// the complete factorization of a tall matrix (its extra columns of Q are
+/// not unique).
+pub(crate) fn qr_parts(node: &Array, a: &Array) -> Result<(Array, Array)> {
+    let (m, n) = dims(a);
+    let k = dims(node).1 - n;
+    if k != m.min(n) {
+        bail!(
+            "qr",
+            "derivatives need the reduced mode for a {m} x {n} matrix (the complete Q's extra columns are not unique)"
+        );
+    }
+    Ok((block(node, 0..m, 0..k)?, block(node, 0..k, k..k + n)?))
+}
+
+/// The cotangent of A = Q R (m >= n, reduced) from those of Q and R:
+/// (Q̄ + Q copyltu(M)) R⁻ᵀ with M = R R̄ᵀ - Q̄ᵀ Q.
+pub(crate) fn qr_vjp(q: &Array, r: &Array, gq: &Array, gr: &Array) -> Result<Array> {
+    let big_n = subtract(&matmul(gr, &mt(r)?)?, &matmul(&mt(q)?, gq)?)?;
+    let copied = add(&triu(&big_n, 0)?, &mt(&triu(&big_n, 1)?)?)?;
+    let w = add(gq, &matmul(q, &copied)?)?;
+    mt(&tri_solve(r, &mt(&w)?, false, false)?)
+}
+
+/// The tangents of Q and R (m >= n, reduced) along dA.
+pub(crate) fn qr_jvp(q: &Array, r: &Array, da: &Array) -> Result<(Array, Array)> {
+    // D = dA R⁻¹, X = Qᵀ D, C = skew part of X's lower triangle.
+    let d = mt(&tri_solve(&mt(r)?, &mt(da)?, true, false)?)?;
+    let x = matmul(&mt(q)?, &d)?;
+    let lower = tril(&x, -1)?;
+    let c = subtract(&lower, &mt(&lower)?)?;
+    let upper = subtract(&x, &c)?;
+    Ok((subtract(&d, &matmul(q, &upper)?)?, matmul(&upper, r)?))
+}
+
+pub(crate) fn svd_differentiable(full: bool, m: usize, n: usize) -> Result<()> {
+    if full && m != n {
+        bail!(
+            "svd",
+            "derivatives need full_matrices = false for a {m} x {n} matrix (the extra singular vectors are not unique)"
+        );
+    }
+    Ok(())
+}
+
+/// U (first n columns), V and S `(..., 1, n)` of an SVD node.
+pub(crate) fn svd_parts(node: &Array, m: usize, n: usize) -> Result<(Array, Array, Array)> {
+    Ok((
+        block(node, 0..m, 0..n)?,
+        block(node, m..m + n, 0..n)?,
+        block(node, m + n..m + n + 1, 0..n)?,
+    ))
 }

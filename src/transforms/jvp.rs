@@ -2,14 +2,22 @@
 //! tangents, written with public ops so that they can be differentiated and
 //! batched again.
 
-use super::derivatives::{self, product_of_others};
+use super::derivatives::{
+    self, gaps_inverse, identity, internal, lower_half_diagonal, permutation_rows,
+    product_of_others, qr_jvp, qr_parts, svd_differentiable, svd_parts, triangle, zero_block,
+};
 use crate::array::Array;
 use crate::error::Result;
-use crate::ops::creation::zeros_like;
-use crate::ops::elementwise::{add, divide, exp, multiply, r#where, subtract};
+use crate::linalg::{block, dims, mt, tri_solve};
+use crate::ops::creation::{tril, triu, zeros_like};
+use crate::ops::elementwise::{
+    add, divide, exp, multiply, negative, r#where, reciprocal, subtract,
+};
+use crate::ops::index::take_along_axis;
+use crate::ops::matmul::matmul;
 use crate::ops::reduce::{scan, sum, Axes};
-use crate::ops::shape::broadcast_to;
-use crate::primitive::{Primitive, ReduceOp, ScanOp};
+use crate::ops::shape::{broadcast_to, concatenate};
+use crate::primitive::{LinalgOp, Primitive, ReduceOp, ScanOp};
 
 /// The node's primitive applied to new inputs, with the node's shape.
 pub(crate) fn replay(node: &Array, primitive: Primitive, inputs: Vec<Array>) -> Array {
@@ -146,7 +154,7 @@ pub(crate) fn forward(
             }
             total
         }
-        Primitive::Linalg(op) => crate::linalg::rules::jvp(*op, node, inputs, tangents)?,
+        Primitive::Linalg(op) => linalg(*op, node, inputs, tangents)?,
         Primitive::Fused(fused) => {
             // Differentiate the chain the kernel stands for.
             let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();
@@ -158,4 +166,102 @@ pub(crate) fn forward(
         // What `carries_derivative` rules out.
         _ => None,
     })
+}
+
+/// The tangent of the output (`node`) of the linear-algebra primitive `op`
+/// from its inputs' tangents (see the reverse rule for the conventions).
+fn linalg(
+    op: LinalgOp,
+    node: &Array,
+    inputs: &[Array],
+    tangents: &[Option<Array>],
+) -> Result<Option<Array>> {
+    let Some(da) = tangents[0].clone() else {
+        return match op {
+            LinalgOp::TriangularSolve { lower, unit } => match &tangents[1] {
+                Some(db) => Ok(Some(tri_solve(&inputs[0], db, lower, unit)?)),
+                None => Ok(None),
+            },
+            _ => Ok(None),
+        };
+    };
+    Ok(Some(match op {
+        LinalgOp::Householder => return Err(internal(op)),
+        LinalgOp::TriangularSolve { lower, unit } => {
+            let moved = matmul(&triangle(&da, lower, unit)?, node)?;
+            let rhs = match &tangents[1] {
+                Some(db) => subtract(db, &moved)?,
+                None => negative(&moved)?,
+            };
+            tri_solve(&inputs[0], &rhs, lower, unit)?
+        }
+        LinalgOp::LuFactor => {
+            let n = dims(&inputs[0]).0;
+            let lu = block(node, 0..n, 0..n)?;
+            let pda = take_along_axis(&da, &permutation_rows(node, n)?, -2)?;
+            let y = tri_solve(&lu, &pda, true, true)?;
+            // x = L⁻¹ P dA U⁻¹
+            let x = mt(&tri_solve(&mt(&lu)?, &mt(&y)?, true, false)?)?;
+            let l = add(&tril(&lu, -1)?, &identity(n)?)?;
+            let dl = matmul(&l, &tril(&x, -1)?)?;
+            let du = matmul(&triu(&x, 0)?, &triu(&lu, 0)?)?;
+            let packed = add(&tril(&dl, -1)?, &du)?;
+            concatenate(&[&packed, &zero_block(&packed, n, 2)?], -1)?
+        }
+        LinalgOp::Cholesky => {
+            let l = node;
+            let n = dims(l).0;
+            let y = tri_solve(l, &da, true, false)?;
+            let x = mt(&tri_solve(l, &mt(&y)?, true, false)?)?;
+            matmul(l, &lower_half_diagonal(&x, n)?)?
+        }
+        LinalgOp::Qr { .. } => {
+            let a = &inputs[0];
+            let (q, r) = qr_parts(node, a)?;
+            let (m, n) = dims(a);
+            if m >= n {
+                let (dq, dr) = qr_jvp(&q, &r, &da)?;
+                let dr = concatenate(&[&dr, &zero_block(&dr, m - n, n)?], -2)?;
+                concatenate(&[&dq, &dr], -1)?
+            } else {
+                // A = [X | Y]: dX moves Q and U as a square QR; V = Qᵀ Y.
+                let u = block(&r, 0..m, 0..m)?;
+                let (dq, du) = qr_jvp(&q, &u, &block(&da, 0..m, 0..m)?)?;
+                let y = block(a, 0..m, m..n)?;
+                let dv = add(
+                    &matmul(&mt(&dq)?, &y)?,
+                    &matmul(&mt(&q)?, &block(&da, 0..m, m..n)?)?,
+                )?;
+                concatenate(&[&dq, &du, &dv], -1)?
+            }
+        }
+        LinalgOp::Eigh => {
+            let n = dims(&inputs[0]).0;
+            let v = block(node, 0..n, 0..n)?;
+            let w = block(node, n..n + 1, 0..n)?;
+            let p = matmul(&matmul(&mt(&v)?, &da)?, &v)?;
+            let dw = sum(&multiply(&p, &identity(n)?)?, -2, true)?;
+            let dv = matmul(&v, &multiply(&gaps_inverse(&w, n)?, &p)?)?;
+            concatenate(&[&dv, &dw], -2)?
+        }
+        LinalgOp::Svd { full } => {
+            let (m, n) = dims(&inputs[0]);
+            svd_differentiable(full, m, n)?;
+            let (u, v, s) = svd_parts(node, m, n)?;
+            let f = gaps_inverse(&multiply(&s, &s)?, n)?;
+            let dav = matmul(&da, &v)?;
+            let p = matmul(&mt(&u)?, &dav)?;
+            let pt = mt(&p)?;
+            let st = mt(&s)?;
+            let ds = sum(&multiply(&p, &identity(n)?)?, -2, true)?;
+            let du_in = multiply(&f, &add(&multiply(&p, &s)?, &multiply(&st, &pt)?)?)?;
+            let du = add(
+                &matmul(&u, &du_in)?,
+                &multiply(&subtract(&dav, &matmul(&u, &p)?)?, &reciprocal(&s)?)?,
+            )?;
+            let dv_in = multiply(&f, &add(&multiply(&st, &p)?, &multiply(&pt, &s)?)?)?;
+            let dv = matmul(&v, &dv_in)?;
+            concatenate(&[&du, &dv, &ds], -2)?
+        }
+    }))
 }

@@ -2,16 +2,25 @@
 //! cotangent, written with public ops so that they can be differentiated
 //! and batched again.
 
-use super::derivatives::{self, product_of_others, unbroadcast, unreduce};
+use super::derivatives::{
+    self, gaps_inverse, identity, internal, lower_half_diagonal, permutation_rows,
+    product_of_others, qr_parts, qr_vjp, svd_differentiable, svd_parts, triangle, unbroadcast,
+    unreduce,
+};
 use crate::array::Array;
 use crate::error::{bail, fmt_shape, Result};
-use crate::ops::creation::{eye, zeros, zeros_like};
-use crate::ops::elementwise::{divide, exp, multiply, r#where, subtract};
+use crate::linalg::{block, dims, mt, tri_solve};
+use crate::ops::creation::{eye, tril, triu, zeros, zeros_like};
+use crate::ops::elementwise::{
+    add, divide, exp, multiply, negative, r#where, reciprocal, subtract,
+};
 use crate::ops::index::{scatter_add, take_along_axis};
 use crate::ops::matmul::matmul;
 use crate::ops::reduce::{scan, sum, Axes};
-use crate::ops::shape::{expand_dims, flip, pad, reshape_to, slice, swapaxes, transpose, Slice};
-use crate::primitive::{Primitive, ReduceOp, ScanOp};
+use crate::ops::shape::{
+    concatenate, expand_dims, flip, pad, reshape_to, slice, swapaxes, transpose, Slice,
+};
+use crate::primitive::{LinalgOp, Primitive, ReduceOp, ScanOp};
 
 /// The cotangents of `node`'s inputs given the cotangent `ct` of its
 /// output; only those marked `needed` are computed (the rest are `None`,
@@ -149,7 +158,7 @@ pub(crate) fn backward(
                 .transpose()?;
             vec![ga, gb]
         }
-        Primitive::Linalg(op) => crate::linalg::rules::vjp(*op, node, inputs, ct)?,
+        Primitive::Linalg(op) => linalg(*op, node, inputs, ct)?,
         Primitive::Fused(fused) => {
             // Differentiate the chain the kernel stands for.
             let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();
@@ -265,4 +274,98 @@ fn undiagonal(
         })
         .collect();
     transpose(&block, &perm)
+}
+
+/// The cotangents of the inputs of the linear-algebra primitive `op`
+/// (output `node`) from the output's cotangent `ct`. Each rule works on the
+/// packed output the kernel writes (see [`LinalgOp`]); where a function has
+/// no derivative the rules give non-finite values (repeated eigenvalues,
+/// repeated or zero singular values, a singular matrix).
+fn linalg(op: LinalgOp, node: &Array, inputs: &[Array], ct: &Array) -> Result<Vec<Option<Array>>> {
+    Ok(match op {
+        LinalgOp::Householder => return Err(internal(op)),
+        LinalgOp::TriangularSolve { lower, unit } => {
+            let t = &inputs[0];
+            let gb = tri_solve(&mt(t)?, ct, !lower, unit)?;
+            let gt = negative(&triangle(&matmul(&gb, &mt(node)?)?, lower, unit)?)?;
+            vec![Some(gt), Some(gb)]
+        }
+        LinalgOp::LuFactor => {
+            let n = dims(&inputs[0]).0;
+            let lu = block(node, 0..n, 0..n)?;
+            let c = block(ct, 0..n, 0..n)?;
+            let l = add(&tril(&lu, -1)?, &identity(n)?)?;
+            let u = triu(&lu, 0)?;
+            let inner = add(
+                &tril(&matmul(&mt(&l)?, &tril(&c, -1)?)?, -1)?,
+                &triu(&matmul(&triu(&c, 0)?, &mt(&u)?)?, 0)?,
+            )?;
+            // (P A)̄ = L⁻ᵀ inner U⁻ᵀ, then rows back to A's order.
+            let z = tri_solve(&mt(&lu)?, &inner, false, true)?;
+            let w = mt(&tri_solve(&lu, &mt(&z)?, false, false)?)?;
+            let rows = permutation_rows(node, n)?;
+            vec![Some(scatter_add(&zeros_like(&w)?, &rows, &w, -2)?)]
+        }
+        LinalgOp::Cholesky => {
+            let l = node;
+            let n = dims(l).0;
+            let p = lower_half_diagonal(&matmul(&mt(l)?, ct)?, n)?;
+            let y = tri_solve(&mt(l)?, &p, false, false)?;
+            let s = mt(&tri_solve(&mt(l)?, &mt(&y)?, false, false)?)?;
+            let sym = multiply(&add(&s, &mt(&s)?)?, &Array::scalar(0.5f32))?;
+            vec![Some(sym)]
+        }
+        LinalgOp::Qr { .. } => {
+            let a = &inputs[0];
+            let (q, r) = qr_parts(node, a)?;
+            let (m, k) = dims(&q);
+            let n = dims(&r).1;
+            let gq = block(ct, 0..m, 0..k)?;
+            let gr = block(ct, 0..k, k..k + n)?;
+            if m >= n {
+                vec![Some(qr_vjp(&q, &r, &gq, &gr)?)]
+            } else {
+                // A = [X | Y] with X square: X = Q U and R = [U | Qᵀ Y].
+                let u = block(&r, 0..m, 0..m)?;
+                let gv = block(&gr, 0..m, m..n)?;
+                let y = block(a, 0..m, m..n)?;
+                let gq = add(&gq, &matmul(&y, &mt(&gv)?)?)?;
+                let gx = qr_vjp(&q, &u, &gq, &block(&gr, 0..m, 0..m)?)?;
+                vec![Some(concatenate(&[&gx, &matmul(&q, &gv)?], -1)?)]
+            }
+        }
+        LinalgOp::Eigh => {
+            let n = dims(&inputs[0]).0;
+            let v = block(node, 0..n, 0..n)?;
+            let w = block(node, n..n + 1, 0..n)?;
+            let gv = block(ct, 0..n, 0..n)?;
+            let gw = block(ct, n..n + 1, 0..n)?;
+            let inner = add(
+                &multiply(&gw, &identity(n)?)?,
+                &multiply(&gaps_inverse(&w, n)?, &matmul(&mt(&v)?, &gv)?)?,
+            )?;
+            vec![Some(matmul(&matmul(&v, &inner)?, &mt(&v)?)?)]
+        }
+        LinalgOp::Svd { full } => {
+            let (m, n) = dims(&inputs[0]);
+            svd_differentiable(full, m, n)?;
+            let (u, v, s) = svd_parts(node, m, n)?;
+            let gu = block(ct, 0..m, 0..n)?;
+            let gv = block(ct, m..m + n, 0..n)?;
+            let gs = block(ct, m + n..m + n + 1, 0..n)?;
+            let f = gaps_inverse(&multiply(&s, &s)?, n)?;
+            let utgu = matmul(&mt(&u)?, &gu)?;
+            let vtgv = matmul(&mt(&v)?, &gv)?;
+            let j = multiply(&f, &subtract(&utgu, &mt(&utgu)?)?)?;
+            let k = multiply(&f, &subtract(&vtgv, &mt(&vtgv)?)?)?;
+            let inner = add(
+                &add(&multiply(&j, &s)?, &multiply(&mt(&s)?, &k)?)?,
+                &multiply(&gs, &identity(n)?)?,
+            )?;
+            // (I - U Uᵀ) Ū S⁻¹ Vᵀ: the part of Ū outside U's span.
+            let outside = multiply(&subtract(&gu, &matmul(&u, &utgu)?)?, &reciprocal(&s)?)?;
+            let ga = matmul(&add(&matmul(&u, &inner)?, &outside)?, &mt(&v)?)?;
+            vec![Some(ga)]
+        }
+    })
 }
