@@ -45,14 +45,7 @@ pub use backend::pool::MemoryStats;
 pub use dtype::{promote, DType, Element, Scalar};
 pub use error::{Error, Result};
 pub use ops::creation::*;
-pub use ops::elementwise::{
-    abs, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, astype, bitwise_and,
-    bitwise_or, bitwise_xor, ceil, clip, cos, cosh, divide, equal, erf, erfinv, exp, expm1, floor,
-    floor_divide, greater, greater_equal, isfinite, isinf, isnan, left_shift, less, less_equal,
-    log, log10, log1p, log2, logical_and, logical_not, logical_or, maximum, minimum, multiply, neg,
-    negative, not_equal, power, r#where, reciprocal, remainder, right_shift, round, rsqrt, select,
-    sigmoid, sign, sin, sinh, sqrt, square, subtract, tan, tanh, view, BinaryOp, UnaryOp,
-};
+pub use ops::elementwise::*;
 pub use ops::index::{scatter_add, take, take_along_axis};
 pub use ops::matmul::{inner, matmul, outer, tensordot, TensorAxes};
 pub use ops::random;

@@ -193,6 +193,7 @@ UNARY_FLOAT = {
     "tanh": np.tanh, "arcsinh": np.arcsinh, "arccosh": np.arccosh,
     "arctanh": np.arctanh, "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
     "erf": sp.erf, "erfinv": sp.erfinv,
+    "cbrt": np.cbrt, "exp2": np.exp2, "deg2rad": np.deg2rad, "rad2deg": np.rad2deg,
 }
 for _name, _f in UNARY_FLOAT.items():
     REF[_name] = (lambda f: lambda v, p: cast(f(v[0].astype(np.float64)), float_out(dtname(v[0]))))(_f)
@@ -217,6 +218,10 @@ BITW = {"bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or, "bitwise_xor
 SHIFT = {"left_shift": np.left_shift, "right_shift": np.right_shift}
 
 
+# Float ops of two arguments: integers and bools compute as float32.
+FLOAT_BINARY = {"arctan2": np.arctan2, "logaddexp": np.logaddexp, "hypot": np.hypot, "copysign": np.copysign}
+
+
 def binary_ref(op):
     def r(v, p):
         a, b = v
@@ -239,8 +244,8 @@ def binary_ref(op):
             return cast(res, out)
         if op == "divide":
             return cast(x.astype(np.float64) / y.astype(np.float64), float_out(dt))
-        if op == "arctan2":
-            return cast(np.arctan2(x.astype(np.float64), y.astype(np.float64)), float_out(dt))
+        if op in FLOAT_BINARY:
+            return cast(FLOAT_BINARY[op](x.astype(np.float64), y.astype(np.float64)), float_out(dt))
         if op in CMP:
             return cast(CMP[op](x, y), "bool")
         if op == "logical_and":
@@ -258,7 +263,10 @@ def binary_ref(op):
 
 
 BINARY_OPS = list(ARITH) + ["divide", "arctan2"] + list(CMP) + ["logical_and", "logical_or"] + list(BITW) + list(SHIFT)
-for _op in BINARY_OPS:
+# Ops added to the tables later: their cases come from a generator of their
+# own (see added_op_cases), so that every earlier case keeps its values.
+ADDED_BINARY_OPS = ["logaddexp", "hypot", "copysign"]
+for _op in BINARY_OPS + ADDED_BINARY_OPS:
     REF[_op] = binary_ref(_op)
 
 
@@ -522,13 +530,20 @@ UNARY = {
     "logical_not": (lambda s: U(s, -2, 2, 0), [1.0, 1e-30, -2.0], [-3, 0, 1, 5], [0, 7], True),
 }
 
+ADDED_UNARY = {
+    "cbrt": (lambda s: U(s, -10, 10), [8.0, -27.0, 1e30, -1e30, 1e-30, 1e-7, 0.001, 3.0], [-8, 0, 1, 27, 1000], [0, 8, 4000000000], True),
+    "exp2": (lambda s: U(s, -10, 10), [1.0, 10.0, -1.0, 0.5, 127.0, 128.0, -126.0, -150.0, 1e30, -1e30], [-3, 0, 1, 10], [0, 1, 31], True),
+    "deg2rad": (lambda s: U(s, -400, 400), [180.0, 90.0, -360.0, 1e30, 1e-30], [-180, 0, 90, 360], [0, 180], True),
+    "rad2deg": (lambda s: U(s, -7, 7), [math.pi, -math.pi / 2, 1.0, 1e30, 1e-30], [-3, 0, 1, 2], [0, 1, 7], True),
+}
+
 # Inputs stay normal numbers: WGSL may flush subnormals, so results on
 # subnormal inputs (e.g. log) are not portable.  astype covers subnormals.
 F16_EXTRA = [65504.0, -65504.0, 6.2e-5, 1e-4, 0.1, 11.5]
 
 
 def unary_cases(op):
-    dom, extra, ints, uints, bool_ok = UNARY[op]
+    dom, extra, ints, uints, bool_ok = UNARY[op] if op in UNARY else ADDED_UNARY[op]
     edges = EDGE_COMMON + extra
     if op == "rsqrt":
         edges = [e for e in edges if not (e == 0 and math.copysign(1, e) < 0)]  # 1/sqrt(-0.0) = -inf: skipped
@@ -691,6 +706,21 @@ def binary_cases(op):
             bin_case(op, (2, 3), (3,), "bool", "bool", note="bool with bool -> bool")
             bin_case(op, (2, 3), (3,), "bool", "int32", note="bool with int32 -> int32")
             bin_case(op, (2, 3), (3,), "bool", "uint32", note="bool with uint32 -> uint32")
+
+
+def added_op_cases():
+    """The cases of the ops added later, from a generator of their own."""
+    global rng
+    saved, rng = rng, np.random.default_rng(1)
+    for op in ADDED_UNARY:
+        unary_cases(op)
+    for op in ADDED_BINARY_OPS:
+        binary_cases(op)
+    f = lambda *v: X(list(v))
+    case("logaddexp", [f(inf, -inf, -inf, nan, 0.0, 100.0, -100.0, 1e30, 80.0), f(inf, -inf, 1.0, 1.0, 0.0, -100.0, -100.0, 1e30, 90.0)], {}, "infinities, nan, equal arguments, no overflow")
+    case("hypot", [f(3.0, inf, nan, -inf, 0.0, 1e30, 1e-30, -5.0, 0.0), f(4.0, nan, inf, 1.0, -0.0, 1e30, 1e-30, 12.0, 7.0)], {}, "infinity beats nan, no overflow or underflow")
+    case("copysign", [f(1.0, -1.0, 0.0, inf, 3.0, 2.5, -7.0), f(-0.0, 0.0, -1.0, -1.0, nan, -inf, 1e-30)], {}, "signed zeros and infinities")
+    rng = saved
 
 
 def binary_edge_cases():
@@ -1441,6 +1471,7 @@ def main():
         sort_cases(op)
     topk_cases()
     creation_cases()
+    added_op_cases()
 
     os.makedirs(OUT_DIR, exist_ok=True)
     ops_path = os.path.join(OUT_DIR, "ops.json")

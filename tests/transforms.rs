@@ -108,6 +108,8 @@ fn unary_domain(op: UnaryOp) -> Domain {
     match op {
         Log | Log2 | Log10 | Sqrt | Rsqrt | Reciprocal => Domain::Range(0.3, 2.0),
         Log1p => Domain::Range(-0.5, 2.0),
+        // The cube root's slope is infinite at 0.
+        Cbrt => Domain::Range(0.3, 2.0),
         Arcsin | Arccos | Arctanh | Erfinv => Domain::Range(-0.8, 0.8),
         Arccosh => Domain::Range(1.2, 3.0),
         Tan => Domain::Range(-1.2, 1.2),
@@ -121,20 +123,37 @@ fn s(start: Option<i64>, stop: Option<i64>, step: Option<i64>) -> Slice {
     Slice::new(start, stop, step)
 }
 
+/// The unary op's case.
+fn unary_case(op: UnaryOp) -> Case {
+    let mut c = case(op.name(), &[(&[2, 3], unary_domain(op))], move |x| {
+        kiln::ops::elementwise::unary(op, &x[0])
+    });
+    c.smooth = !matches!(
+        op,
+        UnaryOp::Isnan | UnaryOp::Isinf | UnaryOp::Isfinite | UnaryOp::LogicalNot
+    );
+    c
+}
+
+/// The binary op's case: `(2, 3)` from `da` with `(3,)` from `db`.
+fn binary_case(name: &str, da: Domain, db: Domain) -> Case {
+    let op = kiln::BinaryOp::from_name(name).unwrap();
+    case(name, &[(&[2, 3], da), (&[3], db)], move |x| {
+        kiln::ops::elementwise::binary(op, &x[0], &x[1])
+    })
+}
+
+/// Unary ops of the table that the cases were first seeded with; cases of
+/// ops added later come last, so that every earlier case keeps its seeds.
+const FIRST_UNARY: usize = 35;
+
 /// One case per differentiable unary and binary op, and cases that reach
 /// every other primitive.
 fn cases() -> Vec<Case> {
-    let mut out = Vec::new();
-    for &op in UnaryOp::ALL {
-        let mut c = case(op.name(), &[(&[2, 3], unary_domain(op))], move |x| {
-            kiln::ops::elementwise::unary(op, &x[0])
-        });
-        c.smooth = !matches!(
-            op,
-            UnaryOp::Isnan | UnaryOp::Isinf | UnaryOp::Isfinite | UnaryOp::LogicalNot
-        );
-        out.push(c);
-    }
+    let mut out: Vec<Case> = UnaryOp::ALL[..FIRST_UNARY]
+        .iter()
+        .map(|&op| unary_case(op))
+        .collect();
     let pos = Domain::Range(0.5, 2.0);
     let binary: Vec<(&str, Domain, Domain)> = vec![
         ("add", R, R),
@@ -157,11 +176,7 @@ fn cases() -> Vec<Case> {
         ),
     ];
     for (name, da, db) in binary {
-        let op = kiln::BinaryOp::from_name(name).unwrap();
-        // Broadcasting: (2, 3) with (3,).
-        out.push(case(name, &[(&[2, 3], da), (&[3], db)], move |x| {
-            kiln::ops::elementwise::binary(op, &x[0], &x[1])
-        }));
+        out.push(binary_case(name, da, db));
     }
     for name in ["equal", "less", "greater_equal", "logical_and"] {
         let op = kiln::BinaryOp::from_name(name).unwrap();
@@ -327,6 +342,11 @@ fn cases() -> Vec<Case> {
         f(x)
     }));
     out.extend(linalg_cases());
+    // Ops added to the tables later.
+    out.extend(UnaryOp::ALL[FIRST_UNARY..].iter().map(|&op| unary_case(op)));
+    out.push(binary_case("logaddexp", R, R));
+    out.push(binary_case("hypot", R, pos));
+    out.push(binary_case("copysign", pos, Domain::Range(-2.0, -0.5)));
     out
 }
 

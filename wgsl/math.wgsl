@@ -346,3 +346,33 @@ fn k_pow_u32(x: u32, y: u32) -> u32 {
     }
     return r;
 }
+
+// Cube root, exact for perfect cubes: one Newton step refines exp2(log2|x| / 3).
+fn k_cbrt(x: f32) -> f32 {
+    let a = abs(x);
+    if (a == 0.0 || k_isnan(x) || k_isinf(x)) { return x; }
+    var y = exp2(log2(a) * (1.0 / 3.0));
+    y = y - (y - a / (y * y)) * (1.0 / 3.0);
+    return k_copysign(y, x);
+}
+
+// log(exp(a) + exp(b)) without overflow: the larger plus log1p of the
+// smaller's ratio to it; equal arguments (infinities too) add log 2.
+fn k_logaddexp(a: f32, b: f32) -> f32 {
+    if (k_isnan(a) || k_isnan(b)) { return k_nan(); }
+    if (a == b) { return a + 0.69314718055994531; }
+    return max(a, b) + k_log1p(exp(-abs(a - b)));
+}
+
+// sqrt(x² + y²) without overflow or underflow; infinite when either is,
+// even beside a NaN (as C's hypot).
+fn k_hypot(x: f32, y: f32) -> f32 {
+    let a = abs(x);
+    let b = abs(y);
+    if (k_isinf(a) || k_isinf(b)) { return k_inf(); }
+    if (k_isnan(a) || k_isnan(b)) { return k_nan(); }
+    let m = max(a, b);
+    if (m == 0.0) { return 0.0; }
+    let r = min(a, b) / m;
+    return m * sqrt(1.0 + r * r);
+}

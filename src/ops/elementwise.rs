@@ -4,8 +4,8 @@
 use crate::array::Array;
 use crate::dtype::{promote, DType};
 use crate::error::{bail, Result};
-use crate::primitive::elementwise::dtypes;
-pub use crate::primitive::elementwise::{BinaryOp, Class, UnaryOp};
+use crate::primitive::elementwise::{binary_table, dtypes, unary_table, Class};
+pub use crate::primitive::elementwise::{BinaryOp, UnaryOp};
 use crate::primitive::Primitive;
 
 /// Applies a unary op.
@@ -41,48 +41,32 @@ pub fn binary(op: BinaryOp, a: &Array, b: &Array) -> Result<Array> {
     ))
 }
 
-macro_rules! unary_fns {
-    ($($fn_name:ident => $variant:ident),* $(,)?) => {
+/// A public function per row of an op table (see [`unary_table`]).
+macro_rules! public_fns {
+    ($(#[$meta:meta])* UnaryOp;
+        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+    ) => {
         $(
-            #[doc = concat!("Elementwise `", stringify!($fn_name), "` (NumPy semantics).")]
-            pub fn $fn_name(a: &Array) -> Result<Array> {
+            #[doc = concat!("Elementwise `", stringify!($name), "` (NumPy semantics).")]
+            pub fn $name(a: &Array) -> Result<Array> {
                 unary(UnaryOp::$variant, a)
             }
         )*
     };
-}
-
-macro_rules! binary_fns {
-    ($($fn_name:ident => $variant:ident),* $(,)?) => {
+    ($(#[$meta:meta])* BinaryOp;
+        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+    ) => {
         $(
-            #[doc = concat!("Elementwise `", stringify!($fn_name), "` with broadcasting (NumPy semantics).")]
-            pub fn $fn_name(a: &Array, b: &Array) -> Result<Array> {
+            #[doc = concat!("Elementwise `", stringify!($name), "` with broadcasting (NumPy semantics).")]
+            pub fn $name(a: &Array, b: &Array) -> Result<Array> {
                 binary(BinaryOp::$variant, a, b)
             }
         )*
     };
 }
 
-unary_fns!(
-    negative => Negative, abs => Abs, sign => Sign, exp => Exp, expm1 => Expm1, log => Log,
-    log1p => Log1p, log2 => Log2, log10 => Log10, sqrt => Sqrt, rsqrt => Rsqrt,
-    square => Square, reciprocal => Reciprocal, sin => Sin, cos => Cos, tan => Tan,
-    arcsin => Arcsin, arccos => Arccos, arctan => Arctan, sinh => Sinh, cosh => Cosh,
-    tanh => Tanh, arcsinh => Arcsinh, arccosh => Arccosh, arctanh => Arctanh,
-    sigmoid => Sigmoid, erf => Erf, erfinv => Erfinv, floor => Floor, ceil => Ceil,
-    round => Round, isnan => Isnan, isinf => Isinf, isfinite => Isfinite,
-    logical_not => LogicalNot,
-);
-
-binary_fns!(
-    add => Add, subtract => Subtract, multiply => Multiply, divide => Divide,
-    floor_divide => FloorDivide, remainder => Remainder, power => Power,
-    maximum => Maximum, minimum => Minimum, arctan2 => Arctan2, equal => Equal,
-    not_equal => NotEqual, less => Less, less_equal => LessEqual, greater => Greater,
-    greater_equal => GreaterEqual, logical_and => LogicalAnd, logical_or => LogicalOr,
-    bitwise_and => BitwiseAnd, bitwise_or => BitwiseOr, bitwise_xor => BitwiseXor,
-    left_shift => LeftShift, right_shift => RightShift,
-);
+unary_table!(public_fns);
+binary_table!(public_fns);
 
 /// `negative`, under NumPy's short name.
 pub fn neg(a: &Array) -> Result<Array> {

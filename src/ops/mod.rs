@@ -16,27 +16,36 @@ use crate::dtype::DType;
 use crate::error::Result;
 use reduce::Axes;
 
-macro_rules! unary_methods {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[doc = concat!("Elementwise `", stringify!($name), "`; see [`crate::", stringify!($name), "`].")]
-            pub fn $name(&self) -> Result<Array> {
-                elementwise::$name(self)
-            }
-        )*
+/// A method per row of an op table (see [`crate::primitive::elementwise`]).
+macro_rules! table_methods {
+    ($(#[$meta:meta])* UnaryOp;
+        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+    ) => {
+        impl Array {
+            $(
+                #[doc = concat!("Elementwise `", stringify!($name), "`; see [`crate::", stringify!($name), "`].")]
+                pub fn $name(&self) -> Result<Array> {
+                    elementwise::$name(self)
+                }
+            )*
+        }
+    };
+    ($(#[$meta:meta])* BinaryOp;
+        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+    ) => {
+        impl Array {
+            $(
+                #[doc = concat!("Elementwise `", stringify!($name), "` with broadcasting; see [`crate::", stringify!($name), "`].")]
+                pub fn $name(&self, other: &Array) -> Result<Array> {
+                    elementwise::$name(self, other)
+                }
+            )*
+        }
     };
 }
 
-macro_rules! binary_methods {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[doc = concat!("Elementwise `", stringify!($name), "` with broadcasting; see [`crate::", stringify!($name), "`].")]
-            pub fn $name(&self, other: &Array) -> Result<Array> {
-                elementwise::$name(self, other)
-            }
-        )*
-    };
-}
+crate::primitive::elementwise::unary_table!(table_methods);
+crate::primitive::elementwise::binary_table!(table_methods);
 
 macro_rules! reduce_methods {
     ($($name:ident),* $(,)?) => {
@@ -51,62 +60,6 @@ macro_rules! reduce_methods {
 
 /// Method forms of the common ops, for chaining (`x.exp()?.sum(Axes::All, false)?`).
 impl Array {
-    unary_methods!(
-        negative,
-        abs,
-        sign,
-        exp,
-        expm1,
-        log,
-        log1p,
-        log2,
-        log10,
-        sqrt,
-        rsqrt,
-        square,
-        reciprocal,
-        sin,
-        cos,
-        tan,
-        arcsin,
-        arccos,
-        arctan,
-        sinh,
-        cosh,
-        tanh,
-        arcsinh,
-        arccosh,
-        arctanh,
-        sigmoid,
-        erf,
-        erfinv,
-        floor,
-        ceil,
-        round,
-        isnan,
-        isinf,
-        isfinite,
-        logical_not,
-    );
-    binary_methods!(
-        add,
-        subtract,
-        multiply,
-        divide,
-        floor_divide,
-        remainder,
-        power,
-        maximum,
-        minimum,
-        equal,
-        not_equal,
-        less,
-        less_equal,
-        greater,
-        greater_equal,
-        logical_and,
-        logical_or,
-    );
     reduce_methods!(sum, prod, max, min, all, any, mean, logsumexp);
 
     /// Converts to `dtype`; see [`crate::astype`].

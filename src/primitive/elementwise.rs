@@ -75,10 +75,11 @@ fn result_dtype(class: Class, compute: DType) -> DType {
     }
 }
 
+/// The op enum of a table.
 macro_rules! op_table {
-    ($(#[$meta:meta])* $enum:ident, $table:ident {
-        $($variant:ident => $name:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
-    }) => {
+    ($(#[$meta:meta])* $enum:ident;
+        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+    ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $enum { $($variant),* }
@@ -89,7 +90,12 @@ macro_rules! op_table {
 
             /// The NumPy name.
             pub fn name(self) -> &'static str {
-                match self { $($enum::$variant => $name),* }
+                match self { $($enum::$variant => stringify!($name)),* }
+            }
+
+            /// The JavaScript name (camelCase).
+            pub fn js_name(self) -> &'static str {
+                match self { $($enum::$variant => $js),* }
             }
 
             /// How the op treats dtypes.
@@ -122,75 +128,100 @@ macro_rules! op_table {
 
 const NONE: Option<&str> = None;
 
-op_table!(
-    /// Unary elementwise ops.
-    UnaryOp, UNARY {
-        Negative => "negative", Numeric, Some("-x0"), Some("-x0"), Some("0u - x0");
-        Abs => "abs", Numeric, Some("abs(x0)"), Some("abs(x0)"), Some("x0");
-        Sign => "sign", Numeric, Some("k_sign(x0)"), Some("sign(x0)"), Some("select(0u, 1u, x0 > 0u)");
-        Exp => "exp", Float, Some("exp(x0)"), NONE, NONE;
-        Expm1 => "expm1", Float, Some("k_expm1(x0)"), NONE, NONE;
-        Log => "log", Float, Some("k_log(x0)"), NONE, NONE;
-        Log1p => "log1p", Float, Some("k_log1p(x0)"), NONE, NONE;
-        Log2 => "log2", Float, Some("k_log2(x0)"), NONE, NONE;
-        Log10 => "log10", Float, Some("k_log2(x0) * 0.30102999566398120"), NONE, NONE;
-        Sqrt => "sqrt", Float, Some("sqrt(x0)"), NONE, NONE;
-        Rsqrt => "rsqrt", Float, Some("inverseSqrt(x0)"), NONE, NONE;
-        Square => "square", Numeric, Some("x0 * x0"), Some("x0 * x0"), Some("x0 * x0");
-        Reciprocal => "reciprocal", Float, Some("1.0 / x0"), NONE, NONE;
-        Sin => "sin", Float, Some("sin(x0)"), NONE, NONE;
-        Cos => "cos", Float, Some("cos(x0)"), NONE, NONE;
-        Tan => "tan", Float, Some("tan(x0)"), NONE, NONE;
-        Arcsin => "arcsin", Float, Some("k_asin(x0)"), NONE, NONE;
-        Arccos => "arccos", Float, Some("k_acos(x0)"), NONE, NONE;
-        Arctan => "arctan", Float, Some("k_atan(x0)"), NONE, NONE;
-        Sinh => "sinh", Float, Some("k_sinh(x0)"), NONE, NONE;
-        Cosh => "cosh", Float, Some("k_cosh(x0)"), NONE, NONE;
-        Tanh => "tanh", Float, Some("k_tanh(x0)"), NONE, NONE;
-        Arcsinh => "arcsinh", Float, Some("k_asinh(x0)"), NONE, NONE;
-        Arccosh => "arccosh", Float, Some("k_acosh(x0)"), NONE, NONE;
-        Arctanh => "arctanh", Float, Some("k_atanh(x0)"), NONE, NONE;
-        Sigmoid => "sigmoid", Float, Some("k_sigmoid(x0)"), NONE, NONE;
-        Erf => "erf", Float, Some("k_erf(x0)"), NONE, NONE;
-        Erfinv => "erfinv", Float, Some("k_erfinv(x0)"), NONE, NONE;
-        Floor => "floor", Rounding, Some("floor(x0)"), NONE, NONE;
-        Ceil => "ceil", Rounding, Some("ceil(x0)"), NONE, NONE;
-        Round => "round", Rounding, Some("round(x0)"), NONE, NONE;
-        Isnan => "isnan", Predicate, Some("k_isnan(x0)"), NONE, NONE;
-        Isinf => "isinf", Predicate, Some("k_isinf(x0)"), NONE, NONE;
-        Isfinite => "isfinite", Predicate, Some("!(k_isnan(x0) || k_isinf(x0))"), NONE, NONE;
-        LogicalNot => "logical_not", Logical, Some("x0 == 0.0"), Some("x0 == 0"), Some("x0 == 0u");
-    }
-);
+/// Calls the macro `$then` with the unary op table: per op its variant,
+/// NumPy name (the Rust function), JavaScript name, [`Class`] and kernel
+/// expressions of `x0` for float, int and unsigned compute types. The op
+/// enum, the public functions and the JavaScript exports are all made from
+/// these rows.
+macro_rules! unary_table {
+    ($then:ident) => {
+        $then! {
+            /// Unary elementwise ops.
+            UnaryOp;
+        Negative => negative, "negative", Numeric, Some("-x0"), Some("-x0"), Some("0u - x0");
+                Abs => abs, "abs", Numeric, Some("abs(x0)"), Some("abs(x0)"), Some("x0");
+                Sign => sign, "sign", Numeric, Some("k_sign(x0)"), Some("sign(x0)"), Some("select(0u, 1u, x0 > 0u)");
+                Exp => exp, "exp", Float, Some("exp(x0)"), NONE, NONE;
+                Expm1 => expm1, "expm1", Float, Some("k_expm1(x0)"), NONE, NONE;
+                Log => log, "log", Float, Some("k_log(x0)"), NONE, NONE;
+                Log1p => log1p, "log1p", Float, Some("k_log1p(x0)"), NONE, NONE;
+                Log2 => log2, "log2", Float, Some("k_log2(x0)"), NONE, NONE;
+                Log10 => log10, "log10", Float, Some("k_log2(x0) * 0.30102999566398120"), NONE, NONE;
+                Sqrt => sqrt, "sqrt", Float, Some("sqrt(x0)"), NONE, NONE;
+                Rsqrt => rsqrt, "rsqrt", Float, Some("inverseSqrt(x0)"), NONE, NONE;
+                Square => square, "square", Numeric, Some("x0 * x0"), Some("x0 * x0"), Some("x0 * x0");
+                Reciprocal => reciprocal, "reciprocal", Float, Some("1.0 / x0"), NONE, NONE;
+                Sin => sin, "sin", Float, Some("sin(x0)"), NONE, NONE;
+                Cos => cos, "cos", Float, Some("cos(x0)"), NONE, NONE;
+                Tan => tan, "tan", Float, Some("tan(x0)"), NONE, NONE;
+                Arcsin => arcsin, "arcsin", Float, Some("k_asin(x0)"), NONE, NONE;
+                Arccos => arccos, "arccos", Float, Some("k_acos(x0)"), NONE, NONE;
+                Arctan => arctan, "arctan", Float, Some("k_atan(x0)"), NONE, NONE;
+                Sinh => sinh, "sinh", Float, Some("k_sinh(x0)"), NONE, NONE;
+                Cosh => cosh, "cosh", Float, Some("k_cosh(x0)"), NONE, NONE;
+                Tanh => tanh, "tanh", Float, Some("k_tanh(x0)"), NONE, NONE;
+                Arcsinh => arcsinh, "arcsinh", Float, Some("k_asinh(x0)"), NONE, NONE;
+                Arccosh => arccosh, "arccosh", Float, Some("k_acosh(x0)"), NONE, NONE;
+                Arctanh => arctanh, "arctanh", Float, Some("k_atanh(x0)"), NONE, NONE;
+                Sigmoid => sigmoid, "sigmoid", Float, Some("k_sigmoid(x0)"), NONE, NONE;
+                Erf => erf, "erf", Float, Some("k_erf(x0)"), NONE, NONE;
+                Erfinv => erfinv, "erfinv", Float, Some("k_erfinv(x0)"), NONE, NONE;
+                Floor => floor, "floor", Rounding, Some("floor(x0)"), NONE, NONE;
+                Ceil => ceil, "ceil", Rounding, Some("ceil(x0)"), NONE, NONE;
+                Round => round, "round", Rounding, Some("round(x0)"), NONE, NONE;
+                Isnan => isnan, "isnan", Predicate, Some("k_isnan(x0)"), NONE, NONE;
+                Isinf => isinf, "isinf", Predicate, Some("k_isinf(x0)"), NONE, NONE;
+                Isfinite => isfinite, "isfinite", Predicate, Some("!(k_isnan(x0) || k_isinf(x0))"), NONE, NONE;
+                LogicalNot => logical_not, "logicalNot", Logical, Some("x0 == 0.0"), Some("x0 == 0"), Some("x0 == 0u");
+                        Cbrt => cbrt, "cbrt", Float, Some("k_cbrt(x0)"), NONE, NONE;
+                        Exp2 => exp2, "exp2", Float, Some("exp2(x0)"), NONE, NONE;
+                        Deg2rad => deg2rad, "deg2rad", Float, Some("x0 * 0.017453292519943295"), NONE, NONE;
+                        Rad2deg => rad2deg, "rad2deg", Float, Some("x0 * 57.295779513082323"), NONE, NONE;
+        }
+    };
+}
+pub(crate) use unary_table;
 
-op_table!(
-    /// Binary elementwise ops (broadcasting).
-    BinaryOp, BINARY {
-        Add => "add", Numeric, Some("x0 + x1"), Some("x0 + x1"), Some("x0 + x1");
-        Subtract => "subtract", Numeric, Some("x0 - x1"), Some("x0 - x1"), Some("x0 - x1");
-        Multiply => "multiply", Numeric, Some("x0 * x1"), Some("x0 * x1"), Some("x0 * x1");
-        Divide => "divide", Float, Some("x0 / x1"), NONE, NONE;
-        FloorDivide => "floor_divide", Numeric, Some("k_floor_divide(x0, x1)"), Some("k_floor_divide_i32(x0, x1)"), Some("select(x0 / x1, 0u, x1 == 0u)");
-        Remainder => "remainder", Numeric, Some("k_remainder(x0, x1)"), Some("k_remainder_i32(x0, x1)"), Some("select(x0 % x1, 0u, x1 == 0u)");
-        Power => "power", Numeric, Some("k_pow(x0, x1)"), Some("k_pow_i32(x0, x1)"), Some("k_pow_u32(x0, x1)");
-        Maximum => "maximum", Numeric, Some("k_max(x0, x1)"), Some("max(x0, x1)"), Some("max(x0, x1)");
-        Minimum => "minimum", Numeric, Some("k_min(x0, x1)"), Some("min(x0, x1)"), Some("min(x0, x1)");
-        Arctan2 => "arctan2", Float, Some("k_atan2(x0, x1)"), NONE, NONE;
-        Equal => "equal", Compare, Some("x0 == x1"), Some("x0 == x1"), Some("x0 == x1");
-        NotEqual => "not_equal", Compare, Some("!(x0 == x1)"), Some("x0 != x1"), Some("x0 != x1");
-        Less => "less", Compare, Some("x0 < x1"), Some("x0 < x1"), Some("x0 < x1");
-        LessEqual => "less_equal", Compare, Some("x0 <= x1"), Some("x0 <= x1"), Some("x0 <= x1");
-        Greater => "greater", Compare, Some("x0 > x1"), Some("x0 > x1"), Some("x0 > x1");
-        GreaterEqual => "greater_equal", Compare, Some("x0 >= x1"), Some("x0 >= x1"), Some("x0 >= x1");
-        LogicalAnd => "logical_and", Logical, Some("!(x0 == 0.0) && !(x1 == 0.0)"), Some("x0 != 0 && x1 != 0"), Some("x0 != 0u && x1 != 0u");
-        LogicalOr => "logical_or", Logical, Some("!(x0 == 0.0) || !(x1 == 0.0)"), Some("x0 != 0 || x1 != 0"), Some("x0 != 0u || x1 != 0u");
-        BitwiseAnd => "bitwise_and", Bitwise, NONE, Some("x0 & x1"), Some("x0 & x1");
-        BitwiseOr => "bitwise_or", Bitwise, NONE, Some("x0 | x1"), Some("x0 | x1");
-        BitwiseXor => "bitwise_xor", Bitwise, NONE, Some("x0 ^ x1"), Some("x0 ^ x1");
-        LeftShift => "left_shift", Shift, NONE, Some("select(0, x0 << u32(x1), x1 >= 0 && x1 < 32)"), Some("select(0u, x0 << x1, x1 < 32u)");
-        RightShift => "right_shift", Shift, NONE, Some("x0 >> u32(clamp(x1, 0, 31))"), Some("select(0u, x0 >> x1, x1 < 32u)");
-    }
-);
+/// Calls the macro `$then` with the binary op table (broadcasting ops of
+/// `x0` and `x1`), in the form of [`unary_table`].
+macro_rules! binary_table {
+    ($then:ident) => {
+        $then! {
+            /// Binary elementwise ops (broadcasting).
+            BinaryOp;
+        Add => add, "add", Numeric, Some("x0 + x1"), Some("x0 + x1"), Some("x0 + x1");
+                Subtract => subtract, "subtract", Numeric, Some("x0 - x1"), Some("x0 - x1"), Some("x0 - x1");
+                Multiply => multiply, "multiply", Numeric, Some("x0 * x1"), Some("x0 * x1"), Some("x0 * x1");
+                Divide => divide, "divide", Float, Some("x0 / x1"), NONE, NONE;
+                FloorDivide => floor_divide, "floorDivide", Numeric, Some("k_floor_divide(x0, x1)"), Some("k_floor_divide_i32(x0, x1)"), Some("select(x0 / x1, 0u, x1 == 0u)");
+                Remainder => remainder, "remainder", Numeric, Some("k_remainder(x0, x1)"), Some("k_remainder_i32(x0, x1)"), Some("select(x0 % x1, 0u, x1 == 0u)");
+                Power => power, "power", Numeric, Some("k_pow(x0, x1)"), Some("k_pow_i32(x0, x1)"), Some("k_pow_u32(x0, x1)");
+                Maximum => maximum, "maximum", Numeric, Some("k_max(x0, x1)"), Some("max(x0, x1)"), Some("max(x0, x1)");
+                Minimum => minimum, "minimum", Numeric, Some("k_min(x0, x1)"), Some("min(x0, x1)"), Some("min(x0, x1)");
+                Arctan2 => arctan2, "arctan2", Float, Some("k_atan2(x0, x1)"), NONE, NONE;
+                Equal => equal, "equal", Compare, Some("x0 == x1"), Some("x0 == x1"), Some("x0 == x1");
+                NotEqual => not_equal, "notEqual", Compare, Some("!(x0 == x1)"), Some("x0 != x1"), Some("x0 != x1");
+                Less => less, "less", Compare, Some("x0 < x1"), Some("x0 < x1"), Some("x0 < x1");
+                LessEqual => less_equal, "lessEqual", Compare, Some("x0 <= x1"), Some("x0 <= x1"), Some("x0 <= x1");
+                Greater => greater, "greater", Compare, Some("x0 > x1"), Some("x0 > x1"), Some("x0 > x1");
+                GreaterEqual => greater_equal, "greaterEqual", Compare, Some("x0 >= x1"), Some("x0 >= x1"), Some("x0 >= x1");
+                LogicalAnd => logical_and, "logicalAnd", Logical, Some("!(x0 == 0.0) && !(x1 == 0.0)"), Some("x0 != 0 && x1 != 0"), Some("x0 != 0u && x1 != 0u");
+                LogicalOr => logical_or, "logicalOr", Logical, Some("!(x0 == 0.0) || !(x1 == 0.0)"), Some("x0 != 0 || x1 != 0"), Some("x0 != 0u || x1 != 0u");
+                BitwiseAnd => bitwise_and, "bitwiseAnd", Bitwise, NONE, Some("x0 & x1"), Some("x0 & x1");
+                BitwiseOr => bitwise_or, "bitwiseOr", Bitwise, NONE, Some("x0 | x1"), Some("x0 | x1");
+                BitwiseXor => bitwise_xor, "bitwiseXor", Bitwise, NONE, Some("x0 ^ x1"), Some("x0 ^ x1");
+                LeftShift => left_shift, "leftShift", Shift, NONE, Some("select(0, x0 << u32(x1), x1 >= 0 && x1 < 32)"), Some("select(0u, x0 << x1, x1 < 32u)");
+                RightShift => right_shift, "rightShift", Shift, NONE, Some("x0 >> u32(clamp(x1, 0, 31))"), Some("select(0u, x0 >> x1, x1 < 32u)");
+                        Logaddexp => logaddexp, "logaddexp", Float, Some("k_logaddexp(x0, x1)"), NONE, NONE;
+                        Hypot => hypot, "hypot", Float, Some("k_hypot(x0, x1)"), NONE, NONE;
+                        Copysign => copysign, "copysign", Float, Some("k_copysign(x0, x1)"), NONE, NONE;
+        }
+    };
+}
+pub(crate) use binary_table;
+
+unary_table!(op_table);
+binary_table!(op_table);
 
 /// The dtype an op computes in for an input of `dtype`, and its output dtype.
 pub(crate) fn dtypes(op: &'static str, class: Class, dtype: DType) -> Result<(DType, DType)> {

@@ -79,6 +79,10 @@ pub(crate) fn unary(op: UnaryOp, x: &Array, y: &Array) -> Result<Partial> {
             &exp(&negative(&square(x)?)?)?,
         )?,
         Erfinv => multiply(&c(std::f64::consts::PI.sqrt() / 2.0), &exp(&square(y)?)?)?,
+        Cbrt => reciprocal(&multiply(&square(y)?, &c(3.0))?)?,
+        Exp2 => multiply(y, &c(std::f64::consts::LN_2))?,
+        Deg2rad => c(std::f64::consts::PI / 180.0),
+        Rad2deg => c(180.0 / std::f64::consts::PI),
     }))
 }
 
@@ -130,6 +134,17 @@ pub(crate) fn binary(op: BinaryOp, a: &Array, b: &Array, y: &Array) -> Result<(P
                 Partial::Of(divide(b, &r2)?),
                 Partial::Of(negative(&divide(a, &r2)?)?),
             )
+        }
+        // exp(a) / (exp(a) + exp(b)) and its mirror.
+        Logaddexp => (
+            Partial::Of(exp(&subtract(a, y)?)?),
+            Partial::Of(exp(&subtract(b, y)?)?),
+        ),
+        Hypot => (Partial::Of(divide(a, y)?), Partial::Of(divide(b, y)?)),
+        // |a| carries b's sign: sign(a) sign(b), and nothing through b.
+        Copysign => {
+            let unit = |x: &Array| copysign(&c(1.0), x);
+            (Partial::Of(multiply(&unit(a)?, &unit(b)?)?), Partial::Zero)
         }
         FloorDivide | Equal | NotEqual | Less | LessEqual | Greater | GreaterEqual | LogicalAnd
         | LogicalOr | BitwiseAnd | BitwiseOr | BitwiseXor | LeftShift | RightShift => {

@@ -52,28 +52,26 @@ fn reduce_axes(axes: Option<Vec<i32>>) -> Axes {
     axes.map_or(Axes::All, Axes::Some)
 }
 
-unary!(crate;
-    abs => "abs", arccos => "arccos", arccosh => "arccosh", arcsin => "arcsin",
-    arcsinh => "arcsinh", arctan => "arctan", arctanh => "arctanh", ceil => "ceil",
-    cos => "cos", cosh => "cosh", erf => "erf", erfinv => "erfinv", exp => "exp",
-    expm1 => "expm1", floor => "floor", isfinite => "isfinite", isinf => "isinf",
-    isnan => "isnan", log => "log", log10 => "log10", log1p => "log1p", log2 => "log2",
-    logical_not => "logicalNot", negative => "negative", reciprocal => "reciprocal",
-    round => "round", rsqrt => "rsqrt", sigmoid => "sigmoid", sign => "sign", sin => "sin",
-    sinh => "sinh", sqrt => "sqrt", square => "square", tan => "tan", tanh => "tanh",
-    flatten => "flatten",
-);
+unary!(crate; flatten => "flatten");
 
-binary!(crate;
-    add => "add", subtract => "subtract", multiply => "multiply", divide => "divide",
-    power => "power", maximum => "maximum", minimum => "minimum", arctan2 => "arctan2",
-    remainder => "remainder", floor_divide => "floorDivide", equal => "equal",
-    not_equal => "notEqual", less => "less", less_equal => "lessEqual",
-    greater => "greater", greater_equal => "greaterEqual", logical_and => "logicalAnd",
-    logical_or => "logicalOr", bitwise_and => "bitwiseAnd", bitwise_or => "bitwiseOr",
-    bitwise_xor => "bitwiseXor", left_shift => "leftShift", right_shift => "rightShift",
-    matmul => "matmul", outer => "outer", inner => "inner",
-);
+/// An export per row of an op table, under its JavaScript name.
+macro_rules! table_exports {
+    ($(#[$meta:meta])* UnaryOp;
+        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+    ) => {
+        unary!(crate; $($name => $js),*);
+    };
+    ($(#[$meta:meta])* BinaryOp;
+        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+    ) => {
+        binary!(crate; $($name => $js),*);
+    };
+}
+
+crate::primitive::elementwise::unary_table!(table_exports);
+crate::primitive::elementwise::binary_table!(table_exports);
+
+binary!(crate; matmul => "matmul", outer => "outer", inner => "inner");
 
 reduction!(sum, prod, max, min, all, any, mean, logsumexp);
 

@@ -178,21 +178,74 @@ export declare class Array {
   /** `Array(shape=[2,3], dtype=float32)`, or `Array(disposed)`. */
   toString(): string;
 
+  // BEGIN generated from the op tables (KILN_BLESS=1 cargo test --test js_face)
+  negative(): Array;
+  abs(): Array;
+  sign(): Array;
+  exp(): Array;
+  expm1(): Array;
+  log(): Array;
+  log1p(): Array;
+  log2(): Array;
+  log10(): Array;
+  sqrt(): Array;
+  rsqrt(): Array;
+  square(): Array;
+  reciprocal(): Array;
+  sin(): Array;
+  cos(): Array;
+  tan(): Array;
+  arcsin(): Array;
+  arccos(): Array;
+  arctan(): Array;
+  sinh(): Array;
+  cosh(): Array;
+  tanh(): Array;
+  arcsinh(): Array;
+  arccosh(): Array;
+  arctanh(): Array;
+  sigmoid(): Array;
+  erf(): Array;
+  erfinv(): Array;
+  floor(): Array;
+  ceil(): Array;
+  round(): Array;
+  isnan(): Array;
+  isinf(): Array;
+  isfinite(): Array;
+  logicalNot(): Array;
+  cbrt(): Array;
+  exp2(): Array;
+  deg2rad(): Array;
+  rad2deg(): Array;
   add(other: ArrayLike): Array;
   subtract(other: ArrayLike): Array;
   multiply(other: ArrayLike): Array;
   divide(other: ArrayLike): Array;
+  floorDivide(other: ArrayLike): Array;
+  remainder(other: ArrayLike): Array;
   power(other: ArrayLike): Array;
   maximum(other: ArrayLike): Array;
   minimum(other: ArrayLike): Array;
-  remainder(other: ArrayLike): Array;
-  matmul(other: ArrayLike): Array;
+  arctan2(other: ArrayLike): Array;
   equal(other: ArrayLike): Array;
   notEqual(other: ArrayLike): Array;
   less(other: ArrayLike): Array;
   lessEqual(other: ArrayLike): Array;
   greater(other: ArrayLike): Array;
   greaterEqual(other: ArrayLike): Array;
+  logicalAnd(other: ArrayLike): Array;
+  logicalOr(other: ArrayLike): Array;
+  bitwiseAnd(other: ArrayLike): Array;
+  bitwiseOr(other: ArrayLike): Array;
+  bitwiseXor(other: ArrayLike): Array;
+  leftShift(other: ArrayLike): Array;
+  rightShift(other: ArrayLike): Array;
+  logaddexp(other: ArrayLike): Array;
+  hypot(other: ArrayLike): Array;
+  copysign(other: ArrayLike): Array;
+  // END generated
+  matmul(other: ArrayLike): Array;
   /** `subtract` */
   sub(other: ArrayLike): Array;
   /** `multiply` */
@@ -201,20 +254,8 @@ export declare class Array {
   div(other: ArrayLike): Array;
   /** `power` */
   pow(other: ArrayLike): Array;
-
-  abs(): Array;
-  exp(): Array;
-  log(): Array;
-  sqrt(): Array;
-  square(): Array;
-  sin(): Array;
-  cos(): Array;
-  tanh(): Array;
-  sigmoid(): Array;
-  negative(): Array;
   /** `negative` */
   neg(): Array;
-  reciprocal(): Array;
 
   sum(axis?: Axis | null, keepdims?: boolean): Array;
   prod(axis?: Axis | null, keepdims?: boolean): Array;
@@ -317,56 +358,56 @@ export declare function triu(a: ArrayLike, k?: number): Array;
 
 // ------------------------------------------------------------- elementwise
 
+// BEGIN generated from the op tables (KILN_BLESS=1 cargo test --test js_face)
+export declare function negative(a: ArrayLike): Array;
 export declare function abs(a: ArrayLike): Array;
-export declare function arccos(a: ArrayLike): Array;
-export declare function arccosh(a: ArrayLike): Array;
-export declare function arcsin(a: ArrayLike): Array;
-export declare function arcsinh(a: ArrayLike): Array;
-export declare function arctan(a: ArrayLike): Array;
-export declare function arctanh(a: ArrayLike): Array;
-export declare function ceil(a: ArrayLike): Array;
-export declare function cos(a: ArrayLike): Array;
-export declare function cosh(a: ArrayLike): Array;
-export declare function erf(a: ArrayLike): Array;
-export declare function erfinv(a: ArrayLike): Array;
+export declare function sign(a: ArrayLike): Array;
 export declare function exp(a: ArrayLike): Array;
 export declare function expm1(a: ArrayLike): Array;
-export declare function floor(a: ArrayLike): Array;
-export declare function isfinite(a: ArrayLike): Array;
-export declare function isinf(a: ArrayLike): Array;
-export declare function isnan(a: ArrayLike): Array;
 export declare function log(a: ArrayLike): Array;
-export declare function log10(a: ArrayLike): Array;
 export declare function log1p(a: ArrayLike): Array;
 export declare function log2(a: ArrayLike): Array;
-export declare function logicalNot(a: ArrayLike): Array;
-export declare function negative(a: ArrayLike): Array;
-export declare function reciprocal(a: ArrayLike): Array;
-export declare function round(a: ArrayLike): Array;
-export declare function rsqrt(a: ArrayLike): Array;
-export declare function sigmoid(a: ArrayLike): Array;
-export declare function sign(a: ArrayLike): Array;
-export declare function sin(a: ArrayLike): Array;
-export declare function sinh(a: ArrayLike): Array;
+export declare function log10(a: ArrayLike): Array;
 export declare function sqrt(a: ArrayLike): Array;
+export declare function rsqrt(a: ArrayLike): Array;
 export declare function square(a: ArrayLike): Array;
+export declare function reciprocal(a: ArrayLike): Array;
+export declare function sin(a: ArrayLike): Array;
+export declare function cos(a: ArrayLike): Array;
 export declare function tan(a: ArrayLike): Array;
+export declare function arcsin(a: ArrayLike): Array;
+export declare function arccos(a: ArrayLike): Array;
+export declare function arctan(a: ArrayLike): Array;
+export declare function sinh(a: ArrayLike): Array;
+export declare function cosh(a: ArrayLike): Array;
 export declare function tanh(a: ArrayLike): Array;
-/** The array as 1-d. */
-export declare function flatten(a: ArrayLike): Array;
-/** `a` with no gradient flowing through it. */
-export declare function stopGradient(a: ArrayLike): Array;
-
+export declare function arcsinh(a: ArrayLike): Array;
+export declare function arccosh(a: ArrayLike): Array;
+export declare function arctanh(a: ArrayLike): Array;
+export declare function sigmoid(a: ArrayLike): Array;
+export declare function erf(a: ArrayLike): Array;
+export declare function erfinv(a: ArrayLike): Array;
+export declare function floor(a: ArrayLike): Array;
+export declare function ceil(a: ArrayLike): Array;
+export declare function round(a: ArrayLike): Array;
+export declare function isnan(a: ArrayLike): Array;
+export declare function isinf(a: ArrayLike): Array;
+export declare function isfinite(a: ArrayLike): Array;
+export declare function logicalNot(a: ArrayLike): Array;
+export declare function cbrt(a: ArrayLike): Array;
+export declare function exp2(a: ArrayLike): Array;
+export declare function deg2rad(a: ArrayLike): Array;
+export declare function rad2deg(a: ArrayLike): Array;
 export declare function add(a: ArrayLike, b: ArrayLike): Array;
 export declare function subtract(a: ArrayLike, b: ArrayLike): Array;
 export declare function multiply(a: ArrayLike, b: ArrayLike): Array;
 export declare function divide(a: ArrayLike, b: ArrayLike): Array;
+export declare function floorDivide(a: ArrayLike, b: ArrayLike): Array;
+export declare function remainder(a: ArrayLike, b: ArrayLike): Array;
 export declare function power(a: ArrayLike, b: ArrayLike): Array;
 export declare function maximum(a: ArrayLike, b: ArrayLike): Array;
 export declare function minimum(a: ArrayLike, b: ArrayLike): Array;
 export declare function arctan2(a: ArrayLike, b: ArrayLike): Array;
-export declare function remainder(a: ArrayLike, b: ArrayLike): Array;
-export declare function floorDivide(a: ArrayLike, b: ArrayLike): Array;
 export declare function equal(a: ArrayLike, b: ArrayLike): Array;
 export declare function notEqual(a: ArrayLike, b: ArrayLike): Array;
 export declare function less(a: ArrayLike, b: ArrayLike): Array;
@@ -380,6 +421,15 @@ export declare function bitwiseOr(a: ArrayLike, b: ArrayLike): Array;
 export declare function bitwiseXor(a: ArrayLike, b: ArrayLike): Array;
 export declare function leftShift(a: ArrayLike, b: ArrayLike): Array;
 export declare function rightShift(a: ArrayLike, b: ArrayLike): Array;
+export declare function logaddexp(a: ArrayLike, b: ArrayLike): Array;
+export declare function hypot(a: ArrayLike, b: ArrayLike): Array;
+export declare function copysign(a: ArrayLike, b: ArrayLike): Array;
+// END generated
+/** The array as 1-d. */
+export declare function flatten(a: ArrayLike): Array;
+/** `a` with no gradient flowing through it. */
+export declare function stopGradient(a: ArrayLike): Array;
+
 /** Matrix product, batched over leading axes and broadcasting. */
 export declare function matmul(a: ArrayLike, b: ArrayLike): Array;
 export declare function outer(a: ArrayLike, b: ArrayLike): Array;

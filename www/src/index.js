@@ -296,54 +296,56 @@ const binary = (name, rawFn = raw[name]) => (a, b) => call(name, (arr) => {
   return rawFn(x, arr.weak(b, x));
 });
 
+// BEGIN generated from the op tables (KILN_BLESS=1 cargo test --test js_face)
+export const negative = unary('negative');
 export const abs = unary('abs');
-export const arccos = unary('arccos');
-export const arccosh = unary('arccosh');
-export const arcsin = unary('arcsin');
-export const arcsinh = unary('arcsinh');
-export const arctan = unary('arctan');
-export const arctanh = unary('arctanh');
-export const ceil = unary('ceil');
-export const cos = unary('cos');
-export const cosh = unary('cosh');
-export const erf = unary('erf');
-export const erfinv = unary('erfinv');
+export const sign = unary('sign');
 export const exp = unary('exp');
 export const expm1 = unary('expm1');
-export const floor = unary('floor');
-export const isfinite = unary('isfinite');
-export const isinf = unary('isinf');
-export const isnan = unary('isnan');
 export const log = unary('log');
-export const log10 = unary('log10');
 export const log1p = unary('log1p');
 export const log2 = unary('log2');
-export const logicalNot = unary('logicalNot');
-export const negative = unary('negative');
-export const reciprocal = unary('reciprocal');
-export const round = unary('round');
-export const rsqrt = unary('rsqrt');
-export const sigmoid = unary('sigmoid');
-export const sign = unary('sign');
-export const sin = unary('sin');
-export const sinh = unary('sinh');
+export const log10 = unary('log10');
 export const sqrt = unary('sqrt');
+export const rsqrt = unary('rsqrt');
 export const square = unary('square');
+export const reciprocal = unary('reciprocal');
+export const sin = unary('sin');
+export const cos = unary('cos');
 export const tan = unary('tan');
+export const arcsin = unary('arcsin');
+export const arccos = unary('arccos');
+export const arctan = unary('arctan');
+export const sinh = unary('sinh');
+export const cosh = unary('cosh');
 export const tanh = unary('tanh');
-export const flatten = unary('flatten');
-export const stopGradient = unary('stopGradient');
-
+export const arcsinh = unary('arcsinh');
+export const arccosh = unary('arccosh');
+export const arctanh = unary('arctanh');
+export const sigmoid = unary('sigmoid');
+export const erf = unary('erf');
+export const erfinv = unary('erfinv');
+export const floor = unary('floor');
+export const ceil = unary('ceil');
+export const round = unary('round');
+export const isnan = unary('isnan');
+export const isinf = unary('isinf');
+export const isfinite = unary('isfinite');
+export const logicalNot = unary('logicalNot');
+export const cbrt = unary('cbrt');
+export const exp2 = unary('exp2');
+export const deg2rad = unary('deg2rad');
+export const rad2deg = unary('rad2deg');
 export const add = binary('add');
 export const subtract = binary('subtract');
 export const multiply = binary('multiply');
 export const divide = binary('divide');
+export const floorDivide = binary('floorDivide');
+export const remainder = binary('remainder');
 export const power = binary('power');
 export const maximum = binary('maximum');
 export const minimum = binary('minimum');
 export const arctan2 = binary('arctan2');
-export const remainder = binary('remainder');
-export const floorDivide = binary('floorDivide');
 export const equal = binary('equal');
 export const notEqual = binary('notEqual');
 export const less = binary('less');
@@ -357,6 +359,22 @@ export const bitwiseOr = binary('bitwiseOr');
 export const bitwiseXor = binary('bitwiseXor');
 export const leftShift = binary('leftShift');
 export const rightShift = binary('rightShift');
+export const logaddexp = binary('logaddexp');
+export const hypot = binary('hypot');
+export const copysign = binary('copysign');
+/** Every elementwise op of the tables, as Array methods. */
+const tableMethods = {
+  negative, abs, sign, exp, expm1, log, log1p, log2, log10, sqrt, rsqrt, square, reciprocal, sin,
+  cos, tan, arcsin, arccos, arctan, sinh, cosh, tanh, arcsinh, arccosh, arctanh, sigmoid, erf,
+  erfinv, floor, ceil, round, isnan, isinf, isfinite, logicalNot, cbrt, exp2, deg2rad, rad2deg, add,
+  subtract, multiply, divide, floorDivide, remainder, power, maximum, minimum, arctan2, equal,
+  notEqual, less, lessEqual, greater, greaterEqual, logicalAnd, logicalOr, bitwiseAnd, bitwiseOr,
+  bitwiseXor, leftShift, rightShift, logaddexp, hypot, copysign,
+};
+// END generated
+export const flatten = unary('flatten');
+export const stopGradient = unary('stopGradient');
+
 export const matmul = binary('matmul');
 export const outer = binary('outer');
 export const inner = binary('inner');
@@ -694,12 +712,10 @@ export function compile(f) {
 // ---------------------------------------------------------- array methods
 
 const methods = {
-  add, subtract, multiply, divide, power, maximum, minimum, remainder, matmul, equal, notEqual, less,
-  lessEqual, greater, greaterEqual, abs, exp, log, sqrt, square, sin, cos, tanh, sigmoid, negative,
-  reciprocal, sum, prod, max, min, mean, all, any, logsumexp, var: variance, std, argmax, argmin, softmax,
-  logSoftmax, cumsum, cumprod, reshape, transpose, swapaxes, moveaxis, expandDims, squeeze, broadcastTo,
-  flatten, flip, tile, repeat, diagonal, trace, slice, take, sort, argsort, clip, astype,
-  sub: subtract, mul: multiply, div: divide, pow: power, neg: negative,
+  ...tableMethods, matmul, sum, prod, max, min, mean, all, any, logsumexp, var: variance, std, argmax,
+  argmin, softmax, logSoftmax, cumsum, cumprod, reshape, transpose, swapaxes, moveaxis, expandDims,
+  squeeze, broadcastTo, flatten, flip, tile, repeat, diagonal, trace, slice, take, sort, argsort, clip,
+  astype, sub: subtract, mul: multiply, div: divide, pow: power, neg: negative,
 };
 for (const [name, fn] of Object.entries(methods)) {
   Object.defineProperty(Array.prototype, name, {
