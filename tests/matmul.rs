@@ -7,7 +7,7 @@
 mod common;
 
 use common::noise::uniform;
-use kiln::backend::kernels::with_staged_tiles;
+use kiln::backend::kernels::choose_as_on_gpu as with_staged_tiles;
 use kiln::{Array, DType};
 
 /// Runs `check` with the adapter's own kernel choice (the direct kernel on

@@ -18,6 +18,10 @@ pub const MAX_STORAGE_BUFFERS: usize = 8;
 /// The largest number of dimensions a strided kernel supports.
 pub const MAX_NDIM: usize = 16;
 
+/// Rows up to this long are reduced one thread per row (reductions,
+/// softmax); longer ones take a workgroup each.
+pub const THREAD_ROW_MAX: usize = 64;
+
 /// Splits `groups` workgroups into an `(x, y)` grid within WebGPU's limits;
 /// kernels recover the linear id as `wid.x + wid.y * nwg.x`.
 pub fn grid(groups: u32) -> [u32; 3] {

@@ -2,13 +2,15 @@
 //! addressing (contiguous, vec4-aligned contiguous, a broadcast scalar, or
 //! strided).
 
-use super::{check_dtypes, fill_template};
+use super::{check_dtypes, fill_template, KernelSource};
 use crate::array::{contiguous_strides, is_contiguous, DeviceData};
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::{grid_for_threads, MAX_NDIM};
 use crate::backend::pool::Buffer;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::primitive::elementwise::{arange_expr, bitcast_expr, cast_expr, where_expr};
+use crate::primitive::{BinaryOp, UnaryOp};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -126,6 +128,91 @@ pub struct Target {
 /// Builds a map kernel's WGSL source.
 pub fn map_source(expr: &str, inputs: &[(DType, Addr)], out: (DType, Addr)) -> String {
     map_source_with("", expr, inputs, out, false)
+}
+
+/// The map kernels' variants: every unary and binary op (binary ones also
+/// on vec4s), cast and `where` per dtype, with a spread of operand layouts.
+pub(crate) fn variants(out: &mut Vec<KernelSource>) {
+    let addrs = [Addr::Strided, Addr::Contiguous, Addr::Scalar, Addr::Repeat];
+    for dtype in DType::ALL {
+        for op in UnaryOp::ALL {
+            if let Some(expr) = op.kernel_expr(dtype) {
+                let addr = addrs[op.name().len() % 4];
+                out.push(KernelSource::new(
+                    format!("unary_{}_{dtype}", op.name()),
+                    "main",
+                    map_source(
+                        &expr,
+                        &[(dtype, addr)],
+                        (op.result_dtype(dtype), Addr::Contiguous),
+                    ),
+                ));
+            }
+        }
+        for op in BinaryOp::ALL {
+            let result = op.result_dtype(dtype);
+            let words = dtype.device_size() == 4 && result.device_size() == 4;
+            if let (Some(expr), true) = (op.kernel_expr(dtype), words) {
+                let second = [Addr::Vector, Addr::Scalar, Addr::RepeatVector][op.name().len() % 3];
+                out.push(KernelSource::new(
+                    format!("binary_{}_{dtype}_vec4", op.name()),
+                    "main",
+                    map_source(
+                        &expr,
+                        &[(dtype, Addr::Vector), (dtype, second)],
+                        (result, Addr::Vector),
+                    ),
+                ));
+            }
+            if let Some(expr) = op.kernel_expr(dtype) {
+                let ins = [(dtype, Addr::Strided), (dtype, addrs[op.name().len() % 4])];
+                out.push(KernelSource::new(
+                    format!("binary_{}_{dtype}", op.name()),
+                    "main",
+                    map_source(&expr, &ins, (op.result_dtype(dtype), Addr::Contiguous)),
+                ));
+            }
+        }
+        for to in DType::ALL {
+            let expr = cast_expr("x0", dtype, to);
+            out.push(KernelSource::new(
+                format!("astype_{dtype}_{to}"),
+                "main",
+                map_source(&expr, &[(dtype, Addr::Strided)], (to, Addr::Strided)),
+            ));
+        }
+        out.push(KernelSource::new(
+            format!("where_{dtype}"),
+            "main",
+            map_source(
+                &where_expr(dtype),
+                &[
+                    (DType::Bool, Addr::Strided),
+                    (dtype, Addr::Scalar),
+                    (dtype, Addr::Contiguous),
+                ],
+                (dtype, Addr::Contiguous),
+            ),
+        ));
+    }
+    out.push(KernelSource::new(
+        "arange_f32",
+        "main",
+        map_source(
+            arange_expr(DType::F32, 0.0, 1.0).expect("float arange").0,
+            &[],
+            (DType::F32, Addr::Contiguous),
+        ),
+    ));
+    out.push(KernelSource::new(
+        "bitcast_u32_f32",
+        "main",
+        map_source(
+            &bitcast_expr(DType::F32),
+            &[(DType::U32, Addr::Contiguous)],
+            (DType::F32, Addr::Contiguous),
+        ),
+    ));
 }
 
 /// Builds a map kernel's WGSL source, with helper `functions` that `expr`

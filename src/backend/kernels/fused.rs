@@ -1,8 +1,9 @@
 //! Fused elementwise kernels: a chain of elementwise primitives becomes one
 //! WGSL function per step, nested into a single map expression.
 
-use super::elementwise::{map, MapOp};
+use super::elementwise::{map, map_source_with, Addr, MapOp};
 use super::views::broadcast_view;
+use super::KernelSource;
 use crate::array::{Array, DeviceData};
 use crate::backend::encoder::Encoder;
 use crate::dtype::DType;
@@ -174,4 +175,46 @@ pub(crate) fn encode(
         ..MapOp::new(&kernel.name, &kernel.expr)
     };
     map(enc, op, &operands, shape, dtype, None)
+}
+
+/// A fused chain touching every value type: float, float16, int, bool.
+pub(crate) fn variants(out: &mut Vec<KernelSource>) {
+    use crate::primitive::{BinaryOp, FusedStep, UnaryOp};
+    use FusedInput::*;
+    let step = |primitive, dtype, inputs: &[FusedInput]| FusedStep {
+        primitive,
+        dtype,
+        inputs: inputs.to_vec(),
+    };
+    let chain = vec![
+        step(Primitive::Unary(UnaryOp::Tanh), DType::F32, &[Input(0)]),
+        step(
+            Primitive::Binary(BinaryOp::Less),
+            DType::Bool,
+            &[Step(0), Constant(0)],
+        ),
+        step(Primitive::Where, DType::F32, &[Step(1), Step(0), Input(1)]),
+        step(Primitive::AsType, DType::F16, &[Step(2)]),
+        step(Primitive::AsType, DType::I32, &[Step(3)]),
+        step(
+            Primitive::Binary(BinaryOp::Multiply),
+            DType::I32,
+            &[Step(4), Input(2)],
+        ),
+    ];
+    let inputs = [DType::F32, DType::F32, DType::I32];
+    let chain = Fused::new(chain, inputs.to_vec(), vec![Array::scalar(0.5f32)]);
+    let fused = generate(&chain).expect("a valid chain");
+    let operands: Vec<(DType, Addr)> = inputs.iter().map(|d| (*d, Addr::Strided)).collect();
+    out.push(KernelSource::new(
+        "fused_sample",
+        "main",
+        map_source_with(
+            &fused.functions,
+            &fused.expr,
+            &operands,
+            (DType::I32, Addr::Contiguous),
+            fused.f16,
+        ),
+    ));
 }

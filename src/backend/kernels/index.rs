@@ -1,7 +1,7 @@
 //! Gather and scatter-add along an axis.
 
 use super::elementwise::copy;
-use super::{check_dtypes, fill_template};
+use super::{check_dtypes, fill_template, KernelSource};
 use crate::array::{contiguous_strides, DeviceData};
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::grid_for_threads;
@@ -35,6 +35,24 @@ pub fn scatter_source(dtype: DType) -> Result<String> {
         SCATTER,
         &[("t", t), ("atomic_t", atomic_t), ("add", add)],
     ))
+}
+
+/// Gather per dtype, and scatter-add where the dtype has one.
+pub(crate) fn variants(out: &mut Vec<KernelSource>) {
+    for dtype in DType::ALL {
+        out.push(KernelSource::new(
+            format!("gather_{dtype}"),
+            "main",
+            gather_source(dtype),
+        ));
+        if let Ok(source) = scatter_source(dtype) {
+            out.push(KernelSource::new(
+                format!("scatter_add_{dtype}"),
+                "main",
+                source,
+            ));
+        }
+    }
 }
 
 /// `take_along_axis(src, idx, axis)` where `idx` (i32) is already broadcast to `shape`.

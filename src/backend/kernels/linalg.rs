@@ -2,6 +2,7 @@
 //! Large matrices reach them lowered into panels (see `src/lower/linalg.rs`).
 
 use super::elementwise::contiguous;
+use super::KernelSource;
 use crate::array::DeviceData;
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::{grid, grid_for_threads};
@@ -279,24 +280,39 @@ fn rounds_source(body: &str) -> String {
     format!("{}\n{body}", prelude(64))
 }
 
-/// The many-workgroup Jacobi kernels: (pipeline name, entry, source).
-pub fn jacobi_sources() -> Vec<(String, &'static str, String)> {
-    let mut out = Vec::new();
+/// Each op's one-workgroup kernel at both lane counts, and the
+/// many-workgroup Jacobi kernels.
+pub(crate) fn variants(out: &mut Vec<KernelSource>) {
+    for op in [
+        LinalgOp::LuFactor,
+        LinalgOp::Cholesky,
+        LinalgOp::TriangularSolve {
+            lower: true,
+            unit: false,
+        },
+        LinalgOp::Qr { complete: false },
+        LinalgOp::Eigh,
+        LinalgOp::Svd { full: false },
+    ] {
+        for lanes in [64, 256] {
+            let (name, source) = source(op, lanes);
+            out.push(KernelSource::new(name, "main", source));
+        }
+    }
     for entry in ["init", "round", "finish"] {
-        out.push((
+        out.push(KernelSource::new(
             format!("linalg_jacobi_{entry}"),
             entry,
             rounds_source(ROUNDS),
         ));
     }
     for entry in ["sweep_end", "next_rounds"] {
-        out.push((
+        out.push(KernelSource::new(
             format!("linalg_jacobi_{entry}"),
             entry,
             rounds_source(SWEEP),
         ));
     }
-    out
 }
 
 /// Square factorizations of matrices larger than this run blocked: panel

@@ -1,7 +1,7 @@
 //! Batched matrix products over strided operands.
 
 use super::elementwise::{load_expr, map, store_expr, MapOp, Target};
-use super::{check_dtypes, fill_template, views};
+use super::{check_dtypes, cpu_choices, fill_template, views, KernelSource};
 use crate::array::{contiguous_strides, DeviceData};
 use crate::backend::device::Device;
 use crate::backend::encoder::Encoder;
@@ -9,7 +9,6 @@ use crate::backend::limits::MAX_WORKGROUPS_PER_DIM;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::primitive::elementwise::cast_expr;
-use std::cell::Cell;
 use std::fmt::Write;
 
 pub const TEMPLATE: &str = include_str!("../../../wgsl/matmul.wgsl");
@@ -18,23 +17,6 @@ pub const DIRECT_TEMPLATE: &str = include_str!("../../../wgsl/matmul_direct.wgsl
 
 /// The side of C one workgroup of the direct kernel covers.
 const DIRECT_SIDE: usize = 32;
-
-thread_local! {
-    /// Set inside [`with_staged_tiles`].
-    static STAGED_ON_CPU: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Runs `f` with the products this thread evaluates taking the staged
-/// tilings of GPUs even on a CPU adapter (which otherwise runs the direct
-/// kernel), so that tests on a CPU adapter exercise them.
-pub fn with_staged_tiles<T>(f: impl FnOnce() -> T) -> T {
-    STAGED_ON_CPU.with(|flag| {
-        let before = flag.replace(true);
-        let result = f();
-        flag.set(before);
-        result
-    })
-}
 
 /// WGSL shared by the matmul kernels: sizes, the batch entry's operand
 /// offsets and the operands' strides from the parameters (the batch shape
@@ -349,6 +331,37 @@ pub fn key(dtype: DType, tile: Tile, a_k_fast: bool, b_k_fast: bool) -> String {
     )
 }
 
+/// Per dtype but bool: the direct kernel and every tiling in both load
+/// directions of each operand; the tensor-core kernels for float16.
+pub(crate) fn variants(out: &mut Vec<KernelSource>) {
+    let directions = [(false, false), (true, false), (false, true), (true, true)];
+    for dtype in DType::ALL.into_iter().filter(|&d| d != DType::Bool) {
+        if dtype == DType::F16 {
+            for (a_k, b_k) in directions {
+                out.push(KernelSource::new(
+                    coop_key(a_k, b_k),
+                    "main",
+                    coop_source(a_k, b_k),
+                ));
+            }
+        }
+        out.push(KernelSource::new(
+            direct_key(dtype),
+            "main",
+            direct_source(dtype),
+        ));
+        for tile in Tile::ALL {
+            for (a_k, b_k) in directions {
+                out.push(KernelSource::new(
+                    key(dtype, tile, a_k, b_k),
+                    "main",
+                    source(dtype, tile, a_k, b_k),
+                ));
+            }
+        }
+    }
+}
+
 /// `a @ b` for `a: (..., M, K)`, `b: (..., K, N)` whose batch dimensions
 /// broadcast to `out_shape[..-2]`.
 pub fn encode(
@@ -492,7 +505,7 @@ pub fn encode(
         )?;
         return Ok(result);
     }
-    let staged = if enc.dev.limits.cpu && !STAGED_ON_CPU.with(Cell::get) {
+    let staged = if cpu_choices(&enc.dev) {
         Tile::on_cpu(&enc.dev, m, n, k, batch)
     } else {
         Some(Tile::choose(&enc.dev, m, n, batch))

@@ -5,7 +5,6 @@ pub(crate) mod fused;
 pub(crate) mod index;
 pub(crate) mod linalg;
 pub(crate) mod matmul;
-pub use matmul::with_staged_tiles;
 pub(crate) mod random;
 pub(crate) mod reduce;
 pub(crate) mod scan;
@@ -22,6 +21,31 @@ use crate::error::{Error, Result};
 use crate::primitive::elementwise::{arange_expr, bitcast_expr, cast_expr, full_expr, where_expr};
 use crate::primitive::Primitive;
 use elementwise::{map, MapOp};
+use std::cell::Cell;
+
+thread_local! {
+    /// Set inside [`choose_as_on_gpu`].
+    static AS_ON_GPU: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with the kernels this thread encodes chosen as on a GPU even on
+/// a CPU adapter (which otherwise takes kernels suited to a few cores, such
+/// as the direct matmul kernel), so that tests on a CPU adapter exercise
+/// the GPU's kernels.
+pub fn choose_as_on_gpu<T>(f: impl FnOnce() -> T) -> T {
+    AS_ON_GPU.with(|flag| {
+        let before = flag.replace(true);
+        let result = f();
+        flag.set(before);
+        result
+    })
+}
+
+/// Whether kernels are chosen for a CPU adapter: on one, outside
+/// [`choose_as_on_gpu`]. Every CPU-specific kernel choice asks this.
+pub(crate) fn cpu_choices(dev: &Device) -> bool {
+    dev.limits.cpu && !AS_ON_GPU.with(Cell::get)
+}
 
 /// What one kernel computes at most; lowering splits larger work.
 pub(crate) fn kernel_limits() -> KernelLimits {
@@ -275,231 +299,35 @@ pub struct KernelSource {
     pub source: String,
 }
 
-/// Every kernel variant kiln can generate, for validation without a GPU.
-#[doc(hidden)]
-pub fn variants() -> Vec<KernelSource> {
-    use crate::primitive::{BinaryOp, ReduceOp, ScanOp, UnaryOp};
-    use elementwise::{map_source, Addr};
-    let mut out = Vec::new();
-    let mut push = |name: String, entry: &'static str, source: String| {
-        out.push(KernelSource {
-            name,
+impl KernelSource {
+    pub(crate) fn new(name: impl Into<String>, entry: &'static str, source: String) -> Self {
+        KernelSource {
+            name: name.into(),
             entry,
             source,
-        })
-    };
-    let addrs = [Addr::Strided, Addr::Contiguous, Addr::Scalar, Addr::Repeat];
-    for dtype in DType::ALL {
-        for op in UnaryOp::ALL {
-            if let Some(expr) = op.kernel_expr(dtype) {
-                let addr = addrs[op.name().len() % 4];
-                push(
-                    format!("unary_{}_{dtype}", op.name()),
-                    "main",
-                    map_source(
-                        &expr,
-                        &[(dtype, addr)],
-                        (op.result_dtype(dtype), Addr::Contiguous),
-                    ),
-                );
-            }
-        }
-        for op in BinaryOp::ALL {
-            let out = op.result_dtype(dtype);
-            let words = dtype.device_size() == 4 && out.device_size() == 4;
-            if let (Some(expr), true) = (op.kernel_expr(dtype), words) {
-                let second = [Addr::Vector, Addr::Scalar, Addr::RepeatVector][op.name().len() % 3];
-                push(
-                    format!("binary_{}_{dtype}_vec4", op.name()),
-                    "main",
-                    map_source(
-                        &expr,
-                        &[(dtype, Addr::Vector), (dtype, second)],
-                        (out, Addr::Vector),
-                    ),
-                );
-            }
-            if let Some(expr) = op.kernel_expr(dtype) {
-                let ins = [(dtype, Addr::Strided), (dtype, addrs[op.name().len() % 4])];
-                push(
-                    format!("binary_{}_{dtype}", op.name()),
-                    "main",
-                    map_source(&expr, &ins, (op.result_dtype(dtype), Addr::Contiguous)),
-                );
-            }
-        }
-        for to in DType::ALL {
-            let expr = cast_expr("x0", dtype, to);
-            push(
-                format!("astype_{dtype}_{to}"),
-                "main",
-                map_source(&expr, &[(dtype, Addr::Strided)], (to, Addr::Strided)),
-            );
-        }
-        push(
-            format!("where_{dtype}"),
-            "main",
-            map_source(
-                &where_expr(dtype),
-                &[
-                    (DType::Bool, Addr::Strided),
-                    (dtype, Addr::Scalar),
-                    (dtype, Addr::Contiguous),
-                ],
-                (dtype, Addr::Contiguous),
-            ),
-        );
-        // Sums and products of bools run as int32.
-        let skip = if dtype == DType::Bool { 2 } else { 0 };
-        for op in ReduceOp::ALL.into_iter().skip(skip) {
-            let out = match op {
-                ReduceOp::ArgMax | ReduceOp::ArgMin => DType::I32,
-                ReduceOp::All | ReduceOp::Any => DType::Bool,
-                _ => dtype,
-            };
-            for entry in ["by_workgroup", "by_thread", "by_column"] {
-                push(
-                    format!("reduce_{}_{dtype}_{entry}", op.name()),
-                    entry,
-                    reduce::source(op, dtype, out),
-                );
-            }
-        }
-        if dtype != DType::Bool {
-            for op in [ScanOp::Sum, ScanOp::Prod] {
-                push(
-                    format!("scan_{op:?}_{dtype}"),
-                    "main",
-                    scan::source(op, dtype),
-                );
-            }
-            if dtype == DType::F16 {
-                for (a_k, b_k) in [(false, false), (true, false), (false, true), (true, true)] {
-                    push(
-                        matmul::coop_key(a_k, b_k),
-                        "main",
-                        matmul::coop_source(a_k, b_k),
-                    );
-                }
-            }
-            push(
-                matmul::direct_key(dtype),
-                "main",
-                matmul::direct_source(dtype),
-            );
-            for tile in matmul::Tile::ALL {
-                for (a_k, b_k) in [(false, false), (true, false), (false, true), (true, true)] {
-                    push(
-                        matmul::key(dtype, tile, a_k, b_k),
-                        "main",
-                        matmul::source(dtype, tile, a_k, b_k),
-                    );
-                }
-            }
-        }
-        push(
-            format!("gather_{dtype}"),
-            "main",
-            index::gather_source(dtype),
-        );
-        if let Ok(source) = index::scatter_source(dtype) {
-            push(format!("scatter_add_{dtype}"), "main", source);
-        }
-        for entry in sort::ENTRIES {
-            push(
-                format!("argsort_{entry}_{dtype}"),
-                entry,
-                sort::source(dtype, entry),
-            );
         }
     }
-    push(
-        "arange_f32".into(),
-        "main",
-        map_source(
-            arange_expr(DType::F32, 0.0, 1.0).expect("float arange").0,
-            &[],
-            (DType::F32, Addr::Contiguous),
-        ),
-    );
-    push(
-        "bitcast_u32_f32".into(),
-        "main",
-        map_source(
-            &bitcast_expr(DType::F32),
-            &[(DType::U32, Addr::Contiguous)],
-            (DType::F32, Addr::Contiguous),
-        ),
-    );
-    push("threefry2x32".into(), "main", random::SOURCE.to_string());
-    {
-        use crate::primitive::LinalgOp;
-        for op in [
-            LinalgOp::LuFactor,
-            LinalgOp::Cholesky,
-            LinalgOp::TriangularSolve {
-                lower: true,
-                unit: false,
-            },
-            LinalgOp::Qr { complete: false },
-            LinalgOp::Eigh,
-            LinalgOp::Svd { full: false },
-        ] {
-            for lanes in [64, 256] {
-                let (name, source) = linalg::source(op, lanes);
-                push(name, "main", source);
-            }
-        }
-        for (name, entry, source) in linalg::jacobi_sources() {
-            push(name, entry, source);
-        }
-    }
-    for log in [false, true] {
-        for by_thread in [false, true] {
-            let (name, entry) = softmax::key(log, by_thread);
-            push(name.into(), entry, softmax::source(log));
-        }
-    }
-    // A fused chain touching every value type: float, float16, int, bool.
-    {
-        use crate::primitive::{FusedInput::*, FusedStep, Primitive as P};
-        let step = |primitive, dtype, inputs: &[crate::primitive::FusedInput]| FusedStep {
-            primitive,
-            dtype,
-            inputs: inputs.to_vec(),
-        };
-        let chain = vec![
-            step(P::Unary(UnaryOp::Tanh), DType::F32, &[Input(0)]),
-            step(
-                P::Binary(BinaryOp::Less),
-                DType::Bool,
-                &[Step(0), Constant(0)],
-            ),
-            step(P::Where, DType::F32, &[Step(1), Step(0), Input(1)]),
-            step(P::AsType, DType::F16, &[Step(2)]),
-            step(P::AsType, DType::I32, &[Step(3)]),
-            step(
-                P::Binary(BinaryOp::Multiply),
-                DType::I32,
-                &[Step(4), Input(2)],
-            ),
-        ];
-        let inputs = [DType::F32, DType::F32, DType::I32];
-        let chain =
-            crate::primitive::Fused::new(chain, inputs.to_vec(), vec![Array::scalar(0.5f32)]);
-        let fused = fused::generate(&chain).expect("a valid chain");
-        let operands: Vec<(DType, Addr)> = inputs.iter().map(|d| (*d, Addr::Strided)).collect();
-        push(
-            "fused_sample".into(),
-            "main",
-            elementwise::map_source_with(
-                &fused.functions,
-                &fused.expr,
-                &operands,
-                (DType::I32, Addr::Contiguous),
-                fused.f16,
-            ),
-        );
+}
+
+/// Every kernel variant kiln can generate, for validation without a GPU:
+/// each kernel family lists its own.
+#[doc(hidden)]
+pub fn variants() -> Vec<KernelSource> {
+    let families: [fn(&mut Vec<KernelSource>); 10] = [
+        elementwise::variants,
+        reduce::variants,
+        scan::variants,
+        matmul::variants,
+        index::variants,
+        sort::variants,
+        random::variants,
+        linalg::variants,
+        softmax::variants,
+        fused::variants,
+    ];
+    let mut out = Vec::new();
+    for family in families {
+        family(&mut out);
     }
     out
 }

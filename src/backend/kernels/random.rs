@@ -1,6 +1,7 @@
 //! The threefry2x32 hash behind `kiln::random`.
 
 use super::elementwise::contiguous;
+use super::KernelSource;
 use crate::array::DeviceData;
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::grid_for_threads;
@@ -8,6 +9,14 @@ use crate::dtype::DType;
 use crate::error::Result;
 
 pub const SOURCE: &str = include_str!("../../../wgsl/random.wgsl");
+
+pub(crate) fn variants(out: &mut Vec<KernelSource>) {
+    out.push(KernelSource::new(
+        "threefry2x32",
+        "main",
+        SOURCE.to_string(),
+    ));
+}
 
 /// Hashes `(n, 2)` counter pairs under a `(2,)` key into `(n, 2)` words.
 pub fn threefry(

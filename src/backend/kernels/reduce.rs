@@ -4,10 +4,12 @@
 //! split into segments reduced in a second pass.
 
 use super::elementwise::{contiguous, load_expr, map, store_expr, MapOp, MATH};
-use super::{check_dtypes, fill_template, views};
+use super::{check_dtypes, fill_template, views, KernelSource};
 use crate::array::{contiguous_strides, is_contiguous, DeviceData};
 use crate::backend::encoder::Encoder;
-use crate::backend::limits::{grid, grid_for_threads, MAX_LOOP_TRIPS, WORKGROUP_SIZE};
+use crate::backend::limits::{
+    grid, grid_for_threads, MAX_LOOP_TRIPS, THREAD_ROW_MAX, WORKGROUP_SIZE,
+};
 use crate::backend::pool::Buffer;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -16,9 +18,6 @@ use crate::primitive::ReduceOp;
 use std::sync::Arc;
 
 pub const TEMPLATE: &str = include_str!("../../../wgsl/reduce.wgsl");
-
-/// Rows up to this long are reduced by one thread each.
-const THREAD_ROW_MAX: usize = 64;
 
 /// The accumulator dtype of `op` over `dtype`.
 fn acc_dtype(op: ReduceOp, dtype: DType) -> DType {
@@ -109,6 +108,28 @@ pub fn source(op: ReduceOp, in_dtype: DType, out_dtype: DType) -> String {
             ("store", &store),
         ],
     )
+}
+
+/// Every op's kernel per dtype, under each entry point's pipeline name.
+pub(crate) fn variants(out: &mut Vec<KernelSource>) {
+    for dtype in DType::ALL {
+        // Sums and products of bools run as int32.
+        let skip = if dtype == DType::Bool { 2 } else { 0 };
+        for op in ReduceOp::ALL.into_iter().skip(skip) {
+            let result = match op {
+                ReduceOp::ArgMax | ReduceOp::ArgMin => DType::I32,
+                ReduceOp::All | ReduceOp::Any => DType::Bool,
+                _ => dtype,
+            };
+            for entry in ["by_workgroup", "by_thread", "by_column"] {
+                out.push(KernelSource::new(
+                    format!("reduce_{}_{dtype}_{entry}", op.name()),
+                    entry,
+                    source(op, dtype, result),
+                ));
+            }
+        }
+    }
 }
 
 /// Workgroups a reduction aims for, so that a few long rows still fill the GPU.

@@ -1,7 +1,7 @@
 //! Inclusive scans (cumsum, cumprod) along one axis.
 
 use super::elementwise::{contiguous, store_expr};
-use super::{check_dtypes, fill_template, views};
+use super::{check_dtypes, fill_template, views, KernelSource};
 use crate::array::{contiguous_strides, DeviceData};
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::grid;
@@ -43,6 +43,19 @@ pub fn source(op: ScanOp, dtype: DType) -> String {
             ("store", &store_expr("r", dtype)),
         ],
     )
+}
+
+/// Sums and products per dtype but bool.
+pub(crate) fn variants(out: &mut Vec<KernelSource>) {
+    for dtype in DType::ALL.into_iter().filter(|&d| d != DType::Bool) {
+        for op in [ScanOp::Sum, ScanOp::Prod] {
+            out.push(KernelSource::new(
+                format!("scan_{op:?}_{dtype}"),
+                "main",
+                source(op, dtype),
+            ));
+        }
+    }
 }
 
 /// Scans `axis` of `(data, shape)`; the output is contiguous.

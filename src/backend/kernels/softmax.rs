@@ -2,10 +2,10 @@
 //! one thread per row for short rows.
 
 use super::elementwise::{contiguous, MATH};
-use super::fill_template;
+use super::{fill_template, KernelSource};
 use crate::array::DeviceData;
 use crate::backend::encoder::Encoder;
-use crate::backend::limits::{grid, grid_for_threads};
+use crate::backend::limits::{grid, grid_for_threads, THREAD_ROW_MAX};
 use crate::dtype::DType;
 use crate::error::Result;
 
@@ -15,9 +15,6 @@ pub fn source(log: bool) -> String {
     fill_template(TEMPLATE, &[("math", MATH), ("log", &log.to_string())])
 }
 
-/// Rows up to this long are done by one thread each.
-pub const THREAD_ROW_MAX: usize = 64;
-
 /// The pipeline's key and entry point.
 pub fn key(log: bool, by_thread: bool) -> (&'static str, &'static str) {
     match (log, by_thread) {
@@ -25,6 +22,16 @@ pub fn key(log: bool, by_thread: bool) -> (&'static str, &'static str) {
         (false, false) => ("softmax_f32", "main"),
         (true, true) => ("log_softmax_f32_by_thread", "by_thread"),
         (false, true) => ("softmax_f32_by_thread", "by_thread"),
+    }
+}
+
+/// Softmax and log-softmax, by workgroup and by thread.
+pub(crate) fn variants(out: &mut Vec<KernelSource>) {
+    for log in [false, true] {
+        for by_thread in [false, true] {
+            let (name, entry) = key(log, by_thread);
+            out.push(KernelSource::new(name, entry, source(log)));
+        }
     }
 }
 

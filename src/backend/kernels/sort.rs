@@ -1,7 +1,7 @@
 //! Argsort of the last axis with a bitonic network on the GPU.
 
 use super::elementwise::{contiguous, load_expr, MATH};
-use super::{check_dtypes, fill_template};
+use super::{check_dtypes, fill_template, KernelSource};
 use crate::array::DeviceData;
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::grid_for_threads;
@@ -70,6 +70,19 @@ pub fn source(dtype: DType, entry: &str) -> String {
         text.replace_range(start..end, "");
     }
     text
+}
+
+/// Every entry point per dtype.
+pub(crate) fn variants(out: &mut Vec<KernelSource>) {
+    for dtype in DType::ALL {
+        for entry in ENTRIES {
+            out.push(KernelSource::new(
+                format!("argsort_{entry}_{dtype}"),
+                entry,
+                source(dtype, entry),
+            ));
+        }
+    }
 }
 
 /// Indices (int32) that sort each row of the last axis of `(data, shape)`.
