@@ -6,173 +6,13 @@
 
 mod common;
 
-use common::noise::uniform;
+use common::host_matrix::{orthogonality, Mat};
 use kiln::linalg::{self, QrMode};
 use kiln::{Array, DType};
 
 const EPS: f64 = f32::EPSILON as f64;
 /// The bound every scaled residual must meet (LAPACK's test threshold).
 const THRESHOLD: f64 = 30.0;
-
-/// A host matrix in float64, row-major.
-#[derive(Clone, Debug)]
-struct Mat {
-    rows: usize,
-    cols: usize,
-    data: Vec<f64>,
-}
-
-impl Mat {
-    fn zeros(rows: usize, cols: usize) -> Mat {
-        Mat {
-            rows,
-            cols,
-            data: vec![0.0; rows * cols],
-        }
-    }
-
-    fn eye(n: usize) -> Mat {
-        let mut m = Mat::zeros(n, n);
-        for i in 0..n {
-            m.data[i * n + i] = 1.0;
-        }
-        m
-    }
-
-    fn random(seed: u64, rows: usize, cols: usize) -> Mat {
-        Mat {
-            rows,
-            cols,
-            data: uniform(seed, rows * cols, -1.0, 1.0),
-        }
-    }
-
-    fn at(&self, i: usize, j: usize) -> f64 {
-        self.data[i * self.cols + j]
-    }
-
-    fn t(&self) -> Mat {
-        let mut out = Mat::zeros(self.cols, self.rows);
-        for i in 0..self.rows {
-            for j in 0..self.cols {
-                out.data[j * self.rows + i] = self.at(i, j);
-            }
-        }
-        out
-    }
-
-    fn mul(&self, other: &Mat) -> Mat {
-        assert_eq!(self.cols, other.rows);
-        let mut out = Mat::zeros(self.rows, other.cols);
-        for i in 0..self.rows {
-            for k in 0..self.cols {
-                let a = self.at(i, k);
-                if a != 0.0 {
-                    for j in 0..other.cols {
-                        out.data[i * other.cols + j] += a * other.at(k, j);
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    fn sub(&self, other: &Mat) -> Mat {
-        assert_eq!((self.rows, self.cols), (other.rows, other.cols));
-        Mat {
-            rows: self.rows,
-            cols: self.cols,
-            data: self
-                .data
-                .iter()
-                .zip(&other.data)
-                .map(|(a, b)| a - b)
-                .collect(),
-        }
-    }
-
-    /// The Frobenius norm.
-    fn norm(&self) -> f64 {
-        self.data.iter().map(|x| x * x).sum::<f64>().sqrt()
-    }
-
-    /// Columns scaled by `s`.
-    fn scale_columns(&self, s: &[f64]) -> Mat {
-        let mut out = self.clone();
-        for row in out.data.chunks_mut(self.cols) {
-            row.iter_mut().zip(s).for_each(|(x, f)| *x *= f);
-        }
-        out
-    }
-
-    /// An orthogonal n x n matrix (Gram-Schmidt, twice, of random columns).
-    fn orthogonal(seed: u64, n: usize) -> Mat {
-        let a = Mat::random(seed, n, n).t();
-        let mut q: Vec<Vec<f64>> = Vec::new();
-        for col in a.data.chunks(n) {
-            let mut v = col.to_vec();
-            for _ in 0..2 {
-                for u in &q {
-                    let d: f64 = u.iter().zip(&v).map(|(a, b)| a * b).sum();
-                    v.iter_mut().zip(u).for_each(|(x, y)| *x -= d * y);
-                }
-            }
-            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-            q.push(v.iter().map(|x| x / norm).collect());
-        }
-        Mat {
-            rows: n,
-            cols: n,
-            data: q.concat(),
-        }
-        .t()
-    }
-
-    /// U diag(s) Vᵀ with random orthogonal U, V: singular values `s`.
-    fn with_singular_values(seed: u64, m: usize, n: usize, s: &[f64]) -> Mat {
-        let u = Mat::orthogonal(seed, m);
-        let v = Mat::orthogonal(seed + 1, n);
-        let mut d = Mat::zeros(m, n);
-        for (i, &x) in s.iter().enumerate() {
-            d.data[i * n + i] = x;
-        }
-        u.mul(&d).mul(&v.t())
-    }
-
-    /// Condition number `cond`: singular values spaced geometrically.
-    fn ill_conditioned(seed: u64, n: usize, cond: f64) -> Mat {
-        let s: Vec<f64> = (0..n)
-            .map(|i| cond.powf(-(i as f64) / (n.max(2) - 1) as f64))
-            .collect();
-        Mat::with_singular_values(seed, n, n, &s)
-    }
-
-    /// B + Bᵀ for a random B: symmetric, indefinite.
-    fn symmetric(seed: u64, n: usize) -> Mat {
-        let b = Mat::random(seed, n, n);
-        let data = b.data.iter().zip(&b.t().data).map(|(x, y)| x + y).collect();
-        Mat {
-            rows: n,
-            cols: n,
-            data,
-        }
-    }
-
-    /// B Bᵀ + n I: symmetric positive definite.
-    fn spd(seed: u64, n: usize) -> Mat {
-        let b = Mat::random(seed, n, n);
-        let mut a = b.mul(&b.t());
-        for i in 0..n {
-            a.data[i * n + i] += n as f64 * 0.1 + 0.5;
-        }
-        a
-    }
-
-    /// X Y with X (m x r), Y (r x n): rank r.
-    fn rank_deficient(seed: u64, m: usize, n: usize, r: usize) -> Mat {
-        Mat::random(seed, m, r).mul(&Mat::random(seed + 1, r, n))
-    }
-}
 
 /// A stack of host matrices as one float32 array.
 fn stack(ms: &[Mat], batched: bool) -> Array {
@@ -243,11 +83,6 @@ fn check(what: &str, residual: f64) {
 /// ||A - B|| / (n ||A|| eps)
 fn scaled(a: &Mat, b: &Mat, n: usize) -> f64 {
     a.sub(b).norm() / (n.max(1) as f64 * a.norm().max(f64::MIN_POSITIVE) * EPS)
-}
-
-/// ||I - QᵀQ|| / (n eps) for the columns of Q.
-fn orthogonality(q: &Mat) -> f64 {
-    Mat::eye(q.cols).sub(&q.t().mul(q)).norm() / (q.rows.max(1) as f64 * EPS)
 }
 
 fn check_lu(what: &str, a: &Array) {

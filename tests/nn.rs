@@ -9,6 +9,9 @@
 //! its path: `1e-5 + 1e-4 |want|` for everything but the multi-layer blocks
 //! (attention, transformer: `1e-4 + 1e-4 |want|`, dozens of ops deep).
 
+mod common;
+
+use common::floats;
 use kiln::nn::{self, losses, Layer, Module, Params};
 use kiln::optimizers::{self, Optimizer, Rule};
 use kiln::{Array, Axes, DType};
@@ -86,16 +89,6 @@ const DEEP: Tol = Tol {
     rtol: 1e-4,
     atol: 1e-4,
 };
-
-fn floats(a: &Array) -> Vec<f64> {
-    a.astype(DType::F32)
-        .unwrap()
-        .to_vec::<f32>()
-        .unwrap()
-        .into_iter()
-        .map(f64::from)
-        .collect()
-}
 
 /// `Err` describing the first element of `got` outside the tolerance.
 fn close(what: &str, got: &Array, want: &Array, tol: Tol) -> Result<(), String> {

@@ -2,16 +2,15 @@
 //! fixtures: parameter trees, freezing, modes, dropout and initialiser
 //! statistics, optimizer state round trips, and clear errors.
 
+mod common;
+
+use common::floats;
 use kiln::nn::{self, init, losses, Layer, Module};
 use kiln::optimizers::{Adam, Optimizer};
 use kiln::{random, Array, Axes, DType};
 
 fn key(i: u64) -> Array {
     random::key(i)
-}
-
-fn floats(a: &Array) -> Vec<f64> {
-    pollster::block_on(a.to_f64_vec_async()).unwrap()
 }
 
 fn message(result: kiln::Result<impl std::fmt::Debug>) -> String {

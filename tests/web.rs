@@ -319,6 +319,11 @@ async fn nn_trains_and_round_trips_safetensors_bytes() {
 #[path = "common/noise.rs"]
 mod noise;
 
+#[path = "common/host_matrix.rs"]
+mod host_matrix;
+
+use host_matrix::Mat;
+
 /// Deterministic values in [-1, 1).
 fn noise(seed: u64, n: usize) -> Vec<f64> {
     noise::uniform(seed, n, -1.0, 1.0)
@@ -326,34 +331,23 @@ fn noise(seed: u64, n: usize) -> Vec<f64> {
 
 /// Row-major product of (m x k) and (k x n) host matrices.
 fn host_matmul(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
-    let mut c = vec![0.0; m * n];
-    for i in 0..m {
-        for p in 0..k {
-            for j in 0..n {
-                c[i * n + j] += a[i * k + p] * b[p * n + j];
-            }
-        }
-    }
-    c
+    Mat::new(m, k, a.to_vec())
+        .mul(&Mat::new(k, n, b.to_vec()))
+        .data
 }
 
 fn host_transpose(a: &[f64], m: usize, n: usize) -> Vec<f64> {
-    (0..n * m).map(|t| a[(t % m) * n + t / m]).collect()
+    Mat::new(m, n, a.to_vec()).t().data
 }
 
 fn frobenius_of_difference(a: &[f64], b: &[f64]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f64>()
-        .sqrt()
+    let row = |v: &[f64]| Mat::new(1, v.len(), v.to_vec());
+    row(a).sub(&row(b)).norm()
 }
 
 /// ||I - QᵀQ|| / (rows eps) for an m x k matrix Q.
 fn orthogonality(q: &[f64], m: usize, k: usize) -> f64 {
-    let qtq = host_matmul(&host_transpose(q, m, k), q, k, m, k);
-    let eye: Vec<f64> = (0..k * k).map(|t| (t / k == t % k) as u8 as f64).collect();
-    frobenius_of_difference(&qtq, &eye) / (m as f64 * f32::EPSILON as f64)
+    host_matrix::orthogonality(&Mat::new(m, k, q.to_vec()))
 }
 
 async fn host(a: &Array) -> Vec<f64> {

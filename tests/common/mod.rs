@@ -6,6 +6,7 @@ use half::f16;
 use kiln::{Array, DType, Slice};
 use serde_json::Value;
 
+pub mod host_matrix;
 pub mod noise;
 
 /// A number from a fixture (non-finite values are strings).
@@ -51,6 +52,11 @@ pub fn values(t: &Value) -> (Vec<f64>, Vec<usize>, DType) {
         .map(number)
         .collect();
     (data, usizes(&t["shape"]), dtype(&t["dtype"]))
+}
+
+/// The values of an array, whatever its dtype, as float64.
+pub fn floats(a: &Array) -> Vec<f64> {
+    pollster::block_on(a.to_f64_vec_async()).unwrap()
 }
 
 /// An array from host values.
