@@ -262,3 +262,37 @@ async fn memory_counts_live_arrays() {
     drop(made);
     assert_eq!(count(), before);
 }
+
+/// A host function of one or two float32 values.
+type Unary = fn(f32) -> f32;
+type Binary = fn(f32, f32) -> f32;
+
+#[wasm_bindgen_test]
+async fn the_newer_table_ops_match_rust_in_the_browser() {
+    init().await;
+    let (a, b) = ([8.0f32, -27.0, 0.5, 2.0], [1.0f32, -2.0, 3.0, -0.5]);
+    let (x, y) = (f32s(&a, &[4]), f32s(&b, &[4]));
+    let run = |r: Result<JsArray, JsError>| r.map_err(JsValue::from).expect("the op runs");
+    let unary: [(JsArray, Unary); 4] = [
+        (run(ops::cbrt(&x)), f32::cbrt),
+        (run(ops::exp2(&x)), f32::exp2),
+        (run(ops::deg2rad(&x)), f32::to_radians),
+        (run(ops::rad2deg(&x)), f32::to_degrees),
+    ];
+    for (got, f) in unary {
+        close(&read_f32(&got).await, &a.map(f), 2e-6);
+    }
+    let logaddexp = |p: f32, q: f32| {
+        let (p, q) = (p as f64, q as f64);
+        (p.max(q) + (-(p - q).abs()).exp().ln_1p()) as f32
+    };
+    let binary: [(JsArray, Binary); 3] = [
+        (run(ops::logaddexp(&x, &y)), logaddexp),
+        (run(ops::hypot(&x, &y)), f32::hypot),
+        (run(ops::copysign(&x, &y)), f32::copysign),
+    ];
+    for (got, f) in binary {
+        let want: Vec<f32> = a.iter().zip(&b).map(|(p, q)| f(*p, *q)).collect();
+        close(&read_f32(&got).await, &want, 2e-6);
+    }
+}

@@ -347,7 +347,7 @@ fn k_pow_u32(x: u32, y: u32) -> u32 {
     return r;
 }
 
-// Cube root, exact for perfect cubes: one Newton step refines exp2(log2|x| / 3).
+// Cube root: one Newton step refines exp2(log2|x| / 3) to about an ulp.
 fn k_cbrt(x: f32) -> f32 {
     let a = abs(x);
     if (a == 0.0 || k_isnan(x) || k_isinf(x)) { return x; }

@@ -115,6 +115,38 @@ describe('arithmetic', () => {
     }
   });
 
+  test('cbrt, exp2, deg2rad, rad2deg, logaddexp, hypot, copysign and their gradients', async () => {
+    const next = rng(5);
+    const a = matrix(next, 2, 3);
+    const b = matrix(next, 2, 3);
+    const A = kiln.array(a);
+    const B = kiln.array(b);
+    const both = (f) => a.map((r, i) => r.map((v, j) => f(v, b[i][j])));
+    const logaddexp = (x, y) => Math.max(x, y) + Math.log1p(Math.exp(-Math.abs(x - y)));
+    const copysign = (x, y) => (y < 0 || Object.is(y, -0) ? -Math.abs(x) : Math.abs(x));
+    const cases = [
+      ['cbrt', A.cbrt(), map(a, Math.cbrt)],
+      ['exp2', kiln.exp2(A), map(a, (v) => 2 ** v)],
+      ['deg2rad', kiln.deg2rad(A), map(a, (v) => (v * Math.PI) / 180)],
+      ['rad2deg', A.rad2deg(), map(a, (v) => (v * 180) / Math.PI)],
+      ['logaddexp', kiln.logaddexp(A, B), both(logaddexp)],
+      ['hypot', A.hypot(B), both(Math.hypot)],
+      ['copysign', kiln.copysign(A, B), both(copysign)],
+    ];
+    for (const [name, got, expected] of cases) {
+      assertClose(await got.data(), expected, { rtol: 2e-6, atol: 1e-6, what: name });
+    }
+    assertClose(await kiln.cbrt([8, -27, 0]).data(), [2, -3, 0], { rtol: 2.5e-7, what: "cbrt of cubes" });
+    // d/da logaddexp(a, b) = exp(a - logaddexp(a, b)); d/da hypot(a, b) = a / hypot(a, b).
+    const [ga, gb] = kiln.grad((x, y) => kiln.sum(kiln.logaddexp(x, y)), [0, 1])(A, B);
+    assertClose(await ga.data(), both((x, y) => Math.exp(x - logaddexp(x, y))), { atol: 1e-6, what: 'd logaddexp / da' });
+    assertClose(await gb.data(), both((x, y) => Math.exp(y - logaddexp(x, y))), { atol: 1e-6, what: 'd logaddexp / db' });
+    const gh = kiln.grad((x) => kiln.sum(kiln.hypot(x, B)))(A);
+    assertClose(await gh.data(), both((x, y) => x / Math.hypot(x, y)), { atol: 1e-6, what: 'd hypot / da' });
+    const gc = kiln.grad((x) => kiln.sum(kiln.cbrt(x)))(kiln.array([8, 1, 0.125]));
+    assertClose(await gc.data(), [1 / 12, 1 / 3, 4 / 3], { atol: 1e-6, what: 'd cbrt' });
+  });
+
   test('integer ops follow floor semantics', async () => {
     const a = kiln.array([-7, 7, -8, 9], 'int32');
     const b = kiln.array([2, -2, 3, 4], 'int32');
