@@ -18,6 +18,8 @@
 //! at once and return [`Result`], but compute nothing until [`Array::eval`]
 //! or a read ([`Array::to_vec`], [`Array::to_vec_async`]).
 
+#![warn(missing_docs)]
+
 pub mod array;
 pub mod backend;
 pub mod dtype;

@@ -35,10 +35,15 @@ pub struct DeviceInfo {
 
 /// The GPU device with its pool and caches.
 pub struct Device {
+    /// The wgpu device.
     pub device: wgpu::Device,
+    /// The queue work is submitted to.
     pub queue: wgpu::Queue,
+    /// The adapter's limits and features that kernels use.
     pub limits: DeviceLimits,
+    /// What is reported about the adapter.
     pub info: DeviceInfo,
+    /// The pool that array buffers come from.
     pub pool: Pool,
     pipelines: Mutex<HashMap<String, Arc<wgpu::ComputePipeline>>>,
     /// Work encoded but not yet submitted; the lock serialises evaluation

@@ -41,11 +41,17 @@ pub fn grid_for_threads(threads: usize) -> [u32; 3] {
 /// What kiln uses of an adapter's limits and features.
 #[derive(Debug, Clone)]
 pub struct DeviceLimits {
+    /// The largest storage buffer binding, in bytes.
     pub max_storage_binding_bytes: u64,
+    /// The largest buffer, in bytes.
     pub max_buffer_bytes: u64,
+    /// Workgroup (shared) memory per workgroup, in bytes.
     pub max_workgroup_storage_bytes: u32,
+    /// Threads per workgroup.
     pub max_invocations_per_workgroup: u32,
+    /// The alignment of storage binding offsets, in bytes.
     pub storage_offset_alignment: u32,
+    /// Whether kernels may use float16 (`shader-f16`).
     pub shader_f16: bool,
     /// 16 x 16 x 16 float16 cooperative matrices with float32 accumulators
     /// in subgroups of 32 (tensor cores), used for float16 matmul.

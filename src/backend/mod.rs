@@ -1,4 +1,4 @@
-//! The device layer: the [`Backend`] interface the scheduler talks to, and
+//! The device layer: the `Backend` interface the scheduler talks to, and
 //! its wgpu implementation (device and queue, buffer pool, pipeline cache,
 //! readback, and the kernels).
 //!

@@ -48,10 +48,12 @@ pub struct Buffer {
 }
 
 impl Buffer {
+    /// The wgpu buffer.
     pub fn raw(&self) -> &wgpu::Buffer {
         self.raw.as_ref().expect("buffer present until drop")
     }
 
+    /// The buffer's size in bytes (at least the size asked for).
     pub fn size(&self) -> u64 {
         self.raw().size()
     }
@@ -149,10 +151,12 @@ impl Pool {
         }
     }
 
+    /// The bytes active, peak and cached.
     pub fn stats(&self) -> MemoryStats {
         self.lock().stats
     }
 
+    /// Sets the peak to the bytes active now.
     pub fn reset_peak(&self) {
         let mut state = self.lock();
         state.stats.peak = state.stats.active;

@@ -373,10 +373,12 @@ pub struct Triangular {
 }
 
 impl Triangular {
+    /// Solve with the lower triangle (the default).
     pub fn lower() -> Triangular {
         Triangular::default()
     }
 
+    /// Solve with the upper triangle.
     pub fn upper() -> Triangular {
         Triangular {
             upper: true,
@@ -392,6 +394,7 @@ impl Triangular {
         }
     }
 
+    /// Take the diagonal as ones without reading it.
     pub fn unit_diagonal(self) -> Triangular {
         Triangular {
             unit_diagonal: true,
@@ -646,8 +649,12 @@ pub fn matrix_rank(a: &Array, tol: Option<f32>) -> Result<Array> {
 /// Frobenius or nuclear matrix norm.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum NormOrd {
+    /// A numbered order: any number, inf or -inf for vectors (0 counts
+    /// nonzeros); 1, -1, 2, -2, inf or -inf for matrices.
     P(f64),
+    /// The Frobenius norm: the square root of the sum of squares.
     Fro,
+    /// The nuclear norm: the sum of the singular values.
     Nuc,
 }
 

@@ -228,8 +228,13 @@ pub fn broadcast_arrays(arrays: &[&Array]) -> Result<Vec<Array>> {
 /// One axis of a slice: Python's `start:stop:step`, each part optional.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Slice {
+    /// The first index (negative counts from the end); default the start
+    /// of the axis, or its end for a negative step.
     pub start: Option<i64>,
+    /// The index to stop before (negative counts from the end); default
+    /// past the end of the axis, or before its start for a negative step.
     pub stop: Option<i64>,
+    /// The stride, nonzero; default 1.
     pub step: Option<i64>,
 }
 

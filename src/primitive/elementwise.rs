@@ -82,7 +82,12 @@ macro_rules! op_table {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $enum { $($variant),* }
+        pub enum $enum {
+            $(
+                #[doc = concat!("`", stringify!($name), "`, of class [`Class::", stringify!($class), "`].")]
+                $variant
+            ),*
+        }
 
         impl $enum {
             /// Every op of the table.

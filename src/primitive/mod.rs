@@ -13,13 +13,21 @@ use std::sync::{Arc, OnceLock};
 /// Reductions over a set of axes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReduceOp {
+    /// The sum of the elements.
     Sum,
+    /// The product of the elements.
     Prod,
+    /// The largest element.
     Max,
+    /// The smallest element.
     Min,
+    /// The index of the largest element, as int32.
     ArgMax,
+    /// The index of the smallest element, as int32.
     ArgMin,
+    /// Whether every element is true (nonzero).
     All,
+    /// Whether any element is true (nonzero).
     Any,
 }
 
@@ -36,6 +44,7 @@ impl ReduceOp {
         ReduceOp::Any,
     ];
 
+    /// The op name (`sum`, `argmax`, ...).
     pub fn name(self) -> &'static str {
         match self {
             ReduceOp::Sum => "sum",
@@ -49,6 +58,7 @@ impl ReduceOp {
         }
     }
 
+    /// Whether the reduction gives indices (`ArgMax`, `ArgMin`).
     pub fn is_arg(self) -> bool {
         matches!(self, ReduceOp::ArgMax | ReduceOp::ArgMin)
     }
@@ -57,7 +67,9 @@ impl ReduceOp {
 /// Inclusive scans along one axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScanOp {
+    /// Running sums (`cumsum`).
     Sum,
+    /// Running products (`cumprod`).
     Prod,
 }
 
@@ -71,10 +83,18 @@ pub enum LinalgOp {
     /// `(..., n, n)` symmetric to its lower Cholesky factor.
     Cholesky,
     /// `T X = B` for triangular `T (..., n, n)` and `B (..., n, k)`.
-    TriangularSolve { lower: bool, unit: bool },
+    TriangularSolve {
+        /// `T` is lower triangular (else upper).
+        lower: bool,
+        /// The diagonal of `T` is taken as ones without being read.
+        unit: bool,
+    },
     /// `(..., m, n)` to `(..., m, k + n)`: Q (`k` columns: `m` when
     /// `complete`, else `min(m, n)`) beside R (`k` rows).
-    Qr { complete: bool },
+    Qr {
+        /// Give the complete `m x m` Q rather than the reduced one.
+        complete: bool,
+    },
     /// `(..., m, n)`, `m >= n`, to `(..., m, 2 n)`: the upper triangular T of
     /// the compact WY form, then R with the Householder vectors below its
     /// diagonal (the panels of blocked QR).
@@ -84,10 +104,14 @@ pub enum LinalgOp {
     Eigh,
     /// `(..., m, n)`, `m >= n`, to `(..., m + n + 1, p)`: U (`p` columns:
     /// `m` when `full`, else `n`), V, then the singular values (unsorted).
-    Svd { full: bool },
+    Svd {
+        /// Give the full `m x m` U rather than the reduced one.
+        full: bool,
+    },
 }
 
 impl LinalgOp {
+    /// The op name used in messages and pipeline names.
     pub fn name(self) -> &'static str {
         match self {
             LinalgOp::LuFactor => "lu_factor",
@@ -109,12 +133,16 @@ pub enum Primitive {
     Constant,
     /// `start + i * step` along a 1-D output.
     Arange {
+        /// The first value.
         start: f64,
+        /// The difference between consecutive values.
         step: f64,
     },
     /// Every element equal to a scalar.
     Full(Scalar),
+    /// A unary elementwise op.
     Unary(UnaryOp),
+    /// A binary elementwise op of two inputs broadcast to the node's shape.
     Binary(BinaryOp),
     /// `where(cond, x, y)`.
     Where,
@@ -124,13 +152,18 @@ pub enum Primitive {
     BitCast,
     /// Reduces `axes` (sorted, distinct) away.
     Reduce {
+        /// The reduction.
         op: ReduceOp,
+        /// The input axes reduced, sorted and distinct.
         axes: Vec<usize>,
     },
     /// Inclusive scan along `axis`, backwards when `reverse`.
     Scan {
+        /// The scan.
         op: ScanOp,
+        /// The axis scanned along.
         axis: usize,
+        /// Scan from the last element to the first.
         reverse: bool,
     },
     /// A view with the node's shape (a copy when the layout does not allow a view).
@@ -141,40 +174,53 @@ pub enum Primitive {
     Broadcast,
     /// A view of every `step[d]`-th element from `start[d]` along each axis.
     Slice {
+        /// The first index taken along each axis.
         start: Vec<usize>,
+        /// The stride along each axis; negative runs backwards.
         step: Vec<isize>,
     },
     /// A view of a diagonal: `axis1` and `axis2` are replaced by a last axis.
     Diagonal {
+        /// Which diagonal: elements `[i, i + offset]`, positive above the
+        /// main one, negative below.
         offset: isize,
+        /// The axis of the diagonal's rows.
         axis1: usize,
+        /// The axis of the diagonal's columns.
         axis2: usize,
     },
     /// Inputs joined along `axis`.
     Concatenate {
+        /// The axis the inputs are joined along.
         axis: usize,
     },
     /// The input placed in a larger array filled with `value`, `low[d]` from the start.
     Pad {
+        /// The padding before the input along each axis.
         low: Vec<usize>,
+        /// The fill value.
         value: Scalar,
     },
     /// `take_along_axis(a, indices, axis)`, indices broadcast to the output shape.
     Gather {
+        /// The axis the indices select along.
         axis: usize,
     },
     /// `a` with `updates` added at `indices` along `axis` (inverse of `Gather`).
     ScatterAdd {
+        /// The axis the indices select along.
         axis: usize,
     },
     /// Batched matrix product over broadcast batch dimensions.
     Matmul,
     /// Softmax, or log-softmax when `log`, of float32 values along the last axis.
     Softmax {
+        /// Give log-softmax instead of softmax.
         log: bool,
     },
     /// Indices that sort the last axis (stable; NaN last, or first when descending).
     ArgSort {
+        /// Sort from largest to smallest.
         descending: bool,
     },
     /// A factorization or triangular solve (see [`LinalgOp`]).
@@ -274,6 +320,7 @@ pub type BackwardFn = dyn Fn(&[Array], &Array, &Array) -> Result<Vec<Array>> + S
 
 /// The rule of a [`Primitive::Custom`] node.
 pub struct CustomVjp {
+    /// The backward rule.
     pub backward: Box<BackwardFn>,
 }
 
