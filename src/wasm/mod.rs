@@ -114,16 +114,19 @@ impl JsArray {
         self.inner.shape().iter().map(|&d| d as u32).collect()
     }
 
+    /// The dtype's name (`'float32'`, `'int32'`, ...).
     #[wasm_bindgen(getter)]
     pub fn dtype(&self) -> String {
         self.inner.dtype().name().to_string()
     }
 
+    /// The number of dimensions.
     #[wasm_bindgen(getter)]
     pub fn ndim(&self) -> u32 {
         self.inner.ndim() as u32
     }
 
+    /// The number of elements.
     #[wasm_bindgen(getter)]
     pub fn size(&self) -> f64 {
         self.inner.size() as f64
@@ -238,6 +241,7 @@ pub async fn init() -> JsResult<JsValue> {
     Ok(device_object(&crate::init().await?))
 }
 
+/// `kiln.deviceInfo` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = deviceInfo)]
 pub fn device_info() -> JsResult<JsValue> {
     Ok(device_object(&crate::device_info()?))

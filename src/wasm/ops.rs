@@ -14,6 +14,7 @@ use wasm_bindgen::JsCast;
 macro_rules! unary {
     ($path:path; $($f:ident => $js:literal),* $(,)?) => {
         $(
+            #[doc = concat!("`", $js, "` in JavaScript (declared in `www/src/index.d.ts`).")]
             #[wasm_bindgen(js_name = $js)]
             pub fn $f(a: &JsArray) -> JsResult<JsArray> {
                 use $path as m;
@@ -27,6 +28,7 @@ macro_rules! unary {
 macro_rules! binary {
     ($path:path; $($f:ident => $js:literal),* $(,)?) => {
         $(
+            #[doc = concat!("`", $js, "` in JavaScript (declared in `www/src/index.d.ts`).")]
             #[wasm_bindgen(js_name = $js)]
             pub fn $f(a: &JsArray, b: &JsArray) -> JsResult<JsArray> {
                 use $path as m;
@@ -40,6 +42,7 @@ macro_rules! binary {
 macro_rules! reduction {
     ($($f:ident),* $(,)?) => {
         $(
+            #[doc = concat!("`kiln.", stringify!($f), "` in JavaScript (declared in `www/src/index.d.ts`).")]
             #[wasm_bindgen]
             pub fn $f(a: &JsArray, axes: Option<Vec<i32>>, keepdims: bool) -> JsResult<JsArray> {
                 wrap(stringify!($f), crate::$f(&a.inner, reduce_axes(axes), keepdims))
@@ -75,6 +78,7 @@ binary!(crate; matmul => "matmul", outer => "outer", inner => "inner");
 
 reduction!(sum, prod, max, min, all, any, mean, logsumexp);
 
+/// `kiln.var` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn var(a: &JsArray, axes: Option<Vec<i32>>, keepdims: bool, ddof: u32) -> JsResult<JsArray> {
     wrap(
@@ -83,6 +87,7 @@ pub fn var(a: &JsArray, axes: Option<Vec<i32>>, keepdims: bool, ddof: u32) -> Js
     )
 }
 
+/// `kiln.std` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn std(a: &JsArray, axes: Option<Vec<i32>>, keepdims: bool, ddof: u32) -> JsResult<JsArray> {
     wrap(
@@ -91,31 +96,37 @@ pub fn std(a: &JsArray, axes: Option<Vec<i32>>, keepdims: bool, ddof: u32) -> Js
     )
 }
 
+/// `kiln.argmax` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn argmax(a: &JsArray, axis: Option<i32>, keepdims: bool) -> JsResult<JsArray> {
     wrap("argmax", crate::argmax(&a.inner, axis, keepdims))
 }
 
+/// `kiln.argmin` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn argmin(a: &JsArray, axis: Option<i32>, keepdims: bool) -> JsResult<JsArray> {
     wrap("argmin", crate::argmin(&a.inner, axis, keepdims))
 }
 
+/// `kiln.softmax` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn softmax(a: &JsArray, axes: Vec<i32>) -> JsResult<JsArray> {
     wrap("softmax", crate::softmax(&a.inner, axes))
 }
 
+/// `kiln.logSoftmax` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = logSoftmax)]
 pub fn log_softmax(a: &JsArray, axes: Vec<i32>) -> JsResult<JsArray> {
     wrap("log_softmax", crate::log_softmax(&a.inner, axes))
 }
 
+/// `kiln.cumsum` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn cumsum(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
     wrap("cumsum", crate::cumsum(&a.inner, axis))
 }
 
+/// `kiln.cumprod` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn cumprod(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
     wrap("cumprod", crate::cumprod(&a.inner, axis))
@@ -123,6 +134,7 @@ pub fn cumprod(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
 
 // ---- creation ----
 
+/// `kiln.zeros` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn zeros(shape: Vec<u32>, dtype_name: Option<String>) -> JsResult<JsArray> {
     wrap(
@@ -131,6 +143,7 @@ pub fn zeros(shape: Vec<u32>, dtype_name: Option<String>) -> JsResult<JsArray> {
     )
 }
 
+/// `kiln.ones` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn ones(shape: Vec<u32>, dtype_name: Option<String>) -> JsResult<JsArray> {
     wrap(
@@ -139,6 +152,7 @@ pub fn ones(shape: Vec<u32>, dtype_name: Option<String>) -> JsResult<JsArray> {
     )
 }
 
+/// `kiln.full` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn full(shape: Vec<u32>, value: f64, dtype_name: Option<String>) -> JsResult<JsArray> {
     wrap(
@@ -151,27 +165,32 @@ pub fn full(shape: Vec<u32>, value: f64, dtype_name: Option<String>) -> JsResult
     )
 }
 
+/// `kiln.zerosLike` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = zerosLike)]
 pub fn zeros_like(a: &JsArray) -> JsResult<JsArray> {
     wrap("zeros_like", crate::zeros_like(&a.inner))
 }
 
+/// `kiln.onesLike` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = onesLike)]
 pub fn ones_like(a: &JsArray) -> JsResult<JsArray> {
     wrap("ones_like", crate::ones_like(&a.inner))
 }
 
+/// `kiln.fullLike` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = fullLike)]
 pub fn full_like(a: &JsArray, value: f64) -> JsResult<JsArray> {
     wrap("full_like", crate::full_like(&a.inner, value))
 }
 
+/// `kiln.arange` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn arange(start: f64, stop: f64, step: f64, dtype_name: String) -> JsResult<JsArray> {
     let d = dtype("arange", Some(dtype_name), DType::F32)?;
     wrap("arange", crate::arange(start, stop, step, d))
 }
 
+/// `kiln.linspace` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn linspace(
     start: f64,
@@ -187,6 +206,7 @@ pub fn linspace(
     )
 }
 
+/// `kiln.eye` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn eye(n: u32, m: Option<u32>, k: i32, dtype_name: Option<String>) -> JsResult<JsArray> {
     let d = dtype("eye", dtype_name, DType::F32)?;
@@ -196,6 +216,7 @@ pub fn eye(n: u32, m: Option<u32>, k: i32, dtype_name: Option<String>) -> JsResu
     )
 }
 
+/// `kiln.tri` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn tri(n: u32, m: Option<u32>, k: i32, dtype_name: Option<String>) -> JsResult<JsArray> {
     let d = dtype("tri", dtype_name, DType::F32)?;
@@ -205,11 +226,13 @@ pub fn tri(n: u32, m: Option<u32>, k: i32, dtype_name: Option<String>) -> JsResu
     )
 }
 
+/// `kiln.tril` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn tril(a: &JsArray, k: i32) -> JsResult<JsArray> {
     wrap("tril", crate::tril(&a.inner, k.into()))
 }
 
+/// `kiln.triu` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn triu(a: &JsArray, k: i32) -> JsResult<JsArray> {
     wrap("triu", crate::triu(&a.inner, k.into()))
@@ -217,23 +240,27 @@ pub fn triu(a: &JsArray, k: i32) -> JsResult<JsArray> {
 
 // ---- elementwise with more arguments ----
 
+/// `kiln.where` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = "where")]
 pub fn where_(cond: &JsArray, x: &JsArray, y: &JsArray) -> JsResult<JsArray> {
     wrap("where", crate::r#where(&cond.inner, &x.inner, &y.inner))
 }
 
+/// `kiln.clip` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn clip(a: &JsArray, lo: Option<JsArray>, hi: Option<JsArray>) -> JsResult<JsArray> {
     let (lo, hi) = (lo.map(|b| b.inner.clone()), hi.map(|b| b.inner.clone()));
     wrap("clip", crate::clip(&a.inner, lo.as_ref(), hi.as_ref()))
 }
 
+/// `kiln.astype` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn astype(a: &JsArray, dtype_name: String) -> JsResult<JsArray> {
     let d = dtype("astype", Some(dtype_name), DType::F32)?;
     wrap("astype", crate::astype(&a.inner, d))
 }
 
+/// `kiln.stopGradient` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = stopGradient)]
 pub fn stop_gradient(a: &JsArray) -> JsArray {
     JsArray::new(crate::stop_gradient(&a.inner))
@@ -241,12 +268,14 @@ pub fn stop_gradient(a: &JsArray) -> JsArray {
 
 // ---- shapes ----
 
+/// `kiln.reshape` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn reshape(a: &JsArray, shape: Vec<i32>) -> JsResult<JsArray> {
     let shape: Vec<i64> = shape.into_iter().map(i64::from).collect();
     wrap("reshape", crate::reshape(&a.inner, &shape))
 }
 
+/// `kiln.transpose` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn transpose(a: &JsArray, axes: Option<Vec<i32>>) -> JsResult<JsArray> {
     wrap(
@@ -255,21 +284,25 @@ pub fn transpose(a: &JsArray, axes: Option<Vec<i32>>) -> JsResult<JsArray> {
     )
 }
 
+/// `kiln.swapaxes` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn swapaxes(a: &JsArray, axis1: i32, axis2: i32) -> JsResult<JsArray> {
     wrap("swapaxes", crate::swapaxes(&a.inner, axis1, axis2))
 }
 
+/// `kiln.moveaxis` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn moveaxis(a: &JsArray, source: i32, destination: i32) -> JsResult<JsArray> {
     wrap("moveaxis", crate::moveaxis(&a.inner, source, destination))
 }
 
+/// `kiln.expandDims` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = expandDims)]
 pub fn expand_dims(a: &JsArray, axes: Vec<i32>) -> JsResult<JsArray> {
     wrap("expand_dims", crate::expand_dims(&a.inner, &axes))
 }
 
+/// `kiln.squeeze` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn squeeze(a: &JsArray, axes: Option<Vec<i32>>) -> JsResult<JsArray> {
     wrap(
@@ -278,6 +311,7 @@ pub fn squeeze(a: &JsArray, axes: Option<Vec<i32>>) -> JsResult<JsArray> {
     )
 }
 
+/// `kiln.broadcastTo` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = broadcastTo)]
 pub fn broadcast_to(a: &JsArray, shape: Vec<u32>) -> JsResult<JsArray> {
     wrap(
@@ -286,21 +320,25 @@ pub fn broadcast_to(a: &JsArray, shape: Vec<u32>) -> JsResult<JsArray> {
     )
 }
 
+/// `kiln.flip` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn flip(a: &JsArray, axes: Option<Vec<i32>>) -> JsResult<JsArray> {
     wrap("flip", crate::flip(&a.inner, &axes.unwrap_or_default()))
 }
 
+/// `kiln.tile` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn tile(a: &JsArray, reps: Vec<u32>) -> JsResult<JsArray> {
     wrap("tile", crate::tile(&a.inner, &sizes(&reps)))
 }
 
+/// `kiln.repeat` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn repeat(a: &JsArray, repeats: u32, axis: Option<i32>) -> JsResult<JsArray> {
     wrap("repeat", crate::repeat(&a.inner, repeats as usize, axis))
 }
 
+/// `kiln.diagonal` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn diagonal(a: &JsArray, offset: i32, axis1: i32, axis2: i32) -> JsResult<JsArray> {
     wrap(
@@ -309,6 +347,7 @@ pub fn diagonal(a: &JsArray, offset: i32, axis1: i32, axis2: i32) -> JsResult<Js
     )
 }
 
+/// `kiln.trace` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn trace(a: &JsArray, offset: i32, axis1: i32, axis2: i32) -> JsResult<JsArray> {
     wrap("trace", crate::trace(&a.inner, offset.into(), axis1, axis2))
@@ -327,6 +366,7 @@ pub fn pad(a: &JsArray, widths: Vec<u32>, value: f64) -> JsResult<JsArray> {
     wrap("pad", crate::pad(&a.inner, &pairs, value))
 }
 
+/// `kiln.concatenate` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn concatenate(arrays: Vec<JsArray>, axis: i32) -> JsResult<JsArray> {
     let arrays = arrays_of(&arrays);
@@ -336,6 +376,7 @@ pub fn concatenate(arrays: Vec<JsArray>, axis: i32) -> JsResult<JsArray> {
     )
 }
 
+/// `kiln.stack` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn stack(arrays: Vec<JsArray>, axis: i32) -> JsResult<JsArray> {
     let arrays = arrays_of(&arrays);
@@ -445,11 +486,13 @@ fn count(op: &'static str, what: &str, n: f64) -> crate::Result<usize> {
 
 // ---- indexing and sorting ----
 
+/// `kiln.take` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn take(a: &JsArray, indices: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
     wrap("take", crate::take(&a.inner, &indices.inner, axis))
 }
 
+/// `kiln.takeAlongAxis` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = takeAlongAxis)]
 pub fn take_along_axis(a: &JsArray, indices: &JsArray, axis: i32) -> JsResult<JsArray> {
     wrap(
@@ -458,6 +501,7 @@ pub fn take_along_axis(a: &JsArray, indices: &JsArray, axis: i32) -> JsResult<Js
     )
 }
 
+/// `kiln.scatterAdd` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = scatterAdd)]
 pub fn scatter_add(
     a: &JsArray,
@@ -471,16 +515,19 @@ pub fn scatter_add(
     )
 }
 
+/// `kiln.sort` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn sort(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
     wrap("sort", crate::sort(&a.inner, axis))
 }
 
+/// `kiln.argsort` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn argsort(a: &JsArray, axis: Option<i32>) -> JsResult<JsArray> {
     wrap("argsort", crate::argsort(&a.inner, axis))
 }
 
+/// `kiln.topk` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn topk(a: &JsArray, k: u32, axis: i32) -> JsResult<Vec<JsArray>> {
     let (values, indices) = crate::topk(&a.inner, k as usize, axis)?;
@@ -489,6 +536,7 @@ pub fn topk(a: &JsArray, k: u32, axis: i32) -> JsResult<Vec<JsArray>> {
 
 // ---- random ----
 
+/// `kiln.random.key` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = random_key)]
 pub fn random_key(seed: f64) -> JsResult<JsArray> {
     if !(seed.fract() == 0.0 && (0.0..2f64.powi(53)).contains(&seed)) {
@@ -501,21 +549,25 @@ pub fn random_key(seed: f64) -> JsResult<JsArray> {
     Ok(JsArray::new(random::key(seed as u64)))
 }
 
+/// `kiln.random.split` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = random_split)]
 pub fn random_split(key: &JsArray, num: u32) -> JsResult<JsArray> {
     wrap("split", random::split(&key.inner, num as usize))
 }
 
+/// `kiln.random.foldIn` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = random_foldIn)]
 pub fn random_fold_in(key: &JsArray, data: u32) -> JsResult<JsArray> {
     wrap("fold_in", random::fold_in(&key.inner, data))
 }
 
+/// `kiln.random.bits` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = random_bits)]
 pub fn random_bits(key: &JsArray, shape: Vec<u32>) -> JsResult<JsArray> {
     wrap("bits", random::bits(&key.inner, &sizes(&shape)))
 }
 
+/// `kiln.random.uniform` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = random_uniform)]
 pub fn random_uniform(
     key: &JsArray,
@@ -531,6 +583,7 @@ pub fn random_uniform(
     )
 }
 
+/// `kiln.random.normal` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = random_normal)]
 pub fn random_normal(
     key: &JsArray,
@@ -541,6 +594,7 @@ pub fn random_normal(
     wrap("normal", random::normal(&key.inner, &sizes(&shape), d))
 }
 
+/// `kiln.random.gumbel` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = random_gumbel)]
 pub fn random_gumbel(
     key: &JsArray,
@@ -551,6 +605,7 @@ pub fn random_gumbel(
     wrap("gumbel", random::gumbel(&key.inner, &sizes(&shape), d))
 }
 
+/// `kiln.random.randint` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = random_randint)]
 pub fn random_randint(key: &JsArray, shape: Vec<u32>, low: i32, high: i32) -> JsResult<JsArray> {
     wrap(
@@ -559,6 +614,7 @@ pub fn random_randint(key: &JsArray, shape: Vec<u32>, low: i32, high: i32) -> Js
     )
 }
 
+/// `kiln.random.bernoulli` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = random_bernoulli)]
 pub fn random_bernoulli(key: &JsArray, p: f64, shape: Vec<u32>) -> JsResult<JsArray> {
     wrap(
@@ -567,6 +623,7 @@ pub fn random_bernoulli(key: &JsArray, p: f64, shape: Vec<u32>) -> JsResult<JsAr
     )
 }
 
+/// `kiln.random.categorical` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = random_categorical)]
 pub fn random_categorical(
     key: &JsArray,
@@ -581,6 +638,7 @@ pub fn random_categorical(
     )
 }
 
+/// `kiln.random.permutation` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = random_permutation)]
 pub fn random_permutation(key: &JsArray, n: u32) -> JsResult<JsArray> {
     wrap("permutation", random::permutation(&key.inner, n as usize))
@@ -595,29 +653,34 @@ unary!(linalg;
 
 binary!(linalg; solve => "linalg_solve");
 
+/// `kiln.linalg.slogdet` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_slogdet)]
 pub fn linalg_slogdet(a: &JsArray) -> JsResult<Vec<JsArray>> {
     let (sign, logdet) = linalg::slogdet(&a.inner)?;
     wrap_all("slogdet", [sign, logdet])
 }
 
+/// `kiln.linalg.lu` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_lu)]
 pub fn linalg_lu(a: &JsArray) -> JsResult<Vec<JsArray>> {
     let (p, l, u) = linalg::lu(&a.inner)?;
     wrap_all("lu", [p, l, u])
 }
 
+/// `kiln.linalg.luFactor` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_luFactor)]
 pub fn linalg_lu_factor(a: &JsArray) -> JsResult<Vec<JsArray>> {
     let (lu, pivots) = linalg::lu_factor(&a.inner)?;
     wrap_all("lu_factor", [lu, pivots])
 }
 
+/// `kiln.linalg.cholesky` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_cholesky)]
 pub fn linalg_cholesky(a: &JsArray, upper: bool) -> JsResult<JsArray> {
     wrap("cholesky", linalg::cholesky(&a.inner, upper))
 }
 
+/// `kiln.linalg.choSolve` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_choSolve)]
 pub fn linalg_cho_solve(factor: &JsArray, b: &JsArray, upper: bool) -> JsResult<JsArray> {
     wrap(
@@ -626,6 +689,7 @@ pub fn linalg_cho_solve(factor: &JsArray, b: &JsArray, upper: bool) -> JsResult<
     )
 }
 
+/// `kiln.linalg.solveTriangular` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_solveTriangular)]
 pub fn linalg_solve_triangular(
     a: &JsArray,
@@ -645,6 +709,7 @@ pub fn linalg_solve_triangular(
     )
 }
 
+/// `kiln.linalg.qr` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_qr)]
 pub fn linalg_qr(a: &JsArray, mode: String) -> JsResult<Vec<JsArray>> {
     let mode = match mode.as_str() {
@@ -659,18 +724,21 @@ pub fn linalg_qr(a: &JsArray, mode: String) -> JsResult<Vec<JsArray>> {
     wrap_all("qr", [q, r])
 }
 
+/// `kiln.linalg.svd` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_svd)]
 pub fn linalg_svd(a: &JsArray, full_matrices: bool) -> JsResult<Vec<JsArray>> {
     let (u, s, vt) = linalg::svd(&a.inner, full_matrices)?;
     wrap_all("svd", [u, s, vt])
 }
 
+/// `kiln.linalg.eigh` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_eigh)]
 pub fn linalg_eigh(a: &JsArray) -> JsResult<Vec<JsArray>> {
     let (w, v) = linalg::eigh(&a.inner)?;
     wrap_all("eigh", [w, v])
 }
 
+/// `kiln.linalg.pinv` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_pinv)]
 pub fn linalg_pinv(a: &JsArray, rtol: Option<f32>) -> JsResult<JsArray> {
     wrap("pinv", linalg::pinv(&a.inner, rtol))
@@ -686,16 +754,19 @@ pub fn linalg_lstsq(a: &JsArray, b: &JsArray, rcond: Option<f32>) -> JsResult<Ve
     )
 }
 
+/// `kiln.linalg.matrixRank` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_matrixRank)]
 pub fn linalg_matrix_rank(a: &JsArray, tol: Option<f32>) -> JsResult<JsArray> {
     wrap("matrix_rank", linalg::matrix_rank(&a.inner, tol))
 }
 
+/// `kiln.linalg.matrixPower` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_matrixPower)]
 pub fn linalg_matrix_power(a: &JsArray, n: i32) -> JsResult<JsArray> {
     wrap("matrix_power", linalg::matrix_power(&a.inner, n.into()))
 }
 
+/// `kiln.linalg.cross` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_cross)]
 pub fn linalg_cross(a: &JsArray, b: &JsArray, axis: i32) -> JsResult<JsArray> {
     wrap("cross", linalg::cross(&a.inner, &b.inner, axis))
@@ -719,6 +790,7 @@ fn norm_ord(op: &'static str, ord: &JsValue) -> crate::Result<Option<NormOrd>> {
     }
 }
 
+/// `kiln.linalg.norm` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_norm)]
 pub fn linalg_norm(
     a: &JsArray,
@@ -733,6 +805,7 @@ pub fn linalg_norm(
     )
 }
 
+/// `kiln.linalg.cond` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = linalg_cond)]
 pub fn linalg_cond(a: &JsArray, ord: JsValue) -> JsResult<JsArray> {
     let ord = norm_ord("cond", &ord)?;
@@ -746,11 +819,13 @@ unary!(nn;
     log_sigmoid => "nn_logSigmoid",
 );
 
+/// `kiln.nn.leakyRelu` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = nn_leakyRelu)]
 pub fn nn_leaky_relu(x: &JsArray, slope: f64) -> JsResult<JsArray> {
     wrap("leaky_relu", nn::leaky_relu(&x.inner, slope))
 }
 
+/// `kiln.nn.elu` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = nn_elu)]
 pub fn nn_elu(x: &JsArray, alpha: f64) -> JsResult<JsArray> {
     wrap("elu", nn::elu(&x.inner, alpha))
@@ -768,6 +843,7 @@ fn reduction(op: &'static str, name: &str) -> crate::Result<Reduction> {
     }
 }
 
+/// `kiln.nn.crossEntropy` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = nn_crossEntropy)]
 pub fn nn_cross_entropy(
     logits: &JsArray,
@@ -786,6 +862,7 @@ pub fn nn_cross_entropy(
     )
 }
 
+/// `kiln.nn.mseLoss` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = nn_mseLoss)]
 pub fn nn_mse_loss(x: &JsArray, targets: &JsArray, reduction_name: String) -> JsResult<JsArray> {
     let reduction = reduction("mse_loss", &reduction_name)?;

@@ -150,6 +150,7 @@ pub fn vmap(
 macro_rules! jacobians {
     ($($f:ident),*) => {
         $(
+            #[doc = concat!("`kiln.", stringify!($f), "` of a JS function of one array.")]
             #[wasm_bindgen]
             pub fn $f(f: &Function, x: &JsArray) -> JsResult<JsArray> {
                 let j = crate::$f(|x: &Array| call_one(stringify!($f), f, std::slice::from_ref(x)));
@@ -171,11 +172,13 @@ pub struct Compiled {
 
 #[wasm_bindgen]
 impl Compiled {
+    /// The traced function's outputs for `args`.
     pub fn call(&self, args: Vec<JsArray>) -> JsResult<Vec<JsArray>> {
         wrap_all("compile", (self.run)(&arrays_of(&args))?)
     }
 }
 
+/// `kiln.compile` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen]
 pub fn compile(f: Function) -> Compiled {
     Compiled {
