@@ -263,7 +263,9 @@ impl Array {
                 T::DTYPE
             );
         }
-        self.eval()?;
+        if self.size() > 0 {
+            self.eval()?;
+        }
         let bytes = crate::backend::readback::read_bytes(self).await?;
         Ok(T::decode(&bytes))
     }

@@ -4,6 +4,7 @@
 //! evaluated nodes' inputs so that their buffers can be reused.
 
 use crate::array::{retaining_graph, Array, Data, DeviceData};
+use crate::backend::limits::KernelLimits;
 use crate::backend::Backend;
 use crate::error::Result;
 use crate::lower::lower;
@@ -38,12 +39,17 @@ fn schedule(outputs: &[&Array]) -> Vec<Array> {
 
 /// Encodes `node`, whose inputs are evaluated: its lowered graph when one
 /// kernel cannot compute it, else its own kernel. Where its values will be.
-fn encode<B: Backend>(backend: &B, batch: &mut B::Batch<'_>, node: &Array) -> Result<DeviceData> {
-    let Some(graph) = lower(node, &backend.kernel_limits())? else {
+fn encode<B: Backend>(
+    backend: &B,
+    batch: &mut B::Batch<'_>,
+    limits: &KernelLimits,
+    node: &Array,
+) -> Result<DeviceData> {
+    let Some(graph) = lower(node, limits)? else {
         return backend.encode(batch, node);
     };
     for inner in schedule(&[&graph]) {
-        let data = encode(backend, batch, &inner)?;
+        let data = encode(backend, batch, limits, &inner)?;
         *inner.data() = Some(Data::Device(data));
     }
     Ok(graph.device_data().expect("just encoded"))
@@ -78,9 +84,10 @@ fn eval_on<B: Backend>(backend: &B, outputs: &[&Array]) -> Result<()> {
         }
     }
     let holders = uses.clone();
+    let limits = backend.kernel_limits();
     let encoded = (|| {
         for node in &order {
-            *node.data() = Some(Data::Device(encode(backend, &mut batch, node)?));
+            *node.data() = Some(Data::Device(encode(backend, &mut batch, &limits, node)?));
             if retain {
                 continue;
             }

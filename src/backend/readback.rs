@@ -1,7 +1,7 @@
 //! Reading arrays back to the host, asynchronously on every target.
 
 use super::device::device;
-use super::encoder::Encoder;
+use super::Backend;
 use crate::array::{is_contiguous, Array};
 use crate::error::{Error, Result};
 
@@ -18,13 +18,9 @@ pub(crate) async fn read_bytes(array: &Array) -> Result<Vec<u8>> {
     let aligned = (data.offset * array.dtype().device_size()).is_multiple_of(4);
     if !is_contiguous(array.shape(), &data.strides) || !aligned {
         // A contiguous copy, queued after the work that computes the view.
-        let mut pending = dev.pending.lock().unwrap_or_else(|e| e.into_inner());
-        dev.pool.defer();
-        let mut encoder = Encoder::resume(dev.clone(), std::mem::take(&mut *pending));
-        let copied =
-            super::kernels::elementwise::copy(&mut encoder, &data, array.shape(), array.dtype());
-        *pending = encoder.into_batch();
-        drop(pending);
+        let mut batch = dev.begin();
+        let copied = batch.copy(&data, array.shape(), array.dtype());
+        dev.finish(batch)?;
         data = copied?;
     }
     dev.flush()?;

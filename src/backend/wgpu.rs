@@ -9,6 +9,7 @@ use super::kernels;
 use super::limits::KernelLimits;
 use super::Backend;
 use crate::array::{Array, DeviceData};
+use crate::dtype::DType;
 use crate::error::Result;
 use std::sync::{Arc, MutexGuard};
 
@@ -22,6 +23,18 @@ pub(crate) struct WgpuBatch<'a> {
     /// Where this evaluation's work starts.
     mark: Mark,
     queued_before: usize,
+}
+
+impl WgpuBatch<'_> {
+    /// A contiguous copy of a view, queued in this batch.
+    pub(crate) fn copy(
+        &mut self,
+        data: &DeviceData,
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<DeviceData> {
+        kernels::elementwise::copy(&mut self.encoder, data, shape, dtype)
+    }
 }
 
 impl Backend for Arc<Device> {

@@ -20,8 +20,16 @@ use crate::primitive::{Primitive, ReduceOp};
 /// The graph that computes `node` from its inputs in smaller pieces, or
 /// `None` when one kernel can compute it.
 pub(crate) fn lower(node: &Array, limits: &KernelLimits) -> Result<Option<Array>> {
+    let may_lower = match node.primitive() {
+        Primitive::Matmul | Primitive::Scan { .. } | Primitive::Linalg(_) => true,
+        Primitive::Reduce { op, .. } => op.is_arg(),
+        _ => false,
+    };
+    if !may_lower || node.size() == 0 {
+        return Ok(None);
+    }
     let inputs = node.inputs().clone();
-    if node.size() == 0 || inputs.iter().any(|a| a.size() == 0) {
+    if inputs.iter().any(|a| a.size() == 0) {
         return Ok(None);
     }
     match node.primitive() {

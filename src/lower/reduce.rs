@@ -24,20 +24,11 @@ pub(super) fn long_scan(
     if n <= len {
         return Ok(None);
     }
-    let moved = moveaxis(x, axis as i32, -1)?;
-    let last = moved.ndim() - 1;
-    let blocks = n.div_ceil(len);
+    let last = x.ndim() - 1;
     let identity = if op == ScanOp::Sum { 0 } else { 1 };
-    let mut widths = vec![(0, 0); moved.ndim()];
-    widths[last] = if reverse {
-        (blocks * len - n, 0)
-    } else {
-        (0, blocks * len - n)
-    };
-    let padded = pad(&moved, &widths, identity)?;
-    let mut shape = padded.shape()[..last].to_vec();
-    shape.extend([blocks, len]);
-    let within = scan(op, &reshape_to(&padded, shape), Some(-1), reverse)?;
+    let (padded, blocked) = into_blocks(x, axis, len, identity.into(), reverse)?;
+    let blocks = blocked.shape()[last];
+    let within = scan(op, &blocked, Some(-1), reverse)?;
     let edge = if reverse {
         Slice::new(Some(0), Some(1), None)
     } else {
@@ -62,6 +53,32 @@ pub(super) fn long_scan(
         Slice::new(None, Some(n as i64), None)
     };
     Ok(Some(moveaxis(&slice(&flat, &keep)?, -1, axis as i32)?))
+}
+
+/// `x` with `axis` moved last and padded with `fill` (at its start when
+/// `at_start`) to whole blocks of `len`, and that as `(..., blocks, len)`.
+fn into_blocks(
+    x: &Array,
+    axis: usize,
+    len: usize,
+    fill: Scalar,
+    at_start: bool,
+) -> Result<(Array, Array)> {
+    let moved = moveaxis(x, axis as i32, -1)?;
+    let last = moved.ndim() - 1;
+    let n = moved.shape()[last];
+    let blocks = n.div_ceil(len);
+    let mut widths = vec![(0, 0); moved.ndim()];
+    widths[last] = if at_start {
+        (blocks * len - n, 0)
+    } else {
+        (0, blocks * len - n)
+    };
+    let padded = pad(&moved, &widths, fill)?;
+    let mut shape = padded.shape()[..last].to_vec();
+    shape.extend([blocks, len]);
+    let blocked = reshape_to(&padded, shape);
+    Ok((padded, blocked))
 }
 
 /// `a` shifted by one along `axis` (towards the end, or the start when
@@ -99,8 +116,6 @@ pub(super) fn long_arg_reduce(
     if n <= len {
         return Ok(None);
     }
-    let moved = moveaxis(x, axis as i32, -1)?;
-    let chunks = n.div_ceil(len);
     let fill = match (arg_max, x.dtype().is_float()) {
         (true, true) => Scalar::Float(f64::NEG_INFINITY),
         (false, true) => Scalar::Float(f64::INFINITY),
@@ -115,12 +130,7 @@ pub(super) fn long_arg_reduce(
             u32::MAX as i64
         }),
     };
-    let mut widths = vec![(0, 0); moved.ndim()];
-    widths[moved.ndim() - 1] = (0, chunks * len - n);
-    let padded = pad(&moved, &widths, fill)?;
-    let mut shape = padded.shape()[..moved.ndim() - 1].to_vec();
-    shape.extend([chunks, len]);
-    let blocks = reshape_to(&padded, shape);
+    let (_, blocks) = into_blocks(x, axis, len, fill, false)?;
     let (within, chunk) = if arg_max {
         let best = max(&blocks, -1, false)?;
         (

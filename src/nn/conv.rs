@@ -48,7 +48,7 @@ impl<const D: usize> Default for ConvOptions<D> {
 }
 
 /// The im2col indices of recent geometries (input size, kernel, stride,
-/// padding, dilation), evaluated, so that repeated forwards reuse them.
+/// padding, dilation), so that repeated forwards reuse one uploaded array.
 static INDEX_CACHE: Mutex<BTreeMap<[[usize; 2]; 5], Array>> = Mutex::new(BTreeMap::new());
 
 /// How many geometries [`INDEX_CACHE`] holds before it starts over.
@@ -88,7 +88,8 @@ impl Window {
 
     /// The position in the flattened padded input of each element of each
     /// receptive field, for an input of `size` and an output of `out`:
-    /// `(Ho * Wo * kh * kw)` int32, evaluated once per geometry and cached.
+    /// `(Ho * Wo * kh * kw)` int32, made once per geometry and cached (it is
+    /// uploaded with the first evaluation that uses it).
     fn index(&self, size: [usize; 2], out: [usize; 2]) -> Result<Array> {
         let key = [size, self.kernel, self.stride, self.padding, self.dilation];
         let cache = || INDEX_CACHE.lock().unwrap_or_else(|e| e.into_inner());
@@ -111,11 +112,6 @@ impl Window {
             }
         }
         let index = Array::from_slice(&index, &[index.len()])?;
-        // Without a device the constant stays on the host and uncached;
-        // evaluating the convolution reports the problem.
-        if index.eval().is_err() {
-            return Ok(index);
-        }
         let mut cache = cache();
         if cache.len() >= INDEX_CACHE_SIZE {
             cache.clear();
