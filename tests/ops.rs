@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{check, dtype, i32s, ints, load_cases, number, tensor, usizes, Tol, EXACT};
+use common::{check, dtype, floats, i32s, ints, load_cases, number, tensor, usizes, Tol, EXACT};
+use kiln::primitive::HostValue;
 use kiln::{Array, Axes, BinaryOp, DType, Result, Sections, Slice, TensorAxes, UnaryOp};
 use serde_json::Value;
 
@@ -283,6 +284,38 @@ fn tolerance(op: &str, dtype: DType, k_len: usize) -> Tol {
     f32_tol
 }
 
+/// Fails with `failures`, and with every elementwise op of the tables
+/// missing from `covered` (the ops whose `what` a case checked).
+fn assert_all_passed(
+    what: &str,
+    covered: &std::collections::BTreeSet<String>,
+    failures: &[String],
+    cases: usize,
+) {
+    let unary = UnaryOp::ALL.iter().map(|o| o.name());
+    let missing = unary
+        .chain(BinaryOp::ALL.iter().map(|o| o.name()))
+        .filter(|name| !covered.contains(*name))
+        .map(|name| format!("no case checked the {what} of {name}"));
+    let failures: Vec<String> = failures.iter().cloned().chain(missing).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The input arrays of a fixture case.
+fn case_args(case: &Value) -> Vec<Array> {
+    case["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(tensor)
+        .collect()
+}
+
 #[test]
 fn ops_match_numpy_fixtures() {
     let cases = load_cases("ops.json");
@@ -291,12 +324,7 @@ fn ops_match_numpy_fixtures() {
     for (n, case) in cases.iter().enumerate() {
         let op = case["op"].as_str().unwrap();
         covered.insert(op.to_string());
-        let args: Vec<Array> = case["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(tensor)
-            .collect();
+        let args = case_args(case);
         let k_len = args.iter().map(Array::size).max().unwrap_or(1);
         let label = format!("#{n} {op} ({})", case["note"].as_str().unwrap_or(""));
         let outputs = match run(op, &args, &case["params"]) {
@@ -326,21 +354,84 @@ fn ops_match_numpy_fixtures() {
         }
     }
     // Every elementwise op of the tables has fixtures.
-    for name in UnaryOp::ALL
-        .iter()
-        .map(|o| o.name())
-        .chain(BinaryOp::ALL.iter().map(|o| o.name()))
-    {
-        if !covered.contains(name) {
-            failures.push(format!("no fixture for {name}"));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_all_passed("fixture", &covered, &failures, cases.len());
     println!("{} cases over {} ops passed", cases.len(), covered.len());
+}
+
+/// An element of `dtype` from a fixture value, as an op computes it.
+fn host_value(v: f64, dtype: DType) -> HostValue {
+    match dtype {
+        DType::F32 | DType::F16 => HostValue::Float(v as f32),
+        DType::I32 => HostValue::Int(v as i32),
+        DType::U32 => HostValue::Uint(v as u32),
+        DType::Bool => HostValue::Bool(v != 0.0),
+    }
+}
+
+fn host_f64(v: HostValue) -> f64 {
+    match v {
+        HostValue::Float(x) => x as f64,
+        HostValue::Int(x) => x as f64,
+        HostValue::Uint(x) => x as f64,
+        HostValue::Bool(x) => x as u8 as f64,
+    }
+}
+
+/// The plain Rust function of every elementwise op, applied on the host to
+/// the NumPy fixtures' inputs (converted to the op's compute type), gives
+/// NumPy's results within the tolerances the kernels meet.
+#[test]
+fn host_functions_match_numpy_fixtures() {
+    let cases = load_cases("ops.json");
+    let mut failures = Vec::new();
+    let mut checked = std::collections::BTreeSet::new();
+    for (n, case) in cases.iter().enumerate() {
+        let name = case["op"].as_str().unwrap();
+        let (unary, binary) = (UnaryOp::from_name(name), BinaryOp::from_name(name));
+        if unary.is_none() && binary.is_none() {
+            continue;
+        }
+        let args = case_args(case);
+        let refs: Vec<&Array> = args.iter().collect();
+        let promoted = args.iter().map(Array::dtype).reduce(kiln::promote).unwrap();
+        let compute = match unary.map(|op| op.compute_dtype(promoted)) {
+            Some(dtype) => dtype,
+            None => binary.unwrap().compute_dtype(promoted),
+        };
+        // Cases whose dtypes the op refuses are the error tests' business.
+        let Ok(compute) = compute else { continue };
+        let inputs: Vec<Vec<HostValue>> = kiln::broadcast_arrays(&refs)
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let values = floats(&a.astype(compute).unwrap());
+                values.into_iter().map(|v| host_value(v, compute)).collect()
+            })
+            .collect();
+        let results: Option<Vec<HostValue>> = match (unary, binary) {
+            (Some(op), _) => inputs[0].iter().map(|&x| op.eval_host(x)).collect(),
+            (_, Some(op)) => (inputs[0].iter().zip(&inputs[1]))
+                .map(|(&a, &b)| op.eval_host(a, b))
+                .collect(),
+            _ => unreachable!(),
+        };
+        // Ops that never compute in this type (rounding or predicates of
+        // integers) are answered without one.
+        let Some(results) = results else { continue };
+        let out_dtype = match (unary, binary) {
+            (Some(op), _) => op.result_dtype(compute),
+            (_, Some(op)) => op.result_dtype(compute),
+            _ => unreachable!(),
+        };
+        let values: Vec<f64> = results.into_iter().map(host_f64).collect();
+        let shape = kiln::broadcast_arrays(&refs).unwrap()[0].shape().to_vec();
+        let got = common::array(&values, &shape, out_dtype);
+        let k_len = args.iter().map(Array::size).max().unwrap_or(1);
+        if let Err(e) = check(&got, &case["expected"], tolerance(name, out_dtype, k_len)) {
+            let note = case["note"].as_str().unwrap_or("");
+            failures.push(format!("#{n} {name} ({note}): {e}"));
+        }
+        checked.insert(name.to_string());
+    }
+    assert_all_passed("host function", &checked, &failures, cases.len());
 }

@@ -44,7 +44,7 @@ pub fn binary(op: BinaryOp, a: &Array, b: &Array) -> Result<Array> {
 /// A public function per row of an op table (see [`unary_table`]).
 macro_rules! public_fns {
     ($(#[$meta:meta])* UnaryOp;
-        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+        $($variant:ident => $name:ident, $js:literal, $class:ident $impls:tt;)*
     ) => {
         $(
             #[doc = concat!("Elementwise `", stringify!($name), "` (NumPy semantics).")]
@@ -54,7 +54,7 @@ macro_rules! public_fns {
         )*
     };
     ($(#[$meta:meta])* BinaryOp;
-        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+        $($variant:ident => $name:ident, $js:literal, $class:ident $impls:tt;)*
     ) => {
         $(
             #[doc = concat!("Elementwise `", stringify!($name), "` with broadcasting (NumPy semantics).")]

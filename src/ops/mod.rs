@@ -19,7 +19,7 @@ use reduce::Axes;
 /// A method per row of an op table (see [`crate::primitive::elementwise`]).
 macro_rules! table_methods {
     ($(#[$meta:meta])* UnaryOp;
-        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+        $($variant:ident => $name:ident, $js:literal, $class:ident $impls:tt;)*
     ) => {
         impl Array {
             $(
@@ -31,7 +31,7 @@ macro_rules! table_methods {
         }
     };
     ($(#[$meta:meta])* BinaryOp;
-        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+        $($variant:ident => $name:ident, $js:literal, $class:ident $impls:tt;)*
     ) => {
         impl Array {
             $(

@@ -3,11 +3,12 @@
 //! `src/ops/`; the graph, the transforms and the backends all read them.
 
 pub mod elementwise;
+pub mod math;
 
 use crate::array::Array;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
-pub use elementwise::{BinaryOp, UnaryOp};
+pub use elementwise::{BinaryHost, BinaryOp, HostValue, PerType, UnaryHost, UnaryOp};
 use std::sync::{Arc, OnceLock};
 
 /// Reductions over a set of axes.

@@ -60,12 +60,12 @@ unary!(crate; flatten => "flatten");
 /// An export per row of an op table, under its JavaScript name.
 macro_rules! table_exports {
     ($(#[$meta:meta])* UnaryOp;
-        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+        $($variant:ident => $name:ident, $js:literal, $class:ident $impls:tt;)*
     ) => {
         unary!(crate; $($name => $js),*);
     };
     ($(#[$meta:meta])* BinaryOp;
-        $($variant:ident => $name:ident, $js:literal, $class:ident, $f:expr, $i:expr, $u:expr;)*
+        $($variant:ident => $name:ident, $js:literal, $class:ident $impls:tt;)*
     ) => {
         binary!(crate; $($name => $js),*);
     };
