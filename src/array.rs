@@ -1,6 +1,5 @@
 //! `Array`: a cheap, cloneable handle to a node of the lazy graph.
 
-use crate::backend::pool::Buffer;
 use crate::dtype::{DType, Element, Scalar};
 use crate::error::{bail, fmt_shape, Result};
 use crate::primitive::Primitive;
@@ -29,10 +28,14 @@ pub(crate) enum Data {
     Device(DeviceData),
 }
 
-/// A strided view over a GPU buffer, in elements.
+/// A buffer of the backend that computed a node, opaque to the graph (the
+/// backend knows its type).
+pub(crate) type Storage = Arc<dyn std::any::Any + Send + Sync>;
+
+/// A strided view over a backend's buffer, in elements.
 #[derive(Clone)]
 pub(crate) struct DeviceData {
-    pub buffer: Arc<Buffer>,
+    pub buffer: Storage,
     pub strides: Vec<isize>,
     pub offset: usize,
 }
@@ -266,7 +269,7 @@ impl Array {
         if self.size() > 0 {
             self.eval()?;
         }
-        let bytes = crate::backend::readback::read_bytes(self).await?;
+        let bytes = crate::scheduler::read(self).await?;
         Ok(T::decode(&bytes))
     }
 

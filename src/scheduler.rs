@@ -6,7 +6,7 @@
 use crate::array::{retaining_graph, Array, Data, DeviceData};
 use crate::backend::limits::KernelLimits;
 use crate::backend::Backend;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::lower::lower;
 use crate::primitive::Primitive;
 use std::collections::{HashMap, HashSet};
@@ -125,6 +125,19 @@ fn eval_on<B: Backend>(backend: &B, outputs: &[&Array]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The values of an evaluated array, row-major as the device stores them;
+/// waits for the work that computes them.
+pub(crate) async fn read(array: &Array) -> Result<Vec<u8>> {
+    if array.size() == 0 {
+        return Ok(Vec::new());
+    }
+    let data = array
+        .device_data()
+        .ok_or_else(|| Error::Eval("readback of an array that is not evaluated".into()))?;
+    let backend = crate::backend::device::device()?;
+    backend.read(&data, array.shape(), array.dtype()).await
 }
 
 thread_local! {

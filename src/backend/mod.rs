@@ -10,17 +10,18 @@ pub(crate) mod encoder;
 pub mod kernels;
 pub mod limits;
 pub mod pool;
-pub(crate) mod readback;
 pub(crate) mod wgpu;
 
 use crate::array::{Array, DeviceData};
+use crate::dtype::DType;
 use crate::error::Result;
 use limits::KernelLimits;
 
 /// What the scheduler needs of a device: its kernels' limits (for
-/// lowering), and a batch of queued work to encode lowered primitives into.
-/// Allocation and upload happen as nodes are encoded; submission is the
-/// backend's choice, and reads submit what is queued.
+/// lowering), a batch of queued work to encode lowered primitives into, and
+/// reading values back. Allocation and upload happen as nodes are encoded
+/// (a constant's encoding is its upload); submission is the backend's
+/// choice, and reads submit what is queued.
 pub(crate) trait Backend {
     /// The queued work one evaluation adds to (held for its duration, so
     /// that evaluations on several threads do not interleave).
@@ -47,4 +48,9 @@ pub(crate) trait Backend {
     /// Queues the batch for later evaluations, submitting it if the
     /// backend sees fit.
     fn finish(&self, batch: Self::Batch<'_>) -> Result<()>;
+
+    /// The values of `data`, a view of `shape` and `dtype` that this
+    /// backend computed, row-major as the device stores them; waits for the
+    /// work that computes them.
+    async fn read(&self, data: &DeviceData, shape: &[usize], dtype: DType) -> Result<Vec<u8>>;
 }

@@ -7,10 +7,11 @@ use super::device::Device;
 use super::encoder::{Batch, Encoder, Mark};
 use super::kernels;
 use super::limits::KernelLimits;
+use super::pool::Buffer;
 use super::Backend;
-use crate::array::{Array, DeviceData};
+use crate::array::{is_contiguous, Array, DeviceData};
 use crate::dtype::DType;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::sync::{Arc, MutexGuard};
 
 /// Queued dispatches that make a batch worth submitting.
@@ -69,6 +70,58 @@ impl Backend for Arc<Device> {
         batch.encoder.truncate(batch.mark);
     }
 
+    async fn read(&self, data: &DeviceData, shape: &[usize], dtype: DType) -> Result<Vec<u8>> {
+        let bytes = (shape.iter().product::<usize>() * dtype.device_size()) as u64;
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let mut data = data.clone();
+        let dev = self;
+        let aligned = (data.offset * dtype.device_size()).is_multiple_of(4);
+        if !is_contiguous(shape, &data.strides) || !aligned {
+            // A contiguous copy, queued after the work that computes the view.
+            let mut batch = dev.begin();
+            let copied = batch.copy(&data, shape, dtype);
+            dev.finish(batch)?;
+            data = copied?;
+        }
+        dev.flush()?;
+        let offset = (data.offset * dtype.device_size()) as u64;
+        let size = bytes.next_multiple_of(4);
+        let staging = dev.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("kiln readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = dev
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("kiln readback"),
+            });
+        encoder.copy_buffer_to_buffer(data.gpu().raw(), offset, &staging, 0, size);
+        dev.queue.submit(Some(encoder.finish()));
+        let (sender, receiver) = futures_channel::oneshot::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |result| {
+            let _ = sender.send(result);
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        dev.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Eval(format!("waiting for the GPU failed: {e}")))?;
+        receiver
+            .await
+            .map_err(|_| Error::Eval("the GPU device was lost during readback".into()))??;
+        dev.take_gpu_error()?;
+        let view = staging
+            .get_mapped_range(..)
+            .map_err(|e| Error::Eval(format!("mapping a readback buffer failed: {e}")))?;
+        let out = view[..bytes as usize].to_vec();
+        drop(view);
+        staging.unmap();
+        Ok(out)
+    }
+
     fn finish(&self, batch: WgpuBatch<'_>) -> Result<()> {
         let WgpuBatch {
             mut pending,
@@ -86,5 +139,13 @@ impl Backend for Arc<Device> {
         } else {
             Ok(())
         }
+    }
+}
+
+impl DeviceData {
+    /// The wgpu buffer under the view. Every view the wgpu backend is given
+    /// was made by it: the only backend.
+    pub(crate) fn gpu(&self) -> Arc<Buffer> {
+        Arc::downcast(self.buffer.clone()).expect("a view of a wgpu buffer")
     }
 }

@@ -490,7 +490,7 @@ pub fn map(
             params[header + ndim * (2 + k)] = *period as u32;
         }
     }
-    let mut buffers: Vec<Arc<Buffer>> = inputs.iter().map(|(d, _)| d.buffer.clone()).collect();
+    let mut buffers: Vec<Arc<Buffer>> = inputs.iter().map(|(d, _)| d.gpu()).collect();
     buffers.push(target.buffer);
     let threads = if vectorise { size.div_ceil(4) } else { size };
     enc.dispatch(pipeline, &params, buffers, grid_for_threads(threads));

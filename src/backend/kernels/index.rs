@@ -89,7 +89,7 @@ pub fn gather(
         enc.dispatch(
             pipeline,
             &params,
-            vec![src.buffer.clone(), idx.buffer.clone(), out.clone()],
+            vec![src.gpu(), idx.gpu(), out.clone()],
             grid_for_threads(size),
         );
     }
@@ -137,7 +137,7 @@ pub fn scatter_add(
     enc.dispatch(
         pipeline,
         &params,
-        vec![upd.buffer.clone(), idx.buffer.clone(), out.buffer.clone()],
+        vec![upd.gpu(), idx.gpu(), out.gpu()],
         grid_for_threads(size),
     );
     Ok(out)

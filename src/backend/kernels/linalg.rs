@@ -114,9 +114,9 @@ pub fn encode(
     let per_thread = |items: usize| items.div_ceil(lanes) + 1;
     let (key, text) = source(op, lanes);
     let pipeline = enc.dev.pipeline(&key, || text);
-    let out = result.buffer.clone();
+    let out = result.gpu();
     let (b32, m32, n32) = (batch as u32, m as u32, n as u32);
-    let src = srcs[0].buffer.clone();
+    let src = srcs[0].gpu();
     let offset = srcs[0].offset as u32;
     let run_all = |enc: &mut Encoder,
                    base: &[u32],
@@ -165,7 +165,7 @@ pub fn encode(
                 unit as u32,
                 per,
             ];
-            let rhs = srcs[1].buffer.clone();
+            let rhs = srcs[1].gpu();
             let steps = runs(n, |i| i.max(n - i) + 1);
             run_all(enc, &base, vec![src, rhs, out], b32 * per, steps, &[]);
         }

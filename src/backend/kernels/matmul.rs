@@ -384,7 +384,7 @@ pub fn encode(
     let batch: usize = batch_shape.iter().product();
     let size = batch * m * n;
     let result = enc.alloc_array(out_shape, dtype)?;
-    let out = result.buffer.clone();
+    let out = result.gpu();
     if size == 0 {
         return Ok(result);
     }
@@ -474,7 +474,7 @@ pub fn encode(
             enc.dispatch(
                 pipeline.clone(),
                 &params(base, &[n_pad as u32, m_pad as u32, direct as u32]),
-                vec![a.buffer.clone(), b.buffer.clone(), padded.clone()],
+                vec![a.gpu(), b.gpu(), padded.clone()],
                 [(n_pad / 128) as u32, (m_pad / 128) as u32, count],
             );
         }
@@ -529,7 +529,7 @@ pub fn encode(
         enc.dispatch(
             pipeline.clone(),
             &params(base, &[]),
-            vec![a.buffer.clone(), b.buffer.clone(), out.clone()],
+            vec![a.gpu(), b.gpu(), out.clone()],
             [groups_x, groups_y, count],
         );
     }

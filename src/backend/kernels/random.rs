@@ -27,7 +27,7 @@ pub fn threefry(
 ) -> Result<DeviceData> {
     let size: usize = shape.iter().product();
     let result = enc.alloc_array(shape, DType::U32)?;
-    let out = result.buffer.clone();
+    let out = result.gpu();
     if size == 0 {
         return Ok(result);
     }
@@ -38,7 +38,7 @@ pub fn threefry(
     enc.dispatch(
         pipeline,
         &[n as u32, key.offset as u32, counts.offset as u32],
-        vec![key.buffer, counts.buffer, out],
+        vec![key.gpu(), counts.gpu(), out],
         grid_for_threads(n),
     );
     Ok(result)

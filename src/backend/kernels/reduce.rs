@@ -175,12 +175,7 @@ fn dispatch(
         .dev
         .trusted_pipeline(&key, entry, || source(op, in_dtype, out_dtype));
     let params = [lines, k_len, seg, nseg, src.offset].map(|v| v as u32);
-    enc.dispatch(
-        pipeline,
-        &params,
-        vec![src.buffer.clone(), out.clone()],
-        groups,
-    );
+    enc.dispatch(pipeline, &params, vec![src.gpu(), out.clone()], groups);
     Ok(out)
 }
 

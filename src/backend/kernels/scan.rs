@@ -91,7 +91,7 @@ pub fn encode(
     enc.dispatch(
         pipeline,
         &[rows as u32, k_len as u32, src.offset as u32, reverse as u32],
-        vec![src.buffer.clone(), out.clone()],
+        vec![src.gpu(), out.clone()],
         grid(rows as u32),
     );
     let moved_strides = contiguous_strides(&moved_shape);

@@ -45,7 +45,7 @@ pub fn encode(
 ) -> Result<DeviceData> {
     let size: usize = shape.iter().product();
     let result = enc.alloc_array(shape, DType::F32)?;
-    let out = result.buffer.clone();
+    let out = result.gpu();
     let k_len = shape.last().copied().unwrap_or(1);
     if size == 0 {
         return Ok(result);
@@ -62,6 +62,6 @@ pub fn encode(
     } else {
         grid(rows as u32)
     };
-    enc.dispatch(pipeline, &params, vec![src.buffer.clone(), out], groups);
+    enc.dispatch(pipeline, &params, vec![src.gpu(), out], groups);
     Ok(result)
 }

@@ -96,7 +96,7 @@ pub fn argsort(
     check_dtypes(&enc.dev, [dtype])?;
     let size: usize = shape.iter().product();
     let result = enc.alloc_array(shape, DType::I32)?;
-    let out = result.buffer.clone();
+    let out = result.gpu();
     if size == 0 {
         return Ok(result);
     }
@@ -126,7 +126,7 @@ pub fn argsort(
     enc.dispatch(
         init,
         &base,
-        vec![src.buffer.clone(), keys.clone(), idx.clone()],
+        vec![src.gpu(), keys.clone(), idx.clone()],
         grid_for_threads(rows * p),
     );
     let step = pipe(enc, "step");

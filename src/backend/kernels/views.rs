@@ -168,7 +168,7 @@ fn region(out: &DeviceData, start: &[usize]) -> Target {
         .map(|(&s, &st)| s as isize * st)
         .sum::<isize>() as usize;
     Target {
-        buffer: out.buffer.clone(),
+        buffer: out.gpu(),
         offset: out.offset + offset,
         strides: out.strides.clone(),
     }
