@@ -1,8 +1,11 @@
-//! Linear algebra timings: each op on one n x n matrix (n = 64, 256, 1024,
-//! and 4096 with `--large`) and on stacks of small ones, on the default
-//! GPU; with `--features faer`, the same ops through faer on this CPU.
+//! Linear algebra timings: each op on one n x n matrix (n = 16, 32, 48, 64,
+//! 128, 256, 1024, and 4096 with `--large`) and on stacks of small ones, on
+//! the default GPU, with the dispatches one call queues; with `--features
+//! faer`, the same ops through faer on this CPU. `--profile` prints, per
+//! op and shape, one call's GPU time per kernel (see `kiln::profile`).
 //!
 //!     cargo bench --bench linalg [--features faer] -- [--large] [--ops inv,svd]
+//!         [--sizes 64,256] [--profile]
 //!
 //! Times are medians of several runs after a warm-up, each run ending in a
 //! device sync; `benches/torch_linalg.py` times torch.linalg the same way.
@@ -89,15 +92,37 @@ fn kiln_op(op: &str, a: &Array, b: &Array) -> Vec<Array> {
     }
 }
 
-fn time_kiln(op: &str, batch: &[usize], n: usize) -> f64 {
+/// What one call of `op` costs on the GPU.
+struct KilnTime {
+    seconds: f64,
+    dispatches: usize,
+    profile: Option<kiln::profile::Profile>,
+}
+
+fn time_kiln(op: &str, batch: &[usize], n: usize, profiled: bool) -> KilnTime {
     let a = input(op, batch, n, 1);
     let b = random::normal(&random::key(2), &[batch, &[n, 1]].concat(), DType::F32).unwrap();
     b.eval().unwrap();
-    median(|| {
+    let call = || {
         let outs = kiln_op(op, &a, &b);
         kiln::eval(&outs.iter().collect::<Vec<_>>()).unwrap();
         kiln::synchronize().unwrap();
-    })
+    };
+    let seconds = median(call);
+    let before = kiln::dispatch_count();
+    let profile = profiled.then(|| {
+        kiln::profile::start().unwrap();
+        call();
+        kiln::profile::stop().unwrap()
+    });
+    if profile.is_none() {
+        call();
+    }
+    KilnTime {
+        seconds,
+        dispatches: kiln::dispatch_count() - before,
+        profile,
+    }
 }
 
 #[cfg(feature = "faer")]
@@ -174,34 +199,46 @@ fn main() {
         .position(|a| a == "--ops")
         .map(|i| args[i + 1].split(',').map(String::from).collect())
         .unwrap_or_else(|| OPS.iter().map(|s| s.to_string()).collect());
+    let profiled = args.iter().any(|a| a == "--profile");
+    let sizes: Vec<usize> = args
+        .iter()
+        .position(|a| a == "--sizes")
+        .map(|i| args[i + 1].split(',').map(|s| s.parse().unwrap()).collect())
+        .unwrap_or_else(|| {
+            let mut sizes = vec![16, 32, 48, 64, 128, 256, 1024];
+            if large {
+                sizes.push(4096);
+            }
+            sizes
+        });
     let info = kiln::device_info().unwrap();
     println!("device: {} ({})", info.name, info.backend);
-    let mut shapes: Vec<(Vec<usize>, usize)> = vec![(vec![], 64), (vec![], 256), (vec![], 1024)];
-    if large {
-        shapes.push((vec![], 4096));
-    }
+    let mut shapes: Vec<(Vec<usize>, usize)> = sizes.iter().map(|&n| (vec![], n)).collect();
     shapes.extend([(vec![10000], 4), (vec![512], 32)]);
     println!(
-        "{:<10} {:>14} {:>12} {:>12} {:>8}",
-        "op", "shape", "kiln ms", "faer ms", "ratio"
+        "{:<10} {:>14} {:>12} {:>11} {:>12} {:>8}",
+        "op", "shape", "kiln ms", "dispatches", "faer ms", "ratio"
     );
     for op in &ops {
         for (batch, n) in &shapes {
             let count: usize = batch.iter().product();
-            let kiln_s = time_kiln(op, batch, *n);
+            let kiln = time_kiln(op, batch, *n, profiled);
             let label = if batch.is_empty() {
                 format!("{n}x{n}")
             } else {
                 format!("{count}x{n}x{n}")
             };
+            let row = format!(
+                "{op:<10} {label:>14} {:>12.3} {:>11}",
+                kiln.seconds * 1e3,
+                kiln.dispatches
+            );
             match time_cpu(op, count, *n) {
-                Some(cpu) => println!(
-                    "{op:<10} {label:>14} {:>12.3} {:>12.3} {:>8.2}",
-                    kiln_s * 1e3,
-                    cpu * 1e3,
-                    cpu / kiln_s
-                ),
-                None => println!("{op:<10} {label:>14} {:>12.3}", kiln_s * 1e3),
+                Some(cpu) => println!("{row} {:>12.3} {:>8.2}", cpu * 1e3, cpu / kiln.seconds),
+                None => println!("{row}"),
+            }
+            if let Some(profile) = kiln.profile {
+                println!("{profile}\n");
             }
         }
     }

@@ -42,7 +42,7 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = False
     dev = "cuda"
     print(f"device: {torch.cuda.get_device_name()}")
-    shapes = [((), 64), ((), 256), ((), 1024)]
+    shapes = [((), n) for n in (16, 32, 48, 64, 128, 256, 1024)]
     if "--large" in sys.argv:
         shapes.append(((), 4096))
     shapes += [((10000,), 4), ((512,), 32)]

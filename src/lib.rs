@@ -44,6 +44,7 @@ pub use backend::device::{
     clear_cache, device_info, init, memory_stats, reset_peak_memory, DeviceInfo,
 };
 pub use backend::pool::MemoryStats;
+pub use backend::profile;
 pub use dtype::{promote, DType, Element, Scalar};
 pub use error::{Error, Result};
 pub use ops::creation::*;

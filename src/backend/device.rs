@@ -4,6 +4,7 @@
 use super::encoder::{Batch, Encoder};
 use super::limits::DeviceLimits;
 use super::pool::{Buffer, MemoryStats, Pool};
+use super::profile::Recording;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -45,13 +46,25 @@ pub struct Device {
     pub info: DeviceInfo,
     /// The pool that array buffers come from.
     pub pool: Pool,
-    pipelines: Mutex<HashMap<String, Arc<wgpu::ComputePipeline>>>,
+    pipelines: Mutex<HashMap<String, Arc<Pipeline>>>,
     /// Work encoded but not yet submitted; the lock serialises evaluation
     /// (one graph is encoded at a time).
     pub(crate) pending: Mutex<Batch>,
     /// The first error the GPU reported asynchronously (a rejected shader,
     /// say), returned by the next read instead of wrong values.
     gpu_error: Arc<Mutex<Option<String>>>,
+    /// Whether compute passes can be timestamped (for profiles).
+    pub(crate) timestamps: bool,
+    /// What is being recorded for a profile, while one is.
+    pub(crate) profile: Mutex<Option<Recording>>,
+}
+
+/// A compute pipeline and the name it is cached under.
+pub struct Pipeline {
+    /// The wgpu pipeline.
+    pub raw: wgpu::ComputePipeline,
+    /// The kernel's name (for profiles).
+    pub name: Arc<str>,
 }
 
 static DEVICE: OnceLock<std::result::Result<Arc<Device>, Error>> = OnceLock::new();
@@ -79,6 +92,10 @@ async fn create() -> Result<Device> {
     }
     if cooperative_f16 {
         required_features |= wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;
+    }
+    let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+    if timestamps {
+        required_features |= wgpu::Features::TIMESTAMP_QUERY;
     }
     let (device, queue) = adapter
         .request_device(&wgpu::DeviceDescriptor {
@@ -137,6 +154,8 @@ async fn create() -> Result<Device> {
         pipelines: Mutex::new(HashMap::new()),
         pending: Mutex::new(Batch::default()),
         gpu_error,
+        timestamps,
+        profile: Mutex::new(None),
     })
 }
 
@@ -282,11 +301,7 @@ impl Device {
 
     /// The compute pipeline named `key` (entry point `main`), built from
     /// `source()` on first use.
-    pub fn pipeline(
-        &self,
-        key: &str,
-        source: impl FnOnce() -> String,
-    ) -> Arc<wgpu::ComputePipeline> {
+    pub fn pipeline(&self, key: &str, source: impl FnOnce() -> String) -> Arc<Pipeline> {
         self.pipeline_at(key, "main", source)
     }
 
@@ -296,7 +311,7 @@ impl Device {
         key: &str,
         entry: &str,
         source: impl FnOnce() -> String,
-    ) -> Arc<wgpu::ComputePipeline> {
+    ) -> Arc<Pipeline> {
         self.build_pipeline(key, entry, false, source)
     }
 
@@ -309,7 +324,7 @@ impl Device {
         key: &str,
         entry: &str,
         source: impl FnOnce() -> String,
-    ) -> Arc<wgpu::ComputePipeline> {
+    ) -> Arc<Pipeline> {
         self.build_pipeline(key, entry, true, source)
     }
 
@@ -319,7 +334,7 @@ impl Device {
         entry: &str,
         trusted: bool,
         source: impl FnOnce() -> String,
-    ) -> Arc<wgpu::ComputePipeline> {
+    ) -> Arc<Pipeline> {
         let mut cache = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(p) = cache.get(key) {
             return p.clone();
@@ -340,16 +355,19 @@ impl Device {
         } else {
             self.device.create_shader_module(descriptor)
         };
-        let pipeline = Arc::new(self.device.create_compute_pipeline(
-            &wgpu::ComputePipelineDescriptor {
-                label: Some(key),
-                layout: None,
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            },
-        ));
+        let pipeline = Arc::new(Pipeline {
+            raw: self
+                .device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(key),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                }),
+            name: key.into(),
+        });
         cache.insert(key.to_string(), pipeline.clone());
         pipeline
     }

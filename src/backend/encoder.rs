@@ -1,8 +1,10 @@
 //! Collects the dispatches of evaluations into a batch, then records the
-//! batch into one command encoder (in one compute pass) and submits once.
+//! batch into one command encoder (in one compute pass, or one per dispatch
+//! while a profile records) and submits once.
 
-use super::device::Device;
+use super::device::{Device, Pipeline};
 use super::pool::Buffer;
+use super::profile::{KernelRun, PendingTimes, Recording};
 use crate::array::{contiguous_strides, DeviceData};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -10,7 +12,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 struct Dispatch {
-    pipeline: Arc<wgpu::ComputePipeline>,
+    pipeline: Arc<Pipeline>,
+    /// The primitive whose encoding queued it (for profiles).
+    op: &'static str,
     /// Bound at 1, 2, ... after the parameters at 0. Handles, not loans:
     /// a buffer an array no longer needs may go back to the pool and be
     /// reused by a later kernel of the same submission.
@@ -49,6 +53,8 @@ impl Batch {
 pub(crate) struct Encoder {
     pub dev: Arc<Device>,
     batch: Batch,
+    /// The primitive being encoded (for profiles).
+    op: &'static str,
 }
 
 /// A point in an encoder's batch to go back to.
@@ -61,7 +67,16 @@ pub(crate) struct Mark {
 impl Encoder {
     /// Adds to `batch` (the work already waiting for submission).
     pub fn resume(dev: Arc<Device>, batch: Batch) -> Encoder {
-        Encoder { dev, batch }
+        Encoder {
+            dev,
+            batch,
+            op: "copy",
+        }
+    }
+
+    /// Names the primitive whose kernels are encoded next (for profiles).
+    pub fn set_op(&mut self, op: &'static str) {
+        self.op = op;
     }
 
     /// The batch, to be continued by a later evaluation.
@@ -107,7 +122,7 @@ impl Encoder {
     /// are bound at binding 0 and `buffers` at bindings 1, 2, ...
     pub fn dispatch(
         &mut self,
-        pipeline: Arc<wgpu::ComputePipeline>,
+        pipeline: Arc<Pipeline>,
         params: &[u32],
         buffers: Vec<Arc<Buffer>>,
         groups: [u32; 3],
@@ -119,7 +134,7 @@ impl Encoder {
     /// the first three words of `groups` (which must not be among `buffers`).
     pub fn dispatch_indirect(
         &mut self,
-        pipeline: Arc<wgpu::ComputePipeline>,
+        pipeline: Arc<Pipeline>,
         params: &[u32],
         buffers: Vec<Arc<Buffer>>,
         groups: &Buffer,
@@ -134,7 +149,7 @@ impl Encoder {
 
     fn push(
         &mut self,
-        pipeline: Arc<wgpu::ComputePipeline>,
+        pipeline: Arc<Pipeline>,
         params: &[u32],
         buffers: Vec<Arc<Buffer>>,
         groups: Groups,
@@ -158,6 +173,7 @@ impl Encoder {
         }
         self.batch.dispatches.push(Dispatch {
             pipeline,
+            op: self.op,
             buffers: buffers.iter().map(|b| b.raw().clone()).collect(),
             params: start..end,
             groups,
@@ -187,7 +203,7 @@ impl Encoder {
 
     /// Records the batch into one command buffer and submits it.
     pub fn submit(self) -> Result<()> {
-        let Encoder { dev, batch } = self;
+        let Encoder { dev, batch, .. } = self;
         if batch.dispatches.is_empty() {
             return Ok(());
         }
@@ -199,75 +215,175 @@ impl Encoder {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("kiln"),
             });
-        {
-            // Every dispatch of the batch shares one compute pass.
+        let mut binder = Binder {
+            dev: &dev,
+            params: params.raw(),
+            bind_groups: HashMap::new(),
+        };
+        let mut recording = dev.profile.lock().unwrap_or_else(|e| e.into_inner());
+        let timed = match recording.as_mut() {
+            Some(recording) => record_runs(&dev, &batch, recording, &mut encoder, &mut binder),
+            None => {
+                // Every dispatch of the batch shares one compute pass.
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: None,
+                    timestamp_writes: None,
+                });
+                for command in &batch.dispatches {
+                    binder.encode(&mut pass, command);
+                }
+                Vec::new()
+            }
+        };
+        dev.queue.submit(Some(encoder.finish()));
+        if let Some(recording) = recording.as_mut() {
+            for (first, count, staging) in timed {
+                let (sender, ready) = futures_channel::oneshot::channel();
+                staging.map_async(wgpu::MapMode::Read, .., move |result| {
+                    let _ = sender.send(result);
+                });
+                recording.pending.push(PendingTimes {
+                    first,
+                    count,
+                    staging,
+                    ready,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Dispatches timed with one query set (two stamps each; wgpu allows 4096
+/// queries per set).
+const TIMED_PER_SET: usize = 2048;
+
+/// Appends the batch's dispatches to a profile's runs and encodes them, each
+/// in a compute pass of its own stamped at its start and end where the
+/// device has timestamps. Returns per query set the index of its first
+/// run, how many it times and the buffer its stamps will be copied to.
+fn record_runs(
+    dev: &Device,
+    batch: &Batch,
+    recording: &mut Recording,
+    encoder: &mut wgpu::CommandEncoder,
+    binder: &mut Binder<'_>,
+) -> Vec<(usize, usize, wgpu::Buffer)> {
+    let first = recording.runs.len();
+    recording
+        .runs
+        .extend(batch.dispatches.iter().map(|command| KernelRun {
+            kernel: command.pipeline.name.clone(),
+            op: command.op,
+            workgroups: match command.groups {
+                Groups::Direct(groups) => Some(groups),
+                Groups::Indirect(_) => None,
+            },
+            bytes: command.buffers.iter().map(wgpu::Buffer::size).sum(),
+            start_ns: None,
+            gpu_ns: None,
+        }));
+    let mut timed = Vec::new();
+    for (chunk, commands) in batch.dispatches.chunks(TIMED_PER_SET).enumerate() {
+        let queries = dev.timestamps.then(|| {
+            dev.device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("kiln profile"),
+                ty: wgpu::QueryType::Timestamp,
+                count: (commands.len() * 2) as u32,
+            })
+        });
+        for (i, command) in commands.iter().enumerate() {
+            let timestamp_writes = queries
+                .as_ref()
+                .map(|set| wgpu::ComputePassTimestampWrites {
+                    query_set: set,
+                    beginning_of_pass_write_index: Some(2 * i as u32),
+                    end_of_pass_write_index: Some(2 * i as u32 + 1),
+                });
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: None,
-                timestamp_writes: None,
+                timestamp_writes,
             });
-            // Dispatches that repeat a pipeline, buffers and parameters
-            // share a bind group. wgpu's handles hash and compare by their
-            // resource ids, which their inner state never changes.
-            #[allow(clippy::mutable_key_type)]
-            let mut bind_groups: HashMap<BindingKey, wgpu::BindGroup> = HashMap::new();
-            for command in &batch.dispatches {
-                let Dispatch {
-                    pipeline,
-                    buffers,
-                    params: range,
-                    groups,
-                } = command;
-                let key = (
-                    wgpu::ComputePipeline::clone(pipeline),
-                    buffers.clone(),
-                    range.start,
-                );
-                if let Some(bind_group) = bind_groups.get(&key) {
-                    pass.set_pipeline(pipeline);
-                    pass.set_bind_group(0, bind_group, &[]);
-                    dispatch(&mut pass, groups);
-                    continue;
-                }
-                let layout = pipeline.get_bind_group_layout(0);
-                let mut entries = vec![wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer: params.raw(),
-                        offset: (range.start * 4) as u64,
-                        size: wgpu::BufferSize::new((range.len() * 4) as u64),
-                    }),
-                }];
-                for (b, buffer) in buffers.iter().enumerate() {
-                    entries.push(wgpu::BindGroupEntry {
-                        binding: b as u32 + 1,
-                        resource: buffer.as_entire_binding(),
-                    });
-                }
-                let bind_group = dev.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            binder.encode(&mut pass, command);
+        }
+        let Some(set) = queries else { continue };
+        let bytes = (commands.len() * 16) as u64;
+        let resolved = dev.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("kiln profile stamps"),
+            size: bytes,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let staging = dev.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("kiln profile readback"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        encoder.resolve_query_set(&set, 0..(commands.len() * 2) as u32, &resolved, 0);
+        encoder.copy_buffer_to_buffer(&resolved, 0, &staging, 0, bytes);
+        timed.push((first + chunk * TIMED_PER_SET, commands.len(), staging));
+    }
+    timed
+}
+
+/// Encodes dispatches into compute passes, sharing bind groups.
+struct Binder<'a> {
+    dev: &'a Device,
+    params: &'a wgpu::Buffer,
+    /// Dispatches that repeat a pipeline, buffers and parameters share a
+    /// bind group. wgpu's handles hash and compare by their resource ids,
+    /// which their inner state never changes.
+    bind_groups: HashMap<BindingKey, wgpu::BindGroup>,
+}
+
+impl Binder<'_> {
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, command: &Dispatch) {
+        let Dispatch {
+            pipeline,
+            buffers,
+            params: range,
+            groups,
+            ..
+        } = command;
+        let key = (pipeline.raw.clone(), buffers.clone(), range.start);
+        #[allow(clippy::mutable_key_type)]
+        let bind_groups = &mut self.bind_groups;
+        let bind_group = bind_groups.entry(key).or_insert_with(|| {
+            let layout = pipeline.raw.get_bind_group_layout(0);
+            let mut entries = vec![wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: self.params,
+                    offset: (range.start * 4) as u64,
+                    size: wgpu::BufferSize::new((range.len() * 4) as u64),
+                }),
+            }];
+            for (b, buffer) in buffers.iter().enumerate() {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: b as u32 + 1,
+                    resource: buffer.as_entire_binding(),
+                });
+            }
+            self.dev
+                .device
+                .create_bind_group(&wgpu::BindGroupDescriptor {
                     label: None,
                     layout: &layout,
                     entries: &entries,
-                });
-                pass.set_pipeline(pipeline);
-                pass.set_bind_group(0, &bind_group, &[]);
-                dispatch(&mut pass, groups);
-                bind_groups.insert(key, bind_group);
-            }
+                })
+        });
+        pass.set_pipeline(&pipeline.raw);
+        pass.set_bind_group(0, &*bind_group, &[]);
+        match groups {
+            Groups::Direct([x, y, z]) => pass.dispatch_workgroups(*x, *y, *z),
+            Groups::Indirect(buffer) => pass.dispatch_workgroups_indirect(buffer, 0),
         }
-        dev.queue.submit(Some(encoder.finish()));
-        Ok(())
     }
 }
 
 /// What a bind group is made of: pipeline, buffers, start of the parameters.
 type BindingKey = (wgpu::ComputePipeline, Vec<wgpu::Buffer>, usize);
-
-fn dispatch(pass: &mut wgpu::ComputePass<'_>, groups: &Groups) {
-    match groups {
-        Groups::Direct([x, y, z]) => pass.dispatch_workgroups(*x, *y, *z),
-        Groups::Indirect(buffer) => pass.dispatch_workgroups_indirect(buffer, 0),
-    }
-}
 
 impl From<wgpu::BufferAsyncError> for Error {
     fn from(e: wgpu::BufferAsyncError) -> Self {

@@ -10,6 +10,7 @@ pub(crate) mod encoder;
 pub mod kernels;
 pub mod limits;
 pub mod pool;
+pub mod profile;
 pub(crate) mod wgpu;
 
 use crate::array::{Array, DeviceData};

@@ -34,6 +34,7 @@ impl WgpuBatch<'_> {
         shape: &[usize],
         dtype: DType,
     ) -> Result<DeviceData> {
+        self.encoder.set_op("copy");
         kernels::elementwise::copy(&mut self.encoder, data, shape, dtype)
     }
 }
@@ -59,6 +60,7 @@ impl Backend for Arc<Device> {
     }
 
     fn encode(&self, batch: &mut WgpuBatch<'_>, node: &Array) -> Result<DeviceData> {
+        batch.encoder.set_op(node.primitive().name());
         kernels::encode(&mut batch.encoder, node)
     }
 
