@@ -657,6 +657,24 @@ fn blocked_sizes_and_stacks() {
     );
 }
 
+/// Either side of the widest Jacobi that runs in one workgroup (128
+/// columns): SVD and eigh at 128, and above it through many workgroups,
+/// batched.
+#[test]
+fn jacobi_regime_boundaries() {
+    check_svd("svd 130 x 128", &array(&Mat::random(440, 130, 128)), false);
+    check_svd(
+        "svd 2 x 140 x 129",
+        &stack(
+            &[Mat::random(441, 140, 129), Mat::random(442, 140, 129)],
+            true,
+        ),
+        false,
+    );
+    check_eigh("eigh 128", &array(&Mat::symmetric(443, 128)));
+    check_eigh("eigh 129", &array(&Mat::symmetric(444, 129)));
+}
+
 /// float16 input is promoted to float32 (the result is float32).
 #[test]
 fn float16_input_is_promoted() {

@@ -29,6 +29,8 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     let players = n + n % 2u;
     let pairs = players / 2u;
     let rounds = players - 1u;
+    // Lanes per pair in the rotations' updates (no more than a row has).
+    let team = clamp(WG / pairs, 1u, n);
     let a = mat * n * n;
     let v = mat * (n + 1u) * n;
     let rb = mat * pairs;
@@ -73,37 +75,40 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
             rot[rb + t] = cs;
         }
         sync();
-        // Rows p and q of the matrix.
-        for (var e = lid; e < pairs * n; e += WG) {
-            let t = e / n;
-            let j = e % n;
+        // Rows p and q of the matrix, then columns p and q of the matrix and
+        // of the eigenvectors: a team of lanes per pair, striding over the
+        // row (column) with the pair's rotation fixed.
+        for (var t = lid / team; t < pairs; t += WG / team) {
             let pq = round_robin(players, r, t);
             let cs = rot[rb + t];
-            let tau = cs.y / (1.0 + cs.x);
             if (pq.y < n && cs.y != 0.0) {
-                let x = work[a + pq.x * n + j];
-                let y = work[a + pq.y * n + j];
-                work[a + pq.x * n + j] = x - cs.y * (y + tau * x);
-                work[a + pq.y * n + j] = y + cs.y * (x - tau * y);
+                let tau = cs.y / (1.0 + cs.x);
+                let px = a + pq.x * n;
+                let py = a + pq.y * n;
+                for (var j = lid % team; j < n; j += team) {
+                    let x = work[px + j];
+                    let y = work[py + j];
+                    work[px + j] = x - cs.y * (y + tau * x);
+                    work[py + j] = y + cs.y * (x - tau * y);
+                }
             }
         }
         sync();
-        // Columns p and q of the matrix and of the eigenvectors.
-        for (var e = lid; e < pairs * n; e += WG) {
-            let t = e / n;
-            let i = e % n;
+        for (var t = lid / team; t < pairs; t += WG / team) {
             let pq = round_robin(players, r, t);
             let cs = rot[rb + t];
-            let tau = cs.y / (1.0 + cs.x);
             if (pq.y < n && cs.y != 0.0) {
-                let x = work[a + i * n + pq.x];
-                let y = work[a + i * n + pq.y];
-                work[a + i * n + pq.x] = x - cs.y * (y + tau * x);
-                work[a + i * n + pq.y] = y + cs.y * (x - tau * y);
-                let vx = out[v + i * n + pq.x];
-                let vy = out[v + i * n + pq.y];
-                out[v + i * n + pq.x] = vx - cs.y * (vy + tau * vx);
-                out[v + i * n + pq.y] = vy + cs.y * (vx - tau * vy);
+                let tau = cs.y / (1.0 + cs.x);
+                for (var i = lid % team; i < n; i += team) {
+                    let x = work[a + i * n + pq.x];
+                    let y = work[a + i * n + pq.y];
+                    work[a + i * n + pq.x] = x - cs.y * (y + tau * x);
+                    work[a + i * n + pq.y] = y + cs.y * (x - tau * y);
+                    let vx = out[v + i * n + pq.x];
+                    let vy = out[v + i * n + pq.y];
+                    out[v + i * n + pq.x] = vx - cs.y * (vy + tau * vx);
+                    out[v + i * n + pq.y] = vy + cs.y * (vx - tau * vy);
+                }
             }
         }
         if (lid == 0u) {
