@@ -657,11 +657,41 @@ fn blocked_sizes_and_stacks() {
     );
 }
 
-/// Either side of the widest Jacobi that runs in one workgroup (128
-/// columns): SVD and eigh at 128, and above it through many workgroups,
-/// batched.
+/// Either side of each boundary between algorithms: eigh by Jacobi up to
+/// 32 and through a tridiagonal above (a batch, odd sizes, a matrix with
+/// repeated and zero eigenvalues), and the widest one-workgroup SVD and
+/// eigh (128) against many workgroups above.
 #[test]
 fn jacobi_regime_boundaries() {
+    check_eigh("eigh 32", &array(&Mat::symmetric(445, 32)));
+    check_eigh(
+        "eigh 2 x 33",
+        &stack(&[Mat::symmetric(446, 33), Mat::symmetric(447, 33)], true),
+    );
+    check_eigh("eigh 47", &array(&Mat::symmetric(448, 47)));
+    // diag(1, 1, 1, 0, 0, ..., -2, -2) rotated: clusters and zeros.
+    let n = 40;
+    let q = mats(
+        &linalg::qr(&array(&Mat::random(449, n, n)), QrMode::Reduced)
+            .unwrap()
+            .0,
+    )
+    .remove(0);
+    let values: Vec<f64> = (0..n)
+        .map(|i| {
+            if i < 3 {
+                1.0
+            } else if i < n - 2 {
+                0.0
+            } else {
+                -2.0
+            }
+        })
+        .collect();
+    check_eigh(
+        "eigh 40 clustered",
+        &array(&q.scale_columns(&values).mul(&q.t())),
+    );
     check_svd("svd 130 x 128", &array(&Mat::random(440, 130, 128)), false);
     check_svd(
         "svd 2 x 140 x 129",

@@ -34,6 +34,21 @@ fn wg_sum(lid: u32, v: f32) -> f32 {
     return total;
 }
 
+// The largest |v| over the workgroup, given to every invocation.
+fn wg_max_abs(lid: u32, v: f32) -> f32 {
+    red[lid] = abs(v);
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) {
+            red[lid] = max(red[lid], red[lid + s]);
+        }
+        workgroupBarrier();
+    }
+    let total = red[0];
+    workgroupBarrier();
+    return total;
+}
+
 // The index of the workgroup's largest `v` (the lowest index among equals;
 // NaN loses to everything), given to every invocation.
 fn wg_argmax(lid: u32, v: f32, i: u32) -> u32 {

@@ -55,6 +55,7 @@ pub fn source(op: LinalgOp, lanes: usize) -> (String, String) {
 fn lanes_for(op: LinalgOp, m: usize, n: usize) -> usize {
     match op {
         LinalgOp::TriangularSolve { .. } => 64,
+        LinalgOp::Eigh if n > JACOBI_EIGH_UP_TO => 64,
         _ if m.max(n) >= 64 => 256,
         _ => 64,
     }
@@ -212,6 +213,59 @@ pub fn encode(
                 &[compact as u32],
             );
         }
+        LinalgOp::Eigh if n > JACOBI_EIGH_UP_TO => {
+            let (key, text) = tridiagonal_source(lanes);
+            let pipeline = enc.dev.pipeline(&key, || text);
+            let work = enc.alloc((batch * n * n * 4) as u64)?;
+            let aux = enc.alloc((batch * 3 * n * 4) as u64)?;
+            let state = enc.alloc((batch * 2 * 4) as u64)?;
+            let reflectors = n.max(2) - 2;
+            let ql_first = 2 * reflectors + 1;
+            // As eigh_tridiagonal.wgsl counts a QL sweep's loop trips.
+            let sweep = 3 * n + 8 + n.div_ceil(lanes) * (n + 1);
+            let sweeps_per_chunk = (QL_BUDGET / sweep).saturating_sub(1).max(1);
+            let chunks = (QL_ITERATIONS * n).div_ceil(sweeps_per_chunk);
+            // A workgroup reduction's loop trips.
+            let reduce = lanes.ilog2() as usize + 2;
+            let steps = runs(ql_first + chunks + 1, |step| {
+                let start = if step == 0 { per_thread(n * n) } else { 0 };
+                start
+                    + per_thread(n)
+                    + if step < reflectors {
+                        let l = n - step - 1;
+                        5 * per_thread(l)
+                            + per_thread(l) * (l + 1)
+                            + 3 * reduce
+                            + l.div_ceil(lanes / TRIDIAGONAL_TEAM)
+                                * (l.div_ceil(TRIDIAGONAL_TEAM) + 1)
+                            + 8
+                    } else if step == reflectors {
+                        per_thread(n) + per_thread(n * n) + 4
+                    } else if step < ql_first {
+                        let l = n - (2 * reflectors - step) - 1;
+                        per_thread(l) + per_thread(l) * (2 * l + 2) + 4
+                    } else if step < ql_first + chunks {
+                        QL_BUDGET + sweep
+                    } else {
+                        per_thread(n)
+                    }
+            });
+            for range in steps {
+                let params = [b32, n32, offset, range[0], range[1], chunks as u32];
+                enc.dispatch(
+                    pipeline.clone(),
+                    &params,
+                    vec![
+                        src.clone(),
+                        out.clone(),
+                        work.clone(),
+                        aux.clone(),
+                        state.clone(),
+                    ],
+                    grid(b32),
+                );
+            }
+        }
         LinalgOp::Eigh => {
             let pairs = n.div_ceil(2);
             let rounds = (2 * pairs - 1).max(1);
@@ -276,6 +330,43 @@ pub fn encode(
     Ok(result)
 }
 
+/// Symmetric matrices up to this size have their eigenvalues found by
+/// two-sided Jacobi (small eigenvalues to high relative accuracy, and tiny
+/// matrices in few steps); larger ones in two stages, through a
+/// tridiagonal (see `wgsl/linalg/eigh_tridiagonal.wgsl`).
+pub const JACOBI_EIGH_UP_TO: usize = 32;
+
+/// The largest matrix the two-stage eigh kernel takes (its tridiagonal is
+/// kept in workgroup memory).
+pub const TRIDIAGONAL_EIGH_MAX: usize = 128;
+
+/// Lanes per row in the two-stage eigh kernel's rank-2 updates.
+const TRIDIAGONAL_TEAM: usize = 32;
+
+/// QL iterations per eigenvalue at most in the two-stage eigh kernel.
+const QL_ITERATIONS: usize = 30;
+
+/// Loop trips of QL sweeps per dispatch in the two-stage eigh kernel (under
+/// [`TRIPS_PER_DISPATCH`] with room for the dispatch's other work).
+const QL_BUDGET: usize = 50_000;
+
+/// The pipeline name and source of the two-stage eigh kernel.
+fn tridiagonal_source(lanes: usize) -> (String, String) {
+    let body = super::fill_template(
+        include_str!("../../../wgsl/linalg/eigh_tridiagonal.wgsl"),
+        &[
+            ("maxn", &TRIDIAGONAL_EIGH_MAX.to_string()),
+            ("team", &TRIDIAGONAL_TEAM.to_string()),
+            ("ql_iterations", &QL_ITERATIONS.to_string()),
+            ("ql_budget", &QL_BUDGET.to_string()),
+        ],
+    );
+    (
+        format!("linalg_eigh_tridiagonal_{lanes}"),
+        format!("{}\n{body}", prelude(lanes)),
+    )
+}
+
 const ROUNDS: &str = include_str!("../../../wgsl/linalg/jacobi_rounds.wgsl");
 const SWEEP: &str = include_str!("../../../wgsl/linalg/jacobi_sweep.wgsl");
 
@@ -301,6 +392,10 @@ pub(crate) fn variants(out: &mut Vec<KernelSource>) {
             let (name, source) = source(op, lanes);
             out.push(KernelSource::new(name, "main", source));
         }
+    }
+    for lanes in [64, 256] {
+        let (name, source) = tridiagonal_source(lanes);
+        out.push(KernelSource::new(name, "main", source));
     }
     for entry in ["init", "round", "finish"] {
         out.push(KernelSource::new(
@@ -406,3 +501,6 @@ fn jacobi_rounds(
     );
     Ok(())
 }
+
+// eigh below the lowering's limit runs in one workgroup.
+const _: () = assert!(ONE_WORKGROUP_JACOBI <= TRIDIAGONAL_EIGH_MAX);
