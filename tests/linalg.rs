@@ -657,18 +657,40 @@ fn blocked_sizes_and_stacks() {
     );
 }
 
-/// Either side of each boundary between algorithms: eigh by Jacobi up to
-/// 32 and through a tridiagonal above (a batch, odd sizes, a matrix with
-/// repeated and zero eigenvalues), and the widest one-workgroup SVD and
-/// eigh (128) against many workgroups above.
+/// Either side of each boundary between algorithms: SVD and eigh by
+/// Jacobi up to 32 columns and through a bidiagonal or tridiagonal above
+/// (batches, odd sizes, full U, rank deficiency, zeros, repeated values),
+/// and the widest one-workgroup SVD and eigh (128) against many workgroups
+/// above.
 #[test]
 fn jacobi_regime_boundaries() {
+    check_svd("svd 33 x 32", &array(&Mat::random(450, 33, 32)), true);
+    check_svd(
+        "svd 2 x 34 x 33",
+        &stack(&[Mat::random(451, 34, 33), Mat::random(452, 34, 33)], true),
+        true,
+    );
+    check_svd("svd 41 x 90", &array(&Mat::random(453, 41, 90)), false);
+    check_svd(
+        "svd rank 5 of 60x45",
+        &array(&Mat::rank_deficient(454, 60, 45, 5)),
+        true,
+    );
+    check_svd(
+        "svd cond 1e6 of 64",
+        &array(&Mat::ill_conditioned(455, 64, 1e6)),
+        false,
+    );
+    check_svd("svd zeros 40x36", &array(&Mat::zeros(40, 36)), true);
+    let ones = Mat::new(50, 40, vec![1.0; 2000]);
+    check_svd("svd ones 50x40", &array(&ones), true);
     check_eigh("eigh 32", &array(&Mat::symmetric(445, 32)));
     check_eigh(
         "eigh 2 x 33",
         &stack(&[Mat::symmetric(446, 33), Mat::symmetric(447, 33)], true),
     );
     check_eigh("eigh 47", &array(&Mat::symmetric(448, 47)));
+    check_eigh("eigh ones 40", &array(&Mat::new(40, 40, vec![1.0; 1600])));
     // diag(1, 1, 1, 0, 0, ..., -2, -2) rotated: clusters and zeros.
     let n = 40;
     let q = mats(

@@ -76,7 +76,8 @@ pub struct KernelLimits {
     /// Factorizations of matrices larger than this run as blocked graphs of
     /// panel kernels and matrix products.
     pub linalg_blocked_from: usize,
-    /// Symmetric eigenproblems larger than this run through the
+    /// SVD and eigh of matrices up to this size run in one workgroup per
+    /// matrix; larger symmetric eigenproblems run through the
     /// many-workgroup SVD.
-    pub jacobi_one_workgroup: usize,
+    pub spectral_one_workgroup: usize,
 }

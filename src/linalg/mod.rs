@@ -500,8 +500,10 @@ pub fn qr(a: &Array, mode: QrMode) -> Result<(Array, Array)> {
 // ---------------------------------------------------------------- eigh
 
 /// Eigenvalues (ascending) and eigenvectors (the columns of V) of symmetric
-/// matrices, read from their lower triangle: `a = V diag(w) Vᵀ`. Computed by
-/// Jacobi rotations, which give small eigenvalues to high relative accuracy.
+/// matrices, read from their lower triangle: `a = V diag(w) Vᵀ`. Up to 32 x
+/// 32 computed by Jacobi rotations, which give small eigenvalues to high
+/// relative accuracy; up to 128 through a tridiagonal (Householder, then
+/// implicit QL); larger through the SVD of a shifted matrix.
 pub fn eigh(a: &Array) -> Result<(Array, Array)> {
     let a = square_arg("eigh", a)?;
     let n = dims(&a).0;
@@ -527,10 +529,12 @@ pub fn eigvalsh(a: &Array) -> Result<Array> {
 
 // ---------------------------------------------------------------- SVD
 
-/// `(U, S, Vh)` with `a = U diag(S) Vh`, singular values descending, by
-/// one-sided Jacobi: U `(m, m)` and Vh `(n, n)` when `full_matrices`,
-/// else U `(m, k)` and Vh `(k, n)`, k = min(m, n). Columns of U for zero
-/// singular values are completed to an orthonormal basis.
+/// `(U, S, Vh)` with `a = U diag(S) Vh`, singular values descending: U
+/// `(m, m)` and Vh `(n, n)` when `full_matrices`, else U `(m, k)` and Vh
+/// `(k, n)`, k = min(m, n). Columns of U for zero singular values are
+/// completed to an orthonormal basis. Computed by one-sided Jacobi when k
+/// is at most 32 or above 128, else through a bidiagonal (Householder, then
+/// implicitly shifted QR).
 pub fn svd(a: &Array, full_matrices: bool) -> Result<(Array, Array, Array)> {
     let a = matrix_arg("svd", a)?;
     svd_f32(&a, full_matrices)

@@ -31,7 +31,7 @@ pub(super) fn expand(
     Ok(match op {
         LinalgOp::LuFactor if m == n && n > blocked_from => Some(lu(&inputs[0])?),
         LinalgOp::Cholesky if n > blocked_from => Some(cholesky(&inputs[0])?),
-        LinalgOp::Eigh if n > limits.jacobi_one_workgroup => Some(eigh_by_svd(&inputs[0])?),
+        LinalgOp::Eigh if n > limits.spectral_one_workgroup => Some(eigh_by_svd(&inputs[0])?),
         LinalgOp::Qr { complete } if m.min(n) > blocked_from => Some(qr(&inputs[0], complete)?),
         LinalgOp::TriangularSolve { lower, unit } if n > blocked_from => {
             Some(triangular(&inputs[0], &inputs[1], lower, unit)?)

@@ -9,53 +9,28 @@
 //   T             d and e of the tridiagonal into `aux`, Q = I;
 //   T+1..2T       reflector k = 2T - step applied to Q (last first);
 //   2T+1..2T+1+C  QL sweeps, as many as a chunk's loop-trip budget allows
-//                 (C chunks allow QL_ITERATIONS sweeps per eigenvalue);
+//                 (C chunks allow SWEEPS sweeps per eigenvalue);
 //   2T+1+C        the eigenvalues out.
 // Output per matrix, (n + 1) x n: the eigenvectors as the columns of rows
 // 0..n, the eigenvalues (unsorted) in row n. `work` holds A as it is
 // reduced (the reflectors below its subdiagonal), `aux` d, e and the
 // reflectors' tau, n each; `state` the QL method's progress.
 // Parameters: [batch, n, src offset, first, last, C].
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<storage, read_write> work: array<f32>;
-@group(0) @binding(4) var<storage, read_write> aux: array<f32>;
-@group(0) @binding(5) var<storage, read_write> state: array<u32>;
-
-// The largest n.
-const MAXN: u32 = {{maxn}}u;
 // Lanes per row in the rank-2 updates (divides WG).
 const TEAM: u32 = {{team}}u;
-// QL iterations per eigenvalue at most (tql2's bound).
-const QL_ITERATIONS: u32 = {{ql_iterations}}u;
-// Loop trips one dispatch's QL sweeps may take.
-const QL_BUDGET: u32 = {{ql_budget}}u;
 
-// The tridiagonal's diagonal and off-diagonal (e[i] couples i and i + 1).
-var<workgroup> td: array<f32, MAXN>;
-var<workgroup> te: array<f32, MAXN>;
+// td, te (two_stage.wgsl): the tridiagonal, te[i] coupling i and i + 1.
+
 // The rotations of one QL sweep, by the lower index they couple.
 var<workgroup> rc: array<f32, MAXN>;
 var<workgroup> rs: array<f32, MAXN>;
-// The reflector being applied, and A's product with it.
-var<workgroup> hv: array<f32, MAXN>;
+// A's product with the reflector being applied (hv).
 var<workgroup> hp: array<f32, MAXN>;
-// The QL method's progress: the eigenvalue being found and the sweeps it
-// took so far; the current sweep's rows low..end.
+// The QL method's progress: the eigenvalue being found (and its sweeps,
+// sweeps_done); the current sweep's rows low..end.
 var<workgroup> ql_l: u32;
-var<workgroup> ql_iterations: u32;
 var<workgroup> ql_end: u32;
 var<workgroup> ql_low: u32;
-
-// sqrt(a² + b²) without overflow.
-fn hyp(a: f32, b: f32) -> f32 {
-    let x = max(abs(a), abs(b));
-    if (x == 0.0) {
-        return 0.0;
-    }
-    let y = min(abs(a), abs(b)) / x;
-    return x * sqrt(1.0 + y * y);
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -76,55 +51,26 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     let reflectors = max(n, 2u) - 2u;
     let ql_first = 2u * reflectors + 1u;
     if (first == 0u) {
-        for (var t = lid; t < n * n; t += WG) {
-            work[a + t] = src[params[2] + a + t];
-        }
-        sync();
+        copy_input(lid, a, params[2] + a, n * n);
     }
     // The tridiagonal and the QL method's progress, unless this dispatch
     // finds them (step T).
     if (first > reflectors && last > ql_first) {
-        for (var i = lid; i < n; i += WG) {
-            td[i] = aux[d_at + i];
-            te[i] = aux[e_at + i];
-        }
+        load_diagonals(lid, n, d_at, e_at);
         if (lid == 0u) {
             ql_l = state[2u * mat];
-            ql_iterations = state[2u * mat + 1u];
+            sweeps_done = state[2u * mat + 1u];
         }
         workgroupBarrier();
     }
     for (var step = first; step < last; step++) {
         if (step < reflectors) {
             // The reflector H = I - tau v vᵀ (v[k+1] = 1) that zeroes A's
-            // column k below its subdiagonal, scaled by the column's largest
-            // entry against overflow.
+            // column k below its subdiagonal.
             let k = step;
-            let alpha = work[a + (k + 1u) * n + k];
-            var amax = 0.0;
-            for (var i = k + 2u + lid; i < n; i += WG) {
-                amax = max(amax, abs(work[a + i * n + k]));
-            }
-            let scale = max(wg_max_abs(lid, amax), abs(alpha));
-            var part = 0.0;
-            if (scale > 0.0) {
-                for (var i = k + 2u + lid; i < n; i += WG) {
-                    let x = work[a + i * n + k] / scale;
-                    part += x * x;
-                }
-            }
-            let tail = wg_sum(lid, part);
-            var tau = 0.0;
-            var beta = alpha;
-            if (tail > 0.0) {
-                let sa = alpha / scale;
-                beta = -sign(sa + select(0.0, 1e-30, sa == 0.0)) * sqrt(sa * sa + tail) * scale;
-                tau = (beta - alpha) / beta;
-                let inv = 1.0 / (alpha - beta);
-                for (var i = k + 2u + lid; i < n; i += WG) {
-                    work[a + i * n + k] *= inv;
-                }
-            }
+            let h = reflector(lid, a + (k + 1u) * n + k, n - k - 1u, n);
+            let tau = h.x;
+            let beta = h.y;
             sync();
             // With tau = 0 (nothing to zero) the update adds zeros.
             for (var i = k + 1u + lid; i < n; i += WG) {
@@ -178,7 +124,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
             }
             if (lid == 0u) {
                 ql_l = 0u;
-                ql_iterations = 0u;
+                sweeps_done = 0u;
                 state[2u * mat] = 0u;
                 state[2u * mat + 1u] = 0u;
             }
@@ -208,7 +154,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
             // for l = 0, 1, ... One lane chases the bulge and records its
             // rotations; every lane then applies them to its rows of the
             // eigenvectors. A chunk sweeps while its loop-trip budget lasts.
-            var budget = QL_BUDGET;
+            var budget = SWEEP_BUDGET;
             loop {
                 if (lid == 0u) {
                     ql_end = n;
@@ -221,14 +167,14 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
                                 break;
                             }
                         }
-                        if (end != l && ql_iterations < QL_ITERATIONS) {
+                        if (end != l && sweeps_done < SWEEPS) {
                             break;
                         }
-                        ql_iterations = 0u;
+                        sweeps_done = 0u;
                     }
                     ql_l = l;
                     if (l < n) {
-                        ql_iterations++;
+                        sweeps_done++;
                         ql_end = end;
                         var g = (td[l + 1u] - td[l]) / (2.0 * te[l]);
                         var r = hyp(g, 1.0);
@@ -302,14 +248,10 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     }
     if (last > ql_first && last <= ql_first + chunks) {
         // The tridiagonal and the progress so far, for the next dispatch.
-        workgroupBarrier();
-        for (var i = lid; i < n; i += WG) {
-            aux[d_at + i] = td[i];
-            aux[e_at + i] = te[i];
-        }
+        store_diagonals(lid, n, d_at, e_at);
         if (lid == 0u) {
             state[2u * mat] = ql_l;
-            state[2u * mat + 1u] = ql_iterations;
+            state[2u * mat + 1u] = sweeps_done;
         }
     }
 }

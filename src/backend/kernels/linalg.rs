@@ -55,7 +55,8 @@ pub fn source(op: LinalgOp, lanes: usize) -> (String, String) {
 fn lanes_for(op: LinalgOp, m: usize, n: usize) -> usize {
     match op {
         LinalgOp::TriangularSolve { .. } => 64,
-        LinalgOp::Eigh if n > JACOBI_EIGH_UP_TO => 64,
+        // The two-stage kernels: a workgroup per matrix, few lanes.
+        LinalgOp::Eigh | LinalgOp::Svd { .. } if two_stage(op, n) => 64,
         _ if m.max(n) >= 64 => 256,
         _ => 64,
     }
@@ -113,7 +114,11 @@ pub fn encode(
     let lanes = lanes_for(op, m, n);
     // Loop trips of one invocation over `items` items.
     let per_thread = |items: usize| items.div_ceil(lanes) + 1;
-    let (key, text) = source(op, lanes);
+    let (key, text) = match op {
+        LinalgOp::Eigh if two_stage(op, n) => two_stage_source("eigh_tridiagonal", lanes),
+        LinalgOp::Svd { .. } if two_stage(op, n) => two_stage_source("svd_bidiagonal", lanes),
+        _ => source(op, lanes),
+    };
     let pipeline = enc.dev.pipeline(&key, || text);
     let out = result.gpu();
     let (b32, m32, n32) = (batch as u32, m as u32, n as u32);
@@ -213,9 +218,7 @@ pub fn encode(
                 &[compact as u32],
             );
         }
-        LinalgOp::Eigh if n > JACOBI_EIGH_UP_TO => {
-            let (key, text) = tridiagonal_source(lanes);
-            let pipeline = enc.dev.pipeline(&key, || text);
+        LinalgOp::Eigh if two_stage(op, n) => {
             let work = enc.alloc((batch * n * n * 4) as u64)?;
             let aux = enc.alloc((batch * 3 * n * 4) as u64)?;
             let state = enc.alloc((batch * 2 * 4) as u64)?;
@@ -223,8 +226,8 @@ pub fn encode(
             let ql_first = 2 * reflectors + 1;
             // As eigh_tridiagonal.wgsl counts a QL sweep's loop trips.
             let sweep = 3 * n + 8 + n.div_ceil(lanes) * (n + 1);
-            let sweeps_per_chunk = (QL_BUDGET / sweep).saturating_sub(1).max(1);
-            let chunks = (QL_ITERATIONS * n).div_ceil(sweeps_per_chunk);
+            let sweeps_per_chunk = (SWEEP_BUDGET / sweep).saturating_sub(1).max(1);
+            let chunks = (SWEEPS * n).div_ceil(sweeps_per_chunk);
             // A workgroup reduction's loop trips.
             let reduce = lanes.ilog2() as usize + 2;
             let steps = runs(ql_first + chunks + 1, |step| {
@@ -236,8 +239,7 @@ pub fn encode(
                         5 * per_thread(l)
                             + per_thread(l) * (l + 1)
                             + 3 * reduce
-                            + l.div_ceil(lanes / TRIDIAGONAL_TEAM)
-                                * (l.div_ceil(TRIDIAGONAL_TEAM) + 1)
+                            + l.div_ceil(lanes / TWO_STAGE_TEAM) * (l.div_ceil(TWO_STAGE_TEAM) + 1)
                             + 8
                     } else if step == reflectors {
                         per_thread(n) + per_thread(n * n) + 4
@@ -245,26 +247,19 @@ pub fn encode(
                         let l = n - (2 * reflectors - step) - 1;
                         per_thread(l) + per_thread(l) * (2 * l + 2) + 4
                     } else if step < ql_first + chunks {
-                        QL_BUDGET + sweep
+                        SWEEP_BUDGET + sweep
                     } else {
                         per_thread(n)
                     }
             });
-            for range in steps {
-                let params = [b32, n32, offset, range[0], range[1], chunks as u32];
-                enc.dispatch(
-                    pipeline.clone(),
-                    &params,
-                    vec![
-                        src.clone(),
-                        out.clone(),
-                        work.clone(),
-                        aux.clone(),
-                        state.clone(),
-                    ],
-                    grid(b32),
-                );
-            }
+            run_all(
+                enc,
+                &[b32, n32, offset],
+                vec![src, out, work, aux, state],
+                b32,
+                steps,
+                &[chunks as u32],
+            );
         }
         LinalgOp::Eigh => {
             let pairs = n.div_ceil(2);
@@ -289,6 +284,52 @@ pub fn encode(
                 &[total as u32],
             );
         }
+        LinalgOp::Svd { .. } if two_stage(op, n) => {
+            let p = shape[shape.len() - 1];
+            let work = enc.alloc((batch * m * n * 4) as u64)?;
+            let aux = enc.alloc((batch * 4 * n * 4) as u64)?;
+            let state = enc.alloc((batch * 3 * 4) as u64)?;
+            let qr_first = 3 * n;
+            // As svd_bidiagonal.wgsl counts an iteration's loop trips.
+            let sweep = 3 * n + 8 + (m + n).div_ceil(lanes) * (2 * n + 2);
+            let sweeps_per_chunk = (SWEEP_BUDGET / sweep).saturating_sub(1).max(1);
+            let chunks = ((SWEEPS + 1) * n).div_ceil(sweeps_per_chunk);
+            let reduce = lanes.ilog2() as usize + 2;
+            let steps = runs(qr_first + chunks + 1, |step| {
+                let start = if step == 0 { per_thread(m * n) } else { 0 };
+                start
+                    + per_thread(n)
+                    + if step < n {
+                        let (rows, cols) = (m - step, n - step);
+                        6 * per_thread(rows)
+                            + 6 * per_thread(cols)
+                            + 6 * reduce
+                            + per_thread(cols) * 2 * rows
+                            + per_thread(rows) * 2 * cols
+                            + 8
+                    } else if step == n {
+                        per_thread(n) * 2 + per_thread(m * p) + per_thread(n * n) + n + 4
+                    } else if step <= 2 * n {
+                        let k = 2 * n - step;
+                        per_thread(p - k) * 2 * (m - k) + 4
+                    } else if step < qr_first {
+                        let k = 3 * n - 1 - step;
+                        per_thread(n - k) * 2 * (n - k) + 4
+                    } else if step < qr_first + chunks {
+                        SWEEP_BUDGET + sweep
+                    } else {
+                        per_thread(n)
+                    }
+            });
+            run_all(
+                enc,
+                &[b32, m32, n32, p as u32, offset],
+                vec![src, out, work, aux, state],
+                b32,
+                steps,
+                &[chunks as u32],
+            );
+        }
         LinalgOp::Svd { .. } => {
             let p = shape[shape.len() - 1];
             let pairs = n.div_ceil(2);
@@ -297,7 +338,7 @@ pub fn encode(
             let dots = enc.alloc((batch * p * 4) as u64)?;
             let state = enc.alloc((batch * 3 * 4) as u64)?;
             let mut first = 0;
-            if n > ONE_WORKGROUP_JACOBI {
+            if n > ONE_WORKGROUP_SPECTRAL {
                 let base = [b32, m32, n32, p as u32, offset];
                 jacobi_rounds(enc, &base, (batch, m, n, p), src.clone(), out.clone())?;
                 first = jacobi;
@@ -330,42 +371,57 @@ pub fn encode(
     Ok(result)
 }
 
-/// Symmetric matrices up to this size have their eigenvalues found by
-/// two-sided Jacobi (small eigenvalues to high relative accuracy, and tiny
-/// matrices in few steps); larger ones in two stages, through a
-/// tridiagonal (see `wgsl/linalg/eigh_tridiagonal.wgsl`).
-pub const JACOBI_EIGH_UP_TO: usize = 32;
+/// Matrices up to this size have their eigenvalues (singular values) found
+/// by Jacobi rotations: small ones to high relative accuracy, and tiny
+/// matrices in few steps. Larger ones up to [`ONE_WORKGROUP_SPECTRAL`] are
+/// reduced to a tridiagonal (bidiagonal) first, in two-stage kernels.
+pub const JACOBI_UP_TO: usize = 32;
 
-/// The largest matrix the two-stage eigh kernel takes (its tridiagonal is
-/// kept in workgroup memory).
-pub const TRIDIAGONAL_EIGH_MAX: usize = 128;
+/// The largest matrix the two-stage kernels take (their tridiagonal or
+/// bidiagonal is kept in workgroup memory).
+pub const TWO_STAGE_MAX: usize = 128;
+
+/// Whether `op` on matrices of `n` columns runs in a two-stage kernel.
+fn two_stage(op: LinalgOp, n: usize) -> bool {
+    matches!(op, LinalgOp::Eigh | LinalgOp::Svd { .. })
+        && n > JACOBI_UP_TO
+        && n <= ONE_WORKGROUP_SPECTRAL
+}
 
 /// Lanes per row in the two-stage eigh kernel's rank-2 updates.
-const TRIDIAGONAL_TEAM: usize = 32;
+const TWO_STAGE_TEAM: usize = 32;
 
-/// QL iterations per eigenvalue at most in the two-stage eigh kernel.
-const QL_ITERATIONS: usize = 30;
+/// QL (QR) sweeps per eigenvalue (singular value) at most in the two-stage
+/// kernels.
+const SWEEPS: usize = 30;
 
-/// Loop trips of QL sweeps per dispatch in the two-stage eigh kernel (under
+/// Loop trips of QL (QR) sweeps per dispatch in the two-stage kernels (under
 /// [`TRIPS_PER_DISPATCH`] with room for the dispatch's other work).
-const QL_BUDGET: usize = 50_000;
+const SWEEP_BUDGET: usize = 50_000;
 
-/// The pipeline name and source of the two-stage eigh kernel.
-fn tridiagonal_source(lanes: usize) -> (String, String) {
-    let body = super::fill_template(
-        include_str!("../../../wgsl/linalg/eigh_tridiagonal.wgsl"),
+/// The pipeline name and source of a two-stage kernel (`eigh_tridiagonal`
+/// or `svd_bidiagonal`).
+fn two_stage_source(kernel: &str, lanes: usize) -> (String, String) {
+    let body = match kernel {
+        "eigh_tridiagonal" => include_str!("../../../wgsl/linalg/eigh_tridiagonal.wgsl"),
+        _ => include_str!("../../../wgsl/linalg/svd_bidiagonal.wgsl"),
+    };
+    let text = super::fill_template(
+        &format!("{TWO_STAGE}\n{body}"),
         &[
-            ("maxn", &TRIDIAGONAL_EIGH_MAX.to_string()),
-            ("team", &TRIDIAGONAL_TEAM.to_string()),
-            ("ql_iterations", &QL_ITERATIONS.to_string()),
-            ("ql_budget", &QL_BUDGET.to_string()),
+            ("maxn", &TWO_STAGE_MAX.to_string()),
+            ("team", &TWO_STAGE_TEAM.to_string()),
+            ("sweeps", &SWEEPS.to_string()),
+            ("sweep_budget", &SWEEP_BUDGET.to_string()),
         ],
     );
     (
-        format!("linalg_eigh_tridiagonal_{lanes}"),
-        format!("{}\n{body}", prelude(lanes)),
+        format!("linalg_{kernel}_{lanes}"),
+        format!("{}\n{text}", prelude(lanes)),
     )
 }
+
+const TWO_STAGE: &str = include_str!("../../../wgsl/linalg/two_stage.wgsl");
 
 const ROUNDS: &str = include_str!("../../../wgsl/linalg/jacobi_rounds.wgsl");
 const SWEEP: &str = include_str!("../../../wgsl/linalg/jacobi_sweep.wgsl");
@@ -393,9 +449,11 @@ pub(crate) fn variants(out: &mut Vec<KernelSource>) {
             out.push(KernelSource::new(name, "main", source));
         }
     }
-    for lanes in [64, 256] {
-        let (name, source) = tridiagonal_source(lanes);
-        out.push(KernelSource::new(name, "main", source));
+    for kernel in ["eigh_tridiagonal", "svd_bidiagonal"] {
+        for lanes in [64, 256] {
+            let (name, source) = two_stage_source(kernel, lanes);
+            out.push(KernelSource::new(name, "main", source));
+        }
     }
     for entry in ["init", "round", "finish"] {
         out.push(KernelSource::new(
@@ -417,12 +475,11 @@ pub(crate) fn variants(out: &mut Vec<KernelSource>) {
 /// kernels and matrix products.
 pub const BLOCKED_FROM: usize = 128;
 
-/// Matrices with more columns than this rotate their column pairs with many
-/// workgroups, one dispatch per round; narrower ones in one workgroup, all
-/// sweeps in a few dispatches. Up to 128 the one workgroup is the faster
-/// (on lavapipe svd of 64 x 64 takes 20 ms with 90 dispatches in one
-/// workgroup, 190 ms with 1,591 dispatches in many).
-pub const ONE_WORKGROUP_JACOBI: usize = 128;
+/// SVD and eigh of matrices up to this many columns run in one workgroup
+/// per matrix, all steps in a few dispatches; wider ones rotate column pairs
+/// with many workgroups, one dispatch per round even once converged (on
+/// lavapipe svd of 64 x 64 took 190 ms and 1,591 dispatches that way).
+pub const ONE_WORKGROUP_SPECTRAL: usize = 128;
 
 /// Jacobi sweeps at most in the many-workgroup regime (each sweep is one
 /// dispatch per round even once converged, so the cap is tighter).
@@ -502,5 +559,5 @@ fn jacobi_rounds(
     Ok(())
 }
 
-// eigh below the lowering's limit runs in one workgroup.
-const _: () = assert!(ONE_WORKGROUP_JACOBI <= TRIDIAGONAL_EIGH_MAX);
+// SVD and eigh below the lowering's limit run in one workgroup.
+const _: () = assert!(ONE_WORKGROUP_SPECTRAL <= TWO_STAGE_MAX);
