@@ -58,17 +58,18 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
             out[a + k * w + n + 1u] = bitcast<f32>(p);
         }
         sync();
-        // A lane per row below the pivot: its multiplier, then its update
-        // by the pivot row.
         let pivot = out[a + k * w + k];
         let scale = select(1.0 / pivot, 1.0, pivot == 0.0);
         for (var i = k + 1u + lid; i < m; i += WG) {
-            let row = a + i * w;
-            let l = out[row + k] * scale;
-            out[row + k] = l;
-            for (var j = k + 1u; j < n; j++) {
-                out[row + j] -= l * out[a + k * w + j];
-            }
+            out[a + i * w + k] *= scale;
+        }
+        sync();
+        let rows = m - k - 1u;
+        let cols = n - k - 1u;
+        for (var t = lid; t < rows * cols; t += WG) {
+            let i = k + 1u + t / cols;
+            let j = k + 1u + t % cols;
+            out[a + i * w + j] -= out[a + i * w + k] * out[a + k * w + j];
         }
         sync();
     }

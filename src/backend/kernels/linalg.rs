@@ -139,7 +139,7 @@ pub fn encode(
         LinalgOp::LuFactor => {
             let steps = runs(m.min(n), |k| {
                 let start = if k == 0 { per_thread(m * (n + 2)) } else { 0 };
-                start + per_thread(m - k) * (n - k + 1) + 2 * per_thread(m) + per_thread(n) + 8
+                start + per_thread((m - k) * (n - k)) + 2 * per_thread(m) + per_thread(n) + 8
             });
             run_all(
                 enc,
