@@ -2,10 +2,11 @@
 //! 128, 256, 1024, and 4096 with `--large`) and on stacks of small ones, on
 //! the default GPU, with the dispatches one call queues; with `--features
 //! faer`, the same ops through faer on this CPU. `--profile` prints, per
-//! op and shape, one call's GPU time per kernel (see `kiln::profile`).
+//! op and shape, one call's GPU time per kernel (see `kiln::profile`);
+//! `--trace DIR` also writes its Chrome trace to `DIR/<op>_<shape>.json`.
 //!
 //!     cargo bench --bench linalg [--features faer] -- [--large] [--ops inv,svd]
-//!         [--sizes 64,256] [--profile]
+//!         [--sizes 64,256] [--profile] [--trace DIR]
 //!
 //! Times are medians of several runs after a warm-up, each run ending in a
 //! device sync; `benches/torch_linalg.py` times torch.linalg the same way.
@@ -199,7 +200,11 @@ fn main() {
         .position(|a| a == "--ops")
         .map(|i| args[i + 1].split(',').map(String::from).collect())
         .unwrap_or_else(|| OPS.iter().map(|s| s.to_string()).collect());
-    let profiled = args.iter().any(|a| a == "--profile");
+    let trace_dir = args
+        .iter()
+        .position(|a| a == "--trace")
+        .map(|i| args[i + 1].clone());
+    let profiled = trace_dir.is_some() || args.iter().any(|a| a == "--profile");
     let sizes: Vec<usize> = args
         .iter()
         .position(|a| a == "--sizes")
@@ -239,6 +244,10 @@ fn main() {
             }
             if let Some(profile) = kiln.profile {
                 println!("{profile}\n");
+                if let Some(dir) = &trace_dir {
+                    let path = format!("{dir}/{op}_{label}.json");
+                    std::fs::write(&path, profile.chrome_trace()).expect("writing a trace");
+                }
             }
         }
     }

@@ -727,6 +727,24 @@ fn jacobi_regime_boundaries() {
     check_eigh("eigh 129", &array(&Mat::symmetric(444, 129)));
 }
 
+/// The two-stage kernels as a GPU runs them (more lanes per matrix).
+#[test]
+fn two_stage_kernels_as_on_a_gpu() {
+    kiln::backend::kernels::choose_as_on_gpu(|| {
+        check_svd("gpu svd 70 x 64", &array(&Mat::random(460, 70, 64)), true);
+        check_svd(
+            "gpu svd rank 5 of 60x45",
+            &array(&Mat::rank_deficient(461, 60, 45, 5)),
+            false,
+        );
+        check_eigh(
+            "gpu eigh 2 x 100",
+            &stack(&[Mat::symmetric(462, 100), Mat::symmetric(463, 100)], true),
+        );
+        check_eigh("gpu eigh 33", &array(&Mat::symmetric(464, 33)));
+    });
+}
+
 /// float16 input is promoted to float32 (the result is float32).
 #[test]
 fn float16_input_is_promoted() {
