@@ -220,16 +220,19 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
                     break;
                 }
                 let low = workgroupUniformLoad(&ql_low);
+                // Each rotation's second entry is the next one's first:
+                // carried in a register, not stored and reloaded.
                 for (var row = lid; row < n; row += WG) {
                     let at = z + row * n;
+                    var f = out[at + end];
                     for (var i = end; i > low; i--) {
                         let c = rc[i - 1u];
                         let s = rs[i - 1u];
                         let x = out[at + i - 1u];
-                        let f = out[at + i];
                         out[at + i] = s * x + c * f;
-                        out[at + i - 1u] = c * x - s * f;
+                        f = c * x - s * f;
                     }
+                    out[at + low] = f;
                 }
                 workgroupBarrier();
                 // A sweep's loop trips at most: finding l and its end, the

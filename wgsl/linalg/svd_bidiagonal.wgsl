@@ -308,28 +308,39 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
                 let cancelled = workgroupUniformLoad(&cancel_end);
                 let swept = workgroupUniformLoad(&sweep_end);
                 let flip = workgroupUniformLoad(&negate);
+                // The entry that the next rotation shares is carried in a
+                // register, not stored and reloaded.
                 for (var row = lid; row < m + n; row += WG) {
                     if (row < m) {
                         let at = u + row * p;
-                        for (var i = l; i < cancelled; i++) {
-                            let y = out[at + l - 1u];
-                            let z = out[at + i];
-                            out[at + l - 1u] = y * cancel_c[i] + z * cancel_s[i];
-                            out[at + i] = z * cancel_c[i] - y * cancel_s[i];
+                        if (cancelled > l) {
+                            var y = out[at + l - 1u];
+                            for (var i = l; i < cancelled; i++) {
+                                let z = out[at + i];
+                                out[at + i] = z * cancel_c[i] - y * cancel_s[i];
+                                y = y * cancel_c[i] + z * cancel_s[i];
+                            }
+                            out[at + l - 1u] = y;
                         }
-                        for (var j = l; j < swept; j++) {
-                            let y = out[at + j];
-                            let z = out[at + j + 1u];
-                            out[at + j] = y * u_c[j] + z * u_s[j];
-                            out[at + j + 1u] = z * u_c[j] - y * u_s[j];
+                        if (swept > l) {
+                            var y = out[at + l];
+                            for (var j = l; j < swept; j++) {
+                                let z = out[at + j + 1u];
+                                out[at + j] = y * u_c[j] + z * u_s[j];
+                                y = z * u_c[j] - y * u_s[j];
+                            }
+                            out[at + swept] = y;
                         }
                     } else {
                         let at = vb + (row - m) * p;
-                        for (var j = l; j < swept; j++) {
-                            let x = out[at + j];
-                            let z = out[at + j + 1u];
-                            out[at + j] = x * v_c[j] + z * v_s[j];
-                            out[at + j + 1u] = z * v_c[j] - x * v_s[j];
+                        if (swept > l) {
+                            var x = out[at + l];
+                            for (var j = l; j < swept; j++) {
+                                let z = out[at + j + 1u];
+                                out[at + j] = x * v_c[j] + z * v_s[j];
+                                x = z * v_c[j] - x * v_s[j];
+                            }
+                            out[at + swept] = x;
                         }
                         if (flip < n) {
                             out[at + flip] = -out[at + flip];
