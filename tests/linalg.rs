@@ -660,7 +660,7 @@ fn blocked_sizes_and_stacks() {
 /// Either side of each boundary between algorithms: SVD and eigh by
 /// Jacobi up to 32 columns and through a bidiagonal or tridiagonal above
 /// (batches, odd sizes, full U, rank deficiency, zeros, repeated values),
-/// and the widest one-workgroup SVD and eigh (128) against many workgroups
+/// and the widest one-workgroup SVD and eigh (256) against many workgroups
 /// above.
 #[test]
 fn jacobi_regime_boundaries() {
@@ -725,6 +725,10 @@ fn jacobi_regime_boundaries() {
     );
     check_eigh("eigh 128", &array(&Mat::symmetric(443, 128)));
     check_eigh("eigh 129", &array(&Mat::symmetric(444, 129)));
+    check_svd("svd 300 x 256", &array(&Mat::random(465, 300, 256)), true);
+    check_svd("svd 258 x 257", &array(&Mat::random(466, 258, 257)), false);
+    check_eigh("eigh 256", &array(&Mat::symmetric(467, 256)));
+    check_eigh("eigh 257", &array(&Mat::symmetric(468, 257)));
 }
 
 /// The two-stage kernels as a GPU runs them (more lanes per matrix).

@@ -502,7 +502,7 @@ pub fn qr(a: &Array, mode: QrMode) -> Result<(Array, Array)> {
 /// Eigenvalues (ascending) and eigenvectors (the columns of V) of symmetric
 /// matrices, read from their lower triangle: `a = V diag(w) Vᵀ`. Up to 32 x
 /// 32 computed by Jacobi rotations, which give small eigenvalues to high
-/// relative accuracy; up to 128 through a tridiagonal (Householder, then
+/// relative accuracy; up to 256 through a tridiagonal (Householder, then
 /// implicit QL); larger through the SVD of a shifted matrix.
 pub fn eigh(a: &Array) -> Result<(Array, Array)> {
     let a = square_arg("eigh", a)?;
@@ -533,7 +533,7 @@ pub fn eigvalsh(a: &Array) -> Result<Array> {
 /// `(m, m)` and Vh `(n, n)` when `full_matrices`, else U `(m, k)` and Vh
 /// `(k, n)`, k = min(m, n). Columns of U for zero singular values are
 /// completed to an orthonormal basis. Computed by one-sided Jacobi when k
-/// is at most 32 or above 128, else through a bidiagonal (Householder, then
+/// is at most 32 or above 256, else through a bidiagonal (Householder, then
 /// implicitly shifted QR).
 pub fn svd(a: &Array, full_matrices: bool) -> Result<(Array, Array, Array)> {
     let a = matrix_arg("svd", a)?;
