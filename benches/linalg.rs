@@ -110,15 +110,13 @@ fn time_kiln(op: &str, batch: &[usize], n: usize, profiled: bool) -> KilnTime {
         kiln::synchronize().unwrap();
     };
     let seconds = median(call);
+    // One more call, counted (and profiled when asked).
     let before = kiln::dispatch_count();
-    let profile = profiled.then(|| {
+    if profiled {
         kiln::profile::start().unwrap();
-        call();
-        kiln::profile::stop().unwrap()
-    });
-    if profile.is_none() {
-        call();
     }
+    call();
+    let profile = profiled.then(|| kiln::profile::stop().unwrap());
     KilnTime {
         seconds,
         dispatches: kiln::dispatch_count() - before,

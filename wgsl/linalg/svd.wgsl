@@ -134,15 +134,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
             out[sb + j] = norm;
             largest = max(largest, norm);
         }
-        red[lid] = largest;
-        workgroupBarrier();
-        for (var h = WG / 2u; h > 0u; h >>= 1u) {
-            if (lid < h) {
-                red[lid] = max(red[lid], red[lid + h]);
-            }
-            workgroupBarrier();
-        }
-        let smax = red[0];
+        let smax = wg_max_abs(lid, largest);
         if (lid == 0u) {
             state[st + 2u] = bitcast<u32>(smax);
         }

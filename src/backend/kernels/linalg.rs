@@ -116,10 +116,10 @@ pub fn encode(
     let lanes = lanes_for(op, m, n, super::cpu_choices(&enc.dev));
     // Loop trips of one invocation over `items` items.
     let per_thread = |items: usize| items.div_ceil(lanes) + 1;
-    let (key, text) = match op {
-        LinalgOp::Eigh if two_stage(op, n) => two_stage_source("eigh_tridiagonal", lanes),
-        LinalgOp::Svd { .. } if two_stage(op, n) => two_stage_source("svd_bidiagonal", lanes),
-        _ => source(op, lanes),
+    let (key, text) = if two_stage(op, n) {
+        two_stage_source(op, lanes)
+    } else {
+        source(op, lanes)
     };
     let pipeline = enc.dev.pipeline(&key, || text);
     let out = result.gpu();
@@ -401,12 +401,17 @@ const SWEEPS: usize = 30;
 /// [`TRIPS_PER_DISPATCH`] with room for the dispatch's other work).
 const SWEEP_BUDGET: usize = 50_000;
 
-/// The pipeline name and source of a two-stage kernel (`eigh_tridiagonal`
-/// or `svd_bidiagonal`).
-fn two_stage_source(kernel: &str, lanes: usize) -> (String, String) {
-    let body = match kernel {
-        "eigh_tridiagonal" => include_str!("../../../wgsl/linalg/eigh_tridiagonal.wgsl"),
-        _ => include_str!("../../../wgsl/linalg/svd_bidiagonal.wgsl"),
+/// The pipeline name and source of `op`'s two-stage kernel (eigh or SVD).
+fn two_stage_source(op: LinalgOp, lanes: usize) -> (String, String) {
+    let (kernel, body) = match op {
+        LinalgOp::Eigh => (
+            "eigh_tridiagonal",
+            include_str!("../../../wgsl/linalg/eigh_tridiagonal.wgsl"),
+        ),
+        _ => (
+            "svd_bidiagonal",
+            include_str!("../../../wgsl/linalg/svd_bidiagonal.wgsl"),
+        ),
     };
     let text = super::fill_template(
         &format!("{TWO_STAGE}\n{body}"),
@@ -451,9 +456,9 @@ pub(crate) fn variants(out: &mut Vec<KernelSource>) {
             out.push(KernelSource::new(name, "main", source));
         }
     }
-    for kernel in ["eigh_tridiagonal", "svd_bidiagonal"] {
+    for op in [LinalgOp::Eigh, LinalgOp::Svd { full: false }] {
         for lanes in [64, 256] {
-            let (name, source) = two_stage_source(kernel, lanes);
+            let (name, source) = two_stage_source(op, lanes);
             out.push(KernelSource::new(name, "main", source));
         }
     }
