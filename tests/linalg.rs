@@ -731,6 +731,32 @@ fn jacobi_regime_boundaries() {
     check_eigh("eigh 257", &array(&Mat::symmetric(468, 257)));
 }
 
+/// LU on both of its kernels (a column per lane on CPU adapters, an entry
+/// per lane on GPUs): random, singular and stacked matrices, one that takes
+/// several dispatches, and the tall panels of the blocked path.
+#[test]
+fn lu_kernels_for_cpus_and_gpus() {
+    let cases = || {
+        for (seed, n) in [(470, 1), (471, 5), (472, 65), (473, 128)] {
+            check_lu(&format!("lu {n}"), &array(&Mat::random(seed, n, n)));
+        }
+        check_lu(
+            "lu rank 3 of 12",
+            &array(&Mat::rank_deficient(475, 12, 12, 3)),
+        );
+        check_lu("lu zeros", &array(&Mat::zeros(6, 6)));
+        check_lu("lu 30 x 4x4", &stack_of(30, |k| Mat::random(476 + k, 4, 4)));
+        check_lu("lu 200", &array(&Mat::random(506, 200, 200)));
+        check_solve(
+            "solve 150",
+            &array(&Mat::random(507, 150, 150)),
+            &array(&Mat::random(508, 150, 2)),
+        );
+    };
+    cases();
+    kiln::backend::kernels::choose_as_on_gpu(cases);
+}
+
 /// The two-stage kernels as a GPU runs them (more lanes per matrix).
 #[test]
 fn two_stage_kernels_as_on_a_gpu() {

@@ -55,6 +55,8 @@ pub fn source(op: LinalgOp, lanes: usize) -> (String, String) {
 fn lanes_for(op: LinalgOp, m: usize, n: usize, cpu: bool) -> usize {
     match op {
         LinalgOp::TriangularSolve { .. } => 64,
+        // lu_columns.wgsl: a column per lane, few lanes waiting at barriers.
+        LinalgOp::LuFactor if cpu => 64,
         // The two-stage kernels: on a CPU adapter, whose barriers cost the
         // more the more lanes wait at them, few lanes (eigh of 64 x 64 on
         // lavapipe: 8.3 ms with 64, 14 ms with 256).
@@ -113,11 +115,15 @@ pub fn encode(
         .iter()
         .map(|(d, s)| contiguous(enc, d, s, DType::F32))
         .collect::<Result<Vec<_>>>()?;
-    let lanes = lanes_for(op, m, n, super::cpu_choices(&enc.dev));
+    let cpu = super::cpu_choices(&enc.dev);
+    let lanes = lanes_for(op, m, n, cpu);
     // Loop trips of one invocation over `items` items.
     let per_thread = |items: usize| items.div_ceil(lanes) + 1;
+    let lu_by_columns = op == LinalgOp::LuFactor && cpu;
     let (key, text) = if two_stage(op, n) {
         two_stage_source(op, lanes)
+    } else if lu_by_columns {
+        lu_columns_source(lanes)
     } else {
         source(op, lanes)
     };
@@ -140,8 +146,17 @@ pub fn encode(
     match op {
         LinalgOp::LuFactor => {
             let steps = runs(m.min(n), |k| {
-                let start = if k == 0 { per_thread(m * (n + 2)) } else { 0 };
-                start + per_thread((m - k) * (n - k)) + 2 * per_thread(m) + per_thread(n) + 8
+                let start = if k == 0 {
+                    per_thread(m * (n + 2)) + 2 * m
+                } else {
+                    0
+                };
+                start
+                    + if lu_by_columns {
+                        (per_thread(n + 1) + 2) * (m - k) + 8
+                    } else {
+                        per_thread((m - k) * (n - k)) + 2 * per_thread(m) + per_thread(n) + 8
+                    }
             });
             run_all(
                 enc,
@@ -430,6 +445,19 @@ fn two_stage_source(op: LinalgOp, lanes: usize) -> (String, String) {
 
 const TWO_STAGE: &str = include_str!("../../../wgsl/linalg/two_stage.wgsl");
 
+/// The pipeline name and source of the LU kernel for CPU adapters (a column
+/// per lane, one barrier per column).
+fn lu_columns_source(lanes: usize) -> (String, String) {
+    (
+        format!("linalg_lu_columns_{lanes}"),
+        format!(
+            "{}\n{}",
+            prelude(lanes),
+            include_str!("../../../wgsl/linalg/lu_columns.wgsl")
+        ),
+    )
+}
+
 const ROUNDS: &str = include_str!("../../../wgsl/linalg/jacobi_rounds.wgsl");
 const SWEEP: &str = include_str!("../../../wgsl/linalg/jacobi_sweep.wgsl");
 
@@ -462,6 +490,8 @@ pub(crate) fn variants(out: &mut Vec<KernelSource>) {
             out.push(KernelSource::new(name, "main", source));
         }
     }
+    let (name, source) = lu_columns_source(64);
+    out.push(KernelSource::new(name, "main", source));
     for entry in ["init", "round", "finish"] {
         out.push(KernelSource::new(
             format!("linalg_jacobi_{entry}"),
