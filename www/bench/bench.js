@@ -73,6 +73,19 @@ function solveInputs(n) {
   return { a: uniform(rand, [n, n]), b: uniform(rand, [n]) };
 }
 
+// A smooth 128 × 192 image plus noise, as the demo page's photo.
+function photoInputs() {
+  const [m, n] = [128, 192];
+  const rand = mulberry32(11);
+  const data = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      data[i * n + j] = 0.5 + 0.3 * Math.sin(i / 9) * Math.cos(j / 13) + 0.05 * rand();
+    }
+  }
+  return { a: { data, shape: [m, n] } };
+}
+
 // A symmetric positive definite matrix M Mᵀ / n + I.
 function spdInputs(n) {
   const m = uniform(mulberry32(n + 2), [n, n]).data;
@@ -225,6 +238,36 @@ function checkLu({ a }, [lu, piv]) {
   return verdict(err / maxAbs(a.data));
 }
 
+// A = U diag(s) Vᵀ for the reduced SVD of an m × n matrix:
+// max |U diag(s) Vᵀ − A| / max |A|.
+function checkSvd({ a }, [u, s, vt]) {
+  const [m, n] = a.shape;
+  const k = Math.min(m, n);
+  let err = 0;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let x = 0;
+      for (let t = 0; t < k; t++) x += u[i * k + t] * s[t] * vt[t * n + j];
+      err = Math.max(err, Math.abs(x - a.data[i * n + j]));
+    }
+  }
+  return verdict(err / maxAbs(a.data));
+}
+
+// A V = V diag(w) for a symmetric A: max |A V − V diag(w)| / max |A|.
+function checkEigh({ a }, [w, v]) {
+  const n = a.shape[0];
+  let err = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let x = -v[i * n + j] * w[j];
+      for (let k = 0; k < n; k++) x += a.data[i * n + k] * v[k * n + j];
+      err = Math.max(err, Math.abs(x));
+    }
+  }
+  return verdict(err / maxAbs(a.data));
+}
+
 // ------------------------------------------------------------- libraries
 // Each library maps a benchmark kind to a factory: factory(inputs) returns
 // { run: async () => TypedArray[] (the results read back), dispose() }.
@@ -267,6 +310,14 @@ const kilnLib = {
   lu({ a }) {
     const x = toKiln(a);
     return { run: () => kilnRead(kiln.linalg.luFactor(x)), dispose: () => x.dispose() };
+  },
+  svd({ a }) {
+    const x = toKiln(a);
+    return { run: () => kilnRead(kiln.linalg.svd(x, false)), dispose: () => x.dispose() };
+  },
+  eigh({ a }) {
+    const x = toKiln(a);
+    return { run: () => kilnRead(kiln.linalg.eigh(x)), dispose: () => x.dispose() };
   },
 };
 
@@ -500,6 +551,12 @@ const BENCHMARKS = [
   { id: 'solve256', label: 'solve 256×256', kind: 'solve', inputs: () => solveInputs(256), check: checkSolve },
   { id: 'cholesky256', label: 'cholesky 256×256', kind: 'cholesky', inputs: () => spdInputs(256), check: checkCholesky },
   { id: 'lu256', label: 'lu 256×256 (packed, pivots)', kind: 'lu', inputs: () => solveInputs(256), check: checkLu },
+  // The spectral functions against LU of the same matrix (no cliff: within
+  // 10x), and the demo page's photo (128 × 192, reduced SVD).
+  { id: 'lu64', label: 'lu 64×64 (packed, pivots)', kind: 'lu', inputs: () => solveInputs(64), check: checkLu },
+  { id: 'svd64', label: 'svd 64×64 (reduced)', kind: 'svd', inputs: () => solveInputs(64), check: checkSvd },
+  { id: 'eigh64', label: 'eigh 64×64', kind: 'eigh', inputs: () => spdInputs(64), check: checkEigh },
+  { id: 'svd-photo', label: 'svd 128×192 (the demo photo, reduced)', kind: 'svd', inputs: photoInputs, check: checkSvd },
 ].filter((b) => !ONLY || ONLY.includes(b.id));
 
 // --------------------------------------------------------------- runner
