@@ -757,7 +757,8 @@ fn lu_kernels_for_cpus_and_gpus() {
     kiln::backend::kernels::choose_as_on_gpu(cases);
 }
 
-/// The two-stage kernels as a GPU runs them (more lanes per matrix).
+/// The two-stage kernels as a GPU runs them (more lanes per matrix), and
+/// either side of the widest one-workgroup SVD on GPUs.
 #[test]
 fn two_stage_kernels_as_on_a_gpu() {
     kiln::backend::kernels::choose_as_on_gpu(|| {
@@ -772,6 +773,17 @@ fn two_stage_kernels_as_on_a_gpu() {
             &stack(&[Mat::symmetric(462, 100), Mat::symmetric(463, 100)], true),
         );
         check_eigh("gpu eigh 33", &array(&Mat::symmetric(464, 33)));
+        // GPUs take SVDs wider than 192 columns to many workgroups.
+        check_svd(
+            "gpu svd 200 x 192",
+            &array(&Mat::random(469, 200, 192)),
+            false,
+        );
+        check_svd(
+            "gpu svd 193 x 193",
+            &array(&Mat::random(509, 193, 193)),
+            false,
+        );
     });
 }
 

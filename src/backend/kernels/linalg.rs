@@ -60,7 +60,7 @@ fn lanes_for(op: LinalgOp, m: usize, n: usize, cpu: bool) -> usize {
         // The two-stage kernels: on a CPU adapter, whose barriers cost the
         // more the more lanes wait at them, few lanes (eigh of 64 x 64 on
         // lavapipe: 8.3 ms with 64, 14 ms with 256).
-        LinalgOp::Eigh | LinalgOp::Svd { .. } if two_stage(op, n) && cpu => 64,
+        LinalgOp::Eigh | LinalgOp::Svd { .. } if two_stage(op, n, cpu) && cpu => 64,
         _ if m.max(n) >= 64 => 256,
         _ => 64,
     }
@@ -120,7 +120,7 @@ pub fn encode(
     // Loop trips of one invocation over `items` items.
     let per_thread = |items: usize| items.div_ceil(lanes) + 1;
     let lu_by_columns = op == LinalgOp::LuFactor && cpu;
-    let (key, text) = if two_stage(op, n) {
+    let (key, text) = if two_stage(op, n, cpu) {
         two_stage_source(op, lanes)
     } else if lu_by_columns {
         lu_columns_source(lanes)
@@ -235,7 +235,7 @@ pub fn encode(
                 &[compact as u32],
             );
         }
-        LinalgOp::Eigh if two_stage(op, n) => {
+        LinalgOp::Eigh if two_stage(op, n, cpu) => {
             let work = enc.alloc((batch * n * n * 4) as u64)?;
             let aux = enc.alloc((batch * 3 * n * 4) as u64)?;
             let state = enc.alloc((batch * 2 * 4) as u64)?;
@@ -301,7 +301,7 @@ pub fn encode(
                 &[total as u32],
             );
         }
-        LinalgOp::Svd { .. } if two_stage(op, n) => {
+        LinalgOp::Svd { .. } if two_stage(op, n, cpu) => {
             let p = shape[shape.len() - 1];
             let work = enc.alloc((batch * m * n * 4) as u64)?;
             let aux = enc.alloc((batch * 4 * n * 4) as u64)?;
@@ -355,7 +355,7 @@ pub fn encode(
             let dots = enc.alloc((batch * p * 4) as u64)?;
             let state = enc.alloc((batch * 3 * 4) as u64)?;
             let mut first = 0;
-            if n > ONE_WORKGROUP_SPECTRAL {
+            if n > one_workgroup_svd(cpu) {
                 let base = [b32, m32, n32, p as u32, offset];
                 jacobi_rounds(enc, &base, (batch, m, n, p), src.clone(), out.clone())?;
                 first = jacobi;
@@ -398,12 +398,32 @@ pub const JACOBI_UP_TO: usize = 32;
 /// bidiagonal is kept in workgroup memory).
 pub const TWO_STAGE_MAX: usize = 256;
 
-/// Whether `op` on matrices of `n` columns runs in a two-stage kernel.
-fn two_stage(op: LinalgOp, n: usize) -> bool {
-    matches!(op, LinalgOp::Eigh | LinalgOp::Svd { .. })
-        && n > JACOBI_UP_TO
-        && n <= ONE_WORKGROUP_SPECTRAL
+/// Whether `op` on matrices of `n` columns runs in a two-stage kernel (on
+/// a CPU adapter when `cpu`).
+fn two_stage(op: LinalgOp, n: usize, cpu: bool) -> bool {
+    n > JACOBI_UP_TO
+        && match op {
+            LinalgOp::Eigh => n <= ONE_WORKGROUP_SPECTRAL,
+            LinalgOp::Svd { .. } => n <= one_workgroup_svd(cpu),
+            _ => false,
+        }
 }
+
+/// The widest SVD that runs in one workgroup per matrix. On GPUs the
+/// many-workgroup rounds overtake it before 256 columns (on the H100 svd of
+/// 192 x 192 48 ms in one workgroup against 52 ms, of 256 x 256 96 against
+/// 69 ms); on CPU adapters they never do (lavapipe, 256 x 256: 0.45 s
+/// against 3.6 s).
+fn one_workgroup_svd(cpu: bool) -> usize {
+    if cpu {
+        ONE_WORKGROUP_SPECTRAL
+    } else {
+        ONE_WORKGROUP_SVD_ON_GPUS
+    }
+}
+
+/// [`one_workgroup_svd`] on GPUs.
+const ONE_WORKGROUP_SVD_ON_GPUS: usize = 192;
 
 /// Lanes per row in the two-stage eigh kernel's rank-2 updates.
 const TWO_STAGE_TEAM: usize = 32;
