@@ -1,37 +1,63 @@
 // LU factorization with partial pivoting for CPU adapters (lavapipe,
-// SwiftShader), whose barriers cost more than arithmetic: each invocation
-// owns columns j = lid + t WG and updates them down the rows (neighbouring
-// invocations touch neighbouring addresses, which the CPU's vector lanes
-// load together), and one barrier per column. The owner of column k + 1
-// finishes it in step k, then picks its pivot, swaps it into place and
-// scales the multipliers, so the next step finds them ready.
-// Same parameters and output layout as lu.wgsl: [batch, m, n, src offset,
-// first, last]; column n holds the permutation, column n + 1 the pivots.
+// SwiftShader), whose barriers and memory accesses cost more than
+// arithmetic: blocks of D columns, each factored by one invocation alone
+// (pivots, swaps, scaling and the block's own updates), then every column
+// to the right updated D steps at a time, a lane per column down the rows
+// (neighbouring lanes on neighbouring entries, D multipliers a row, one
+// load and one store of each entry per D steps): two barriers per D
+// steps.
+// Same parameters and output layout as lu.wgsl, steps counted in blocks:
+// [batch, m, n, src offset, first block, last block]; column n holds the
+// permutation, column n + 1 the pivots.
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-// Pivots column `c` of the matrix at `a` (rows `m`, row stride `w`, `n`
-// columns): the largest |entry| on or below the diagonal (the first among
-// equals; NaN never wins) is swapped up within the column, its row noted
-// in the pivot column, and the entries below divided by it (left as they
-// are when it is zero).
-fn pivot_column(a: u32, m: u32, w: u32, n: u32, c: u32) {
-    var best = -1.0;
-    var p = c;
-    for (var i = c; i < m; i++) {
-        let v = abs(out[a + i * w + c]);
-        if (v > best) {
-            best = v;
-            p = i;
+// Columns per block: the steps one barrier covers.
+const D: u32 = {{depth}}u;
+
+// Swaps rows `r` and `p` of column `j`.
+fn swap_rows(a: u32, w: u32, j: u32, r: u32, p: u32) {
+    let t = out[a + r * w + j];
+    out[a + r * w + j] = out[a + p * w + j];
+    out[a + p * w + j] = t;
+}
+
+// Factors the block of columns c0..c0 + D (those below `steps`) of the
+// matrix at `a` (rows `m`, row stride `w`, `n` columns), already updated by
+// every earlier step: for each column, the largest |entry| on or below the
+// diagonal (the first among equals; NaN never wins) is the pivot, its row
+// noted in the pivot column and swapped up across the block, the entries
+// below divided by it (left as they are when it is zero), and the block's
+// later columns updated.
+fn factor_block(a: u32, m: u32, w: u32, n: u32, steps: u32, c0: u32) {
+    let end = min(c0 + D, n);
+    for (var c = c0; c < min(c0 + D, steps); c++) {
+        var best = -1.0;
+        var p = c;
+        for (var i = c; i < m; i++) {
+            let v = abs(out[a + i * w + c]);
+            if (v > best) {
+                best = v;
+                p = i;
+            }
         }
-    }
-    out[a + c * w + n + 1u] = bitcast<f32>(p);
-    let pivot = out[a + p * w + c];
-    out[a + p * w + c] = out[a + c * w + c];
-    out[a + c * w + c] = pivot;
-    let scale = select(1.0 / pivot, 1.0, pivot == 0.0);
-    for (var i = c + 1u; i < m; i++) {
-        out[a + i * w + c] *= scale;
+        out[a + c * w + n + 1u] = bitcast<f32>(p);
+        if (p != c) {
+            for (var j = c0; j < end; j++) {
+                swap_rows(a, w, j, c, p);
+            }
+        }
+        let pivot = out[a + c * w + c];
+        let scale = select(1.0 / pivot, 1.0, pivot == 0.0);
+        for (var i = c + 1u; i < m; i++) {
+            out[a + i * w + c] *= scale;
+        }
+        for (var j = c + 1u; j < end; j++) {
+            let u = out[a + c * w + j];
+            for (var i = c + 1u; i < m; i++) {
+                out[a + i * w + j] -= out[a + i * w + c] * u;
+            }
+        }
     }
 }
 
@@ -62,29 +88,50 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
         }
         sync();
         if (lid == 0u && steps > 0u) {
-            pivot_column(a, m, w, n, 0u);
+            factor_block(a, m, w, n, steps, 0u);
         }
         sync();
     }
-    for (var k = params[4]; k < params[5]; k++) {
-        let p = bitcast<u32>(out[a + k * w + n + 1u]);
+    for (var kb = params[4]; kb < params[5]; kb++) {
+        let k0 = kb * D;
+        let k1 = min(k0 + D, steps);
+        // Every column but the block's (the permutation column n included),
+        // a lane per column: the block's row swaps, then U's entries in the
+        // block's rows and the rows below less the block's multipliers
+        // times them.
         for (var j = lid; j <= n; j += WG) {
-            if (j == k) {
+            if (j >= k0 && j < k0 + D && j < n) {
                 continue;
             }
-            let top = out[a + p * w + j];
-            if (p != k) {
-                out[a + p * w + j] = out[a + k * w + j];
-                out[a + k * w + j] = top;
-            }
-            if (j > k && j < n) {
-                for (var i = k + 1u; i < m; i++) {
-                    out[a + i * w + j] -= out[a + i * w + k] * top;
-                }
-                if (j == k + 1u && j < steps) {
-                    pivot_column(a, m, w, n, j);
+            for (var c = k0; c < k1; c++) {
+                let p = bitcast<u32>(out[a + c * w + n + 1u]);
+                if (p != c) {
+                    swap_rows(a, w, j, c, p);
                 }
             }
+            if (j < k1 || j >= n) {
+                continue;
+            }
+            var u: array<f32, D>;
+            for (var t = 0u; t < k1 - k0; t++) {
+                var x = out[a + (k0 + t) * w + j];
+                for (var r = 0u; r < t; r++) {
+                    x -= out[a + (k0 + t) * w + k0 + r] * u[r];
+                }
+                u[t] = x;
+                out[a + (k0 + t) * w + j] = x;
+            }
+            for (var i = k1; i < m; i++) {
+                var x = out[a + i * w + j];
+                for (var t = 0u; t < k1 - k0; t++) {
+                    x -= out[a + i * w + k0 + t] * u[t];
+                }
+                out[a + i * w + j] = x;
+            }
+        }
+        sync();
+        if (lid == 0u && k0 + D < steps) {
+            factor_block(a, m, w, n, steps, k0 + D);
         }
         sync();
     }

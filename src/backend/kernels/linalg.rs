@@ -145,7 +145,12 @@ pub fn encode(
     };
     match op {
         LinalgOp::LuFactor => {
-            let steps = runs(m.min(n), |k| {
+            let total = if lu_by_columns {
+                m.min(n).div_ceil(LU_DEPTH)
+            } else {
+                m.min(n)
+            };
+            let steps = runs(total, |k| {
                 let start = if k == 0 {
                     per_thread(m * (n + 2)) + 2 * m
                 } else {
@@ -153,7 +158,10 @@ pub fn encode(
                 };
                 start
                     + if lu_by_columns {
-                        (per_thread(n + 1) + 2) * (m - k) + 8
+                        // Trips of a block's step: the lane's columns down
+                        // the rows, then factoring the next block.
+                        let k = k * LU_DEPTH;
+                        (per_thread(n + 1) + 3 * LU_DEPTH) * (m - k) + 8
                     } else {
                         per_thread((m - k) * (n - k)) + 2 * per_thread(m) + per_thread(n) + 8
                     }
@@ -465,16 +473,21 @@ fn two_stage_source(op: LinalgOp, lanes: usize) -> (String, String) {
 
 const TWO_STAGE: &str = include_str!("../../../wgsl/linalg/two_stage.wgsl");
 
-/// The pipeline name and source of the LU kernel for CPU adapters (a column
-/// per lane, one barrier per column).
+/// Columns per lane block and steps per barrier of the LU kernel for CPU
+/// adapters.
+const LU_DEPTH: usize = 4;
+
+/// The pipeline name and source of the LU kernel for CPU adapters (blocks
+/// of columns factored by one lane, the columns right of them updated by a
+/// lane each).
 fn lu_columns_source(lanes: usize) -> (String, String) {
+    let body = super::fill_template(
+        include_str!("../../../wgsl/linalg/lu_columns.wgsl"),
+        &[("depth", &LU_DEPTH.to_string())],
+    );
     (
         format!("linalg_lu_columns_{lanes}"),
-        format!(
-            "{}\n{}",
-            prelude(lanes),
-            include_str!("../../../wgsl/linalg/lu_columns.wgsl")
-        ),
+        format!("{}\n{body}", prelude(lanes)),
     )
 }
 
