@@ -1,23 +1,22 @@
 // Solves T X = B for X, T an n x n triangular matrix (lower or upper, unit
 // diagonal or not; the other triangle is not read) and B n x k. One
-// invocation substitutes down (or up) one column of B, so a workgroup
-// covers WG columns and there is no synchronisation.
+// invocation substitutes down (or up) one column of B: invocation t takes
+// column t % k of matrix t / k, so a workgroup covers WG columns of one or
+// several matrices and there is no synchronisation.
 // Runs substitution steps first..last of n.
-// Parameters: [batch, n, k, T offset, B offset, lower, unit, workgroups per
-// matrix, first, last].
+// Parameters: [batch, n, k, T offset, B offset, lower, unit, first, last].
 @group(0) @binding(1) var<storage, read> tri: array<f32>;
 @group(0) @binding(2) var<storage, read> rhs: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let group = matrix_id(wid, nwg);
-    let per = params[7];
-    let mat = group / per;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let thread = gid.x + gid.y * nwg.x * WG;
     let n = params[1];
     let k = params[2];
-    let c = (group % per) * WG + lid3.x;
-    if (mat >= params[0] || c >= k) {
+    let mat = thread / k;
+    let c = thread % k;
+    if (mat >= params[0]) {
         return;
     }
     let t = params[3] + mat * n * n;
@@ -25,7 +24,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     let x = mat * n * k;
     let lower = params[5] != 0u;
     let unit = params[6] != 0u;
-    for (var step = params[8]; step < params[9]; step++) {
+    for (var step = params[7]; step < params[8]; step++) {
         let i = select(n - 1u - step, step, lower);
         var acc = rhs[b + i * k + c];
         if (lower) {

@@ -115,6 +115,19 @@ pub fn encode(
         .iter()
         .map(|(d, s)| contiguous(enc, d, s, DType::F32))
         .collect::<Result<Vec<_>>>()?;
+    if let Some(entry) = per_lane_entry(op, m, n) {
+        let pipeline =
+            enc.dev
+                .pipeline_at(&format!("linalg_per_lane_{entry}"), entry, per_lane_source);
+        let (src, offset) = (srcs[0].gpu(), srcs[0].offset as u32);
+        let params = match op {
+            LinalgOp::LuFactor => vec![batch as u32, m as u32, n as u32, offset, 0, 0],
+            _ => vec![batch as u32, n as u32, offset, 0, 0],
+        };
+        let groups = (batch as u32).div_ceil(PER_LANE_WG as u32);
+        enc.dispatch(pipeline, &params, vec![src, result.gpu()], grid(groups));
+        return Ok(result);
+    }
     let cpu = super::cpu_choices(&enc.dev);
     let lanes = lanes_for(op, m, n, cpu);
     // Loop trips of one invocation over `items` items.
@@ -185,7 +198,6 @@ pub fn encode(
         }
         LinalgOp::TriangularSolve { lower, unit } => {
             let k = inputs[1].1[inputs[1].1.len() - 1];
-            let per = k.div_ceil(lanes).max(1) as u32;
             let base = [
                 b32,
                 n32,
@@ -194,11 +206,11 @@ pub fn encode(
                 srcs[1].offset as u32,
                 lower as u32,
                 unit as u32,
-                per,
             ];
             let rhs = srcs[1].gpu();
             let steps = runs(n, |i| i.max(n - i) + 1);
-            run_all(enc, &base, vec![src, rhs, out], b32 * per, steps, &[]);
+            let groups = (batch * k).div_ceil(lanes) as u32;
+            run_all(enc, &base, vec![src, rhs, out], groups, steps, &[]);
         }
         LinalgOp::Qr { .. } | LinalgOp::Householder => {
             let compact = op == LinalgOp::Householder;
@@ -473,6 +485,34 @@ fn two_stage_source(op: LinalgOp, lanes: usize) -> (String, String) {
 
 const TWO_STAGE: &str = include_str!("../../../wgsl/linalg/two_stage.wgsl");
 
+/// LU and Cholesky of matrices up to this size run a matrix per invocation
+/// (per_lane.wgsl).
+pub const PER_LANE_UP_TO: usize = 8;
+
+/// Invocations per workgroup of per_lane.wgsl.
+const PER_LANE_WG: usize = 64;
+
+/// The entry point of per_lane.wgsl that computes `op` on m x n matrices,
+/// if they are small enough for it.
+fn per_lane_entry(op: LinalgOp, m: usize, n: usize) -> Option<&'static str> {
+    if m.max(n) > PER_LANE_UP_TO {
+        return None;
+    }
+    match op {
+        LinalgOp::LuFactor => Some("lu"),
+        LinalgOp::Cholesky => Some("cholesky"),
+        _ => None,
+    }
+}
+
+fn per_lane_source() -> String {
+    format!(
+        "{}\n{}",
+        prelude(PER_LANE_WG),
+        include_str!("../../../wgsl/linalg/per_lane.wgsl")
+    )
+}
+
 /// Columns per lane block and steps per barrier of the LU kernel for CPU
 /// adapters.
 const LU_DEPTH: usize = 4;
@@ -525,6 +565,13 @@ pub(crate) fn variants(out: &mut Vec<KernelSource>) {
     }
     let (name, source) = lu_columns_source(64);
     out.push(KernelSource::new(name, "main", source));
+    for entry in ["lu", "cholesky"] {
+        out.push(KernelSource::new(
+            format!("linalg_per_lane_{entry}"),
+            entry,
+            per_lane_source(),
+        ));
+    }
     for entry in ["init", "round", "finish"] {
         out.push(KernelSource::new(
             format!("linalg_jacobi_{entry}"),

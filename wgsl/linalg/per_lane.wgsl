@@ -1,0 +1,92 @@
+// Stacks of tiny matrices, a matrix per invocation (a workgroup per matrix
+// would leave most of its lanes idle and pay a barrier per step): the same
+// steps, packed outputs and non-finite results as lu.wgsl and
+// cholesky.wgsl, in one dispatch. Parameters as those kernels' (their step
+// ranges unused).
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+// The matrix of invocation `gid` in a grid folded as `grid` folds it.
+fn lane_matrix(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * WG;
+}
+
+// LU with partial pivoting of an m x n matrix into m x (n + 2):
+// [batch, m, n, src offset, ..].
+@compute @workgroup_size(WG)
+fn lu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let mat = lane_matrix(gid, nwg);
+    if (mat >= params[0]) {
+        return;
+    }
+    let m = params[1];
+    let n = params[2];
+    let w = n + 2u;
+    let a = mat * m * w;
+    let s = params[3] + mat * m * n;
+    for (var i = 0u; i < m; i++) {
+        for (var j = 0u; j < n; j++) {
+            out[a + i * w + j] = src[s + i * n + j];
+        }
+        out[a + i * w + n] = bitcast<f32>(i);
+        out[a + i * w + n + 1u] = 0.0;
+    }
+    for (var k = 0u; k < min(m, n); k++) {
+        var best = -1.0;
+        var p = k;
+        for (var i = k; i < m; i++) {
+            let v = abs(out[a + i * w + k]);
+            if (v > best) {
+                best = v;
+                p = i;
+            }
+        }
+        out[a + k * w + n + 1u] = bitcast<f32>(p);
+        if (p != k) {
+            for (var j = 0u; j <= n; j++) {
+                let t = out[a + k * w + j];
+                out[a + k * w + j] = out[a + p * w + j];
+                out[a + p * w + j] = t;
+            }
+        }
+        let pivot = out[a + k * w + k];
+        let scale = select(1.0 / pivot, 1.0, pivot == 0.0);
+        for (var i = k + 1u; i < m; i++) {
+            let l = out[a + i * w + k] * scale;
+            out[a + i * w + k] = l;
+            for (var j = k + 1u; j < n; j++) {
+                out[a + i * w + j] -= l * out[a + k * w + j];
+            }
+        }
+    }
+}
+
+// Cholesky factor of an n x n matrix's lower triangle (zeros above; a
+// pivot that is not positive makes NaN, which spreads): [batch, n, src
+// offset, ..].
+@compute @workgroup_size(WG)
+fn cholesky(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let mat = lane_matrix(gid, nwg);
+    if (mat >= params[0]) {
+        return;
+    }
+    let n = params[1];
+    let a = mat * n * n;
+    let s = params[2] + a;
+    for (var t = 0u; t < n * n; t++) {
+        out[a + t] = select(0.0, src[s + t], t / n >= t % n);
+    }
+    for (var k = 0u; k < n; k++) {
+        let d = out[a + k * n + k];
+        let l = select(nan(), sqrt(d), d > 0.0);
+        out[a + k * n + k] = l;
+        for (var i = k + 1u; i < n; i++) {
+            out[a + i * n + k] /= l;
+        }
+        for (var i = k + 1u; i < n; i++) {
+            for (var j = k + 1u; j <= i; j++) {
+                out[a + i * n + j] -= out[a + i * n + k] * out[a + j * n + k];
+            }
+        }
+    }
+}
