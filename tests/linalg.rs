@@ -757,6 +757,70 @@ fn lu_kernels_for_cpus_and_gpus() {
     kiln::backend::kernels::choose_as_on_gpu(cases);
 }
 
+/// Triangular solves read T where it lies (inside a larger array, one T
+/// for a whole stack of right-hand sides): the results equal those on a
+/// contiguous copy, and T X = B holds.
+#[test]
+fn triangular_solves_read_views() {
+    use kiln::ops::shape::{slice, Slice};
+    // A diagonally dominant 6 x 6 block at rows 1..7, columns 2..8.
+    let big = |seed: u64| {
+        let m = Mat::random(seed, 9, 10);
+        let data = (0..90)
+            .map(|t| m.at(t / 10, t % 10) + if t / 10 + 1 == t % 10 { 8.0 } else { 0.0 })
+            .collect();
+        Mat::new(9, 10, data)
+    };
+    let whole = stack(&[big(510), big(511)], true);
+    let s = |a: i64, b: i64| Slice::new(Some(a), Some(b), None);
+    let t = slice(&whole, &[Slice::all(), s(1, 7), s(2, 8)]).unwrap();
+    let copy = kiln::multiply(&t, &Array::scalar(1.0f32)).unwrap();
+    let b = stack(&[Mat::random(512, 6, 3), Mat::random(513, 6, 3)], true);
+    let shared = slice(&whole, &[s(0, 1), s(1, 7), s(2, 8)]).unwrap();
+    let shared = kiln::reshape(&shared, &[6, 6]).unwrap();
+    for how in [linalg::Triangular::lower(), linalg::Triangular::upper()] {
+        let on_view = linalg::solve_triangular(&t, &b, how).unwrap();
+        let on_copy = linalg::solve_triangular(&copy, &b, how).unwrap();
+        assert_eq!(
+            on_view.to_vec::<f32>().unwrap(),
+            on_copy.to_vec::<f32>().unwrap()
+        );
+        let (tm, bm, xm) = (mats(&copy), mats(&b), mats(&on_view));
+        for i in 0..2 {
+            let tri = Mat::new(
+                6,
+                6,
+                (0..36)
+                    .map(|e| {
+                        let (r, c) = (e / 6, e % 6);
+                        let keep = if how.upper { c >= r } else { c <= r };
+                        if keep {
+                            tm[i].at(r, c)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect(),
+            );
+            check(
+                "solve_triangular on a view ||T X - B||",
+                scaled(&bm[i], &tri.mul(&xm[i]), 6),
+            );
+        }
+        let broadcast = linalg::solve_triangular(&shared, &b, how).unwrap();
+        let first = linalg::solve_triangular(
+            &kiln::multiply(&shared, &Array::scalar(1.0f32)).unwrap(),
+            &b,
+            how,
+        )
+        .unwrap();
+        assert_eq!(
+            broadcast.to_vec::<f32>().unwrap(),
+            first.to_vec::<f32>().unwrap()
+        );
+    }
+}
+
 /// The two-stage kernels as a GPU runs them (more lanes per matrix), and
 /// either side of the widest one-workgroup SVD on GPUs.
 #[test]

@@ -3,8 +3,11 @@
 // invocation substitutes down (or up) one column of B: invocation t takes
 // column t % k of matrix t / k, so a workgroup covers WG columns of one or
 // several matrices and there is no synchronisation.
+// T may be a view: its rows T row stride apart, its matrices T matrix
+// stride apart (0 for one T shared by every B).
 // Runs substitution steps first..last of n.
-// Parameters: [batch, n, k, T offset, B offset, lower, unit, first, last].
+// Parameters: [batch, n, k, T offset, B offset, lower, unit, T row stride,
+// T matrix stride, first, last].
 @group(0) @binding(1) var<storage, read> tri: array<f32>;
 @group(0) @binding(2) var<storage, read> rhs: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
@@ -19,25 +22,26 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (mat >= params[0]) {
         return;
     }
-    let t = params[3] + mat * n * n;
+    let rs = params[7];
+    let t = params[3] + mat * params[8];
     let b = params[4] + mat * n * k;
     let x = mat * n * k;
     let lower = params[5] != 0u;
     let unit = params[6] != 0u;
-    for (var step = params[7]; step < params[8]; step++) {
+    for (var step = params[9]; step < params[10]; step++) {
         let i = select(n - 1u - step, step, lower);
         var acc = rhs[b + i * k + c];
         if (lower) {
             for (var j = 0u; j < i; j++) {
-                acc -= tri[t + i * n + j] * out[x + j * k + c];
+                acc -= tri[t + i * rs + j] * out[x + j * k + c];
             }
         } else {
             for (var j = i + 1u; j < n; j++) {
-                acc -= tri[t + i * n + j] * out[x + j * k + c];
+                acc -= tri[t + i * rs + j] * out[x + j * k + c];
             }
         }
         if (!unit) {
-            acc /= tri[t + i * n + i];
+            acc /= tri[t + i * rs + i];
         }
         out[x + i * k + c] = acc;
     }

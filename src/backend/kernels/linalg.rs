@@ -66,6 +66,25 @@ fn lanes_for(op: LinalgOp, m: usize, n: usize, cpu: bool) -> usize {
     }
 }
 
+/// The (row, matrix) strides of a float32 view of `shape` whose entries lie
+/// along its rows and whose matrices are one stride apart (or all the
+/// same), if it is such a view.
+fn row_strided(data: &DeviceData, shape: &[usize]) -> Option<(usize, usize)> {
+    let nd = shape.len();
+    let st = &data.strides;
+    if nd < 2 || (shape[nd - 1] > 1 && st[nd - 1] != 1) || st[nd - 2] < 0 {
+        return None;
+    }
+    // The batch axes that count, outermost first, as (size, stride).
+    let batch: Vec<(usize, isize)> = (0..nd - 2)
+        .filter(|&d| shape[d] > 1)
+        .map(|d| (shape[d], st[d]))
+        .collect();
+    let matrix = batch.last().map_or(0, |&(_, s)| s);
+    let nested = batch.windows(2).all(|w| w[0].1 == w[1].1 * w[1].0 as isize);
+    (matrix >= 0 && nested).then_some((st[nd - 2] as usize, matrix as usize))
+}
+
 /// The `(rows, cols)` of the last two axes and the number of matrices.
 fn matrices(shape: &[usize]) -> (usize, usize, usize) {
     let d = shape.len();
@@ -111,9 +130,19 @@ pub fn encode(
     if shape.iter().product::<usize>() == 0 || batch == 0 {
         return Ok(result);
     }
+    // A triangular solve reads T where it lies when its rows are (an LU
+    // factor inside the packed output, a block of a larger matrix).
+    let t_strides = match op {
+        LinalgOp::TriangularSolve { .. } => row_strided(inputs[0].0, inputs[0].1),
+        _ => None,
+    };
     let srcs = inputs
         .iter()
-        .map(|(d, s)| contiguous(enc, d, s, DType::F32))
+        .enumerate()
+        .map(|(i, (d, s))| match t_strides {
+            Some(_) if i == 0 => Ok((*d).clone()),
+            _ => contiguous(enc, d, s, DType::F32),
+        })
         .collect::<Result<Vec<_>>>()?;
     if let Some(entry) = per_lane_entry(op, m, n) {
         let pipeline =
@@ -198,6 +227,7 @@ pub fn encode(
         }
         LinalgOp::TriangularSolve { lower, unit } => {
             let k = inputs[1].1[inputs[1].1.len() - 1];
+            let (row, matrix) = t_strides.unwrap_or((n, n * n));
             let base = [
                 b32,
                 n32,
@@ -206,6 +236,8 @@ pub fn encode(
                 srcs[1].offset as u32,
                 lower as u32,
                 unit as u32,
+                row as u32,
+                matrix as u32,
             ];
             let rhs = srcs[1].gpu();
             let steps = runs(n, |i| i.max(n - i) + 1);
