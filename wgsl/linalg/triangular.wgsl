@@ -1,13 +1,14 @@
 // Solves T X = B for X, T an n x n triangular matrix (lower or upper, unit
 // diagonal or not; the other triangle is not read) and B n x k. One
-// invocation substitutes down (or up) one column of B: invocation t takes
-// column t % k of matrix t / k, so a workgroup covers WG columns of one or
-// several matrices and there is no synchronisation.
+// invocation substitutes down (or up) one column of B, and there is no
+// synchronisation: with L invocations per matrix (k, to pack tiny matrices
+// into a workgroup, or whole workgroups, so that a large T stays in one
+// workgroup's cache), invocation t takes column t % L of matrix t / L.
 // T may be a view: its rows T row stride apart, its matrices T matrix
 // stride apart (0 for one T shared by every B).
 // Runs substitution steps first..last of n.
 // Parameters: [batch, n, k, T offset, B offset, lower, unit, T row stride,
-// T matrix stride, first, last].
+// T matrix stride, L, first, last].
 @group(0) @binding(1) var<storage, read> tri: array<f32>;
 @group(0) @binding(2) var<storage, read> rhs: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
@@ -17,9 +18,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let thread = gid.x + gid.y * nwg.x * WG;
     let n = params[1];
     let k = params[2];
-    let mat = thread / k;
-    let c = thread % k;
-    if (mat >= params[0]) {
+    let mat = thread / params[9];
+    let c = thread % params[9];
+    if (mat >= params[0] || c >= k) {
         return;
     }
     let rs = params[7];
@@ -28,7 +29,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let x = mat * n * k;
     let lower = params[5] != 0u;
     let unit = params[6] != 0u;
-    for (var step = params[9]; step < params[10]; step++) {
+    for (var step = params[10]; step < params[11]; step++) {
         let i = select(n - 1u - step, step, lower);
         var acc = rhs[b + i * k + c];
         if (lower) {

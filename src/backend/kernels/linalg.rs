@@ -228,6 +228,15 @@ pub fn encode(
         LinalgOp::TriangularSolve { lower, unit } => {
             let k = inputs[1].1[inputs[1].1.len() - 1];
             let (row, matrix) = t_strides.unwrap_or((n, n * n));
+            // Invocations per matrix: tiny ones packed into workgroups
+            // (on the H100 solve 10000 x 4x4 0.20 -> 0.14 ms), larger ones a
+            // workgroup each (packed, solve 512 x 32x32 took 0.42 against
+            // 0.37 ms).
+            let per_matrix = if n <= PER_LANE_UP_TO {
+                k
+            } else {
+                k.div_ceil(lanes) * lanes
+            };
             let base = [
                 b32,
                 n32,
@@ -238,10 +247,11 @@ pub fn encode(
                 unit as u32,
                 row as u32,
                 matrix as u32,
+                per_matrix as u32,
             ];
             let rhs = srcs[1].gpu();
             let steps = runs(n, |i| i.max(n - i) + 1);
-            let groups = (batch * k).div_ceil(lanes) as u32;
+            let groups = (batch * per_matrix).div_ceil(lanes) as u32;
             run_all(enc, &base, vec![src, rhs, out], groups, steps, &[]);
         }
         LinalgOp::Qr { .. } | LinalgOp::Householder => {
