@@ -25,7 +25,7 @@
 use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::{bail, fmt_shape, Result};
-use crate::ops::creation::{eye, tril, triu};
+use crate::ops::creation::{eye, lower_mask, tril, triu};
 use crate::ops::elementwise::{
     abs, add, divide, equal, greater, isfinite, log, logical_not, logical_or, multiply, negative,
     power, r#where, reciprocal, remainder, sign, sqrt, square, subtract,
@@ -133,7 +133,8 @@ fn identity_like(batch: &[usize], n: usize, dtype: DType) -> Result<Array> {
 
 /// A symmetric matrix from the lower triangle of `a`.
 fn symmetric_from_lower(a: &Array) -> Result<Array> {
-    add(&tril(a, 0)?, &mt(&tril(a, -1)?)?)
+    let n = dims(a).0;
+    r#where(&lower_mask(n, n, 0)?, a, &mt(a)?)
 }
 
 /// Solves `T X = B` with `T` triangular (only its `lower` or upper triangle

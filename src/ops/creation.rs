@@ -88,10 +88,19 @@ pub fn linspace(start: f64, stop: f64, num: usize, endpoint: bool, dtype: DType)
 }
 
 /// `rows[:, None] + k >= cols[None, :]` for an `n × m` grid, as bool.
-fn lower_mask(n: usize, m: usize, k: i64) -> Result<Array> {
+pub(crate) fn lower_mask(n: usize, m: usize, k: i64) -> Result<Array> {
     let rows = reshape_to(&arange(0.0, n as f64, 1.0, DType::I32)?, vec![n, 1]);
     let cols = reshape_to(&arange(0.0, m as f64, 1.0, DType::I32)?, vec![1, m]);
-    less_equal(&cols, &add(&rows, &Array::scalar(k as i32))?)
+    less_equal(&cols, &shifted(&rows, k)?)
+}
+
+/// `rows + k`, without an op when `k` is 0.
+fn shifted(rows: &Array, k: i64) -> Result<Array> {
+    if k == 0 {
+        Ok(rows.clone())
+    } else {
+        add(rows, &Array::scalar(k as i32))
+    }
 }
 
 /// Ones on the `k`-th diagonal of an `n × m` matrix (`m` defaults to `n`).
@@ -99,7 +108,7 @@ pub fn eye(n: usize, m: Option<usize>, k: i64, dtype: DType) -> Result<Array> {
     let m = m.unwrap_or(n);
     let rows = reshape_to(&arange(0.0, n as f64, 1.0, DType::I32)?, vec![n, 1]);
     let cols = reshape_to(&arange(0.0, m as f64, 1.0, DType::I32)?, vec![1, m]);
-    equal(&add(&rows, &Array::scalar(k as i32))?, &cols)?.astype(dtype)
+    equal(&shifted(&rows, k)?, &cols)?.astype(dtype)
 }
 
 /// The identity matrix.
