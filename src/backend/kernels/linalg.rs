@@ -151,6 +151,7 @@ pub fn encode(
         let (src, offset) = (srcs[0].gpu(), srcs[0].offset as u32);
         let params = match op {
             LinalgOp::LuFactor => vec![batch as u32, m as u32, n as u32, offset, 0, 0],
+            LinalgOp::Eigh => vec![batch as u32, n as u32, offset, MAX_SWEEPS],
             _ => vec![batch as u32, n as u32, offset, 0, 0],
         };
         let groups = (batch as u32).div_ceil(PER_LANE_WG as u32);
@@ -527,8 +528,8 @@ fn two_stage_source(op: LinalgOp, lanes: usize) -> (String, String) {
 
 const TWO_STAGE: &str = include_str!("../../../wgsl/linalg/two_stage.wgsl");
 
-/// LU and Cholesky of matrices up to this size run a matrix per invocation
-/// (per_lane.wgsl).
+/// LU, Cholesky and eigh of matrices up to this size run a matrix per
+/// invocation (per_lane.wgsl).
 pub const PER_LANE_UP_TO: usize = 8;
 
 /// Invocations per workgroup of per_lane.wgsl.
@@ -543,16 +544,17 @@ fn per_lane_entry(op: LinalgOp, m: usize, n: usize) -> Option<&'static str> {
     match op {
         LinalgOp::LuFactor => Some("lu"),
         LinalgOp::Cholesky => Some("cholesky"),
+        LinalgOp::Eigh => Some("eigh"),
         _ => None,
     }
 }
 
 fn per_lane_source() -> String {
-    format!(
-        "{}\n{}",
-        prelude(PER_LANE_WG),
-        include_str!("../../../wgsl/linalg/per_lane.wgsl")
-    )
+    let body = super::fill_template(
+        include_str!("../../../wgsl/linalg/per_lane.wgsl"),
+        &[("maxn", &PER_LANE_UP_TO.to_string())],
+    );
+    format!("{}\n{body}", prelude(PER_LANE_WG))
 }
 
 /// Columns per lane block and steps per barrier of the LU kernel for CPU
@@ -607,7 +609,7 @@ pub(crate) fn variants(out: &mut Vec<KernelSource>) {
     }
     let (name, source) = lu_columns_source(64);
     out.push(KernelSource::new(name, "main", source));
-    for entry in ["lu", "cholesky"] {
+    for entry in ["lu", "cholesky", "eigh"] {
         out.push(KernelSource::new(
             format!("linalg_per_lane_{entry}"),
             entry,
