@@ -23,17 +23,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     let a = mat * m * w;
     let s = params[3] + mat * m * n;
     if (params[4] == 0u) {
-        for (var t = lid; t < m * w; t += WG) {
-            let i = t / w;
-            let j = t % w;
-            if (j < n) {
-                out[a + t] = src[s + i * n + j];
-            } else if (j == n) {
-                out[a + t] = bitcast<f32>(i);
-            } else {
-                out[a + t] = 0.0;
-            }
-        }
+        lu_copy_input(a, s, m, n, lid, WG);
         sync();
     }
     for (var k = params[4]; k < params[5]; k++) {

@@ -15,13 +15,6 @@
 // Columns per block: the steps one barrier covers.
 const D: u32 = {{depth}}u;
 
-// Swaps rows `r` and `p` of column `j`.
-fn swap_rows(a: u32, w: u32, j: u32, r: u32, p: u32) {
-    let t = out[a + r * w + j];
-    out[a + r * w + j] = out[a + p * w + j];
-    out[a + p * w + j] = t;
-}
-
 // Factors the block of columns c0..c0 + D (those below `steps`) of the
 // matrix at `a` (rows `m`, row stride `w`, `n` columns), already updated by
 // every earlier step: for each column, the largest |entry| on or below the
@@ -32,15 +25,7 @@ fn swap_rows(a: u32, w: u32, j: u32, r: u32, p: u32) {
 fn factor_block(a: u32, m: u32, w: u32, n: u32, steps: u32, c0: u32) {
     let end = min(c0 + D, n);
     for (var c = c0; c < min(c0 + D, steps); c++) {
-        var best = -1.0;
-        var p = c;
-        for (var i = c; i < m; i++) {
-            let v = abs(out[a + i * w + c]);
-            if (v > best) {
-                best = v;
-                p = i;
-            }
-        }
+        let p = pivot_row(a, m, w, c);
         out[a + c * w + n + 1u] = bitcast<f32>(p);
         if (p != c) {
             for (var j = c0; j < end; j++) {
@@ -75,17 +60,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     let a = mat * m * w;
     let s = params[3] + mat * m * n;
     if (params[4] == 0u) {
-        for (var t = lid; t < m * w; t += WG) {
-            let i = t / w;
-            let j = t % w;
-            if (j < n) {
-                out[a + t] = src[s + i * n + j];
-            } else if (j == n) {
-                out[a + t] = bitcast<f32>(i);
-            } else {
-                out[a + t] = 0.0;
-            }
-        }
+        lu_copy_input(a, s, m, n, lid, WG);
         sync();
         if (lid == 0u && steps > 0u) {
             factor_block(a, m, w, n, steps, 0u);

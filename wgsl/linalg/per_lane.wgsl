@@ -24,29 +24,13 @@ fn lu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw
     let w = n + 2u;
     let a = mat * m * w;
     let s = params[3] + mat * m * n;
-    for (var i = 0u; i < m; i++) {
-        for (var j = 0u; j < n; j++) {
-            out[a + i * w + j] = src[s + i * n + j];
-        }
-        out[a + i * w + n] = bitcast<f32>(i);
-        out[a + i * w + n + 1u] = 0.0;
-    }
+    lu_copy_input(a, s, m, n, 0u, 1u);
     for (var k = 0u; k < min(m, n); k++) {
-        var best = -1.0;
-        var p = k;
-        for (var i = k; i < m; i++) {
-            let v = abs(out[a + i * w + k]);
-            if (v > best) {
-                best = v;
-                p = i;
-            }
-        }
+        let p = pivot_row(a, m, w, k);
         out[a + k * w + n + 1u] = bitcast<f32>(p);
         if (p != k) {
             for (var j = 0u; j <= n; j++) {
-                let t = out[a + k * w + j];
-                out[a + k * w + j] = out[a + p * w + j];
-                out[a + p * w + j] = t;
+                swap_rows(a, w, j, k, p);
             }
         }
         let pivot = out[a + k * w + k];

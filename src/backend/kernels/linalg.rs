@@ -12,6 +12,9 @@ use crate::primitive::LinalgOp;
 
 const PRELUDE: &str = include_str!("../../../wgsl/linalg/prelude.wgsl");
 
+/// The helpers every LU kernel shares (packed layout, serial pivot search).
+const LU_COMMON: &str = include_str!("../../../wgsl/linalg/lu_common.wgsl");
+
 /// Jacobi sweeps at most; sweeps stop earlier once nothing rotates
 /// (float32 converges in well under ten for the matrices tested).
 pub const MAX_SWEEPS: u32 = 30;
@@ -43,9 +46,14 @@ pub fn source(op: LinalgOp, lanes: usize) -> (String, String) {
         LinalgOp::Householder => LinalgOp::Qr { complete: false }.name(),
         _ => op.name(),
     };
+    let helpers = if op == LinalgOp::LuFactor {
+        LU_COMMON
+    } else {
+        ""
+    };
     (
         format!("linalg_{name}_{lanes}"),
-        format!("{}\n{}", prelude(lanes), body(op)),
+        format!("{}\n{helpers}\n{}", prelude(lanes), body(op)),
     )
 }
 
@@ -144,18 +152,20 @@ pub fn encode(
             _ => contiguous(enc, d, s, DType::F32),
         })
         .collect::<Result<Vec<_>>>()?;
+    let out = result.gpu();
+    let (b32, m32, n32) = (batch as u32, m as u32, n as u32);
+    let src = srcs[0].gpu();
+    let offset = srcs[0].offset as u32;
     if let Some(entry) = per_lane_entry(op, m, n) {
-        let pipeline =
-            enc.dev
-                .pipeline_at(&format!("linalg_per_lane_{entry}"), entry, per_lane_source);
-        let (src, offset) = (srcs[0].gpu(), srcs[0].offset as u32);
+        let key = format!("linalg_per_lane_{entry}");
+        let pipeline = enc.dev.pipeline_at(&key, entry, per_lane_source);
         let params = match op {
-            LinalgOp::LuFactor => vec![batch as u32, m as u32, n as u32, offset, 0, 0],
-            LinalgOp::Eigh => vec![batch as u32, n as u32, offset, MAX_SWEEPS],
-            _ => vec![batch as u32, n as u32, offset, 0, 0],
+            LinalgOp::LuFactor => vec![b32, m32, n32, offset, 0, 0],
+            LinalgOp::Eigh => vec![b32, n32, offset, MAX_SWEEPS],
+            _ => vec![b32, n32, offset, 0, 0],
         };
-        let groups = (batch as u32).div_ceil(PER_LANE_WG as u32);
-        enc.dispatch(pipeline, &params, vec![src, result.gpu()], grid(groups));
+        let groups = b32.div_ceil(PER_LANE_WG as u32);
+        enc.dispatch(pipeline, &params, vec![src, out], grid(groups));
         return Ok(result);
     }
     let cpu = super::cpu_choices(&enc.dev);
@@ -171,10 +181,6 @@ pub fn encode(
         source(op, lanes)
     };
     let pipeline = enc.dev.pipeline(&key, || text);
-    let out = result.gpu();
-    let (b32, m32, n32) = (batch as u32, m as u32, n as u32);
-    let src = srcs[0].gpu();
-    let offset = srcs[0].offset as u32;
     let run_all = |enc: &mut Encoder,
                    base: &[u32],
                    buffers: Vec<std::sync::Arc<crate::backend::pool::Buffer>>,
@@ -194,10 +200,11 @@ pub fn encode(
                 m.min(n)
             };
             let steps = runs(total, |k| {
-                let start = if k == 0 {
-                    per_thread(m * (n + 2)) + 2 * m
-                } else {
-                    0
+                let start = match (k, lu_by_columns) {
+                    // The copy, and lu_columns.wgsl factoring the first block.
+                    (0, true) => per_thread(m * (n + 2)) + 3 * LU_DEPTH * m,
+                    (0, false) => per_thread(m * (n + 2)),
+                    _ => 0,
                 };
                 start
                     + if lu_by_columns {
@@ -554,7 +561,7 @@ fn per_lane_source() -> String {
         include_str!("../../../wgsl/linalg/per_lane.wgsl"),
         &[("maxn", &PER_LANE_UP_TO.to_string())],
     );
-    format!("{}\n{body}", prelude(PER_LANE_WG))
+    format!("{}\n{LU_COMMON}\n{body}", prelude(PER_LANE_WG))
 }
 
 /// Columns per lane block and steps per barrier of the LU kernel for CPU
@@ -571,7 +578,7 @@ fn lu_columns_source(lanes: usize) -> (String, String) {
     );
     (
         format!("linalg_lu_columns_{lanes}"),
-        format!("{}\n{body}", prelude(lanes)),
+        format!("{}\n{LU_COMMON}\n{body}", prelude(lanes)),
     )
 }
 
