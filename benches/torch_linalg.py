@@ -4,7 +4,7 @@ diagonal; symmetric positive definite for cholesky and eigh), timed the same
 way: a warm-up, then the median of several runs, each ending in a device
 sync. Prints a table with the same rows.
 
-    python3 benches/torch_linalg.py [--large]
+    python3 benches/torch_linalg.py [--large] [--ops eigh,svd] [--sizes 64,1024]
 """
 import sys
 
@@ -38,6 +38,13 @@ def run(op, a, b):
     }[op]
 
 
+def option(name):
+    """The comma-separated values after `name` on the command line, if any."""
+    if name in sys.argv:
+        return sys.argv[sys.argv.index(name) + 1].split(",")
+    return None
+
+
 def main():
     torch.backends.cuda.matmul.allow_tf32 = False
     dev = "cuda"
@@ -46,8 +53,11 @@ def main():
     if "--large" in sys.argv:
         shapes.append(((), 4096))
     shapes += [((10000,), 4), ((512,), 32)]
+    sizes = option("--sizes")
+    if sizes:
+        shapes = [((), int(n)) for n in sizes]
     print(f"{'op':<10} {'shape':>14} {'torch ms':>12}")
-    for op in OPS:
+    for op in option("--ops") or OPS:
         for batch, n in shapes:
             a = make(op, batch, n, dev)
             b = torch.randn(*batch, n, 1, device=dev)

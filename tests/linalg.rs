@@ -731,6 +731,48 @@ fn jacobi_regime_boundaries() {
     check_eigh("eigh 257", &array(&Mat::symmetric(468, 257)));
 }
 
+/// eigh wider than one workgroup (reduction to a tridiagonal on many
+/// workgroups, bisection, inverse iteration): clusters of equal and of
+/// nearly equal eigenvalues, rank one, zeros, the identity, a batch.
+#[test]
+fn eigh_on_many_workgroups() {
+    let n = 300;
+    let rotated = |seed: u64, values: &[f64]| {
+        let q = Mat::orthogonal(seed, values.len());
+        array(&q.scale_columns(values).mul(&q.t()))
+    };
+    let repeated: Vec<f64> = (0..n)
+        .map(|i| match i {
+            0..3 => 1.0,
+            _ if i < n - 2 => 0.0,
+            _ => -2.0,
+        })
+        .collect();
+    check_eigh("eigh 300 repeated", &rotated(480, &repeated));
+    // Pairs 1e-5 apart and a run of 40 spaced 1e-4: clusters to orthogonalize.
+    let close: Vec<f64> = (0..n)
+        .map(|i| match i {
+            0..40 => 1.0 + 1e-4 * i as f64,
+            _ => (i / 2) as f64 * 0.01 + (i % 2) as f64 * 1e-5,
+        })
+        .collect();
+    check_eigh("eigh 300 close", &rotated(481, &close));
+    let graded: Vec<f64> = (0..n)
+        .map(|i| 10f64.powf(-6.0 * i as f64 / n as f64))
+        .collect();
+    check_eigh("eigh 300 graded", &rotated(482, &graded));
+    check_eigh(
+        "eigh ones 270",
+        &array(&Mat::new(270, 270, vec![1.0; 270 * 270])),
+    );
+    check_eigh("eigh zeros 260", &array(&Mat::zeros(260, 260)));
+    check_eigh("eigh identity 260", &array(&Mat::eye(260)));
+    check_eigh(
+        "eigh 2 x 258",
+        &stack(&[Mat::symmetric(483, 258), Mat::symmetric(484, 258)], true),
+    );
+}
+
 /// LU on both of its kernels (a column per lane on CPU adapters, an entry
 /// per lane on GPUs): random, singular and stacked matrices, one that takes
 /// several dispatches, and the tall panels of the blocked path.

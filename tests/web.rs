@@ -432,7 +432,7 @@ async fn linalg_solve_qr_svd_eigh_meet_lapack_residuals() {
             "descending singular values"
         );
     }
-    // eigh: two-sided Jacobi (16) and through a shifted SVD (48).
+    // eigh: two-sided Jacobi (16) and through a tridiagonal (48).
     for (seed, n) in [(6u64, 16usize), (7, 48)] {
         let x = noise(seed, n * n);
         let sym: Vec<f64> = (0..n * n).map(|t| x[t] + x[(t % n) * n + t / n]).collect();

@@ -76,8 +76,4 @@ pub struct KernelLimits {
     /// Factorizations of matrices larger than this run as blocked graphs of
     /// panel kernels and matrix products.
     pub linalg_blocked_from: usize,
-    /// SVD and eigh of matrices up to this size run in one workgroup per
-    /// matrix; larger symmetric eigenproblems run through the
-    /// many-workgroup SVD.
-    pub spectral_one_workgroup: usize,
 }

@@ -504,7 +504,9 @@ pub fn qr(a: &Array, mode: QrMode) -> Result<(Array, Array)> {
 /// matrices, read from their lower triangle: `a = V diag(w) Vᵀ`. Up to 32 x
 /// 32 computed by Jacobi rotations, which give small eigenvalues to high
 /// relative accuracy; up to 256 through a tridiagonal (Householder, then
-/// implicit QL); larger through the SVD of a shifted matrix.
+/// implicit QL); larger ones reduced to a tridiagonal on many workgroups,
+/// whose eigenvalues are found by bisection and eigenvectors by inverse
+/// iteration.
 pub fn eigh(a: &Array) -> Result<(Array, Array)> {
     let a = square_arg("eigh", a)?;
     let n = dims(&a).0;

@@ -10,7 +10,7 @@ use crate::dtype::DType;
 use crate::error::Result;
 use crate::linalg::{batch, block, dims, int_column, mt, node, tri_solve, with_matrix};
 use crate::ops::creation::{arange, eye, tril, triu, zeros};
-use crate::ops::elementwise::{add, multiply, subtract, view};
+use crate::ops::elementwise::{add, subtract, view};
 use crate::ops::index::take_along_axis;
 use crate::ops::matmul::matmul;
 use crate::ops::shape::{broadcast_to, concatenate, expand_dims, slice, Slice};
@@ -31,7 +31,6 @@ pub(super) fn expand(
     Ok(match op {
         LinalgOp::LuFactor if m == n && n > blocked_from => Some(lu(&inputs[0])?),
         LinalgOp::Cholesky if n > blocked_from => Some(cholesky(&inputs[0])?),
-        LinalgOp::Eigh if n > limits.spectral_one_workgroup => Some(eigh_by_svd(&inputs[0])?),
         LinalgOp::Qr { complete } if m.min(n) > blocked_from => Some(qr(&inputs[0], complete)?),
         LinalgOp::TriangularSolve { lower, unit } if n > blocked_from => {
             Some(triangular(&inputs[0], &inputs[1], lower, unit)?)
@@ -175,29 +174,6 @@ fn triangular(t: &Array, b: &Array, lower: bool, unit: bool) -> Result<Array> {
         });
     }
     Ok(solved.expect("n > 0").1)
-}
-
-/// Symmetric eigen-decomposition through the SVD of `a + c I`, c = 2 ||a||_F:
-/// the shift makes the matrix positive definite, so its right singular
-/// vectors are a's eigenvectors and its singular values a's eigenvalues plus
-/// c (absolute accuracy c eps, within the backward error of any eigh). The
-/// one-sided Jacobi rounds then run on many workgroups.
-fn eigh_by_svd(a: &Array) -> Result<Array> {
-    let n = dims(a).0;
-    let bt = batch(a).to_vec();
-    let last_two: [i32; 2] = [-2, -1];
-    let frobenius =
-        crate::linalg::norm(a, Some(crate::linalg::NormOrd::Fro), Some(&last_two), true)?;
-    let shift = multiply(&frobenius, &Array::scalar(2.0f32))?;
-    let shifted = add(a, &multiply(&eye(n, None, 0, DType::F32)?, &shift)?)?;
-    let svd = node(
-        LinalgOp::Svd { full: false },
-        with_matrix(&bt, 2 * n + 1, n),
-        vec![shifted],
-    );
-    let vectors = block(&svd, n..2 * n, 0..n)?;
-    let values = subtract(&block(&svd, 2 * n..2 * n + 1, 0..n)?, &shift)?;
-    join(&[vectors, values], -2)
 }
 
 /// Blocked Householder QR with the compact WY form: a kernel factors each

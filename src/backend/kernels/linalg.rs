@@ -348,6 +348,9 @@ pub fn encode(
                 &[chunks as u32],
             );
         }
+        LinalgOp::Eigh if n > ONE_WORKGROUP_SPECTRAL => {
+            eigh_wide(enc, (batch, n), src, offset, out)?;
+        }
         LinalgOp::Eigh => {
             let pairs = n.div_ceil(2);
             let rounds = (2 * pairs - 1).max(1);
@@ -614,6 +617,13 @@ pub(crate) fn variants(out: &mut Vec<KernelSource>) {
             out.push(KernelSource::new(name, "main", source));
         }
     }
+    for entry in WIDE_ENTRIES {
+        out.push(KernelSource::new(
+            format!("linalg_eigh_wide_{entry}"),
+            entry,
+            eigh_wide_source(),
+        ));
+    }
     let (name, source) = lu_columns_source(64);
     out.push(KernelSource::new(name, "main", source));
     for entry in ["lu", "cholesky", "eigh"] {
@@ -725,6 +735,159 @@ fn jacobi_rounds(
         buffers,
         grid_for_threads(batch * (m + n + 1) * p),
     );
+    Ok(())
+}
+
+/// Rows of the reduction per team of lanes in eigh_wide.wgsl (a team of
+/// 32 lanes per row, 8 teams per workgroup).
+const WIDE_ROWS_PER_TEAM: usize = 2;
+
+/// Bisection steps at most per eigenvalue in eigh_wide.wgsl.
+const WIDE_BISECTIONS: usize = 40;
+
+/// Inverse iteration's solves per eigenvector in eigh_wide.wgsl.
+const WIDE_SOLVES: usize = 3;
+
+/// Cluster members per block of the orthonormalization in eigh_wide.wgsl.
+const WIDE_SPAN: usize = 16;
+
+/// Earlier cluster members one projection dispatch of eigh_wide.wgsl takes
+/// at most (its workgroup memory holds their dot products).
+const WIDE_CHUNK: usize = 2048;
+
+/// eigh_wide.wgsl with its constants.
+fn eigh_wide_source() -> String {
+    let body = super::fill_template(
+        include_str!("../../../wgsl/linalg/eigh_wide.wgsl"),
+        &[
+            ("rows_per_team", &WIDE_ROWS_PER_TEAM.to_string()),
+            ("bisections", &WIDE_BISECTIONS.to_string()),
+            ("solves", &WIDE_SOLVES.to_string()),
+            ("span", &WIDE_SPAN.to_string()),
+            ("chunk", &WIDE_CHUNK.to_string()),
+        ],
+    );
+    format!("{}\n{body}", prelude(WIDE_LANES))
+}
+
+/// Invocations per workgroup of eigh_wide.wgsl.
+const WIDE_LANES: usize = 256;
+
+/// The entry points of eigh_wide.wgsl, in the order they run.
+const WIDE_ENTRIES: [&str; 7] = [
+    "copy_in", "reduce", "bisect", "inverse", "project", "within", "back",
+];
+
+/// eigh of matrices wider than one workgroup takes (see eigh_wide.wgsl):
+/// the reduction to a tridiagonal one dispatch per column on many
+/// workgroups, its eigenvalues by bisection and eigenvectors by inverse
+/// iteration an invocation each, the back-transformation a workgroup per
+/// band of columns.
+fn eigh_wide(
+    enc: &mut Encoder,
+    (batch, n): (usize, usize),
+    src: std::sync::Arc<crate::backend::pool::Buffer>,
+    offset: u32,
+    out: std::sync::Arc<crate::backend::pool::Buffer>,
+) -> Result<()> {
+    let pipes: Vec<_> = WIDE_ENTRIES
+        .iter()
+        .map(|entry| {
+            enc.dev.pipeline_at(
+                &format!("linalg_eigh_wide_{entry}"),
+                entry,
+                eigh_wide_source,
+            )
+        })
+        .collect();
+    let [copy_in, reduce, bisect, inverse, project, within, back] = &pipes[..] else {
+        unreachable!("seven entry points")
+    };
+    let floats = |count: usize| enc.alloc((count * 4).max(4) as u64);
+    let a = floats(batch * n * n)?;
+    let refl = floats(batch * n * n)?;
+    let aux = floats(batch * 12 * n)?;
+    // Inverse iteration's factors: 3 n floats per invocation, in chunks of
+    // invocations that fit one binding.
+    let eigenvalues = batch * n;
+    let fit = (enc.dev.limits.max_storage_binding_bytes as usize / (12 * n)) / WIDE_LANES;
+    let slots = eigenvalues.min(fit.max(1) * WIDE_LANES);
+    let factors = floats(3 * n * slots)?;
+    let buffers = vec![src, out, a, refl, aux, factors];
+    let (b32, n32) = (batch as u32, n as u32);
+    let threads = |count: usize| grid(count.div_ceil(WIDE_LANES) as u32);
+    let mut run = |pipe: &std::sync::Arc<_>, tail: &[u32], groups: [u32; 3]| {
+        let params = [&[b32, n32, offset][..], tail].concat();
+        enc.dispatch(
+            std::sync::Arc::clone(pipe),
+            &params,
+            buffers.clone(),
+            groups,
+        );
+    };
+    run(copy_in, &[], threads(batch * n * n));
+    let rows_per_group = (WIDE_LANES / 32) * WIDE_ROWS_PER_TEAM;
+    for k in 0..n {
+        let per_matrix = (n - k - 1).div_ceil(rows_per_group).max(1);
+        run(
+            reduce,
+            &[k as u32, per_matrix as u32],
+            grid((batch * per_matrix) as u32),
+        );
+    }
+    let bisect_steps = runs(WIDE_BISECTIONS, |step| {
+        n + 8 + if step == 0 { 4 * n } else { 0 }
+    });
+    for range in bisect_steps {
+        run(bisect, &range, threads(eigenvalues));
+    }
+    for first in (0..eigenvalues).step_by(slots) {
+        for range in runs(WIDE_SOLVES + 1, |_| 4 * n + 8) {
+            run(
+                inverse,
+                &[range[0], range[1], first as u32, slots as u32],
+                threads(slots),
+            );
+        }
+    }
+    // Clusters in blocks of WIDE_SPAN members: each block's vectors lose
+    // their projections on the members before it (twice, in chunks whose
+    // loop trips fit a dispatch), then are orthonormalized among themselves.
+    let lanes_over = |count: usize| count.div_ceil(WIDE_LANES);
+    let chunk = (1..=WIDE_CHUNK / WIDE_LANES)
+        .rev()
+        .map(|c| c * WIDE_LANES)
+        .find(|&c| lanes_over(c) * n + lanes_over(n) * c <= TRIPS_PER_DISPATCH)
+        .unwrap_or(WIDE_LANES);
+    for block in 0..n.div_ceil(WIDE_SPAN) {
+        let before = block * WIDE_SPAN;
+        for _ in 0..2 {
+            for start in (0..before).step_by(chunk) {
+                run(
+                    project,
+                    &[block as u32, start as u32, chunk as u32],
+                    grid(eigenvalues as u32),
+                );
+            }
+        }
+        run(within, &[block as u32], grid(eigenvalues as u32));
+    }
+    let per_matrix = n.div_ceil(16);
+    let parts = WIDE_LANES / 16;
+    for range in runs(
+        if std::env::var("NOBACK").is_ok() {
+            0
+        } else {
+            n - 1
+        },
+        |step| 2 * (step + 2).div_ceil(parts) + 12,
+    ) {
+        run(
+            back,
+            &[range[0], range[1], per_matrix as u32],
+            grid((batch * per_matrix) as u32),
+        );
+    }
     Ok(())
 }
 

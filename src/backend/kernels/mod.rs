@@ -56,7 +56,6 @@ pub(crate) fn kernel_limits() -> KernelLimits {
         // An arg-reduction row is one workgroup's loop.
         arg_reduce_max_len: WORKGROUP_SIZE as usize * MAX_LOOP_TRIPS,
         linalg_blocked_from: linalg::BLOCKED_FROM,
-        spectral_one_workgroup: linalg::ONE_WORKGROUP_SPECTRAL,
     }
 }
 
