@@ -539,21 +539,15 @@ fn cluster_of(mat: u32, n: u32, j: u32) -> vec4<u32> {
     );
 }
 
-// The eigenvector a workgroup works on (mat = batch past the last) and its
-// cluster.
-struct Member {
-    mat: u32,
-    j: u32,
-    cluster: vec4<u32>,
-}
-
-fn member(wid: vec3<u32>, nwg: vec3<u32>) -> Member {
+// The (matrix, eigenvector) a workgroup works on; the matrix is `batch`
+// past the last (uniform, so entry points may return on it).
+fn member(wid: vec3<u32>, nwg: vec3<u32>) -> vec2<u32> {
     let n = params[1];
     let t = matrix_id(wid, nwg);
     if (t >= params[0] * n) {
-        return Member(params[0], 0u, vec4<u32>());
+        return vec2<u32>(params[0], 0u);
     }
-    return Member(t / n, t % n, cluster_of(t / n, n, t % n));
+    return vec2<u32>(t / n, t % n);
 }
 
 // Parameters: [batch, n, src offset, block, first earlier member, count].
@@ -565,12 +559,12 @@ fn project(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
     touch();
     let n = params[1];
     let me = member(wid, nwg);
-    if (me.mat >= params[0]) {
+    if (me.x >= params[0]) {
         return;
     }
-    let mat = me.mat;
-    let j = me.j;
-    let c = me.cluster;
+    let mat = me.x;
+    let j = me.y;
+    let c = cluster_of(mat, n, j);
     let start = c.x + params[4];
     if (lid == 0u) {
         var count = 0u;
@@ -610,12 +604,12 @@ fn within(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid:
     touch();
     let n = params[1];
     let me = member(wid, nwg);
-    if (me.mat >= params[0]) {
+    if (me.x >= params[0]) {
         return;
     }
-    let mat = me.mat;
-    let j = me.j;
-    let c = me.cluster;
+    let mat = me.x;
+    let j = me.y;
+    let c = cluster_of(mat, n, j);
     if (lid == 0u) {
         var count = 0u;
         if (c.x < c.y && j == c.x + params[3] * SPAN) {
