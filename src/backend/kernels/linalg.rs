@@ -654,10 +654,10 @@ pub(crate) fn variants(out: &mut Vec<KernelSource>) {
 pub const BLOCKED_FROM: usize = 128;
 
 /// SVD and eigh of matrices up to this many columns run in one workgroup
-/// per matrix, all steps in a few dispatches; wider ones rotate column pairs
-/// with many workgroups, one dispatch per round even once converged (on
-/// lavapipe svd of 64 x 64 took 190 ms and 1,591 dispatches that way, eigh
-/// of 256 x 256 3.4 s against 0.23 s in one workgroup).
+/// per matrix, all steps in a few dispatches; wider SVDs rotate column
+/// pairs with many workgroups, one dispatch per round even once converged
+/// (on lavapipe svd of 64 x 64 took 190 ms and 1,591 dispatches that way),
+/// and wider eigh runs eigh_wide.wgsl.
 pub const ONE_WORKGROUP_SPECTRAL: usize = 256;
 
 /// Jacobi sweeps at most in the many-workgroup regime (each sweep is one
