@@ -874,14 +874,7 @@ fn eigh_wide(
     }
     let per_matrix = n.div_ceil(16);
     let parts = WIDE_LANES / 16;
-    for range in runs(
-        if std::env::var("NOBACK").is_ok() {
-            0
-        } else {
-            n - 1
-        },
-        |step| 2 * (step + 2).div_ceil(parts) + 12,
-    ) {
+    for range in runs(n - 1, |step| 2 * (step + 2).div_ceil(parts) + 12) {
         run(
             back,
             &[range[0], range[1], per_matrix as u32],
