@@ -1,7 +1,7 @@
 //! `Array`: a cheap, cloneable handle to a node of the lazy graph.
 
 use crate::dtype::{DType, Element, Scalar};
-use crate::error::{bail, fmt_shape, Result};
+use crate::error::{bail, check_shape, fmt_shape, Result};
 use crate::primitive::Primitive;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -142,7 +142,7 @@ impl Array {
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn from_slice<T: Element>(values: &[T], shape: &[usize]) -> Result<Array> {
-        let size: usize = shape.iter().product();
+        let size = check_shape("array", shape)?;
         if size != values.len() {
             bail!(
                 "array",

@@ -18,6 +18,20 @@ fn every_op_rejects_bad_input_with_its_name() {
     let bools = Array::from_slice(&[true, false], &[2]).unwrap();
     let cases: Vec<(&str, Result<Array>)> = vec![
         ("array", Array::from_slice(&[1.0f32, 2.0], &[3])),
+        ("array", Array::from_slice(&[1.0f32], &[1; 17])),
+        (
+            "array",
+            Array::from_slice::<f32>(&[], &[1 << 40, 1 << 40, 0]),
+        ),
+        ("zeros", kiln::zeros(&[usize::MAX, 2], DType::F32)),
+        ("ones", kiln::ones(&[0, usize::MAX, 2], DType::F32)),
+        ("full", kiln::full(&[1; 20], 2.0, DType::F32)),
+        ("reshape", kiln::reshape(&empty, &[1 << 40, 1 << 40, 0])),
+        ("reshape", kiln::reshape(&empty, &[i64::MAX, 2, -1])),
+        (
+            "reshape",
+            kiln::reshape(&v3, &[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3]),
+        ),
         ("reshape", kiln::reshape(&m23, &[4, 2])),
         ("reshape", kiln::reshape(&m23, &[-1, -1])),
         ("transpose", kiln::transpose(&m23, &[0, 0])),

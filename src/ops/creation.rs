@@ -9,18 +9,22 @@ use crate::primitive::Primitive;
 
 /// An array of `shape` filled with `value` (a broadcast view of one element).
 pub fn full(shape: &[usize], value: impl Into<Scalar>, dtype: DType) -> Result<Array> {
-    let one = Array::from_primitive(vec![], dtype, Primitive::Full(value.into()), vec![]);
-    broadcast_to(&one, shape)
+    filled("full", shape, value.into(), dtype)
 }
 
 /// Zeros of `shape`.
 pub fn zeros(shape: &[usize], dtype: DType) -> Result<Array> {
-    full(shape, 0, dtype)
+    filled("zeros", shape, 0.into(), dtype)
 }
 
 /// Ones of `shape`.
 pub fn ones(shape: &[usize], dtype: DType) -> Result<Array> {
-    full(shape, 1, dtype)
+    filled("ones", shape, 1.into(), dtype)
+}
+
+fn filled(op: &'static str, shape: &[usize], value: Scalar, dtype: DType) -> Result<Array> {
+    let one = Array::from_primitive(vec![], dtype, Primitive::Full(value), vec![]);
+    broadcast_to(&one, shape).map_err(|e| e.within(op))
 }
 
 /// `value` with the shape and dtype of `a`.

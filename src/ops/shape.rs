@@ -3,7 +3,7 @@
 
 use crate::array::Array;
 use crate::dtype::{promote, Scalar};
-use crate::error::{bail, fmt_shape, Result};
+use crate::error::{bail, check_shape, fmt_shape, Result};
 use crate::primitive::Primitive;
 
 pub use crate::array::normalize_axis;
@@ -60,14 +60,19 @@ pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Ve
 /// ```
 pub fn reshape(a: &Array, shape: &[i64]) -> Result<Array> {
     let size = a.size();
-    let known: i64 = shape.iter().filter(|&&d| d != -1).product();
     let unknown = shape.iter().filter(|&&d| d == -1).count();
     let described = || format!("{:?}", shape).replace('[', "(").replace(']', ")");
     if unknown > 1 || shape.iter().any(|&d| d < -1) {
         bail!("reshape", "invalid shape {}", described());
     }
+    let known_axes: Vec<usize> = shape
+        .iter()
+        .filter(|&&d| d != -1)
+        .map(|&d| d as usize)
+        .collect();
+    let known = check_shape("reshape", &known_axes)?;
     let new_shape: Vec<usize> = if unknown == 1 {
-        if known == 0 || size as i64 % known != 0 {
+        if known == 0 || !size.is_multiple_of(known) {
             bail!(
                 "reshape",
                 "cannot reshape array of size {size} into shape {}",
@@ -76,18 +81,12 @@ pub fn reshape(a: &Array, shape: &[i64]) -> Result<Array> {
         }
         shape
             .iter()
-            .map(|&d| {
-                if d == -1 {
-                    size / known as usize
-                } else {
-                    d as usize
-                }
-            })
+            .map(|&d| if d == -1 { size / known } else { d as usize })
             .collect()
     } else {
         shape.iter().map(|&d| d as usize).collect()
     };
-    if new_shape.iter().product::<usize>() != size {
+    if check_shape("reshape", &new_shape)? != size {
         bail!(
             "reshape",
             "cannot reshape array of size {size} into shape {}",
@@ -196,6 +195,7 @@ pub fn squeeze(a: &Array, axes: &[i32]) -> Result<Array> {
 
 /// A view of `a` broadcast to `shape` (NumPy rules).
 pub fn broadcast_to(a: &Array, shape: &[usize]) -> Result<Array> {
+    check_shape("broadcast_to", shape)?;
     let target = broadcast_shapes("broadcast_to", a.shape(), shape)?;
     if target != shape {
         bail!(
