@@ -1441,6 +1441,10 @@ def random_cases():
         add("categorical", {"seed": seed, "axis": axis, "shape": shape}, np.asarray(res).astype(np.int32), args=[tensor(lg)])
     for seed, n in ((0, 10), (42, 1000), (1, 3000), (2, 1), (3, 257), (4, 2)):
         add("permutation", {"seed": seed, "n": n}, np.asarray(jax.random.permutation(key(seed), n)).astype(np.int32))
+    for seed, data in ((0, 0), (0, 1), (42, 7), (1, 2**31), (2**32 + 7, 2**32 - 1)):
+        add("fold_in", {"seed": seed, "data": data}, jax.random.key_data(jax.random.fold_in(key(seed), data)))
+    for seed, shape in ((0, [5]), (42, [3, 5]), (1, []), (2, [257])):
+        add("gumbel", {"seed": seed, "shape": shape}, jax.random.gumbel(key(seed), tuple(shape), dtype=jnp.float32))
     return out
 
 

@@ -81,6 +81,20 @@ fn check(what: &str, residual: f64) {
 }
 
 /// ||A - B|| / (n ||A|| eps)
+/// Asserts that each output holds one result per matrix of `a`: the same
+/// batch axes, `core` axes of its own after them.
+fn same_batch(what: &str, a: &Array, outputs: &[(&Array, usize)]) {
+    let batch = &a.shape()[..a.ndim() - 2];
+    for (i, (out, core)) in outputs.iter().enumerate() {
+        assert_eq!(
+            &out.shape()[..out.ndim().saturating_sub(*core)],
+            batch,
+            "{what}: output {i}'s batch axes"
+        );
+        assert_eq!(out.ndim(), batch.len() + core, "{what}: output {i}'s axes");
+    }
+}
+
 fn scaled(a: &Mat, b: &Mat, n: usize) -> f64 {
     a.sub(b).norm() / (n.max(1) as f64 * a.norm().max(f64::MIN_POSITIVE) * EPS)
 }
@@ -88,6 +102,7 @@ fn scaled(a: &Mat, b: &Mat, n: usize) -> f64 {
 fn check_lu(what: &str, a: &Array) {
     let (p, l, u) = linalg::lu(a).unwrap();
     let n = a.shape()[a.ndim() - 1];
+    same_batch(what, a, &[(&p, 2), (&l, 2), (&u, 2)]);
     for (k, (((a, p), l), u)) in mats(a)
         .iter()
         .zip(mats(&p))
@@ -120,6 +135,7 @@ fn check_qr(what: &str, a: &Array, mode: QrMode) {
     };
     assert_eq!(&q.shape()[q.ndim() - 2..], &[m, k], "{what}: Q's shape");
     assert_eq!(&r.shape()[r.ndim() - 2..], &[k, n], "{what}: R's shape");
+    same_batch(what, a, &[(&q, 2), (&r, 2)]);
     for (i, ((a, q), r)) in mats(a).iter().zip(mats(&q)).zip(mats(&r)).enumerate() {
         check(
             &format!("{what}[{i}] ||A - QR||"),
@@ -137,6 +153,7 @@ fn check_qr(what: &str, a: &Array, mode: QrMode) {
 fn check_svd(what: &str, a: &Array, full: bool) {
     let (u, s, vh) = linalg::svd(a, full).unwrap();
     let (m, n) = (a.shape()[a.ndim() - 2], a.shape()[a.ndim() - 1]);
+    same_batch(what, a, &[(&u, 2), (&s, 1), (&vh, 2)]);
     let k = m.min(n);
     for (i, (((a, u), s), vh)) in mats(a)
         .iter()
@@ -181,6 +198,7 @@ fn check_svd(what: &str, a: &Array, full: bool) {
 fn check_eigh(what: &str, a: &Array) {
     let (w, v) = linalg::eigh(a).unwrap();
     let n = a.shape()[a.ndim() - 1];
+    same_batch(what, a, &[(&w, 1), (&v, 2)]);
     for (i, ((a, w), v)) in mats(a).iter().zip(vectors(&w)).zip(mats(&v)).enumerate() {
         assert!(
             w.windows(2).all(|p| p[0] <= p[1]),
@@ -197,17 +215,25 @@ fn check_eigh(what: &str, a: &Array) {
 fn check_cholesky(what: &str, a: &Array) {
     let l = linalg::cholesky(a, false).unwrap();
     let n = a.shape()[a.ndim() - 1];
+    same_batch(what, a, &[(&l, 2)]);
     for (i, (a, l)) in mats(a).iter().zip(mats(&l)).enumerate() {
         check(
             &format!("{what}[{i}] ||A - LLᵀ||"),
             scaled(a, &l.mul(&l.t()), n),
         );
+        for row in 0..n {
+            assert!(l.at(row, row) > 0.0, "{what}: L has a positive diagonal");
+            for col in row + 1..n {
+                assert_eq!(l.at(row, col), 0.0, "{what}: L is lower triangular");
+            }
+        }
     }
 }
 
 fn check_inverse(what: &str, a: &Array) {
     let x = linalg::inv(a).unwrap();
     let n = a.shape()[a.ndim() - 1];
+    same_batch(what, a, &[(&x, 2)]);
     for (i, (a, x)) in mats(a).iter().zip(mats(&x)).enumerate() {
         let r = Mat::eye(n).sub(&a.mul(&x)).norm() / (n as f64 * a.norm() * x.norm() * EPS);
         check(&format!("{what}[{i}] ||I - AA⁻¹||"), r);
@@ -217,6 +243,7 @@ fn check_inverse(what: &str, a: &Array) {
 fn check_solve(what: &str, a: &Array, b: &Array) {
     let x = linalg::solve(a, b).unwrap();
     let n = a.shape()[a.ndim() - 1];
+    same_batch(what, a, &[(b, 2), (&x, 2)]);
     for (i, ((a, b), x)) in mats(a).iter().zip(mats(b)).zip(mats(&x)).enumerate() {
         let r = a.mul(&x).sub(&b).norm() / (n as f64 * a.norm() * x.norm() * EPS);
         check(&format!("{what}[{i}] ||Ax - b||"), r);
@@ -432,9 +459,16 @@ fn numpy_fixtures() {
                 .iter()
                 .fold(0.0f64, |m, v| m.max(v.abs()));
             let tol = match (op, i) {
-                ("det", _) => Tol {
+                // Relative to the determinant itself (as slogdet's log within
+                // 2e-3), so a wrong sign or magnitude fails; a singular
+                // matrix's within the backward error of Hadamard's bound.
+                ("det", _) if largest > 0.0 => Tol {
                     rtol: 2e-3,
-                    atol: THRESHOLD * n * EPS * scale.powf(n),
+                    atol: 0.0,
+                },
+                ("det", _) => Tol {
+                    rtol: 0.0,
+                    atol: THRESHOLD * n * EPS * hadamard_bound(a),
                 },
                 ("slogdet", 0) | ("lstsq", 1) | ("matrix_rank", _) => EXACT,
                 ("slogdet", _) => Tol {
@@ -457,6 +491,20 @@ fn numpy_fixtures() {
             }
         }
     }
+}
+
+/// Hadamard's bound on |det A|, the product of A's row norms (the largest
+/// over a stack).
+fn hadamard_bound(a: &Array) -> f64 {
+    let n = *a.shape().last().unwrap();
+    common::floats(a)
+        .chunks(n * n)
+        .map(|m| {
+            m.chunks(n)
+                .map(|row| row.iter().map(|v| v * v).sum::<f64>().sqrt())
+                .product::<f64>()
+        })
+        .fold(0.0, f64::max)
 }
 
 // ---------------------------------------------------------------- failures
@@ -907,4 +955,97 @@ fn float16_input_is_promoted() {
     let (got, want) = (w.to_vec::<f32>().unwrap(), want.to_vec::<f32>().unwrap());
     assert_eq!(got, want);
     assert_eq!(linalg::inv(&half).unwrap().dtype(), DType::F32);
+}
+
+/// `t`'s upper or lower triangle, with ones on the diagonal if `unit`.
+fn triangle(t: &Mat, upper: bool, unit: bool) -> Mat {
+    let n = t.rows;
+    let data = (0..n * n)
+        .map(|e| {
+            let (r, c) = (e / n, e % n);
+            match (r == c, if upper { c > r } else { c < r }) {
+                (true, _) if unit => 1.0,
+                (true, _) | (_, true) => t.at(r, c),
+                _ => 0.0,
+            }
+        })
+        .collect();
+    Mat::new(n, n, data)
+}
+
+/// Every kind of triangular system (upper or lower, unit diagonal or not,
+/// T X = B or X T = B), the Cholesky factor either way up and cho_solve,
+/// each against its residual with the matrix rebuilt on the host.
+#[test]
+fn triangular_and_cholesky_variants_meet_their_residuals() {
+    let n = 17;
+    // Well conditioned: random entries, a dominant diagonal.
+    let dominant = |seed: u64| {
+        let m = Mat::random(seed, n, n);
+        let data = (0..n * n)
+            .map(|e| m.at(e / n, e % n) + if e / n == e % n { 6.0 } else { 0.0 })
+            .collect();
+        Mat::new(n, n, data)
+    };
+    let ts = [dominant(520), dominant(521)];
+    let t = stack(&ts, true);
+    let left_b = stack(&[Mat::random(522, n, 3), Mat::random(523, n, 3)], true);
+    let right_b = stack(&[Mat::random(524, 3, n), Mat::random(525, 3, n)], true);
+    for upper in [false, true] {
+        for unit in [false, true] {
+            for right in [false, true] {
+                let mut how = if upper {
+                    linalg::Triangular::upper()
+                } else {
+                    linalg::Triangular::lower()
+                };
+                if unit {
+                    how = how.unit_diagonal();
+                }
+                if right {
+                    how = how.right();
+                }
+                let b = if right { &right_b } else { &left_b };
+                let x = linalg::solve_triangular(&t, b, how).unwrap();
+                let what = format!("solve_triangular upper {upper} unit {unit} right {right}");
+                same_batch(&what, &t, &[(&x, 2)]);
+                for (i, (bm, xm)) in mats(b).iter().zip(mats(&x)).enumerate() {
+                    let tri = triangle(&ts[i], upper, unit);
+                    let product = if right { xm.mul(&tri) } else { tri.mul(&xm) };
+                    check(&format!("{what}[{i}] ||T X - B||"), scaled(bm, &product, n));
+                }
+            }
+        }
+    }
+    let spds = [Mat::spd(526, n), Mat::spd(527, n)];
+    let a = stack(&spds, true);
+    let b = stack(&[Mat::random(528, n, 2), Mat::random(529, n, 2)], true);
+    for upper in [false, true] {
+        let c = linalg::cholesky(&a, upper).unwrap();
+        let x = linalg::cho_solve(&c, &b, upper).unwrap();
+        let what = format!("cholesky upper {upper}");
+        same_batch(&what, &a, &[(&c, 2), (&x, 2)]);
+        for (i, ((am, cm), (bm, xm))) in spds
+            .iter()
+            .zip(mats(&c))
+            .zip(mats(&b).iter().zip(mats(&x)))
+            .enumerate()
+        {
+            let rebuilt = if upper {
+                cm.t().mul(&cm)
+            } else {
+                cm.mul(&cm.t())
+            };
+            check(&format!("{what}[{i}] ||A - C C||"), scaled(am, &rebuilt, n));
+            assert_eq!(
+                triangle(&cm, upper, false).data,
+                cm.data,
+                "{what}: triangular"
+            );
+            check(
+                &format!("cho_solve {what}[{i}] ||A X - B||"),
+                scaled(bm, &am.mul(&xm), n),
+            );
+        }
+    }
 }

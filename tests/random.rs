@@ -46,6 +46,8 @@ fn run(op: &str, p: &Value, args: &[Array]) -> kiln::Result<Array> {
             )
         }
         "permutation" => random::permutation(&key, p["n"].as_u64().unwrap() as usize),
+        "fold_in" => random::fold_in(&key, p["data"].as_u64().unwrap() as u32),
+        "gumbel" => random::gumbel(&key, &shape(), DType::F32),
         other => panic!("no runner for {other}"),
     }
 }
@@ -65,7 +67,8 @@ fn random_matches_jax_fixtures() {
         // differ by one rounding where XLA fuses `u * span + min` into an fma;
         // normal samples go through erfinv, which differs from XLA's in the last bits.
         let tol = match op {
-            "normal" => Tol {
+            // (gumbel is -log(-log(u)) of uniform u.)
+            "normal" | "gumbel" => Tol {
                 rtol: 2e-6,
                 atol: 1e-6,
             },

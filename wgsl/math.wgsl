@@ -26,11 +26,14 @@ fn k_signbit(x: f32) -> bool {
     return (bitcast<u32>(x) >> 31u) != 0u;
 }
 
+// NumPy's sign: NaN stays NaN, and both zeros give +0. Built from the
+// bits: drivers need not keep the sign of a float zero (lavapipe turned
+// a comparison chain ending in 0.0 into -0.0).
 fn k_sign(x: f32) -> f32 {
     if (k_isnan(x)) { return x; }
-    if (x > 0.0) { return 1.0; }
-    if (x < 0.0) { return -1.0; }
-    return x;
+    let bits = bitcast<u32>(x);
+    if ((bits & 0x7fffffffu) == 0u) { return bitcast<f32>(0u); }
+    return bitcast<f32>((bits & 0x80000000u) | 0x3f800000u);
 }
 
 // exp(x) - 1: a Taylor series near zero, where exp(x) - 1 cancels.

@@ -2,14 +2,16 @@
 //! methods do not give with NumPy's semantics: the counterparts of the
 //! helpers in `wgsl/math.wgsl`.
 
-/// NumPy's sign: NaN stays NaN and zeros keep their sign.
+/// NumPy's sign: NaN stays NaN and both zeros give +0.
 pub fn sign(x: f32) -> f32 {
     if x > 0.0 {
         1.0
     } else if x < 0.0 {
         -1.0
-    } else {
+    } else if x.is_nan() {
         x
+    } else {
+        0.0
     }
 }
 

@@ -119,8 +119,46 @@ pub const EXACT: Tol = Tol {
     atol: 0.0,
 };
 
+/// How close a result must be to the correctly rounded value.
+#[derive(Debug, Clone, Copy)]
+pub enum Bound {
+    /// Within `atol + rtol * |want|`; [`EXACT`] means bit for bit, the
+    /// sign of zero included.
+    Tol(Tol),
+    /// Within this many units in the last place of the result's dtype.
+    Ulps(f64),
+}
+
+impl From<Tol> for Bound {
+    fn from(tol: Tol) -> Bound {
+        Bound::Tol(tol)
+    }
+}
+
+/// The spacing of `dtype`'s floats at `w` (rounded to that dtype): the
+/// distance from |w| to the next float away from zero, subnormals included.
+pub fn ulp(w: f64, dtype: DType) -> f64 {
+    match dtype {
+        DType::F16 => {
+            let h = f16::from_f64(w.abs());
+            f16::from_bits(h.to_bits() + 1).to_f64() - h.to_f64()
+        }
+        _ => {
+            let f = w.abs() as f32;
+            f64::from(f32::from_bits(f.to_bits() + 1)) - f64::from(f)
+        }
+    }
+}
+
 /// Compares an array with a fixture tensor; returns a description of the first mismatch.
-pub fn check(got: &Array, want: &Value, tol: Tol) -> Result<(), String> {
+pub fn check(got: &Array, want: &Value, bound: impl Into<Bound>) -> Result<(), String> {
+    check_ulps(got, want, bound).map(drop)
+}
+
+/// Compares as [`check`] does; returns the largest distance in ulps of the
+/// result's dtype over the finite expected values (0 for integers).
+pub fn check_ulps(got: &Array, want: &Value, bound: impl Into<Bound>) -> Result<f64, String> {
+    let bound = bound.into();
     let (expected, shape, dt) = values(want);
     if got.shape() != shape.as_slice() {
         return Err(format!("shape {:?}, expected {:?}", got.shape(), shape));
@@ -135,25 +173,38 @@ pub fn check(got: &Array, want: &Value, tol: Tol) -> Result<(), String> {
         DType::F16 => f16::from_f64(w).to_f64(),
         _ => w,
     };
+    let mut worst = 0.0f64;
     for (i, (&g, w)) in values
         .iter()
         .zip(expected.iter().map(|&w| round(w)))
         .enumerate()
     {
+        let ulps = if dt.is_float() && w.is_finite() && g.is_finite() {
+            (g - w).abs() / ulp(w, dt)
+        } else {
+            0.0
+        };
+        worst = worst.max(ulps);
         let ok = if w.is_nan() {
             g.is_nan()
         } else if w.is_infinite() {
             g == w
         } else {
-            (g - w).abs() <= tol.atol + tol.rtol * w.abs()
+            match bound {
+                Bound::Tol(t) if t.rtol == 0.0 && t.atol == 0.0 => {
+                    g == w && g.is_sign_negative() == w.is_sign_negative()
+                }
+                Bound::Tol(tol) => (g - w).abs() <= tol.atol + tol.rtol * w.abs(),
+                Bound::Ulps(most) => ulps <= most,
+            }
         };
         if !ok {
             return Err(format!(
-                "element {i}: got {g}, expected {w} (tolerance {tol:?})"
+                "element {i}: got {g:e}, expected {w:e} ({ulps:.1} ulp; bound {bound:?})"
             ));
         }
     }
-    Ok(())
+    Ok(worst)
 }
 
 /// The cases of a fixture file in `tests/fixtures/`.

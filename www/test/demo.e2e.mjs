@@ -166,8 +166,10 @@ async function testAutodiff(page) {
       s.xs.forEach((x, i) => {
         const want = exact[key](x);
         const err = Math.abs(s[key][i] - want) / Math.max(1, Math.abs(want));
-        if (err > worst) [worst, at] = [err, x];
+        // NaN (a missing or non-finite value) is the worst error there is.
+        if (!(err <= worst)) [worst, at] = [Number.isNaN(err) ? Infinity : err, x];
       });
+      check(s[key].length === s.xs.length, `${key} has a value at each of ${s.xs.length} points`);
       check(
         worst <= DERIVATIVE_RTOL,
         `${key.padEnd(3)} at ${s.xs.length} points: worst relative error ${worst.toExponential(2)} (x = ${at.toFixed(3)})`,
