@@ -1,10 +1,38 @@
 //! `Array`: a cheap, cloneable handle to a node of the lazy graph.
 
 use crate::dtype::{DType, Element, Scalar};
-use crate::error::{bail, check_shape, fmt_shape, Result};
+use crate::error::{bail, fmt_shape, Result};
 use crate::primitive::Primitive;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The most axes an array may have (the strided kernels index up to this
+/// many).
+pub const MAX_NDIM: usize = 16;
+
+/// The element count of a shape a caller asks for, or an error for `op`
+/// when the shape has more axes than kernels index (16) or more elements
+/// than memory can address (as NumPy, counting the nonzero axes, so a huge
+/// empty shape is refused too).
+pub(crate) fn check_shape(op: &'static str, shape: &[usize]) -> Result<usize> {
+    if shape.len() > MAX_NDIM {
+        bail!(
+            op,
+            "shape has {} dimensions; kiln arrays have at most {MAX_NDIM}",
+            shape.len()
+        );
+    }
+    // 8 bytes: the widest element a shape may be read as.
+    let bytes = shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(8usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&b| b <= isize::MAX as usize);
+    if bytes.is_none() {
+        bail!(op, "shape {} is too large", fmt_shape(shape));
+    }
+    Ok(shape.iter().product())
+}
 
 /// An n-dimensional array. Cloning is cheap (it shares the node). Ops build
 /// graph nodes; nothing runs on the GPU until [`Array::eval`] or a read.

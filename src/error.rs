@@ -50,31 +50,6 @@ macro_rules! bail {
 }
 pub(crate) use bail;
 
-/// The element count of a shape a caller asks for, or an error for `op`
-/// when the shape has more axes than kernels index (16) or more elements
-/// than memory can address (as NumPy, counting the nonzero axes, so a huge
-/// empty shape is refused too).
-pub(crate) fn check_shape(op: &'static str, shape: &[usize]) -> Result<usize> {
-    use crate::backend::limits::MAX_NDIM;
-    if shape.len() > MAX_NDIM {
-        bail!(
-            op,
-            "shape has {} dimensions; kiln arrays have at most {MAX_NDIM}",
-            shape.len()
-        );
-    }
-    // 8 bytes: the widest element a shape may be read as.
-    let bytes = shape
-        .iter()
-        .filter(|&&d| d != 0)
-        .try_fold(8usize, |acc, &d| acc.checked_mul(d))
-        .filter(|&b| b <= isize::MAX as usize);
-    if bytes.is_none() {
-        bail!(op, "shape {} is too large", fmt_shape(shape));
-    }
-    Ok(shape.iter().product())
-}
-
 /// Formats a shape the way NumPy prints tuples: `(2, 3)`, `(4,)`, `()`.
 pub(crate) fn fmt_shape(shape: &[usize]) -> String {
     match shape {

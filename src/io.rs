@@ -38,7 +38,7 @@ pub fn from_safetensors_bytes(bytes: &[u8]) -> Result<(Params, HashMap<String, S
 fn to_array(name: &str, view: &TensorView<'_>) -> Result<Array> {
     let op = "load_safetensors";
     let (data, shape) = (view.data(), view.shape());
-    if let Err(crate::Error::Invalid { message, .. }) = crate::error::check_shape(op, shape) {
+    if let Err(crate::Error::Invalid { message, .. }) = crate::array::check_shape(op, shape) {
         bail!(op, "{name}: {message}");
     }
     fn pod<T: bytemuck::Pod>(data: &[u8]) -> Vec<T> {

@@ -455,3 +455,35 @@ async fn linalg_solve_qr_svd_eigh_meet_lapack_residuals() {
     let err = linalg::inv(&wide).unwrap_err().to_string();
     assert!(err.starts_with("[inv]"), "{err}");
 }
+
+mod sweep;
+
+/// The native float32 sweep of every unary op (`tests/math_accuracy.rs`)
+/// on the browser's adapter: kiln's own transcendental functions keep
+/// their 4-ulp bound where the driver's built-ins do not (SwiftShader's
+/// sin, cos and tan were about 2e-4 off).
+#[wasm_bindgen_test]
+async fn unary_ops_are_within_their_ulp_bounds_in_the_browser() {
+    init().await;
+    let xs = sweep::sweep();
+    let input = Array::from_slice(&xs, &[xs.len()]).unwrap();
+    let mut failures = Vec::new();
+    let mut report = Vec::new();
+    for &op in kiln::UnaryOp::ALL {
+        if sweep::reference(op, 0.5).is_none() {
+            continue;
+        }
+        let got = kiln::unary(op, &input)
+            .unwrap()
+            .to_vec_async::<f32>()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", op.name()));
+        let (worst, at) = sweep::worst_ulps(op, &xs, &got);
+        report.push(format!("{} {worst:.1}", op.name()));
+        if worst > sweep::BOUND {
+            failures.push(format!("{}: {worst:.1} ulp at x = {at:e}", op.name()));
+        }
+    }
+    wasm_bindgen_test::console_log!("worst ulps: {}", report.join(", "));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

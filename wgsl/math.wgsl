@@ -36,6 +36,203 @@ fn k_sign(x: f32) -> f32 {
     return bitcast<f32>((bits & 0x80000000u) | 0x3f800000u);
 }
 
+// exp(x) within 2 ulp on every driver (WGSL lets the built-in be far
+// off): x = n ln2 + r by Cody-Waite reduction (ln2 in two parts, the
+// first with trailing zeros so n * K_LN2_HI is exact), |r| <= ln2 / 2,
+// then exp(r) = 1 + r + r^2 P(r) (Cephes expf) scaled by 2^n in two
+// steps, so that results near the overflow and subnormal ends stay exact.
+const K_LN2_HI: f32 = 0.693145751953125;
+const K_LN2_LO: f32 = 1.42860682030941723212e-6;
+fn k_exp(x: f32) -> f32 {
+    if (k_isnan(x)) { return x; }
+    if (x > 88.72283935546875) { return k_inf(); }
+    if (x < -103.97208404541015625) { return 0.0; }
+    return k_exp_scaled(x, 0);
+}
+
+// exp(x) 2^s, for x and s whose result is finite and nonzero.
+fn k_exp_scaled(x: f32, s: i32) -> f32 {
+    let n = round(x * 1.44269504088896341);
+    let r = (x - n * K_LN2_HI) - n * K_LN2_LO;
+    var p = 1.9875691500e-4;
+    p = p * r + 1.3981999507e-3;
+    p = p * r + 8.3334519073e-3;
+    p = p * r + 4.1665795894e-2;
+    p = p * r + 1.6666665459e-1;
+    p = p * r + 5.0000001201e-1;
+    let y = 1.0 + (r + r * r * p);
+    let k = i32(n) + s;
+    let half = k / 2;
+    return ldexp(ldexp(y, half), k - half);
+}
+
+// log(x) of a finite positive x as (e, log m) with x = 2^e m, m in
+// [sqrt(1/2), sqrt(2)), from the bits (subnormals scaled up first); log m
+// as fdlibm's logf: f = m - 1 exactly, s = f / (2 + f) and
+// log(1 + f) = f - (f^2/2 - s (f^2/2 + R(s^2))), exact at 1, accurate near it.
+fn k_log_split(x_in: f32) -> vec2<f32> {
+    var x = x_in;
+    var e = 0;
+    if (x < 1.17549435e-38) {
+        // A subnormal is its bits times 2^-149 (read so, as drivers may
+        // flush subnormal operands of arithmetic).
+        x = f32(bitcast<u32>(x));
+        e = -149;
+    }
+    let bits = bitcast<u32>(x);
+    e = e + i32((bits >> 23u) & 0xffu) - 127;
+    var m = bitcast<f32>((bits & 0x007fffffu) | 0x3f800000u);
+    if (m > 1.41421356) {
+        m = m * 0.5;
+        e = e + 1;
+    }
+    let f = m - 1.0;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let r = z * (0.66666662693 + w * 0.28498786688) + w * (0.40000972152 + w * 0.24279078841);
+    let hfsq = 0.5 * f * f;
+    return vec2<f32>(f32(e), f - (hfsq - s * (hfsq + r)));
+}
+
+// The logarithms' values outside (0, inf): NaN below 0, -inf at 0, inf at inf.
+fn k_log_edge(x: f32) -> f32 {
+    if (x < 0.0 || k_isnan(x)) { return k_nan(); }
+    if (x == 0.0) { return -k_inf(); }
+    return x;
+}
+
+// log(x) within 2 ulp on every driver (WGSL lets the built-in be millions
+// of ulp off near 1).
+fn k_log(x: f32) -> f32 {
+    if (!(x > 0.0) || k_isinf(x)) { return k_log_edge(x); }
+    let p = k_log_split(x);
+    return p.x * K_LN2_HI + (p.x * K_LN2_LO + p.y);
+}
+
+// log2(x), exact at powers of two.
+fn k_log2(x: f32) -> f32 {
+    if (!(x > 0.0) || k_isinf(x)) { return k_log_edge(x); }
+    let p = k_log_split(x);
+    return p.x + p.y * 1.44269504088896341;
+}
+
+// The 64-bit product of two u32s as (low, high) words.
+fn k_mul_wide(a: u32, b: u32) -> vec2<u32> {
+    let ll = (a & 0xffffu) * (b & 0xffffu);
+    let lh = (a & 0xffffu) * (b >> 16u);
+    let hl = (a >> 16u) * (b & 0xffffu);
+    let hh = (a >> 16u) * (b >> 16u);
+    let mid = (ll >> 16u) + (lh & 0xffffu) + (hl & 0xffffu);
+    return vec2<u32>((ll & 0xffffu) | (mid << 16u), hh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u));
+}
+
+// 32 bits of `words` starting `shift` bits into words[i] (shift < 32).
+fn k_funnel(high: u32, low: u32, shift: u32) -> u32 {
+    if (shift == 0u) { return high; }
+    return (high << shift) | (low >> (32u - shift));
+}
+
+// |x| = q pi/2 + r with |r| <= pi/4, for finite x, as (r, q mod 4), by
+// Payne-Hanek reduction: |x| = m 2^e exactly (m of 24 bits), and the 96
+// bits of 2/pi that decide x 2/pi mod 4 (their place set by e) multiplied
+// by m in 32-bit words, so r keeps its relative accuracy however close x
+// is to a multiple of pi/2, over the whole float32 range.
+fn k_reduce_half_pi(x: f32) -> vec2<f32> {
+    // The bits of 2/pi after a word of zeros (so small x index from 0).
+    var two_over_pi = array<u32, 8>(
+        0u, 0xA2F9836Eu, 0x4E441529u, 0xFC2757D1u, 0xF534DDC0u, 0xDB629599u, 0x3C439041u, 0xFE5163ABu,
+    );
+    if (abs(x) <= 0.785398163) { return vec2<f32>(abs(x), 0.0); }
+    let bits = bitcast<u32>(abs(x));
+    let m = (bits & 0x007fffffu) | 0x00800000u;
+    // |x| = m 2^e; bits of 2/pi worth 2^(e - 1) and below matter mod 4.
+    let start = u32(i32((bits >> 23u) & 0xffu) - 150 + 30);
+    let i = start / 32u;
+    let shift = start % 32u;
+    let w2 = k_funnel(two_over_pi[i], two_over_pi[i + 1u], shift);
+    let w1 = k_funnel(two_over_pi[i + 1u], two_over_pi[i + 2u], shift);
+    let w0 = k_funnel(two_over_pi[i + 2u], two_over_pi[min(i + 3u, 7u)], shift);
+    // m (w2 w1 w0) 2^-94 = x 2/pi mod 4: the quadrant in bits 94-95.
+    let p0 = k_mul_wide(m, w0);
+    let p1 = k_mul_wide(m, w1);
+    let p2 = k_mul_wide(m, w2);
+    let word1 = p0.y + p1.x;
+    let carry = select(0u, 1u, word1 < p0.y);
+    let word2 = p1.y + p2.x + carry;
+    var q = (word2 >> 30u) & 3u;
+    // The fraction's 64 bits below the quadrant, in [0, 1) quadrants.
+    var hi = (word2 << 2u) | (word1 >> 30u);
+    var lo = (word1 << 2u) | (p0.x >> 30u);
+    var negative = false;
+    if (hi >= 0x80000000u) {
+        // Over half a quadrant: r = f - 1 in the next quadrant.
+        q = (q + 1u) & 3u;
+        lo = ~lo + 1u;
+        hi = ~hi + select(0u, 1u, lo == 0u);
+        negative = true;
+    }
+    // The fraction as a float from its leading 32 significant bits.
+    var lead = countLeadingZeros(hi);
+    var top = k_funnel(hi, lo, lead);
+    if (hi == 0u) {
+        lead = 32u + countLeadingZeros(lo);
+        top = lo << (lead - 32u);
+    }
+    if (top == 0u) { return vec2<f32>(0.0, f32(q)); }
+    let f = ldexp(f32(top), -32 - i32(lead));
+    let r = f * 1.57079632679489662;
+    return vec2<f32>(select(r, -r, negative), f32(q));
+}
+
+// sin(r) and cos(r) for |r| <= pi/4 (Cephes sinf, cosf).
+fn k_sin_kernel(r: f32) -> f32 {
+    let z = r * r;
+    return r + r * z * ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1);
+}
+
+fn k_cos_kernel(r: f32) -> f32 {
+    let z = r * r;
+    return 1.0 - 0.5 * z + z * z * ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2);
+}
+
+// sin, cos and tan within 2 ulp on every driver over the whole float32
+// range (WGSL lets the built-ins be far off, most of all for large x).
+fn k_sin(x: f32) -> f32 {
+    if (k_isnan(x) || k_isinf(x)) { return k_nan(); }
+    let rq = k_reduce_half_pi(x);
+    let q = u32(rq.y);
+    var y = select(k_sin_kernel(rq.x), k_cos_kernel(rq.x), (q & 1u) == 1u);
+    if (q >= 2u) { y = -y; }
+    return select(y, -y, x < 0.0);
+}
+
+fn k_cos(x: f32) -> f32 {
+    if (k_isnan(x) || k_isinf(x)) { return k_nan(); }
+    let rq = k_reduce_half_pi(x);
+    let q = u32(rq.y);
+    let y = select(k_cos_kernel(rq.x), k_sin_kernel(rq.x), (q & 1u) == 1u);
+    return select(y, -y, q == 1u || q == 2u);
+}
+
+// tan(r) for |r| <= pi/4 by Cephes tanf's polynomial; -1/tan(r) in odd
+// quadrants.
+fn k_tan(x: f32) -> f32 {
+    if (k_isnan(x) || k_isinf(x)) { return k_nan(); }
+    let rq = k_reduce_half_pi(x);
+    let r = rq.x;
+    let z = r * r;
+    var p = 9.38540185543e-3;
+    p = p * z + 3.11992232697e-3;
+    p = p * z + 2.44301354525e-2;
+    p = p * z + 5.34112807005e-2;
+    p = p * z + 1.33387994085e-1;
+    p = p * z + 3.33331568548e-1;
+    var y = r + r * z * p;
+    if ((u32(rq.y) & 1u) == 1u) { y = -1.0 / y; }
+    return select(y, -y, x < 0.0);
+}
+
 // exp(x) - 1: a Taylor series near zero, where exp(x) - 1 cancels.
 fn k_expm1(x: f32) -> f32 {
     if (abs(x) < 0.5) {
@@ -49,27 +246,19 @@ fn k_expm1(x: f32) -> f32 {
         t = x * (1.0 / 2.0) * (1.0 + t);
         return x * (1.0 + t);
     }
-    return exp(x) - 1.0;
+    return k_exp(x) - 1.0;
 }
 
 // log(1 + x): 2 atanh(s) with s = x / (2 + x) as a series near zero.
 // log and log2 with NumPy's edge cases: WGSL leaves x <= 0 undefined (some
 // drivers give log|x| and a finite floor), NumPy gives NaN and -inf.
-fn k_log(x: f32) -> f32 {
-    if (x < 0.0 || k_isnan(x)) { return k_nan(); }
-    if (x == 0.0) { return -k_inf(); }
-    return log(x);
-}
-
-fn k_log2(x: f32) -> f32 {
-    if (x < 0.0 || k_isnan(x)) { return k_nan(); }
-    if (x == 0.0) { return -k_inf(); }
-    return log2(x);
-}
 
 fn k_log1p(x: f32) -> f32 {
     if (x < -1.0 || k_isnan(x)) { return k_nan(); }
     if (x == -1.0) { return -k_inf(); }
+    // log1p(x) rounds to x below 2^-24 (and 2s would leave the normal
+    // range for the tiniest x).
+    if (abs(x) < 5.9604645e-8) { return x; }
     if (abs(x) < 0.25) {
         let s = x / (2.0 + x);
         let s2 = s * s;
@@ -83,12 +272,12 @@ fn k_log1p(x: f32) -> f32 {
         p = 1.0 + s2 * p;
         return 2.0 * s * p;
     }
-    return log(1.0 + x);
+    return k_log(1.0 + x);
 }
 
 fn k_sigmoid(x: f32) -> f32 {
-    if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
-    let e = exp(x);
+    if (x >= 0.0) { return 1.0 / (1.0 + k_exp(-x)); }
+    let e = k_exp(x);
     return e / (1.0 + e);
 }
 
@@ -99,28 +288,35 @@ fn k_tanh(x: f32) -> f32 {
     return -sign(x) * t / (2.0 + t);
 }
 
+// exp(|x|) / 2, overflowing only where the result does.
+fn k_exp_half(a: f32) -> f32 {
+    if (a > 89.41598629223294) { return k_inf(); }
+    return k_exp_scaled(a, -1);
+}
+
 fn k_sinh(x: f32) -> f32 {
     let a = abs(x);
-    if (a > 88.0) { return sign(x) * exp(a - 0.6931471805599453); }
+    if (a > 88.0) { return sign(x) * k_exp_half(a); }
     let u = k_expm1(a);
     return sign(x) * 0.5 * (u + u / (u + 1.0));
 }
 
 fn k_cosh(x: f32) -> f32 {
-    let e = exp(abs(x) - 0.6931471805599453);
-    return e + 0.25 / e;
+    if (k_isnan(x)) { return x; }
+    let h = k_exp_half(abs(x));
+    return h + 0.25 / h;
 }
 
 fn k_asinh(x: f32) -> f32 {
     let a = abs(x);
-    if (a > 1e10) { return sign(x) * (log(a) + 0.6931471805599453); }
+    if (a > 1e10) { return sign(x) * (k_log(a) + 0.6931471805599453); }
     let a2 = a * a;
     return sign(x) * k_log1p(a + a2 / (1.0 + sqrt(1.0 + a2)));
 }
 
 fn k_acosh(x: f32) -> f32 {
     if (x < 1.0) { return k_nan(); }
-    if (x > 1e10) { return log(x) + 0.6931471805599453; }
+    if (x > 1e10) { return k_log(x) + 0.6931471805599453; }
     let t = x - 1.0;
     return k_log1p(t + sqrt(2.0 * t + t * t));
 }
@@ -192,30 +388,44 @@ fn k_atan2(y: f32, x: f32) -> f32 {
     return select(a + K_PI, a - K_PI, k_signbit(y));
 }
 
-// Rational approximation of erf on [-4, 4] (saturates beyond), a few ulp in f32.
-fn k_erf(x_in: f32) -> f32 {
-    if (k_isnan(x_in)) { return x_in; }
-    let x = clamp(x_in, -4.0, 4.0);
-    let x2 = x * x;
-    var p = x2 * -2.72614225801306e-10 + 2.77068142495902e-08;
-    p = x2 * p - 2.10102402082508e-06;
-    p = x2 * p - 5.69250639462346e-05;
-    p = x2 * p - 7.34990630326855e-04;
-    p = x2 * p - 2.95459980854025e-03;
-    p = x2 * p - 1.60960333262415e-02;
-    p = x * p;
-    var q = x2 * -1.45660718464996e-05 - 2.13374055278905e-04;
-    q = x2 * q - 1.68282697438203e-03;
-    q = x2 * q - 7.37332916720468e-03;
-    q = x2 * q - 1.42647390514189e-02;
-    return p / q;
+// erf within 3 ulp: x P(x^2) below 0.8, and 1 - exp(-x^2) R(1 / (1 + x))
+// above it (erfc times exp(x^2) is smooth there), so that values near 1
+// come from the small erfc; 1 from 4 on, where erf rounds to it. Both
+// polynomials fitted to float64 erf by weighted least squares.
+fn k_erf(x: f32) -> f32 {
+    if (k_isnan(x)) { return x; }
+    let a = abs(x);
+    if (a < 0.8) {
+        let z = x * x;
+        var p = 9.242590749636292e-05;
+        p = p * z - 8.320253691636026e-04;
+        p = p * z + 5.214596632868052e-03;
+        p = p * z - 2.6864174753427505e-02;
+        p = p * z + 1.1283771693706512e-01;
+        p = p * z - 3.7612637877464294e-01;
+        p = p * z + 1.128379225730896;
+        return x * p;
+    }
+    if (a >= 4.0) { return k_copysign(1.0, x); }
+    let t = 1.0 / (1.0 + a);
+    var r = -5.368366241455078e-01;
+    r = r * t + 2.7125771045684814;
+    r = r * t - 5.802453994750977;
+    r = r * t + 6.623758316040039;
+    r = r * t - 3.9143738746643066;
+    r = r * t + 6.7074054479599e-01;
+    r = r * t + 9.764783084392548e-02;
+    r = r * t + 5.869530439376831e-01;
+    r = r * t + 5.625564455986023e-01;
+    r = r * t + 5.196412530494854e-05;
+    return k_copysign(1.0 - k_exp(-(a * a)) * r, x);
 }
 
 // Giles' single-precision erfinv ("Approximating the erfinv function", 2010).
 fn k_erfinv(x: f32) -> f32 {
     if (abs(x) > 1.0 || k_isnan(x)) { return k_nan(); }
     if (abs(x) == 1.0) { return x * k_inf(); }
-    var w = -log((1.0 - x) * (1.0 + x));
+    var w = -k_log((1.0 - x) * (1.0 + x));
     var p: f32;
     if (w < 5.0) {
         w = w - 2.5;
@@ -352,11 +562,17 @@ fn k_pow_u32(x: u32, y: u32) -> u32 {
 
 // Cube root: one Newton step refines exp2(log2|x| / 3) to about an ulp.
 fn k_cbrt(x: f32) -> f32 {
-    let a = abs(x);
+    var a = abs(x);
     if (a == 0.0 || k_isnan(x) || k_isinf(x)) { return x; }
-    var y = exp2(log2(a) * (1.0 / 3.0));
+    // A subnormal's cube root from its bits: (b 2^-149)^(1/3) = (b / 4)^(1/3) 2^-49.
+    var scale = 0;
+    if (a < 1.17549435e-38) {
+        a = f32(bitcast<u32>(a)) * 0.25;
+        scale = -49;
+    }
+    var y = exp2(k_log2(a) * (1.0 / 3.0));
     y = y - (y - a / (y * y)) * (1.0 / 3.0);
-    return k_copysign(y, x);
+    return k_copysign(ldexp(y, scale), x);
 }
 
 // log(exp(a) + exp(b)) without overflow: the larger plus log1p of the
@@ -364,7 +580,7 @@ fn k_cbrt(x: f32) -> f32 {
 fn k_logaddexp(a: f32, b: f32) -> f32 {
     if (k_isnan(a) || k_isnan(b)) { return k_nan(); }
     if (a == b) { return a + 0.69314718055994531; }
-    return max(a, b) + k_log1p(exp(-abs(a - b)));
+    return max(a, b) + k_log1p(k_exp(-abs(a - b)));
 }
 
 // sqrt(x² + y²) without overflow or underflow; infinite when either is,

@@ -40,7 +40,7 @@ fn store(row: u32, k: u32, v: f32, total: f32, log_total: f32) {
     if (LOG) {
         dst[row * params[1] + k] = v - log_total;
     } else {
-        dst[row * params[1] + k] = exp(v) / total;
+        dst[row * params[1] + k] = k_exp(v) / total;
     }
 }
 
@@ -59,9 +59,9 @@ fn by_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     let shift = shift_of(m);
     var total = 0.0;
     for (var k = 0u; k < k_len; k++) {
-        total += exp(src[base + k] - shift);
+        total += k_exp(src[base + k] - shift);
     }
-    let log_total = log(total);
+    let log_total = k_log(total);
     for (var k = 0u; k < k_len; k++) {
         store(row, k, src[base + k] - shift, total, log_total);
     }
@@ -100,12 +100,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     var total = 0.0;
     k = lid.x;
     for (; k + 768u < k_len; k += 1024u) {
-        let a = exp(src[base + k] - shift) + exp(src[base + k + 256u] - shift);
-        let b = exp(src[base + k + 512u] - shift) + exp(src[base + k + 768u] - shift);
+        let a = k_exp(src[base + k] - shift) + k_exp(src[base + k + 256u] - shift);
+        let b = k_exp(src[base + k + 512u] - shift) + k_exp(src[base + k + 768u] - shift);
         total += a + b;
     }
     for (; k < k_len; k += 256u) {
-        total += exp(src[base + k] - shift);
+        total += k_exp(src[base + k] - shift);
     }
     partial[lid.x] = total;
     workgroupBarrier();
@@ -116,7 +116,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         workgroupBarrier();
     }
     total = partial[0];
-    let log_total = log(total);
+    let log_total = k_log(total);
     for (k = lid.x; k < k_len; k += 256u) {
         store(row, k, src[base + k] - shift, total, log_total);
     }

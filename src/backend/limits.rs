@@ -16,7 +16,7 @@ pub const MAX_LOOP_TRIPS: usize = 16384;
 pub const MAX_STORAGE_BUFFERS: usize = 8;
 
 /// The largest number of dimensions a strided kernel supports.
-pub const MAX_NDIM: usize = 16;
+pub use crate::array::MAX_NDIM;
 
 /// Rows up to this long are reduced one thread per row (reductions,
 /// softmax); longer ones take a workgroup each.

@@ -1,9 +1,10 @@
 //! Shape ops: views where the layout allows (reshape, transpose, broadcast,
 //! slice, diagonal...), copies where it cannot (concatenate, pad, tile...).
 
+use crate::array::check_shape;
 use crate::array::Array;
 use crate::dtype::{promote, Scalar};
-use crate::error::{bail, check_shape, fmt_shape, Result};
+use crate::error::{bail, fmt_shape, Result};
 use crate::primitive::Primitive;
 
 pub use crate::array::normalize_axis;

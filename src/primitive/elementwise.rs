@@ -279,7 +279,7 @@ macro_rules! unary_table {
             int: "sign(x0)" => |x| x.signum(),
             uint: "select(0u, 1u, x0 > 0u)" => |x| (x > 0) as u32,
         };
-        Exp => exp, "exp", Float { float: "exp(x0)" => |x| x.exp() };
+        Exp => exp, "exp", Float { float: "k_exp(x0)" => |x| x.exp() };
         Expm1 => expm1, "expm1", Float { float: "k_expm1(x0)" => |x| x.exp_m1() };
         Log => log, "log", Float { float: "k_log(x0)" => |x| x.ln() };
         Log1p => log1p, "log1p", Float { float: "k_log1p(x0)" => |x| x.ln_1p() };
@@ -295,9 +295,9 @@ macro_rules! unary_table {
             uint: "x0 * x0" => |x| x.wrapping_mul(x),
         };
         Reciprocal => reciprocal, "reciprocal", Float { float: "1.0 / x0" => |x| 1.0 / x };
-        Sin => sin, "sin", Float { float: "sin(x0)" => |x| x.sin() };
-        Cos => cos, "cos", Float { float: "cos(x0)" => |x| x.cos() };
-        Tan => tan, "tan", Float { float: "tan(x0)" => |x| x.tan() };
+        Sin => sin, "sin", Float { float: "k_sin(x0)" => |x| x.sin() };
+        Cos => cos, "cos", Float { float: "k_cos(x0)" => |x| x.cos() };
+        Tan => tan, "tan", Float { float: "k_tan(x0)" => |x| x.tan() };
         Arcsin => arcsin, "arcsin", Float { float: "k_asin(x0)" => |x| x.asin() };
         Arccos => arccos, "arccos", Float { float: "k_acos(x0)" => |x| x.acos() };
         Arctan => arctan, "arctan", Float { float: "k_atan(x0)" => |x| x.atan() };
