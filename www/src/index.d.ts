@@ -529,6 +529,7 @@ export declare const random: {
   key(seed: number): Array;
   /** `num` (default 2) new keys: one uint32 array of shape [num, 2]. */
   split(key: Array, num?: number): Array;
+  /** A new key from `key` and `data`, an integer in [0, 2^32). */
   foldIn(key: Array, data: number): Array;
   /** uint32 bits. */
   bits(key: Array, shape?: Shape): Array;

@@ -245,9 +245,9 @@ function call(op, body) {
 
 // Checks for plain arguments: wasm-bindgen would turn a bad one into 0,
 // NaN or a wrapped-around integer without a word.
-function int(op, what, v, min = -(2 ** 31)) {
-  if (!Number.isInteger(v) || v < min || v >= 2 ** 31) {
-    const range = min === 0 ? 'a non-negative integer' : 'an integer';
+function int(op, what, v, min = -(2 ** 31), end = 2 ** 31) {
+  if (!Number.isInteger(v) || v < min || v >= end) {
+    const range = end > 2 ** 31 ? 'a 32-bit unsigned integer' : min === 0 ? 'a non-negative integer' : 'an integer';
     throw new Error(`[${op}] ${what} must be ${range}, got ${describe(v)}`);
   }
   return v;
@@ -531,7 +531,7 @@ const sampler = (name, body) => (key, ...args) => call(name, (arr) => body(arr(k
 export const random = {
   key: (seed) => call('key', () => raw.random_key(num('key', 'the seed', seed))),
   split: sampler('split', (key, num_ = 2) => raw.random_split(key, count('split', 'num', num_))),
-  foldIn: sampler('fold_in', (key, data) => raw.random_foldIn(key, int('fold_in', 'data', data, 0))),
+  foldIn: sampler('fold_in', (key, data) => raw.random_foldIn(key, int('fold_in', 'data', data, 0, 2 ** 32))),
   bits: sampler('bits', (key, shape = []) => raw.random_bits(key, shapeOf('bits', shape))),
   uniform: sampler('uniform', (key, shape = [], low = 0, high = 1, dtype) =>
     raw.random_uniform(key, shapeOf('uniform', shape), num('uniform', 'low', low), num('uniform', 'high', high),

@@ -228,7 +228,7 @@ spec('topk', (x) => [x.v3, 2], [(x) => [x.v3, 5], (x) => [x.v3, -1], (x) => [x.v
 // ---- random ----
 spec('random.key', (x) => [0], [(x) => [-1], (x) => [1.5], (x) => [2 ** 60]]);
 spec('random.split', (x) => [x.key], [(x) => [x.v3], (x) => [x.key, -1], (x) => [x.key, 'x']]);
-spec('random.foldIn', (x) => [x.key, 1], [(x) => [x.v3, 1], (x) => [x.key, 'x']]);
+spec('random.foldIn', (x) => [x.key, 2 ** 32 - 1], [(x) => [x.v3, 1], (x) => [x.key, 'x'], (x) => [x.key, 2 ** 32], (x) => [x.key, -1]]);
 spec('random.bits', (x) => [x.key, [2]], [(x) => [x.v3, [2]], (x) => [x.key, [-1]], (x) => [x.key, 'x']]);
 spec('random.uniform random.normal random.gumbel', (x) => [x.key, [2]], [
   (x) => [x.v3, [2]],
