@@ -20,7 +20,7 @@ impl Split {
     }
 
     /// The rows at `index` (host indices).
-    fn rows(&self, index: &[i32]) -> Result<(Array, Array)> {
+    pub fn rows(&self, index: &[i32]) -> Result<(Array, Array)> {
         let index = Array::from_slice(index, &[index.len()])?;
         Ok((
             kiln::take(&self.images, &index, Some(0))?,

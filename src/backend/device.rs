@@ -214,12 +214,16 @@ pub fn synchronize() -> Result<()> {
         .map_err(|e| Error::Eval(format!("waiting for the GPU failed: {e}")))
 }
 
-/// Bytes in use, peak and cached in the buffer pool.
+/// Bytes in use, peak and cached in the buffer pool, its buffers, and the
+/// pipelines compiled.
 pub fn memory_stats() -> MemoryStats {
     DEVICE
         .get()
         .and_then(|d| d.as_ref().ok())
-        .map(|d| d.pool.stats())
+        .map(|d| MemoryStats {
+            pipelines: d.pipelines.lock().unwrap_or_else(|e| e.into_inner()).len() as u64,
+            ..d.pool.stats()
+        })
         .unwrap_or_default()
 }
 

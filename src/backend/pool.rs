@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-/// Statistics of kiln's GPU memory, in bytes.
+/// Statistics of kiln's GPU memory: bytes, and the resources that hold
+/// them (flat over a training run's steps once they are warm).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MemoryStats {
     /// Bytes held by live arrays and pending work.
@@ -13,6 +14,10 @@ pub struct MemoryStats {
     pub peak: u64,
     /// Bytes of free buffers kept for reuse.
     pub cached: u64,
+    /// GPU buffers of the pool, in use or cached.
+    pub buffers: u64,
+    /// Compute pipelines compiled and kept.
+    pub pipelines: u64,
 }
 
 #[derive(Default)]
@@ -120,12 +125,15 @@ impl Pool {
                 state.stats.cached -= raw.size();
                 raw
             }
-            None => device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("kiln"),
-                size: want,
-                usage: USAGE,
-                mapped_at_creation: false,
-            }),
+            None => {
+                state.stats.buffers += 1;
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("kiln"),
+                    size: want,
+                    usage: USAGE,
+                    mapped_at_creation: false,
+                })
+            }
         };
         state.stats.active += raw.size();
         state.stats.peak = state.stats.peak.max(state.stats.active);
@@ -168,6 +176,7 @@ impl Pool {
         // Pending buffers may still be used by work being encoded.
         for buffer in std::mem::take(&mut state.free).into_values().flatten() {
             state.stats.cached -= buffer.size();
+            state.stats.buffers -= 1;
             buffer.destroy();
         }
     }

@@ -273,7 +273,8 @@ fn device_object(info: &crate::DeviceInfo) -> JsValue {
     o.into()
 }
 
-/// Live arrays and GPU bytes: `{ numArrays, activeBytes, peakBytes, cachedBytes }`.
+/// Live arrays and GPU memory: `{ numArrays, activeBytes, peakBytes,
+/// cachedBytes, numBuffers, numPipelines }`.
 #[wasm_bindgen(js_name = memoryStats)]
 pub fn memory() -> JsValue {
     let stats = crate::memory_stats();
@@ -283,6 +284,8 @@ pub fn memory() -> JsValue {
         ("activeBytes", stats.active as f64),
         ("peakBytes", stats.peak as f64),
         ("cachedBytes", stats.cached as f64),
+        ("numBuffers", stats.buffers as f64),
+        ("numPipelines", stats.pipelines as f64),
     ] {
         js_sys::Reflect::set(&o, &k.into(), &v.into()).expect("setting a field of a new object");
     }

@@ -81,6 +81,10 @@ export interface MemoryInfo {
   peakBytes: number;
   /** Bytes of free buffers kept for reuse (`clearCache()` frees them). */
   cachedBytes: number;
+  /** GPU buffers of the pool, in use or cached. */
+  numBuffers: number;
+  /** Compute pipelines compiled and kept. */
+  numPipelines: number;
 }
 
 /** The .wasm module as `init()` takes it: a URL, a fetch response, bytes or a compiled module. */
