@@ -94,7 +94,7 @@ fn soak_training_keeps_memory_flat() {
         .push(Linear::new(64, 10, true, &key(1)).unwrap());
     let mut optimizer = Optimizer::new(Adam::default(), 1e-3);
     let batches: Vec<Vec<i32>> = (0..32)
-        .map(|b| (0..32).map(|i| (b * 32 + i) as i32).collect())
+        .map(|b| (0..32).map(|i| b * 32 + i).collect())
         .collect();
     let warm = 50.min(steps / 2);
     let mut settled = None;
