@@ -45,6 +45,15 @@ fn encode<B: Backend>(
     limits: &KernelLimits,
     node: &Array,
 ) -> Result<DeviceData> {
+    let bytes = (node.size() as u64).saturating_mul(node.dtype().size() as u64);
+    if bytes > limits.max_array_bytes {
+        return Err(crate::Error::Eval(format!(
+            "{} of shape {} is {bytes} bytes, more than this adapter's largest storage binding ({} bytes)",
+            node.primitive().name(),
+            crate::error::fmt_shape(node.shape()),
+            limits.max_array_bytes
+        )));
+    }
     let Some(graph) = lower(node, limits)? else {
         return backend.encode(batch, node);
     };

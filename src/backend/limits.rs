@@ -76,4 +76,7 @@ pub struct KernelLimits {
     /// Factorizations of matrices larger than this run as blocked graphs of
     /// panel kernels and matrix products.
     pub linalg_blocked_from: usize,
+    /// The largest array a kernel can write, in bytes (larger results are
+    /// an error before anything is lowered or encoded).
+    pub max_array_bytes: u64,
 }

@@ -43,7 +43,7 @@ impl Backend for Arc<Device> {
     type Batch<'a> = WgpuBatch<'a>;
 
     fn kernel_limits(&self) -> KernelLimits {
-        kernels::kernel_limits()
+        kernels::kernel_limits(self)
     }
 
     fn begin(&self) -> WgpuBatch<'_> {

@@ -489,12 +489,14 @@ pub fn pad(a: &Array, widths: &[(usize, usize)], value: impl Into<Scalar>) -> Re
     if widths.iter().all(|&(l, h)| l == 0 && h == 0) {
         return Ok(a.clone());
     }
-    let shape = a
+    let shape: Vec<usize> = a
         .shape()
         .iter()
         .zip(widths)
-        .map(|(&n, &(l, h))| n + l + h)
-        .collect();
+        .map(|(&n, &(l, h))| n.checked_add(l)?.checked_add(h))
+        .collect::<Option<_>>()
+        .ok_or_else(|| crate::error::invalid("pad", "the padded shape is too large"))?;
+    check_shape("pad", &shape)?;
     let low = widths.iter().map(|&(l, _)| l).collect();
     Ok(Array::from_primitive(
         shape,
@@ -518,7 +520,7 @@ pub fn tile(a: &Array, reps: &[usize]) -> Result<Array> {
     let interleaved: Vec<usize> = shape.iter().flat_map(|&d| [1, d]).collect();
     let expanded: Vec<usize> = shape.iter().zip(&r).flat_map(|(&d, &k)| [k, d]).collect();
     let x = reshape_to(a, interleaved);
-    let x = broadcast_to(&x, &expanded)?;
+    let x = broadcast_to(&x, &expanded).map_err(|e| e.within("tile"))?;
     Ok(reshape_to(
         &x,
         shape.iter().zip(&r).map(|(&d, &k)| d * k).collect(),
@@ -535,7 +537,7 @@ pub fn repeat(a: &Array, repeats: usize, axis: Option<i32>) -> Result<Array> {
     shape.insert(d + 1, 1);
     let y = reshape_to(&x, shape.clone());
     shape[d + 1] = repeats;
-    let y = broadcast_to(&y, &shape)?;
+    let y = broadcast_to(&y, &shape).map_err(|e| e.within("repeat"))?;
     let mut out = x.shape().to_vec();
     out[d] *= repeats;
     Ok(reshape_to(&y, out))

@@ -276,9 +276,21 @@ impl Fused {
     }
 
     /// Whether `a` can be written into a fused kernel as a constant: a 0-d
-    /// array whose value is still on the host.
+    /// array whose value is still on the host, and for floats finite and
+    /// nonzero. Vulkan drivers may assume no float op makes an infinity or
+    /// a NaN (unless told to preserve them), so a literal infinity, NaN or
+    /// zero divisor lets them fold the result to anything (lavapipe made
+    /// sin(x / 0) zero); such constants are read from memory instead.
     pub fn can_inline(a: &Array) -> bool {
-        a.host_scalar_bytes().is_some()
+        let Some(bytes) = a.host_scalar_bytes() else {
+            return false;
+        };
+        let value = match a.dtype() {
+            DType::F32 => f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
+            DType::F16 => half::f16::from_le_bytes([bytes[0], bytes[1]]).to_f32(),
+            DType::I32 | DType::U32 | DType::Bool => return true,
+        };
+        value.is_finite() && value != 0.0
     }
 }
 

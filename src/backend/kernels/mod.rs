@@ -48,8 +48,9 @@ pub(crate) fn cpu_choices(dev: &Device) -> bool {
 }
 
 /// What one kernel computes at most; lowering splits larger work.
-pub(crate) fn kernel_limits() -> KernelLimits {
+pub(crate) fn kernel_limits(dev: &Device) -> KernelLimits {
     KernelLimits {
+        max_array_bytes: dev.limits.max_storage_binding_bytes,
         matmul_max_rows: matmul::MAX_ROWS,
         matmul_max_k: matmul::MAX_K,
         scan_max_len: scan::MAX_SCAN_LEN,
