@@ -45,7 +45,7 @@ fn encode<B: Backend>(
     limits: &KernelLimits,
     node: &Array,
 ) -> Result<DeviceData> {
-    let bytes = (node.size() as u64).saturating_mul(node.dtype().size() as u64);
+    let bytes = (node.size() as u64).saturating_mul(node.dtype().device_size() as u64);
     if bytes > limits.max_array_bytes {
         return Err(crate::Error::Eval(format!(
             "{} of shape {} is {bytes} bytes, more than this adapter's largest storage binding ({} bytes)",

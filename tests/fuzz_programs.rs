@@ -16,7 +16,7 @@ mod common;
 use common::noise::uniform;
 use kiln::{Array, Axes, DType, Result, Slice};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 
 /// One step of a program, applied to the current array `y` (and the
 /// second input `x2` where its shape broadcasts against `y`'s). Steps
@@ -364,37 +364,25 @@ fn check_program(p: &Program) -> std::result::Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Seeded, with failures kept and replayed (see the module's comment).
-fn fuzz_config(cases: u32) -> Config {
-    let mut config = Config::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = cases;
-    }
-    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        config.rng_seed = RngSeed::Fixed(0x6b69_6c6e);
-    }
-    config.failure_persistence = Some(Box::new(FileFailurePersistence::Direct(
-        "tests/fixtures/fuzz_programs.proptest-regressions",
-    )));
-    config
-}
+/// Where failures are kept.
+const REGRESSIONS: &str = "tests/fixtures/fuzz_programs.proptest-regressions";
 
 #[test]
 fn random_programs_keep_their_properties() {
-    let mut runner = TestRunner::new(fuzz_config(400));
-    let (started, mut steps) = (std::time::Instant::now(), 0usize);
-    let counted = std::cell::Cell::new(0usize);
+    let mut runner = TestRunner::new(common::fuzz::config(400, REGRESSIONS));
+    let started = std::time::Instant::now();
+    let steps = std::cell::Cell::new(0usize);
     let result = runner.run(&program(), |p| {
-        counted.set(counted.get() + p.steps.len());
+        steps.set(steps.get() + p.steps.len());
         check_program(&p)
     });
-    steps += counted.get();
     if let Err(failure) = result {
         panic!("{failure}");
     }
     println!(
-        "{} programs ({steps} steps, shrinking included) in {:.1} s",
+        "{} programs ({} steps, shrinking included) in {:.1} s",
         runner.config().cases,
+        steps.get(),
         started.elapsed().as_secs_f64()
     );
 }
@@ -537,7 +525,7 @@ impl Call {
 /// evaluate, or an error naming the function; never a panic.
 #[test]
 fn bad_arguments_give_errors_not_panics() {
-    let mut runner = TestRunner::new(fuzz_config(5000));
+    let mut runner = TestRunner::new(common::fuzz::config(5000, REGRESSIONS));
     let shape = prop::collection::vec(0usize..4, 0..4);
     let dtype = prop_oneof![Just(DType::F32), Just(DType::I32), Just(DType::Bool)];
     let (refused, answered) = (std::cell::Cell::new(0), std::cell::Cell::new(0));

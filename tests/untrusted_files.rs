@@ -3,9 +3,11 @@
 //! wrong dtypes are errors naming the loader, never panics, and no input
 //! makes the loader allocate far more than the file's own size.
 
+mod common;
+
 use kiln::io::from_safetensors_bytes;
 use proptest::prelude::*;
-use proptest::test_runner::TestCaseError;
+use proptest::test_runner::{TestCaseError, TestRunner};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -294,38 +296,19 @@ fn mutate(bytes: &mut Vec<u8>, m: &Mutation) {
     }
 }
 
-/// A fixed seed and 3,000 cases, unless `PROPTEST_RNG_SEED` or
-/// `PROPTEST_CASES` say otherwise (a long run: `PROPTEST_CASES=200000`).
-fn fuzz_config() -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = 3000;
-    }
-    // Failures found are kept and replayed first on every later run.
-    config.failure_persistence = Some(Box::new(
-        proptest::test_runner::FileFailurePersistence::Direct(
-            "tests/fixtures/untrusted_files.proptest-regressions",
-        ),
-    ));
-    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        config.rng_seed = proptest::test_runner::RngSeed::Fixed(0x6b69_6c6e);
-    }
-    config
-}
-
-#[test]
-fn mutated_files_load_or_fail_cleanly() {
+/// Loads the files `make` builds from `strategy`'s values (3,000 of them,
+/// see `common::fuzz`), each loading or failing cleanly; prints how many
+/// loaded.
+fn fuzz_loading<S: Strategy>(what: &str, strategy: S, make: impl Fn(S::Value) -> Vec<u8>) {
     warm_up();
-    assert_eq!(load(&seed_file()), Ok(true), "the unmutated file loads");
-    let mut runner = proptest::test_runner::TestRunner::new(fuzz_config());
+    let mut runner = TestRunner::new(common::fuzz::config(
+        3000,
+        "tests/fixtures/untrusted_files.proptest-regressions",
+    ));
     let (loaded, refused) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let started = std::time::Instant::now();
-    let outcome = runner.run(&prop::collection::vec(mutation(), 1..6), |mutations| {
-        let mut bytes = seed_file();
-        for m in &mutations {
-            mutate(&mut bytes, m);
-        }
-        match load(&bytes) {
+    let outcome = runner.run(&strategy, |value| {
+        match load(&make(value)) {
             Ok(true) => loaded.fetch_add(1, Ordering::Relaxed),
             Ok(false) => refused.fetch_add(1, Ordering::Relaxed),
             Err(why) => return Err(TestCaseError::fail(why)),
@@ -336,11 +319,28 @@ fn mutated_files_load_or_fail_cleanly() {
         panic!("{failure}");
     }
     println!(
-        "{} mutated files in {:.1} s: {} loaded, {} refused",
+        "{} {what} in {:.1} s: {} loaded, {} refused",
         runner.config().cases,
         started.elapsed().as_secs_f64(),
         loaded.into_inner(),
         refused.into_inner()
+    );
+}
+
+#[test]
+fn mutated_files_load_or_fail_cleanly() {
+    warm_up();
+    assert_eq!(load(&seed_file()), Ok(true), "the unmutated file loads");
+    fuzz_loading(
+        "mutated files",
+        prop::collection::vec(mutation(), 1..6),
+        |mutations| {
+            let mut bytes = seed_file();
+            for m in &mutations {
+                mutate(&mut bytes, m);
+            }
+            bytes
+        },
     );
 }
 
@@ -403,25 +403,8 @@ fn generated_file(entries: &[Entry], extra: i64) -> Vec<u8> {
 
 #[test]
 fn generated_headers_load_or_fail_cleanly() {
-    warm_up();
-    let mut runner = proptest::test_runner::TestRunner::new(fuzz_config());
-    let (loaded, refused) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let files = (prop::collection::vec(tensor_entry(), 0..4), -8i64..8);
-    let outcome = runner.run(&files, |(entries, extra)| {
-        match load(&generated_file(&entries, extra)) {
-            Ok(true) => loaded.fetch_add(1, Ordering::Relaxed),
-            Ok(false) => refused.fetch_add(1, Ordering::Relaxed),
-            Err(why) => return Err(TestCaseError::fail(why)),
-        };
-        Ok(())
+    fuzz_loading("generated headers", files, |(entries, extra)| {
+        generated_file(&entries, extra)
     });
-    if let Err(failure) = outcome {
-        panic!("{failure}");
-    }
-    println!(
-        "{} generated headers: {} loaded, {} refused",
-        runner.config().cases,
-        loaded.into_inner(),
-        refused.into_inner()
-    );
 }

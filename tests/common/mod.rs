@@ -6,6 +6,8 @@ use half::f16;
 use kiln::{Array, DType, Slice};
 use serde_json::Value;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fuzz;
 pub mod host_matrix;
 pub mod noise;
 
