@@ -1,7 +1,10 @@
 //! Throughput of the core kernels on the default device: elementwise add,
-//! sum reductions and matmul over a grid of sizes (GB/s and GFLOP/s).
+//! sum reductions and matmul over a grid of sizes (GB/s and GFLOP/s), and
+//! of moving arrays between host and device (upload, readback).
 //!
 //! `cargo bench --bench core` (lavapipe on a machine without a GPU).
+//! `KILN_UNIFIED_MEMORY=0 cargo bench --bench core -- transfer` measures
+//! the staging path on an adapter that shares the host's memory.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kiln::{random, Array, Axes, DType};
@@ -62,5 +65,33 @@ fn matmul(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, elementwise, reductions, matmul);
+/// Host to device (an array made from a slice, evaluated) and back (read
+/// into a vector), through staging buffers or in place with unified memory.
+fn transfer(c: &mut Criterion) {
+    let unified = kiln::device_info().expect("device").unified_memory;
+    let mut group = c.benchmark_group(if unified {
+        "transfer_unified"
+    } else {
+        "transfer_staging"
+    });
+    for n in [1usize << 12, 1 << 18, 1 << 24] {
+        let values: Vec<f32> = (0..n).map(|i| i as f32).collect();
+        group.throughput(Throughput::Bytes(4 * n as u64));
+        group.bench_with_input(BenchmarkId::new("upload", n), &n, |bench, _| {
+            bench.iter(|| {
+                let a = Array::from_slice(&values, &[n]).expect("array");
+                a.eval().expect("eval");
+                kiln::synchronize().expect("sync");
+            })
+        });
+        let a = Array::from_slice(&values, &[n]).expect("array");
+        a.eval().expect("eval");
+        group.bench_with_input(BenchmarkId::new("readback", n), &n, |bench, _| {
+            bench.iter(|| a.to_vec::<f32>().expect("read"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, elementwise, reductions, matmul, transfer);
 criterion_main!(benches);

@@ -297,8 +297,7 @@ impl Array {
         if self.size() > 0 {
             self.eval()?;
         }
-        let bytes = crate::scheduler::read(self).await?;
-        Ok(T::decode(&bytes))
+        crate::scheduler::read(self).await
     }
 
     /// The values, row-major. Blocks until the GPU is done (native only).

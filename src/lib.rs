@@ -41,7 +41,7 @@ pub use array::{eval, Array};
 #[cfg(not(target_arch = "wasm32"))]
 pub use backend::device::synchronize;
 pub use backend::device::{
-    clear_cache, device_info, init, memory_stats, reset_peak_memory, DeviceInfo,
+    clear_cache, destroy_device, device_info, init, memory_stats, reset_peak_memory, DeviceInfo,
 };
 pub use backend::pool::MemoryStats;
 pub use backend::profile;

@@ -6,6 +6,7 @@
 use crate::array::{retaining_graph, Array, Data, DeviceData};
 use crate::backend::limits::KernelLimits;
 use crate::backend::Backend;
+use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::lower::lower;
 use crate::primitive::Primitive;
@@ -138,7 +139,7 @@ fn eval_on<B: Backend>(backend: &B, outputs: &[&Array]) -> Result<()> {
 
 /// The values of an evaluated array, row-major as the device stores them;
 /// waits for the work that computes them.
-pub(crate) async fn read(array: &Array) -> Result<Vec<u8>> {
+pub(crate) async fn read<T: Element>(array: &Array) -> Result<Vec<T>> {
     if array.size() == 0 {
         return Ok(Vec::new());
     }
@@ -146,7 +147,7 @@ pub(crate) async fn read(array: &Array) -> Result<Vec<u8>> {
         .device_data()
         .ok_or_else(|| Error::Eval("readback of an array that is not evaluated".into()))?;
     let backend = crate::backend::device::device()?;
-    backend.read(&data, array.shape(), array.dtype()).await
+    backend.read::<T>(&data, array.shape()).await
 }
 
 thread_local! {

@@ -7,7 +7,7 @@ use super::pool::{Buffer, MemoryStats, Pool};
 use super::profile::Recording;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 /// What kiln knows about the adapter it runs on.
 #[derive(Debug, Clone)]
@@ -32,6 +32,12 @@ pub struct DeviceInfo {
     pub max_workgroup_storage_bytes: u32,
     /// Threads per workgroup.
     pub max_invocations_per_workgroup: u32,
+    /// Whether arrays live in memory the host maps directly (CPU adapters,
+    /// integrated GPUs, Apple silicon): uploads and readbacks then copy
+    /// straight between the array's buffer and host memory, with no staging
+    /// buffer and no copy on the GPU. Native only; `KILN_UNIFIED_MEMORY=0`
+    /// turns it off.
+    pub unified_memory: bool,
 }
 
 /// The GPU device with its pool and caches.
@@ -57,6 +63,8 @@ pub struct Device {
     pub(crate) timestamps: bool,
     /// What is being recorded for a profile, while one is.
     pub(crate) profile: Mutex<Option<Recording>>,
+    /// Why the device was lost, once it is.
+    lost: Arc<Mutex<Option<String>>>,
 }
 
 /// A compute pipeline and the name it is cached under.
@@ -67,7 +75,9 @@ pub struct Pipeline {
     pub name: Arc<str>,
 }
 
-static DEVICE: OnceLock<std::result::Result<Arc<Device>, Error>> = OnceLock::new();
+/// The default device once opened (or why it could not be). A device that
+/// is lost stays here, failing every use, until `init` replaces it.
+static DEVICE: Mutex<Option<std::result::Result<Arc<Device>, Error>>> = Mutex::new(None);
 
 const NO_ADAPTER: &str = "no GPU adapter found. On Linux without a GPU install a \
     Vulkan software driver (Debian/Ubuntu: `apt-get install mesa-vulkan-drivers`); \
@@ -97,6 +107,10 @@ async fn create() -> Result<Device> {
     if timestamps {
         required_features |= wgpu::Features::TIMESTAMP_QUERY;
     }
+    let unified_memory = shares_host_memory(&adapter);
+    if unified_memory {
+        required_features |= wgpu::Features::MAPPABLE_PRIMARY_BUFFERS;
+    }
     let (device, queue) = adapter
         .request_device(&wgpu::DeviceDescriptor {
             label: Some("kiln"),
@@ -120,6 +134,13 @@ async fn create() -> Result<Device> {
             .unwrap_or_else(|p| p.into_inner())
             .get_or_insert_with(|| e.to_string());
     }));
+    let lost = Arc::new(Mutex::new(None::<String>));
+    let slot = lost.clone();
+    device.set_device_lost_callback(move |reason, message| {
+        slot.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| lost_reason(reason, &message));
+    });
     let raw = adapter.get_info();
     let limits = DeviceLimits {
         max_storage_binding_bytes: adapter_limits.max_storage_buffer_binding_size as u64,
@@ -144,19 +165,51 @@ async fn create() -> Result<Device> {
         max_buffer_bytes: limits.max_buffer_bytes,
         max_workgroup_storage_bytes: limits.max_workgroup_storage_bytes,
         max_invocations_per_workgroup: limits.max_invocations_per_workgroup,
+        unified_memory,
     };
     Ok(Device {
         device,
         queue,
         limits,
         info,
-        pool: Pool::default(),
+        pool: Pool::new(unified_memory),
         pipelines: Mutex::new(HashMap::new()),
         pending: Mutex::new(Batch::default()),
         gpu_error,
         timestamps,
         profile: Mutex::new(None),
+        lost,
     })
+}
+
+/// Whether the adapter's buffers are host memory that kiln can map while
+/// kernels use them: a CPU adapter or an integrated GPU offering mappable
+/// storage buffers (never in a browser, where WebGPU has no such feature).
+fn shares_host_memory(adapter: &wgpu::Adapter) -> bool {
+    let shared = matches!(
+        adapter.get_info().device_type,
+        wgpu::DeviceType::Cpu | wgpu::DeviceType::IntegratedGpu
+    );
+    let turned_off = std::env::var("KILN_UNIFIED_MEMORY").is_ok_and(|v| v == "0");
+    !cfg!(target_arch = "wasm32")
+        && shared
+        && !turned_off
+        && adapter
+            .features()
+            .contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS)
+}
+
+/// Says why a device was lost, for the errors of every later use.
+fn lost_reason(reason: wgpu::DeviceLostReason, message: &str) -> String {
+    let why = match reason {
+        wgpu::DeviceLostReason::Destroyed => "it was destroyed",
+        _ => "the driver or browser lost it",
+    };
+    if message.is_empty() {
+        why.to_string()
+    } else {
+        format!("{why}: {message}")
+    }
 }
 
 /// Whether the adapter offers what the tensor-core matmul kernel needs:
@@ -178,23 +231,68 @@ fn has_cooperative_f16(adapter: &wgpu::Adapter) -> bool {
 
 /// Opens the default device. Needed once before any evaluation in a browser
 /// (where nothing may block); natively the device opens on first use.
+/// After the device is lost (see [`destroy_device`]), or failed to open,
+/// `init` opens a new one; arrays computed on the old device cannot be used
+/// on the new one.
 pub async fn init() -> Result<DeviceInfo> {
-    if DEVICE.get().is_none() {
-        let created = create().await.map(Arc::new);
-        let _ = DEVICE.set(created);
+    if let Some(Ok(dev)) = current() {
+        if dev.lost_error().is_none() {
+            return Ok(dev.info.clone());
+        }
     }
-    device().map(|d| d.info.clone())
+    // Not holding the slot while the device opens: nothing may block in a
+    // browser. Of two `init`s racing, the first to finish is kept.
+    let created = create().await.map(Arc::new);
+    let mut slot = DEVICE.lock().unwrap_or_else(|e| e.into_inner());
+    let usable = matches!(&*slot, Some(Ok(d)) if d.lost_error().is_none());
+    if !usable {
+        *slot = Some(created);
+    }
+    slot.clone().expect("just set").map(|d| d.info.clone())
+}
+
+/// The device slot's content.
+fn current() -> Option<Result<Arc<Device>>> {
+    DEVICE.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// The default device, opened on first use natively.
 pub(crate) fn device() -> Result<Arc<Device>> {
-    #[cfg(not(target_arch = "wasm32"))]
-    let found = DEVICE.get_or_init(|| pollster::block_on(create()).map(Arc::new));
-    #[cfg(target_arch = "wasm32")]
-    let found = DEVICE.get().ok_or_else(|| {
-        Error::Device("call `kiln::init().await` before evaluating arrays in a browser".into())
-    })?;
-    found.clone()
+    let found = {
+        #[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
+        let mut slot = DEVICE.lock().unwrap_or_else(|e| e.into_inner());
+        #[cfg(not(target_arch = "wasm32"))]
+        if slot.is_none() {
+            *slot = Some(pollster::block_on(create()).map(Arc::new));
+        }
+        slot.clone().ok_or_else(|| {
+            Error::Device("call `kiln::init().await` before evaluating arrays in a browser".into())
+        })??
+    };
+    match found.lost_error() {
+        Some(e) => Err(e),
+        None => Ok(found),
+    }
+}
+
+/// Destroys the default device, as a driver reset or a browser's loss of
+/// the device would: its memory is freed at once, and work queued on it,
+/// arrays computed on it and every later evaluation fail with an error
+/// saying so, until [`init`] opens a new device. Does nothing when no device
+/// is open.
+pub fn destroy_device() {
+    if let Some(Ok(dev)) = current() {
+        dev.lost
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| lost_reason(wgpu::DeviceLostReason::Destroyed, ""));
+        dev.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        dev.pool.clear();
+        dev.device.destroy();
+    }
 }
 
 /// The adapter kiln runs on (opens the device natively if needed).
@@ -217,9 +315,10 @@ pub fn synchronize() -> Result<()> {
 /// Bytes in use, peak and cached in the buffer pool, its buffers, and the
 /// pipelines compiled.
 pub fn memory_stats() -> MemoryStats {
-    DEVICE
-        .get()
-        .and_then(|d| d.as_ref().ok())
+    current()
+        .and_then(|d| d.ok())
+        // A lost device's memory is gone with it.
+        .filter(|d| d.lost_error().is_none())
         .map(|d| MemoryStats {
             pipelines: d.pipelines.lock().unwrap_or_else(|e| e.into_inner()).len() as u64,
             ..d.pool.stats()
@@ -230,7 +329,7 @@ pub fn memory_stats() -> MemoryStats {
 /// Frees the buffers the pool keeps for reuse (submitting queued work
 /// first, so that the buffers it no longer needs can go too).
 pub fn clear_cache() {
-    if let Some(Ok(d)) = DEVICE.get() {
+    if let Some(Ok(d)) = current() {
         // A batch that fails to submit is reported by the next read.
         let _ = d.flush();
         d.pool.clear();
@@ -239,12 +338,126 @@ pub fn clear_cache() {
 
 /// Restarts peak tracking from the bytes in use now.
 pub fn reset_peak_memory() {
-    if let Some(Ok(d)) = DEVICE.get() {
+    if let Some(Ok(d)) = current() {
         d.pool.reset_peak();
     }
 }
 
 impl Device {
+    /// The error every use of a lost device returns, once it is lost.
+    pub(crate) fn lost_error(&self) -> Option<Error> {
+        let lost = self.lost.lock().unwrap_or_else(|p| p.into_inner());
+        lost.as_ref().map(|why| {
+            Error::Device(format!(
+                "the GPU device was lost ({why}); init() opens a new one, \
+                 on which arrays computed before must be made again"
+            ))
+        })
+    }
+
+    /// Fails unless `buffer` was made by this device: an array computed
+    /// on a device since lost, used after `init` opened a new one.
+    pub(crate) fn check_owns(&self, buffer: &Buffer, op: &str) -> Result<()> {
+        if self.pool.owns(buffer) {
+            Ok(())
+        } else {
+            Err(Error::Device(format!(
+                "{op}: an input was computed on a GPU device that has since been lost; make it again"
+            )))
+        }
+    }
+
+    /// Writes `bytes` at the start of `buffer`, ordered before the work
+    /// queued but not yet submitted (so only into a buffer none of that
+    /// work uses). With unified memory the bytes go straight into the
+    /// buffer once earlier submitted work is done with it; else the queue
+    /// stages them.
+    pub(crate) fn write(&self, buffer: &wgpu::Buffer, bytes: &[u8]) -> Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let size = (bytes.len() as u64).next_multiple_of(4);
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.info.unified_memory {
+            self.map_now(buffer, wgpu::MapMode::Write, 0..size)?;
+            {
+                let mut view = buffer
+                    .get_mapped_range_mut(0..size)
+                    .map_err(|e| Error::Eval(format!("mapping a buffer to upload failed: {e}")))?;
+                view.slice(..bytes.len()).copy_from_slice(bytes);
+                let tail = size as usize - bytes.len();
+                view.slice(bytes.len()..).copy_from_slice(&[0u8; 3][..tail]);
+            }
+            buffer.unmap();
+            return Ok(());
+        }
+        if bytes.len() as u64 == size {
+            self.queue.write_buffer(buffer, 0, bytes);
+        } else {
+            let padded = [bytes, &[0u8; 3][..(size as usize - bytes.len())]].concat();
+            self.queue.write_buffer(buffer, 0, &padded);
+        }
+        Ok(())
+    }
+
+    /// Maps `range` of `buffer`, waiting for submitted work that uses it:
+    /// unified memory only, and only while no submission can start (the
+    /// pending work's lock is held) until it is unmapped.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn map_now(
+        &self,
+        buffer: &wgpu::Buffer,
+        mode: wgpu::MapMode,
+        range: std::ops::Range<u64>,
+    ) -> Result<()> {
+        let outcome = Arc::new(Mutex::new(None));
+        let slot = outcome.clone();
+        buffer.map_async(mode, range, move |result| {
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+        });
+        let waiting = |poll| {
+            self.device
+                .poll(poll)
+                .map_err(|e| Error::Eval(format!("waiting for the GPU failed: {e}")))?;
+            Ok::<_, Error>(outcome.lock().unwrap_or_else(|p| p.into_inner()).take())
+        };
+        // A buffer no submitted work uses maps without waiting for the GPU.
+        let mapped = match waiting(wgpu::PollType::Poll)? {
+            Some(mapped) => mapped,
+            None => waiting(wgpu::PollType::wait_indefinitely())?.ok_or_else(|| {
+                Error::Eval("the GPU did not map a buffer after finishing its work".into())
+            })?,
+        };
+        mapped?;
+        self.take_gpu_error()
+    }
+
+    /// `len` bytes of `buffer` from `offset`, decoded in place once the
+    /// work that writes them is done (unified memory only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn read_mapped<T>(
+        &self,
+        buffer: &wgpu::Buffer,
+        offset: u64,
+        len: usize,
+        decode: impl FnOnce(&[u8]) -> Vec<T>,
+    ) -> Result<Vec<T>> {
+        // No submission may use the buffer while it is mapped.
+        let _no_submissions = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let start = offset - offset % wgpu::MAP_ALIGNMENT;
+        let end = (offset + len as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
+        self.map_now(buffer, wgpu::MapMode::Read, start..end)?;
+        let out = buffer
+            .get_mapped_range(start..end)
+            .map(|view| {
+                let skip = (offset - start) as usize;
+                decode(&view[skip..skip + len])
+            })
+            .map_err(|e| Error::Eval(format!("mapping a buffer to read it failed: {e}")));
+        buffer.unmap();
+        out
+    }
+
     /// Submits the work that evaluations have queued, if any.
     pub(crate) fn flush(self: &Arc<Self>) -> Result<()> {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());

@@ -47,6 +47,11 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.dispatches.is_empty()
     }
+
+    /// Drops every queued dispatch.
+    pub fn clear(&mut self) {
+        *self = Batch::default();
+    }
 }
 
 /// Where the next evaluation's work goes: a batch and the device it runs on.
@@ -183,17 +188,8 @@ impl Encoder {
     /// Writes `bytes` into a buffer now, ordered before the batch's work
     /// (so only into a buffer no queued dispatch uses: see
     /// [`Encoder::alloc_upload`]).
-    pub fn upload(&self, buffer: &Buffer, bytes: &[u8]) {
-        let padded;
-        let data = if bytes.len().is_multiple_of(4) {
-            bytes
-        } else {
-            padded = [bytes, &[0u8; 3][..4 - bytes.len() % 4]].concat();
-            &padded
-        };
-        if !data.is_empty() {
-            self.dev.queue.write_buffer(buffer.raw(), 0, data);
-        }
+    pub fn upload(&self, buffer: &Buffer, bytes: &[u8]) -> Result<()> {
+        self.dev.write(buffer.raw(), bytes)
     }
 
     /// How many dispatches the batch holds.
@@ -208,8 +204,7 @@ impl Encoder {
             return Ok(());
         }
         let params = dev.alloc((batch.params.len() * 4) as u64)?;
-        dev.queue
-            .write_buffer(params.raw(), 0, bytemuck::cast_slice(&batch.params));
+        dev.write(params.raw(), bytemuck::cast_slice(&batch.params))?;
         let mut encoder = dev
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {

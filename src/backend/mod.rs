@@ -14,7 +14,7 @@ pub mod profile;
 pub(crate) mod wgpu;
 
 use crate::array::{Array, DeviceData};
-use crate::dtype::DType;
+use crate::dtype::Element;
 use crate::error::Result;
 use limits::KernelLimits;
 
@@ -50,8 +50,7 @@ pub(crate) trait Backend {
     /// backend sees fit.
     fn finish(&self, batch: Self::Batch<'_>) -> Result<()>;
 
-    /// The values of `data`, a view of `shape` and `dtype` that this
-    /// backend computed, row-major as the device stores them; waits for the
-    /// work that computes them.
-    async fn read(&self, data: &DeviceData, shape: &[usize], dtype: DType) -> Result<Vec<u8>>;
+    /// The values of `data`, a view of `shape` holding `T`s that this
+    /// backend computed, row-major; waits for the work that computes them.
+    async fn read<T: Element>(&self, data: &DeviceData, shape: &[usize]) -> Result<Vec<T>>;
 }

@@ -43,8 +43,12 @@ fn take_fitting(cache: &mut BTreeMap<u64, Vec<wgpu::Buffer>>, want: u64) -> Opti
 }
 
 /// The buffer pool. Cloning shares it.
-#[derive(Clone, Default)]
-pub struct Pool(Arc<Mutex<PoolState>>);
+#[derive(Clone)]
+pub struct Pool {
+    state: Arc<Mutex<PoolState>>,
+    /// What every buffer of the pool can be used for.
+    usage: wgpu::BufferUsages,
+}
 
 /// A buffer on loan from the pool; returned on drop.
 pub struct Buffer {
@@ -81,7 +85,8 @@ impl Drop for Buffer {
     }
 }
 
-/// Every storage buffer kiln makes can be read, written and copied.
+/// Every storage buffer kiln makes can be read, written and copied (and,
+/// with unified memory, mapped).
 const USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::INDIRECT)
     .union(wgpu::BufferUsages::COPY_SRC)
@@ -103,8 +108,26 @@ fn size_class(bytes: u64) -> u64 {
 }
 
 impl Pool {
+    /// An empty pool; with `unified_memory` its buffers can be mapped.
+    pub fn new(unified_memory: bool) -> Pool {
+        let mappable = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::MAP_WRITE;
+        Pool {
+            state: Arc::default(),
+            usage: if unified_memory {
+                USAGE | mappable
+            } else {
+                USAGE
+            },
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `buffer` is on loan from this pool.
+    pub fn owns(&self, buffer: &Buffer) -> bool {
+        Arc::ptr_eq(&self.state, &buffer.pool.state)
     }
 
     /// A buffer of at least `bytes` bytes, reused when one fits. Buffers
@@ -130,7 +153,7 @@ impl Pool {
                 device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("kiln"),
                     size: want,
-                    usage: USAGE,
+                    usage: self.usage,
                     mapped_at_creation: false,
                 })
             }

@@ -10,7 +10,7 @@ use super::limits::KernelLimits;
 use super::pool::Buffer;
 use super::Backend;
 use crate::array::{is_contiguous, Array, DeviceData};
-use crate::dtype::DType;
+use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use std::sync::{Arc, MutexGuard};
 
@@ -60,6 +60,11 @@ impl Backend for Arc<Device> {
     }
 
     fn encode(&self, batch: &mut WgpuBatch<'_>, node: &Array) -> Result<DeviceData> {
+        for input in node.inputs().iter() {
+            if let Some(data) = input.device_data() {
+                self.check_owns(&data.gpu(), node.primitive().name())?;
+            }
+        }
         batch.encoder.set_op(node.primitive().name());
         kernels::encode(&mut batch.encoder, node)
     }
@@ -72,13 +77,15 @@ impl Backend for Arc<Device> {
         batch.encoder.truncate(batch.mark);
     }
 
-    async fn read(&self, data: &DeviceData, shape: &[usize], dtype: DType) -> Result<Vec<u8>> {
+    async fn read<T: Element>(&self, data: &DeviceData, shape: &[usize]) -> Result<Vec<T>> {
+        let dtype = T::DTYPE;
         let bytes = (shape.iter().product::<usize>() * dtype.device_size()) as u64;
         if bytes == 0 {
             return Ok(Vec::new());
         }
-        let mut data = data.clone();
         let dev = self;
+        dev.check_owns(&data.gpu(), "readback")?;
+        let mut data = data.clone();
         let aligned = (data.offset * dtype.device_size()).is_multiple_of(4);
         if !is_contiguous(shape, &data.strides) || !aligned {
             // A contiguous copy, queued after the work that computes the view.
@@ -89,6 +96,10 @@ impl Backend for Arc<Device> {
         }
         dev.flush()?;
         let offset = (data.offset * dtype.device_size()) as u64;
+        #[cfg(not(target_arch = "wasm32"))]
+        if dev.info.unified_memory {
+            return dev.read_mapped(data.gpu().raw(), offset, bytes as usize, T::decode);
+        }
         let size = bytes.next_multiple_of(4);
         let staging = dev.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("kiln readback"),
@@ -118,7 +129,7 @@ impl Backend for Arc<Device> {
         let view = staging
             .get_mapped_range(..)
             .map_err(|e| Error::Eval(format!("mapping a readback buffer failed: {e}")))?;
-        let out = view[..bytes as usize].to_vec();
+        let out = T::decode(&view[..bytes as usize]);
         drop(view);
         staging.unmap();
         Ok(out)

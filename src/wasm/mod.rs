@@ -241,6 +241,13 @@ pub async fn init() -> JsResult<JsValue> {
     Ok(device_object(&crate::init().await?))
 }
 
+/// Destroys the GPU device as a browser's device loss would (see
+/// [`crate::destroy_device`]); `init()` opens a new one.
+#[wasm_bindgen(js_name = destroyDevice)]
+pub fn destroy_device() {
+    crate::destroy_device();
+}
+
 /// `kiln.deviceInfo` in JavaScript (declared in `www/src/index.d.ts`).
 #[wasm_bindgen(js_name = deviceInfo)]
 pub fn device_info() -> JsResult<JsValue> {
@@ -257,6 +264,7 @@ fn device_object(info: &crate::DeviceInfo) -> JsValue {
     set("deviceType", info.device_type.as_str().into());
     set("driver", info.driver.as_str().into());
     set("shaderF16", info.shader_f16.into());
+    set("unifiedMemory", info.unified_memory.into());
     set(
         "maxStorageBindingBytes",
         (info.max_storage_binding_bytes as f64).into(),

@@ -61,6 +61,8 @@ export interface DeviceInfo {
   driver: string;
   /** Whether `float16` arrays are available (`shader-f16`). */
   shaderF16: boolean;
+  /** Whether arrays live in memory the host maps directly (native CPU and integrated adapters; never in a browser). */
+  unifiedMemory: boolean;
   /** The largest storage buffer binding, in bytes. */
   maxStorageBindingBytes: number;
   /** The largest buffer, in bytes. */
@@ -309,6 +311,12 @@ export declare class Array {
 export declare function init(options?: InitOptions): Promise<DeviceInfo>;
 /** The adapter `init()` opened. */
 export declare function deviceInfo(): DeviceInfo;
+/**
+ * Destroys the GPU device as a browser's device loss would: its memory is
+ * freed, and every op throws (naming the loss) until `init()` opens a new
+ * device; arrays made before must be made again.
+ */
+export declare function destroyDevice(): void;
 /** Live arrays and GPU bytes. */
 export declare function memory(): MemoryInfo;
 /** Frees the GPU buffers kept for reuse. */

@@ -19,6 +19,8 @@ let loading = null;
 /**
  * Loads the module, opens the WebGPU device (idempotent) and reports the
  * adapter. `options.wasm` may give the .wasm as a URL, bytes or a module.
+ * After the device is lost (the browser's loss, or `destroyDevice()`),
+ * every op throws until `init()` opens a new device.
  */
 export async function init(options = {}) {
   loading ??= load(options.wasm).catch((e) => {
@@ -55,6 +57,7 @@ async function load(wasm) {
 }
 
 export const deviceInfo = () => raw.deviceInfo();
+export const destroyDevice = () => raw.destroyDevice();
 export const memory = () => raw.memoryStats();
 export const clearCache = () => raw.clearCache();
 export const dispatchCount = () => raw.dispatchCount();

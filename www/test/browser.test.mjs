@@ -71,3 +71,38 @@ test('bad input throws named Errors in the browser too', async (t) => {
   assert.deepEqual(crashed, []);
   assert.deepEqual(product, matmul(lhs, rhs));
 });
+
+test('a lost device throws in the page and init() recovers', async () => {
+  const page = await openPage(browser);
+  await page.goto(pageUrl());
+  const report = await page.evaluate(async () => {
+    const kiln = await import('/www/src/index.js');
+    await kiln.init();
+    const before = kiln.square(kiln.array([1, 2, 3]));
+    const first = await before.array();
+    kiln.destroyDevice();
+    const failure = async (f) => {
+      try {
+        await f();
+        return 'no error';
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e);
+      }
+    };
+    const lostRead = await failure(() => before.array());
+    const lostOp = await failure(() => kiln.add(kiln.array([1]), 1).array());
+    const info = await kiln.init();
+    const oldInput = await failure(() => kiln.multiply(before, 2).array());
+    const after = await kiln.add(kiln.array([1, 2]), 1).array();
+    return { first, lostRead, lostOp, unified: info.unifiedMemory, oldInput, after };
+  });
+  await page.close();
+  assert.deepEqual(report.first, [1, 4, 9]);
+  for (const message of [report.lostRead, report.lostOp, report.oldInput]) {
+    assert.match(message, /lost/);
+  }
+  assert.match(report.lostOp, /init\(\)/);
+  assert.match(report.oldInput, /multiply/);
+  assert.equal(report.unified, false);
+  assert.deepEqual(report.after, [2, 3]);
+});

@@ -459,3 +459,21 @@ describe('errors', () => {
     assertClose(x, [0.5, 0.25]);
   });
 });
+
+describe('device loss', () => {
+  // Last: it replaces the device every test above used.
+  test('a lost device throws clearly and init() recovers', async () => {
+    const before = kiln.square(kiln.array([1, 2, 3]));
+    assert.deepEqual(await before.data(), new Float32Array([1, 4, 9]));
+    kiln.destroyDevice();
+    const lost = (e) => e instanceof Error && /lost/.test(e.message) && /init\(\)/.test(e.message);
+    await assert.rejects(before.data(), lost);
+    await assert.rejects(kiln.add(kiln.array([1]), 1).data(), lost);
+    const info = await kiln.init();
+    assert.equal(info.unifiedMemory, false);
+    await assert.rejects(kiln.multiply(before, 2).data(), (e) => /multiply/.test(e.message) && /lost/.test(e.message));
+    assert.deepEqual(await kiln.add(kiln.array([1, 2]), 1).data(), new Float32Array([2, 3]));
+    const g = kiln.grad((x) => kiln.sum(kiln.square(x)));
+    assert.deepEqual(await g(kiln.array([3, 4])).data(), new Float32Array([6, 8]));
+  });
+});

@@ -17,12 +17,15 @@ export async function setup(): Promise<void> {
   await kiln.init({ wasm: fetch('/kiln_bg.wasm') });
   const name: string = info.name;
   const f16: boolean = kiln.deviceInfo().shaderF16;
+  const unified: boolean = kiln.deviceInfo().unifiedMemory;
   const limit: number = info.maxStorageBindingBytes + info.maxInvocationsPerWorkgroup;
-  console.log(name, info.backend, info.deviceType, info.driver, f16, limit);
+  console.log(name, info.backend, info.deviceType, info.driver, f16, unified, limit);
 
   const mem: MemoryInfo = kiln.memory();
   console.log(mem.numArrays, mem.activeBytes, mem.peakBytes, mem.cachedBytes);
   kiln.clearCache();
+  const destroy: () => void = kiln.destroyDevice;
+  console.log(destroy.name);
   const dispatches: number = kiln.dispatchCount();
   console.log(dispatches);
 

@@ -101,7 +101,7 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
                 return Err(Error::Eval("a constant lost its data".into()));
             };
             let buffer = enc.alloc_upload(bytes.len() as u64)?;
-            enc.upload(&buffer, bytes);
+            enc.upload(&buffer, bytes)?;
             Ok(DeviceData {
                 buffer,
                 strides: contiguous_strides(shape),
