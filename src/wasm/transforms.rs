@@ -185,3 +185,58 @@ pub fn compile(f: Function) -> Compiled {
         run: Box::new(crate::compile(move |xs: &[Array]| call("compile", &f, xs))),
     }
 }
+
+/// A JavaScript function held where the transforms ask for `Send + Sync`
+/// (rules kept in the graph). The wasm build runs on one thread, so it is
+/// never shared or sent.
+struct OnOneThread(Function);
+
+// SAFETY: kiln's wasm32 build has no threads (no atomics), so the function
+// is only ever used on the thread that made it.
+unsafe impl Send for OnOneThread {}
+// SAFETY: as above.
+unsafe impl Sync for OnOneThread {}
+
+/// A transformed function of arrays to one array.
+type ToOne = Box<dyn Fn(&[Array]) -> crate::Result<Array>>;
+
+/// A function whose backward pass recomputes its forward pass.
+#[wasm_bindgen]
+pub struct Checkpointed {
+    run: ToOne,
+}
+
+#[wasm_bindgen]
+impl Checkpointed {
+    /// The function's output for `args`.
+    pub fn call(&self, args: Vec<JsArray>) -> JsResult<JsArray> {
+        wrap("checkpoint", (self.run)(&arrays_of(&args)))
+    }
+}
+
+/// `kiln.checkpoint` in JavaScript (declared in `www/src/index.d.ts`).
+#[wasm_bindgen]
+pub fn checkpoint(f: Function) -> Checkpointed {
+    let f = OnOneThread(f);
+    Checkpointed {
+        run: Box::new(crate::checkpoint(move |xs: &[Array]| {
+            call_one("checkpoint", &f.0, xs)
+        })),
+    }
+}
+
+/// `f(args)` with the reverse-mode rule `backward(primals..., output,
+/// cotangent)`, which returns one cotangent per argument.
+#[wasm_bindgen(js_name = customVjp)]
+pub fn custom_vjp(f: &Function, backward: Function, args: Vec<JsArray>) -> JsResult<JsArray> {
+    let backward = OnOneThread(backward);
+    let g = crate::custom_vjp(
+        |xs: &[Array]| call_one("custom_vjp", f, xs),
+        move |primals: &[Array], out: &Array, ct: &Array| {
+            let mut all = primals.to_vec();
+            all.extend([out.clone(), ct.clone()]);
+            call("custom_vjp", &backward.0, &all)
+        },
+    );
+    wrap("custom_vjp", g(&arrays_of(&args)))
+}

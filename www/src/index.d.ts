@@ -137,17 +137,83 @@ export interface LstsqResult {
   singularValues: Array;
 }
 
-/** A function as `grad`, `valueAndGrad` and the Jacobians take it: arrays in, one array out. */
-export type ArrayFunction = (...args: Array[]) => Array;
+/**
+ * A pytree of arrays: an array, `null` (an empty subtree), or a list or
+ * plain object of pytrees. A (nested) list of numbers is one leaf, as
+ * `array()` reads it.
+ */
+export type PyTree = Array | null | undefined | ReadonlyArray<PyTree> | { readonly [key: string]: PyTree };
 
-/** A function as `vmap`, `vjp`, `jvp` and `compile` take it: arrays in, an array or a list of arrays out. */
-export type ArraysFunction = (...args: Array[]) => Array | ReadonlyArray<Array>;
+/** Numbers and booleans, nested in lists: one leaf, as `array()` reads it. */
+export type NestedNumbers = number | boolean | ReadonlyArray<NestedNumbers>;
 
-/** A parameter list `P` with each parameter an `ArrayLike`: what a transformed function takes. */
-export type ArgsLike<P extends ReadonlyArray<unknown>> = { [K in keyof P]: ArrayLike };
+/** Whether `T` is `any`. */
+type IsAny<T> = 0 extends 1 & T ? true : false;
 
-/** One array for each entry of `N` (a list of argnums). */
-export type Arrays<N extends ReadonlyArray<unknown>> = { -readonly [K in keyof N]: Array };
+/** `T` with each array leaf replaced by `R` (numbers and lists of them too: they become arrays). */
+export type LeavesTo<T, R> = IsAny<T> extends true
+  ? any
+  : T extends Array | NestedNumbers | ArrayBufferView
+    ? R
+    : T extends null | undefined
+      ? null
+      : T extends ReadonlyArray<unknown>
+        ? { -readonly [K in keyof T]: LeavesTo<T[K], R> }
+        : T extends object
+          ? { -readonly [K in keyof T]: LeavesTo<T[K], R> }
+          : R;
+
+/** A tree of the structure of `T` with arrays for leaves: a gradient of `T`, an output. */
+export type Structured<T> = LeavesTo<T, Array>;
+
+/** What a transformed function takes for a parameter of type `T`: arrays may be any `ArrayLike`. */
+export type TreeLike<T> = IsAny<T> extends true
+  ? any
+  : T extends Array
+    ? ArrayLike
+    : T extends NestedNumbers | ArrayBufferView | null | undefined
+      ? T
+      : T extends ReadonlyArray<unknown>
+        ? { [K in keyof T]: TreeLike<T[K]> }
+        : T extends object
+          ? { [K in keyof T]: TreeLike<T[K]> }
+          : T;
+
+/** A function as `grad` and `valueAndGrad` take it: pytrees in, one array out. */
+export type ArrayFunction = (...args: any[]) => Array;
+
+/** A function with an auxiliary result (`hasAux`): pytrees in, `[output, aux]` out. */
+export type AuxFunction<O = Array> = (...args: any[]) => readonly [O, unknown];
+
+/** A function as `vmap`, `vjp`, `jvp` and `compile` take it: pytrees in, a pytree out (checked when it runs). */
+export type ArraysFunction = (...args: any[]) => unknown;
+
+/** A parameter list `P` with each array in it an `ArrayLike`: what a transformed function takes. */
+export type ArgsLike<P extends ReadonlyArray<unknown>> = { [K in keyof P]: TreeLike<P[K]> };
+
+/** The aux a `hasAux` function returns. */
+export type AuxOf<F extends (...args: any[]) => unknown> = ReturnType<F> extends readonly [unknown, infer A] ? A : never;
+
+/** The gradient with respect to argument `N` of `F`: that argument's structure. */
+export type GradAt<F extends (...args: any[]) => unknown, N extends number> = Structured<Parameters<F>[N]>;
+
+/** The gradients with respect to the arguments `N` of `F`, one per entry. */
+export type GradsAt<F extends (...args: any[]) => unknown, N extends ReadonlyArray<number>> = {
+  -readonly [K in keyof N]: N[K] extends number ? Structured<Parameters<F>[N[K]]> : never;
+};
+
+/** The structure of a pytree (from `tree.flatten` or `tree.structure`). */
+export interface TreeDef {
+  /** How many leaves trees of this structure have. */
+  readonly numLeaves: number;
+  /** A tree of this structure with `leaves` in order. */
+  unflatten(leaves: ReadonlyArray<unknown>): unknown;
+  /** Whether `other` is the same structure. */
+  equals(other: TreeDef): boolean;
+  /** `*` per leaf, `null`, `[...]` and `{key: ...}`. */
+  toString(): string;
+}
+
 
 // ------------------------------------------------------------------ Array
 
@@ -616,58 +682,152 @@ export declare const nn: {
 
 // -------------------------------------------------------------- transforms
 
-/** The gradient of a scalar `f` with respect to argument `argnums` (default 0). */
-export declare function grad<F extends ArrayFunction>(f: F, argnums?: number): (...args: ArgsLike<Parameters<F>>) => Array;
+/** `argnums`, as an option. */
+export interface GradOptions<N> {
+  /** The arguments to differentiate (default 0). */
+  argnums?: N;
+  /** `f` returns `[loss, aux]`; the aux comes back beside the gradient. */
+  hasAux?: boolean;
+}
+
+/**
+ * The gradient of a scalar `f` with respect to argument `argnums` (default
+ * 0); arguments may be pytrees, and a gradient has its argument's structure.
+ */
+export declare function grad<F extends ArrayFunction, const N extends number = 0>(
+  f: F,
+  argnums?: N | (GradOptions<N> & { hasAux?: false }),
+): (...args: ArgsLike<Parameters<F>>) => GradAt<F, N>;
 /** The gradients of a scalar `f` with respect to arguments `argnums`, one per entry. */
 export declare function grad<F extends ArrayFunction, const N extends ReadonlyArray<number>>(
   f: F,
-  argnums: N,
-): (...args: ArgsLike<Parameters<F>>) => Arrays<N>;
+  argnums: N | (GradOptions<N> & { argnums: N; hasAux?: false }),
+): (...args: ArgsLike<Parameters<F>>) => GradsAt<F, N>;
+/** `[grad, aux]`: `f` returns `[loss, aux]`. */
+export declare function grad<F extends AuxFunction, const N extends number = 0>(
+  f: F,
+  options: GradOptions<N> & { hasAux: true },
+): (...args: ArgsLike<Parameters<F>>) => [grad: GradAt<F, N>, aux: AuxOf<F>];
+/** `[grads, aux]` for a list of `argnums`. */
+export declare function grad<F extends AuxFunction, const N extends ReadonlyArray<number>>(
+  f: F,
+  options: GradOptions<N> & { argnums: N; hasAux: true },
+): (...args: ArgsLike<Parameters<F>>) => [grads: GradsAt<F, N>, aux: AuxOf<F>];
 
 /** `[value, grad]` of a scalar `f` (argnums default 0). */
-export declare function valueAndGrad<F extends ArrayFunction>(
+export declare function valueAndGrad<F extends ArrayFunction, const N extends number = 0>(
   f: F,
-  argnums?: number,
-): (...args: ArgsLike<Parameters<F>>) => [value: Array, grad: Array];
+  argnums?: N | (GradOptions<N> & { hasAux?: false }),
+): (...args: ArgsLike<Parameters<F>>) => [value: Array, grad: GradAt<F, N>];
 /** `[value, grads]`: a list of gradients when `argnums` is a list. */
 export declare function valueAndGrad<F extends ArrayFunction, const N extends ReadonlyArray<number>>(
   f: F,
-  argnums: N,
-): (...args: ArgsLike<Parameters<F>>) => [value: Array, grads: Arrays<N>];
+  argnums: N | (GradOptions<N> & { argnums: N; hasAux?: false }),
+): (...args: ArgsLike<Parameters<F>>) => [value: Array, grads: GradsAt<F, N>];
+/** `[[value, aux], grad]`: `f` returns `[loss, aux]`. */
+export declare function valueAndGrad<F extends AuxFunction, const N extends number = 0>(
+  f: F,
+  options: GradOptions<N> & { hasAux: true },
+): (...args: ArgsLike<Parameters<F>>) => [value: [value: Array, aux: AuxOf<F>], grad: GradAt<F, N>];
+/** `[[value, aux], grads]` for a list of `argnums`. */
+export declare function valueAndGrad<F extends AuxFunction, const N extends ReadonlyArray<number>>(
+  f: F,
+  options: GradOptions<N> & { argnums: N; hasAux: true },
+): (...args: ArgsLike<Parameters<F>>) => [value: [value: Array, aux: AuxOf<F>], grads: GradsAt<F, N>];
 
-/** `[outputs, cotangents]`: reverse mode, one cotangent per output. */
-export declare function vjp(
-  f: ArraysFunction,
-  primals: ReadonlyArray<ArrayLike>,
-  cotangents: ReadonlyArray<ArrayLike>,
-): [outputs: Array[], cotangents: Array[]];
+/**
+ * `[output, cotangents]`: reverse mode. `primals` lists `f`'s arguments
+ * (pytrees); `cotangents` has the structure of `f`'s output; one cotangent
+ * tree per argument comes back.
+ */
+export declare function vjp<F extends ArraysFunction>(
+  f: F,
+  primals: ArgsLike<Parameters<F>>,
+  cotangents: TreeLike<ReturnType<F>>,
+  options?: { hasAux?: false },
+): [output: Structured<ReturnType<F>>, cotangents: Structured<Parameters<F>>];
+/** `[output, cotangents, aux]`: `f` returns `[output, aux]`. */
+export declare function vjp<F extends AuxFunction<unknown>>(
+  f: F,
+  primals: ArgsLike<Parameters<F>>,
+  cotangents: TreeLike<ReturnType<F>[0]>,
+  options: { hasAux: true },
+): [output: Structured<ReturnType<F>[0]>, cotangents: Structured<Parameters<F>>, aux: AuxOf<F>];
 
-/** `[outputs, tangents]`: forward mode, one tangent per primal. */
-export declare function jvp(
-  f: ArraysFunction,
-  primals: ReadonlyArray<ArrayLike>,
-  tangents: ReadonlyArray<ArrayLike>,
-): [outputs: Array[], tangents: Array[]];
+/** `[output, tangent]`: forward mode; `tangents` has the structure of `primals`. */
+export declare function jvp<F extends ArraysFunction>(
+  f: F,
+  primals: ArgsLike<Parameters<F>>,
+  tangents: ArgsLike<Parameters<F>>,
+  options?: { hasAux?: false },
+): [output: Structured<ReturnType<F>>, tangent: Structured<ReturnType<F>>];
+/** `[output, tangent, aux]`: `f` returns `[output, aux]`. */
+export declare function jvp<F extends AuxFunction<unknown>>(
+  f: F,
+  primals: ArgsLike<Parameters<F>>,
+  tangents: ArgsLike<Parameters<F>>,
+  options: { hasAux: true },
+): [output: Structured<ReturnType<F>[0]>, tangent: Structured<ReturnType<F>[0]>, aux: AuxOf<F>];
+
+/** An axis per leaf: a number, `null` (not mapped), or a tree of them shaped like (a prefix of) the value. */
+export type AxisSpec = number | null | ReadonlyArray<AxisSpec> | { readonly [key: string]: AxisSpec };
 
 /**
  * `f` mapped over axis `inAxes` of its arguments (`null`: passed whole;
- * one value for all arguments or one per argument; default 0), the
- * results stacked along `outAxes` (one for all outputs or one per output).
+ * one value for all arguments, or per argument a value or a tree of them
+ * shaped like the argument; default 0), the results stacked along
+ * `outAxes` (a number, or a tree of numbers shaped like the output).
  */
 export declare function vmap<F extends ArraysFunction>(
   f: F,
-  inAxes?: number | null | ReadonlyArray<number | null>,
-  outAxes?: number | ReadonlyArray<number>,
-): (...args: ArgsLike<Parameters<F>>) => ReturnType<F>;
+  inAxes?: AxisSpec,
+  outAxes?: AxisSpec,
+): (...args: ArgsLike<Parameters<F>>) => Structured<ReturnType<F>>;
 
-/** d f / d x, shaped `f(x).shape + x.shape` (reverse mode). */
+/** The Jacobian of a pytree `Y` by a pytree `X`: `Y`'s structure of `X`'s structures. */
+export type JacobianOf<Y, X> = LeavesTo<Y, Structured<X>>;
+
+/**
+ * d f / d x, shaped `f(x).shape + x.shape` (reverse mode); for pytrees a
+ * tree of trees: the output's structure outside, `x`'s inside.
+ */
 export declare function jacobian(f: (x: Array) => Array): (x: ArrayLike) => Array;
+export declare function jacobian<X, Y extends PyTree>(f: (x: X) => Y): (x: TreeLike<X>) => JacobianOf<Y, X>;
 /** The Jacobian by reverse mode (as `jacobian`). */
 export declare function jacrev(f: (x: Array) => Array): (x: ArrayLike) => Array;
+export declare function jacrev<X, Y extends PyTree>(f: (x: X) => Y): (x: TreeLike<X>) => JacobianOf<Y, X>;
 /** The Jacobian by forward mode (one jvp per input element). */
 export declare function jacfwd(f: (x: Array) => Array): (x: ArrayLike) => Array;
-/** The Hessian of a scalar `f`, shaped `x.shape + x.shape`. */
+export declare function jacfwd<X, Y extends PyTree>(f: (x: X) => Y): (x: TreeLike<X>) => JacobianOf<Y, X>;
+/** The Hessian of a scalar `f`, shaped `x.shape + x.shape` (a tree of trees for a pytree `x`). */
 export declare function hessian(f: (x: Array) => Array): (x: ArrayLike) => Array;
+export declare function hessian<X>(f: (x: X) => Array): (x: TreeLike<X>) => JacobianOf<X, X>;
 
-/** `f` traced once per argument shapes and dtypes, fused, then replayed. */
-export declare function compile<F extends ArraysFunction>(f: F): (...args: ArgsLike<Parameters<F>>) => ReturnType<F>;
+/** `f` traced once per argument structure, shapes and dtypes, fused, then replayed. */
+export declare function compile<F extends ArraysFunction>(f: F): (...args: ArgsLike<Parameters<F>>) => Structured<ReturnType<F>>;
+
+/** `f` whose gradient recomputes its forward pass instead of keeping its intermediate arrays. */
+export declare function checkpoint<F extends ArrayFunction>(f: F): (...args: ArgsLike<Parameters<F>>) => Array;
+
+/**
+ * `f` with a reverse-mode rule of one's own: `backward(primals, output,
+ * cotangent)` returns one cotangent per argument, shaped like the arguments.
+ */
+export declare function customVjp<F extends ArrayFunction>(
+  f: F,
+  backward: (primals: Parameters<F>, output: Array, cotangent: Array) => ReadonlyArray<unknown>,
+): (...args: ArgsLike<Parameters<F>>) => Array;
+
+/** Pytrees: the nested lists and plain objects of arrays that the transforms take. */
+export declare const tree: {
+  /** `[leaves, structure]`, leaves in order (object keys sorted). */
+  flatten<L = Array>(tree: unknown): [leaves: L[], structure: TreeDef];
+  /** The tree of `structure` with `leaves` in order. */
+  unflatten(structure: TreeDef, leaves: ReadonlyArray<unknown>): unknown;
+  /** The leaves in order. */
+  leaves<L = Array>(tree: unknown): L[];
+  /** The structure. */
+  structure(tree: unknown): TreeDef;
+  /** `f` on each leaf (with the leaves at the same places of `rest`, of the same structure). */
+  map<T, R>(f: (leaf: Array, ...rest: any[]) => R, tree: T, ...rest: unknown[]): LeavesTo<T, R>;
+};

@@ -3,6 +3,7 @@
 // surface: JS values as operands, defaults, namespaces and tidy().
 
 import loadWasm, * as raw from '../pkg/kiln.js';
+import * as pytree from './tree.js';
 
 /** The array class; every kiln function returns instances of it. */
 export const Array = raw.KilnArray;
@@ -611,26 +612,83 @@ export const nn = {
 
 // ------------------------------------------------------------- transforms
 
-/**
- * The user function as the exports call it: arrays in, a list of fresh
- * handles out; what it made in between is freed. `shape.single` records
- * whether it returned one array rather than a list.
- */
-function trampoline(op, f, shape = {}) {
+/** `kiln.tree`: pytrees, the nested lists and objects the transforms take. */
+export const tree = {
+  flatten: pytree.flatten,
+  unflatten: pytree.unflatten,
+  leaves: pytree.leaves,
+  structure: pytree.structure,
+  map: pytree.map,
+};
+
+const checkFunction = (op, f) => {
   if (typeof f !== 'function') throw new Error(`[${op}] expects a function, got ${describe(f)}`);
+};
+
+/** The leaves of every argument in one list, and each argument's structure. */
+function flattenArgs(op, args) {
+  if (!JsArray.isArray(args)) throw new Error(`[${op}] expects a list of the arguments, got ${describe(args)}`);
+  const leaves = [];
+  const defs = [];
+  const starts = [];
+  for (const a of args) {
+    const [ls, def] = pytree.flatten(a);
+    starts.push(leaves.length);
+    leaves.push(...ls);
+    defs.push(def);
+  }
+  return { leaves, defs, starts };
+}
+
+/** `leaves` cut into one tree per structure of `defs`. */
+function unflattenArgs(defs, leaves) {
+  let at = 0;
+  return defs.map((def) => {
+    const part = leaves.slice(at, at + def.numLeaves);
+    at += def.numLeaves;
+    return def.unflatten(part);
+  });
+}
+
+/** Fresh handles to the kiln arrays of `value` (a tree); the rest as is. */
+const cloneArrays = (value) => pytree.map((v) => (v instanceof Array ? rawClone.call(alive('aux', v)) : v), value);
+
+/**
+ * The user function as the exports call it: the leaves of its arguments in
+ * (rebuilt into trees of `argDefs`), fresh handles to the leaves of what it
+ * returns out, whose structure goes to `record.out` (with `hasAux`, the
+ * function returns `[output, aux]` and `record.aux` keeps the aux). What it
+ * made in between is freed. `ravel` passes one vector for the leaves, of
+ * `ravel.sizes` entries shaped `ravel.shapes`, and returns several outputs
+ * as one vector of their entries (`record.shapes`: their shapes).
+ */
+function trampoline(op, f, argDefs, record, { hasAux = false, ravel } = {}) {
+  checkFunction(op, f);
   return (...xs) => {
     const scope = new Set(xs);
     scopes.push(scope);
     try {
-      const out = f(...xs);
-      shape.single = !JsArray.isArray(out);
-      const list = shape.single ? [out] : out;
-      return list.map((o) => {
-        if (!(o instanceof Array)) {
-          throw new Error(`the function must return kiln arrays, got ${describe(o)}`);
+      const leaves = ravel?.sizes ? unravel(xs[0], 0, ravel.sizes, ravel.shapes) : xs;
+      let out = f(...unflattenArgs(argDefs, leaves));
+      if (hasAux) {
+        if (!JsArray.isArray(out) || out.length !== 2) {
+          throw new Error(`with hasAux the function must return [output, aux], got ${describe(out)}`);
         }
-        return rawClone.call(alive(op, o));
-      });
+        dispose(record.aux);
+        record.aux = cloneArrays(out[1]);
+        out = out[0];
+      }
+      const [outs, def] = pytree.flatten(out);
+      record.out = def;
+      for (const o of outs) {
+        if (!(o instanceof Array)) throw new Error(`the function must return kiln arrays, got ${describe(o)}`);
+        alive(op, o);
+      }
+      if (ravel && def.kind !== 'leaf') {
+        record.shapes = outs.map((o) => o.shape);
+        return [rawClone.call(concatenate(outs.map((o) => reshape(o, [-1]))))];
+      }
+      return outs.map((o) => rawClone.call(o));
     } finally {
       scopes.pop();
       for (const a of scope) dispose(a);
@@ -646,69 +704,281 @@ const argnumList = (op, argnums) => {
   return list;
 };
 
-/** The gradient of a scalar `f` with respect to argument(s) `argnums`. */
-export function grad(f, argnums = 0) {
-  const g = trampoline('grad', f);
-  const nums = argnumList('grad', argnums);
-  return (...args) => call('grad', (arr) => {
-    const grads = raw.grad(g, arr.list(args), nums);
-    return typeof argnums === 'number' ? grads[0] : grads;
+/** `argnums` or `{ argnums, hasAux }`, checked. */
+function gradOptions(op, options) {
+  const isOptions = options !== null && typeof options === 'object' && !JsArray.isArray(options);
+  const { argnums = 0, hasAux = false, ...unknown } = isOptions ? options : { argnums: options ?? 0 };
+  const extra = Object.keys(unknown);
+  if (extra.length > 0) throw new Error(`[${op}] unknown option ${extra[0]} (argnums, hasAux)`);
+  return { argnums, nums: argnumList(op, argnums), hasAux: bool(op, 'hasAux', hasAux) };
+}
+
+/** `run()`, freeing the aux a trampoline kept if it throws. */
+function withoutAuxOnFailure(record, run) {
+  try {
+    return run();
+  } catch (e) {
+    dispose(record.aux);
+    throw e;
+  }
+}
+
+/** grad and valueAndGrad over pytrees of arguments. */
+function differentiate(op, rawFn, f, options) {
+  checkFunction(op, f);
+  const { argnums, nums, hasAux } = gradOptions(op, options);
+  return (...args) => call(op, (arr) => {
+    const flat = flattenArgs(op, args);
+    for (const k of nums) {
+      if (k >= args.length) throw new Error(`[${op}] argnums ${k} is out of range for ${args.length} arguments`);
+    }
+    const leafNums = nums.flatMap((k) => JsArray.from({ length: flat.defs[k].numLeaves }, (_, i) => flat.starts[k] + i));
+    const record = {};
+    const g = trampoline(op, f, flat.defs, record, { hasAux });
+    const results = withoutAuxOnFailure(record, () => rawFn(g, arr.list(flat.leaves), leafNums));
+    const withValue = rawFn === raw.valueAndGrad;
+    const grads = withValue ? results.slice(1) : results;
+    let at = 0;
+    const trees = nums.map((k) => {
+      const n = flat.defs[k].numLeaves;
+      at += n;
+      return flat.defs[k].unflatten(grads.slice(at - n, at));
+    });
+    const gradient = typeof argnums === 'number' ? trees[0] : trees;
+    if (!withValue) return hasAux ? [gradient, record.aux] : gradient;
+    return [hasAux ? [results[0], record.aux] : results[0], gradient];
   });
 }
 
-/** `[value, grad]` (grad a list when `argnums` is a list). */
-export function valueAndGrad(f, argnums = 0) {
-  const g = trampoline('value_and_grad', f);
-  const nums = argnumList('value_and_grad', argnums);
-  return (...args) => call('value_and_grad', (arr) => {
-    const [value, ...grads] = raw.valueAndGrad(g, arr.list(args), nums);
-    return [value, typeof argnums === 'number' ? grads[0] : grads];
+/**
+ * The gradient of a scalar `f` with respect to argument(s) `argnums`; the
+ * arguments may be pytrees, and each gradient has its argument's structure.
+ * `options`: `argnums`, or `{ argnums, hasAux }` (`f` returns `[loss, aux]`
+ * and the result is `[grad, aux]`).
+ */
+export const grad = (f, options = 0) => differentiate('grad', raw.grad, f, options);
+
+/** `[value, grad]` (with `hasAux`: `[[value, aux], grad]`). */
+export const valueAndGrad = (f, options = 0) => differentiate('value_and_grad', raw.valueAndGrad, f, options);
+
+/** `{ hasAux }`, checked. */
+function auxOption(op, options) {
+  const { hasAux = false, ...unknown } = options ?? {};
+  const extra = Object.keys(unknown);
+  if (extra.length > 0) throw new Error(`[${op}] unknown option ${extra[0]} (hasAux)`);
+  return bool(op, 'hasAux', hasAux);
+}
+
+/**
+ * vjp and jvp: `f` at `primals` (a list of argument trees) with `seeds`,
+ * trees of the output's structure (vjp) or of the primals' (jvp).
+ */
+function linearize(op, rawFn, f, primals, seeds, options) {
+  const hasAux = auxOption(op, options);
+  return call(op, (arr) => {
+    const flat = flattenArgs(op, primals);
+    const record = {};
+    const g = trampoline(op, f, flat.defs, record, { hasAux });
+    const [seedLeaves, seedDef] = pytree.flatten(seeds);
+    if (op === 'jvp' && !seedDef.equals(pytree.structure(primals))) {
+      throw new Error(`[jvp] the tangents must have the structure of the primals, ${pytree.structure(primals)}, got ${seedDef}`);
+    }
+    const [outs, results] = withoutAuxOnFailure(record, () => rawFn(g, arr.list(flat.leaves), arr.list(seedLeaves)));
+    const single = record.out.kind === 'leaf' && seedDef.numLeaves === 1;
+    if (op === 'vjp' && !single && !seedDef.equals(record.out)) {
+      dispose([outs, results, record.aux]);
+      throw new Error(`[vjp] the cotangents must have the structure of the output, ${record.out}, got ${seedDef}`);
+    }
+    const out = record.out.unflatten(outs);
+    const derived = op === 'vjp' ? unflattenArgs(flat.defs, results) : record.out.unflatten(results);
+    return hasAux ? [out, derived, record.aux] : [out, derived];
   });
 }
 
-/** `[outputs, cotangents]`: reverse mode, one cotangent per output. */
-export const vjp = (f, primals, cotangents) =>
-  call('vjp', (arr) => raw.vjp(trampoline('vjp', f), arr.list(primals), arr.list(cotangents)));
+/**
+ * `[output, cotangents]`: reverse mode. `primals` lists `f`'s arguments
+ * (pytrees); `cotangents` has the structure of `f`'s output; the result
+ * has one cotangent tree per argument. `{ hasAux }` adds `aux` third.
+ */
+export const vjp = (f, primals, cotangents, options) => linearize('vjp', raw.vjp, f, primals, cotangents, options);
 
-/** `[outputs, tangents]`: forward mode, one tangent per primal. */
-export const jvp = (f, primals, tangents) =>
-  call('jvp', (arr) => raw.jvp(trampoline('jvp', f), arr.list(primals), arr.list(tangents)));
+/**
+ * `[output, tangent]`: forward mode. `tangents` has the structure of
+ * `primals`; the output tangent that of `f`'s output.
+ */
+export const jvp = (f, primals, tangents, options) => linearize('jvp', raw.jvp, f, primals, tangents, options);
 
-/** `f` mapped over axis `inAxes` of its arguments (`null`: passed whole). */
+/**
+ * `f` mapped over axis `inAxes` of its arguments: a number or `null` (not
+ * mapped) for all, or per argument a number, `null` or a tree of them
+ * shaped like the argument (or a prefix of it). Outputs stack on
+ * `outAxes`, a number or a tree of numbers shaped like the output.
+ */
 export function vmap(f, inAxes = 0, outAxes = 0) {
-  const shape = {};
-  const g = trampoline('vmap', f, shape);
+  checkFunction('vmap', f);
   return (...args) => call('vmap', (arr) => {
-    const axis = (v) => (v === null ? null : int('vmap', 'inAxes', v));
-    let ins;
-    if (typeof inAxes === 'number' || inAxes === null) ins = args.map(() => axis(inAxes));
-    else if (JsArray.isArray(inAxes)) ins = inAxes.map(axis);
-    else throw new Error(`[vmap] inAxes must be an integer, null or a list of them, got ${describe(inAxes)}`);
-    const outs = raw.vmap(g, arr.list(args), ins, ints('vmap', 'outAxes', typeof outAxes === 'number' ? [outAxes] : outAxes));
-    return shape.single ? outs[0] : outs;
+    const flat = flattenArgs('vmap', args);
+    const argsDef = new pytree.TreeDef('list', flat.defs);
+    const spec = JsArray.isArray(inAxes) || inAxes === null || typeof inAxes === 'number' ? inAxes : undefined;
+    if (spec === undefined) throw new Error(`[vmap] inAxes must be an integer, null or a list of them, got ${describe(inAxes)}`);
+    const ins = pytree.broadcastPrefix('vmap', 'inAxes', argsDef, spec)
+      .map((v) => (v === null ? null : int('vmap', 'inAxes', v)));
+    const record = {};
+    const g = trampoline('vmap', f, flat.defs, record);
+    const direct = typeof outAxes === 'number';
+    const outs = raw.vmap(g, arr.list(flat.leaves), ins, [direct ? int('vmap', 'outAxes', outAxes) : 0]);
+    if (direct) return record.out.unflatten(outs);
+    let axes;
+    try {
+      axes = pytree.broadcastPrefix('vmap', 'outAxes', record.out, outAxes).map((v) => int('vmap', 'outAxes', v));
+    } catch (e) {
+      dispose(outs);
+      throw e;
+    }
+    return record.out.unflatten(outs.map((o, i) => {
+      if (axes[i] === 0) return o;
+      const moved = moveaxis(o, 0, axes[i]);
+      dispose(o);
+      return moved;
+    }));
   });
 }
 
+/** `x` cut along `axis` into pieces of `sizes` entries, each reshaped to `shapes[i]`. */
+function unravel(x, axis, sizes, shapes) {
+  const bounds = sizes.slice(0, -1).map((_, i) => sizes.slice(0, i + 1).reduce((a, b) => a + b, 0));
+  const pieces = sizes.length === 1 ? [x] : split(x, bounds, axis);
+  return pieces.map((p, i) => {
+    const shaped = reshape(p, shapes[i]);
+    if (p !== x) dispose(p);
+    return shaped;
+  });
+}
+
+/**
+ * jacobian, jacrev, jacfwd and hessian of `f` at a pytree `x`: a leaf (an
+ * array) goes straight to the transform; other trees, and trees of
+ * outputs, as one vector of their entries, and the result is cut back into
+ * a tree of trees (outer: the output's structure, inner: `x`'s), each piece
+ * shaped `output.shape + leaf.shape`.
+ */
 const jacobianOf = (op, rawFn) => (f) => {
-  const g = trampoline(op, f);
-  return (x) => call(op, (arr) => rawFn(g, arr(x)));
+  checkFunction(op, f);
+  return (x) => call(op, (arr) => {
+    const [leaves, def] = pytree.flatten(x);
+    if (leaves.length === 0) throw new Error(`[${op}] the argument has no arrays (an empty tree ${def})`);
+    const single = def.kind === 'leaf';
+    const inputs = leaves.map((l) => arr(l));
+    const shapes = inputs.map((l) => l.shape);
+    const sizes = inputs.map((l) => l.size);
+    const record = {};
+    const g = trampoline(op, f, [def], record, { ravel: single ? {} : { sizes, shapes } });
+    const input = single ? inputs[0] : concatenate(inputs.map((l) => reshape(l, [-1])));
+    const jac = rawFn(g, input);
+    if (!single) dispose(input);
+    // Rows: the output's entries (hessian: x's again); columns: x's.
+    const count = (s) => s.reduce((a, b) => a * b, 1);
+    let rowsDef = null;
+    let rows = [jac];
+    if (op === 'hessian' && !single) {
+      rowsDef = def;
+      rows = unravel(jac, 0, sizes, shapes.map((s) => [...s, -1]));
+    } else if (op !== 'hessian' && record.shapes !== undefined) {
+      rowsDef = record.out;
+      const columns = single ? shapes[0] : [-1];
+      rows = unravel(jac, 0, record.shapes.map(count), record.shapes.map((s) => [...s, ...columns]));
+    }
+    if (rows[0] !== jac) dispose(jac);
+    const trees = rows.map((row) => {
+      if (single) return row;
+      const lead = row.shape.slice(0, -1);
+      const cols = unravel(row, -1, sizes, shapes.map((s) => [...lead, ...s]));
+      if (cols[0] !== row) dispose(row);
+      return def.unflatten(cols);
+    });
+    return rowsDef === null ? trees[0] : rowsDef.unflatten(trees);
+  });
 };
 
-/** d f / d x, shaped `f(x).shape + x.shape` (reverse mode). */
+/** d f / d x, shaped `f(x).shape + x.shape` (reverse mode); pytrees give trees of trees. */
 export const jacobian = jacobianOf('jacobian', raw.jacobian);
 export const jacrev = jacobianOf('jacrev', raw.jacrev);
 /** The Jacobian by forward mode (one jvp per input element). */
 export const jacfwd = jacobianOf('jacfwd', raw.jacfwd);
-/** The Hessian of a scalar `f`, shaped `x.shape + x.shape`. */
+/** The Hessian of a scalar `f`, shaped `x.shape + x.shape` (a tree of trees for a pytree `x`). */
 export const hessian = jacobianOf('hessian', raw.hessian);
 
-/** `f` traced once per argument shapes and dtypes, fused, then replayed. */
+/**
+ * `f` traced once per argument structure, shapes and dtypes, fused, then
+ * replayed; arguments and outputs may be pytrees.
+ */
 export function compile(f) {
-  const shape = {};
-  const compiled = raw.compile(trampoline('compile', f, shape));
+  checkFunction('compile', f);
+  const traces = new Map();
   return (...args) => call('compile', (arr) => {
-    const outs = compiled.call(arr.list(args));
-    return shape.single ? outs[0] : outs;
+    const flat = flattenArgs('compile', args);
+    const key = flat.defs.join('|');
+    let trace = traces.get(key);
+    if (trace === undefined) {
+      const record = {};
+      trace = { record, compiled: raw.compile(trampoline('compile', f, flat.defs, record)) };
+      traces.set(key, trace);
+    }
+    // The first call traces, which records the output's structure.
+    const outs = trace.compiled.call(arr.list(flat.leaves));
+    return trace.record.out.unflatten(outs);
+  });
+}
+
+/**
+ * `f` (of pytrees, returning one array) whose gradient recomputes its
+ * forward pass instead of keeping its intermediate arrays. Arrays that
+ * depend on what is differentiated must reach `f` as arguments.
+ */
+export function checkpoint(f) {
+  checkFunction('checkpoint', f);
+  const traces = new Map();
+  return (...args) => call('checkpoint', (arr) => {
+    const flat = flattenArgs('checkpoint', args);
+    const key = flat.defs.join('|');
+    let run = traces.get(key);
+    if (run === undefined) {
+      run = raw.checkpoint(trampoline('checkpoint', f, flat.defs, {}));
+      traces.set(key, run);
+    }
+    return run.call(arr.list(flat.leaves));
+  });
+}
+
+/**
+ * `f` (of pytrees, returning one array) with a reverse-mode rule of one's
+ * own: `backward(primals, output, cotangent)` gets the list of arguments,
+ * `f`'s output and its cotangent, and returns one cotangent per argument
+ * (a list shaped like the arguments). Forward mode and vmap go through `f`.
+ */
+export function customVjp(f, backward) {
+  checkFunction('custom_vjp', f);
+  checkFunction('custom_vjp', backward);
+  return (...args) => call('custom_vjp', (arr) => {
+    const flat = flattenArgs('custom_vjp', args);
+    const argsDef = new pytree.TreeDef('list', flat.defs);
+    const n = flat.leaves.length;
+    const rule = (...xs) => {
+      const scope = new Set(xs);
+      scopes.push(scope);
+      try {
+        const cts = backward(unflattenArgs(flat.defs, xs.slice(0, n)), xs[n], xs[n + 1]);
+        const [leaves, def] = pytree.flatten(cts);
+        if (!def.equals(argsDef)) {
+          throw new Error(`backward must return one cotangent per argument, shaped ${argsDef}, got ${def}`);
+        }
+        return leaves.map((c) => rawClone.call(alive('custom_vjp', c)));
+      } finally {
+        scopes.pop();
+        for (const a of scope) dispose(a);
+      }
+    };
+    return raw.customVjp(trampoline('custom_vjp', f, flat.defs, {}), rule, arr.list(flat.leaves));
   });
 }
 

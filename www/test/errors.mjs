@@ -21,6 +21,11 @@ export const exempt = {
   dispatchCount: 'takes no arguments and only reads a counter',
   deviceInfo: 'takes no arguments; reports the adapter opened by init()',
   destroyDevice: 'takes no arguments; the device-loss test in node.test.mjs checks what follows it',
+  'tree.flatten': 'every value is a pytree (a value that is not a list, a plain object or null is a leaf)',
+  'tree.leaves': 'every value is a pytree, as for tree.flatten',
+  'tree.structure': 'every value is a pytree, as for tree.flatten',
+  'tree.map': 'any value is a leaf, so only its function can fail on one; its own errors (no function, trees of other structures) are tested in node.test.mjs',
+  'tree.unflatten': 'takes a structure and any leaves; its errors (not a structure, the wrong number of leaves) are tested in node.test.mjs',
   init: 'its one option (the wasm) is read on the first call only, which the checks run after',
   dispose: 'frees the arrays found in any value (an array, a list, an object) and ignores the rest',
   'Array#dispose': 'disposing twice is allowed',
@@ -301,6 +306,12 @@ specs.vmap.badApply = [(x) => [[(p, q) => p.add(q)], [x.a23, x.a45]]];
 spec('compile', (x) => [(t) => t.mul(2)], [(x) => [() => 'x'], (x) => [(t) => t.matmul(x.a45)]], {
   apply: (x) => [x.a23],
 });
+spec('checkpoint', (x) => [(t) => t.mul(2)], [(x) => [5], (x) => [() => 'x']], { apply: (x) => [x.v3] });
+spec('customVjp', (x) => [(t) => t.mul(2), (p, out, ct) => [ct.mul(2)]], [
+  (x) => [(t) => t, 5],
+  (x) => [5, (p, out, ct) => [ct]],
+  (x) => [() => 'x', (p, out, ct) => [ct]],
+], { apply: (x) => [x.v3] });
 spec('vjp', (x) => [(t) => t.mul(2), [x.v3], [x.v3]], [
   (x) => [(t) => t.mul(2), [x.v3], [x.a23]],
   (x) => [thrower, [x.v3], [x.v3]],

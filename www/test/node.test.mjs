@@ -253,10 +253,10 @@ describe('transforms', () => {
   });
 
   test('jvp, vmap and jacobian', async () => {
-    // Forward mode: d/dt exp(t) in direction v is exp(t) v. Outputs and
-    // tangents come as lists.
+    // Forward mode: d/dt exp(t) in direction v is exp(t) v. The output and
+    // its tangent have the structure of f's output: here one array.
     const v = [1, -1, 2];
-    const [[out], [tangent]] = kiln.jvp((x) => kiln.exp(x), [kiln.array(t)], [kiln.array(v)]);
+    const [out, tangent] = kiln.jvp((x) => kiln.exp(x), [kiln.array(t)], [kiln.array(v)]);
     assertClose(await out.data(), t.map(Math.exp), { atol: 1e-6 });
     assertClose(await tangent.data(), t.map((x, i) => Math.exp(x) * v[i]), { atol: 1e-6 });
 
@@ -269,6 +269,193 @@ describe('transforms', () => {
     // The Jacobian of x -> x^2 is diag(2x).
     const jac = kiln.jacobian((x) => x.mul(x))(kiln.array(t));
     assertClose(await jac.data(), t.map((a, i) => t.map((_, j) => (i === j ? 2 * a : 0))));
+  });
+});
+
+describe('pytrees', () => {
+  // A two-layer model's parameters as a nested tree.
+  const W1 = [[0.5, -1], [2, 0.25], [-0.5, 1.5]]; // 3 x 2
+  const b1 = [0.1, -0.2];
+  const W2 = [[1], [-2]]; // 2 x 1
+  const X = [[1, 2, 3], [-1, 0.5, 2]]; // 2 x 3
+  const Y = [[1], [0]];
+  const params = () => ({
+    layers: [{ w: kiln.array(W1), b: kiln.array(b1) }, { w: kiln.array(W2), b: null }],
+    scale: kiln.array(2),
+  });
+  const model = (p, x) => {
+    const h = kiln.tanh(kiln.matmul(x, p.layers[0].w).add(p.layers[0].b));
+    return kiln.matmul(h, p.layers[1].w).mul(p.scale);
+  };
+  const loss = (p, x, y) => kiln.mean(kiln.square(model(p, x).sub(y)));
+  // The same model in plain JS, for finite differences.
+  const plainLoss = (w1, bias, w2, scale) => {
+    let total = 0;
+    X.forEach((row, r) => {
+      const h = [0, 1].map((j) => Math.tanh(row.reduce((acc, v, i) => acc + v * w1[i][j], 0) + bias[j]));
+      const out = (h[0] * w2[0][0] + h[1] * w2[1][0]) * scale;
+      total += (out - Y[r][0]) ** 2;
+    });
+    return total / X.length;
+  };
+
+  test('tree.flatten, unflatten, leaves, structure and map', async () => {
+    const p = params();
+    const [leaves, def] = kiln.tree.flatten(p);
+    // Keys sorted, null an empty subtree, numbers-only lists one leaf.
+    assert.equal(leaves.length, 4);
+    assert.equal(String(def), '{"layers": [{"b": *, "w": *}, {"b": null, "w": *}], "scale": *}');
+    assert.equal(kiln.tree.leaves({ data: [1, 2, 3], none: null }).length, 1);
+    const rebuilt = kiln.tree.unflatten(def, leaves);
+    assert.equal(rebuilt.layers[1].b, null);
+    assert.equal(rebuilt.layers[0].w, p.layers[0].w);
+    assert.equal(String(kiln.tree.structure(rebuilt)), String(def));
+    const doubled = kiln.tree.map((a, b) => a.add(b), p, p);
+    assertClose(await doubled.layers[0].w.array(), W1.map((r) => r.map((v) => 2 * v)));
+    assert.throws(() => kiln.tree.map((a, b) => a.add(b), p, { scale: p.scale }), /\[tree.map\] tree 2 has the structure/);
+    assert.throws(() => kiln.tree.unflatten(def, leaves.slice(1)), /\[tree.unflatten\] .* has 4 leaves, got 3/);
+    assert.throws(() => kiln.tree.unflatten({}, leaves), /\[tree.unflatten\] expects a structure/);
+    assert.throws(() => kiln.tree.map(5, p), /\[tree.map\] expects a function/);
+  });
+
+  test('valueAndGrad of a nested parameter tree matches finite differences', async () => {
+    const [value, grads] = kiln.valueAndGrad(loss)(params(), kiln.array(X), kiln.array(Y));
+    assertClose(await value.item(), plainLoss(W1, b1, W2, 2), { rtol: 1e-5 });
+    assert.equal(String(kiln.tree.structure(grads)), String(kiln.tree.structure(params())));
+    const h = 1e-3;
+    const central = (perturb) => (plainLoss(...perturb(h)) - plainLoss(...perturb(-h))) / (2 * h);
+    const bump = (m, i, j, d) => m.map((r, a) => r.map((v, b) => (a === i && b === j ? v + d : v)));
+    const dW1 = W1.map((r, i) => r.map((_, j) => central((d) => [bump(W1, i, j, d), b1, W2, 2])));
+    const db1 = b1.map((_, j) => central((d) => [W1, b1.map((v, k) => (k === j ? v + d : v)), W2, 2]));
+    const dW2 = W2.map((r, i) => r.map((_, j) => central((d) => [W1, b1, bump(W2, i, j, d), 2])));
+    const dScale = central((d) => [W1, b1, W2, 2 + d]);
+    assertClose(await grads.layers[0].w.array(), dW1, { rtol: 1e-3, atol: 1e-4 });
+    assertClose(await grads.layers[0].b.array(), db1, { rtol: 1e-3, atol: 1e-4 });
+    assertClose(await grads.layers[1].w.array(), dW2, { rtol: 1e-3, atol: 1e-4 });
+    assert.equal(grads.layers[1].b, null);
+    assertClose(await grads.scale.item(), dScale, { rtol: 1e-3, atol: 1e-4 });
+  });
+
+  test('hasAux returns the auxiliary tree beside the gradient', async () => {
+    const withAux = (p, x, y) => {
+      const out = model(p, x);
+      return [kiln.mean(kiln.square(out.sub(y))), { predictions: out, label: 'mse' }];
+    };
+    const [grads, aux] = kiln.grad(withAux, { hasAux: true })(params(), kiln.array(X), kiln.array(Y));
+    const [[value, aux2], grads2] = kiln.valueAndGrad(withAux, { argnums: 0, hasAux: true })(params(), kiln.array(X), kiln.array(Y));
+    assert.equal(aux.label, 'mse');
+    assert.deepEqual(aux.predictions.shape, [2, 1]);
+    assertClose(await aux.predictions.data(), await aux2.predictions.data());
+    assertClose(await value.item(), plainLoss(W1, b1, W2, 2), { rtol: 1e-5 });
+    assertClose(await grads.scale.item(), await grads2.scale.item());
+    assert.throws(() => kiln.grad((p) => kiln.sum(p), { hasAux: true })(kiln.array([1])), /\[grad\].*\[output, aux\]/);
+    assert.throws(() => kiln.grad(loss, { argnum: 0 }), /\[grad\] unknown option argnum/);
+  });
+
+  test('argnums over several tree arguments', async () => {
+    const f = (a, b) => kiln.sum(a.x.mul(b[0])).add(kiln.sum(b[1]));
+    const [ga, gb] = kiln.grad(f, [0, 1])({ x: kiln.array([1, 2]) }, [kiln.array([3, 4]), kiln.array([5, 6])]);
+    assertClose(await ga.x.data(), [3, 4]);
+    assertClose(await gb[0].data(), [1, 2]);
+    assertClose(await gb[1].data(), [1, 1]);
+    assert.throws(() => kiln.grad(f, 2)({ x: kiln.array([1]) }, [kiln.array([1]), kiln.array([1])]), /\[grad\] argnums 2 is out of range/);
+  });
+
+  test('vjp and jvp over trees agree: <w, J v> = <J^T w, v>', async () => {
+    const f = (p) => ({ y: kiln.sin(p.a).mul(p.b), z: [kiln.sum(kiln.exp(p.a))] });
+    const primal = { a: kiln.array([0.3, -0.7]), b: kiln.array([2, 0.5]) };
+    const tangent = { a: kiln.array([1, 2]), b: kiln.array([-1, 0.5]) };
+    const cot = { y: kiln.array([0.25, -1]), z: [kiln.array(3)] };
+    const [out, jv] = kiln.jvp(f, [primal], [tangent]);
+    const [out2, [jtw]] = kiln.vjp(f, [primal], cot);
+    assert.equal(String(kiln.tree.structure(jv)), '{"y": *, "z": [*]}');
+    assert.equal(String(kiln.tree.structure(jtw)), '{"a": *, "b": *}');
+    assertClose(await out.y.data(), await out2.y.data());
+    const dot = async (p, q) => {
+      let total = 0;
+      for (const [u, v] of kiln.tree.leaves(p).map((l, i) => [l, kiln.tree.leaves(q)[i]])) {
+        total += await kiln.sum(u.mul(v)).item();
+      }
+      return total;
+    };
+    assertClose(await dot(cot, jv), await dot(jtw, tangent), { rtol: 1e-5 });
+    assert.throws(() => kiln.jvp(f, [primal], [{ a: tangent.a }]), /\[jvp\] the tangents must have the structure/);
+    assert.throws(() => kiln.vjp(f, [primal], { y: cot.y }), /\[vjp\]/);
+    const [, , aux] = kiln.vjp((p) => [kiln.sum(p.a), 'seen'], [primal], kiln.array(1), { hasAux: true });
+    assert.equal(aux, 'seen');
+  });
+
+  test('vmap maps over trees with per-leaf axes and stacks tree outputs', async () => {
+    const rows = [[1, 2], [3, 4], [5, 6]];
+    const f = (p, x) => ({ dot: kiln.sum(x.mul(p.w)), shifted: x.add(p.b) });
+    const p = { w: kiln.array([0.5, -1]), b: kiln.array(10) };
+    const out = kiln.vmap(f, [null, 0])(p, kiln.array(rows));
+    assertClose(await out.dot.data(), rows.map((r) => r[0] * 0.5 - r[1]));
+    assertClose(await out.shifted.array(), rows.map((r) => r.map((v) => v + 10)));
+    // A tree of axes: w mapped along its axis 0 together with x.
+    const perLeaf = kiln.vmap(f, [{ w: 0, b: null }, 0], { dot: 0, shifted: 1 })(
+      { w: kiln.array([[1, 0], [0, 1], [1, 1]]), b: kiln.array(0) }, kiln.array(rows));
+    assertClose(await perLeaf.dot.data(), [1, 4, 11]);
+    assert.deepEqual(perLeaf.shifted.shape, [2, 3]);
+    assert.throws(() => kiln.vmap(f, [{ w: 0 }, 0])(p, kiln.array(rows)), /\[vmap\] inAxes must be/);
+  });
+
+  test('jacobian, jacfwd and hessian of trees give trees of trees', async () => {
+    // f(p) = { u: a * b (elementwise), v: sum(a^2) }.
+    const f = (p) => ({ u: p.a.mul(p.b), v: kiln.sum(p.a.mul(p.a)) });
+    const a = [1, 2];
+    const b = [3, -1];
+    const p = { a: kiln.array(a), b: kiln.array(b) };
+    for (const jac of [kiln.jacobian(f), kiln.jacfwd(f), kiln.jacrev(f)]) {
+      const J = jac(p);
+      assertClose(await J.u.a.array(), [[b[0], 0], [0, b[1]]]);
+      assertClose(await J.u.b.array(), [[a[0], 0], [0, a[1]]]);
+      assert.deepEqual(J.v.a.shape, [2]);
+      assertClose(await J.v.a.data(), a.map((x) => 2 * x));
+      assertClose(await J.v.b.data(), [0, 0]);
+    }
+    // One array in, a tree out.
+    const J1 = kiln.jacobian((x) => [x.mul(2), kiln.sum(x)])(kiln.array(a));
+    assertClose(await J1[0].array(), [[2, 0], [0, 2]]);
+    assertClose(await J1[1].data(), [1, 1]);
+    // hessian of sum(a^2 b): d2/da2 = diag(2b), d2/dadb = diag(2a), d2/db2 = 0.
+    const H = kiln.hessian((q) => kiln.sum(q.a.mul(q.a).mul(q.b)))(p);
+    assertClose(await H.a.a.array(), [[2 * b[0], 0], [0, 2 * b[1]]]);
+    assertClose(await H.a.b.array(), [[2 * a[0], 0], [0, 2 * a[1]]]);
+    assertClose(await H.b.a.array(), [[2 * a[0], 0], [0, 2 * a[1]]]);
+    assertClose(await H.b.b.array(), [[0, 0], [0, 0]]);
+  });
+
+  test('compile takes and returns trees, retracing per structure', async () => {
+    const step = kiln.compile((p, x) => ({ out: kiln.matmul(x, p.w).add(p.b), norm: kiln.sum(kiln.square(p.w)) }));
+    const p = { w: kiln.array([[1, 2], [3, 4]]), b: kiln.array([0.5, -0.5]) };
+    const first = step(p, kiln.array([[1, 1]]));
+    const again = step(p, kiln.array([[2, 0]]));
+    assertClose(await first.out.array(), [[4.5, 5.5]]);
+    assertClose(await again.out.array(), [[2.5, 3.5]]);
+    assertClose(await again.norm.item(), 30);
+    const other = kiln.compile((p) => kiln.sum(kiln.tree.leaves(p).reduce((s, l) => s.add(kiln.sum(l)), kiln.array(0))));
+    assertClose(await other({ a: kiln.array([1, 2]) }).item(), 3);
+    assertClose(await other({ a: kiln.array([1, 2]), b: [kiln.array(4)] }).item(), 7);
+  });
+
+  test('checkpoint and customVjp in JS', async () => {
+    // checkpoint gives the same gradient as the plain function.
+    const block = (p, x) => kiln.sum(kiln.tanh(x.mul(p.w)).mul(p.v));
+    const p = { w: kiln.array([0.5, -1, 2]), v: kiln.array([1, 2, 3]) };
+    const x = kiln.array([1, 0.5, -0.25]);
+    const plain = kiln.grad(block)(p, x);
+    const saved = kiln.grad(kiln.checkpoint(block))(p, x);
+    assertClose(await saved.w.data(), await plain.w.data(), { atol: 1e-6 });
+    assertClose(await saved.v.data(), await plain.v.data(), { atol: 1e-6 });
+    // A gradient clipped to [-1, 1] on the way back (Rust's doc example).
+    const clipped = kiln.customVjp((t) => t, (primals, out, ct) => [kiln.clip(ct, -1, 1)]);
+    const g = kiln.grad((t) => kiln.sum(clipped(t).mul(3)))(kiln.array([2, -5]));
+    assertClose(await g.data(), [1, 1]);
+    // Forward values go through f.
+    assertClose(await clipped(kiln.array([7])).data(), [7]);
+    const wrong = kiln.customVjp((t) => t, () => [kiln.array(1), kiln.array(2)]);
+    assert.throws(() => kiln.grad((t) => kiln.sum(wrong(t)))(kiln.array([1])), /\[custom_vjp\].*one cotangent per argument/);
   });
 });
 

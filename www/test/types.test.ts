@@ -292,10 +292,37 @@ export async function transforms(): Promise<void> {
   assertType<Equal<typeof dw, Array>>(true);
   console.log(value.shape, grads[0].shape);
 
-  // vjp, jvp: lists in, [outputs, cotangents or tangents] out.
-  const [outs, cts] = kiln.vjp((a, b) => [kiln.multiply(a, b), kiln.add(a, b)], [[1, 2], [3, 4]], [[1, 1], [1, 1]]);
-  const [primalsOut, tangentsOut] = kiln.jvp(kiln.tanh, [xs], [kiln.onesLike(xs)]);
-  console.log(outs.length, cts.length, primalsOut[0]?.shape, tangentsOut.length);
+  // vjp, jvp: the arguments in a list, [output, cotangents or tangent] out,
+  // each with the structure it follows.
+  const ones = kiln.ones([2]);
+  const [outs, cts] = kiln.vjp((a: Array, b: Array) => [kiln.multiply(a, b), kiln.add(a, b)], [[1, 2], [3, 4]], [ones, ones]);
+  assertType<Equal<typeof outs, Array[]>>(true);
+  assertType<Equal<typeof cts, [Array, Array]>>(true);
+  const [primalsOut, tangentsOut] = kiln.jvp((t: Array) => kiln.tanh(t), [xs], [kiln.onesLike(xs)]);
+  assertType<Equal<typeof tangentsOut, Array>>(true);
+  console.log(outs.length, cts.length, primalsOut.shape, tangentsOut.shape);
+
+  // Pytrees: parameters as nested objects; gradients of the same structure.
+  type Params = { layers: { w: Array; b: Array | null }[]; scale: Array };
+  const model: Params = { layers: [{ w: kiln.ones([3, 2]), b: null }], scale: kiln.array(2) };
+  const treeLoss = (p: Params, x: Array) => kiln.sum(kiln.matmul(x, p.layers[0]!.w).mul(p.scale));
+  const treeGrads = kiln.grad(treeLoss)(model, xs);
+  assertType<Equal<typeof treeGrads.scale, Array>>(true);
+  console.log(treeGrads.layers[0]?.w.shape, treeGrads.layers[0]?.b);
+  const [[lossValue, aux], auxGrads] = kiln.valueAndGrad(
+    (p: Params, x: Array) => [treeLoss(p, x), { note: 'aux' }] as const,
+    { hasAux: true },
+  )(model, xs);
+  assertType<Equal<typeof aux, { readonly note: 'aux' }>>(true);
+  console.log(lossValue.shape, aux.note, auxGrads.scale.shape);
+  const [leaves, structure] = kiln.tree.flatten(model);
+  const rebuilt = structure.unflatten(leaves);
+  const halves = kiln.tree.map((leaf) => leaf.mul(0.5), model);
+  console.log(leaves.length, structure.numLeaves, rebuilt, halves.scale.shape, kiln.tree.leaves(model).length);
+  const saved = kiln.checkpoint(treeLoss)(model, xs);
+  const clipped = kiln.customVjp((t: Array) => t, (_primals, _out, ct) => [kiln.clip(ct, -1, 1)]);
+  const treeJacobian = kiln.jacobian((p: { a: Array; b: Array }) => ({ u: p.a.mul(p.b) }))({ a: [1, 2], b: [3, 4] });
+  console.log(saved.shape, clipped(xs).shape, treeJacobian.u.a.shape);
 
   // vmap: per-example gradients; one array out, or a list.
   const perExample = kiln.vmap(kiln.grad((w: Array, x: Array) => kiln.sum(kiln.multiply(w, x))), [null, 0]);
@@ -323,6 +350,8 @@ export async function transforms(): Promise<void> {
   kiln.grad((t: number) => t * 2);
   // @ts-expect-error: grad's function returns one array
   kiln.grad((t: Array) => [t, t]);
+  // @ts-expect-error: with hasAux the function returns [output, aux]
+  kiln.grad((t: Array) => kiln.sum(t), { hasAux: true });
   // @ts-expect-error: the gradient function keeps f's arity
   df(xs, xs);
   // @ts-expect-error: jacobian's function takes one array
