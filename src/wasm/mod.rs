@@ -8,7 +8,9 @@
 //! passes clones (an `Array` clone is a reference count). The modules are
 //! public so that `tests/web_api.rs` can drive the exports from Rust.
 
+pub mod io;
 pub mod ops;
+pub mod optimizers;
 pub mod transforms;
 
 use crate::error::invalid;

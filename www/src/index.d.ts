@@ -678,6 +678,199 @@ export declare const nn: {
   crossEntropy(logits: ArrayLike, targets: ArrayLike, options?: CrossEntropyOptions): Array;
   /** Default reduction `'mean'`. */
   mseLoss(x: ArrayLike, targets: ArrayLike, reduction?: Reduction): Array;
+  /** The base class of layers and models (see `Module`). */
+  Module: typeof Module;
+  /** `y = x Wᵀ + b` (see `Linear`). */
+  Linear: typeof Linear;
+  /** Layers in order (see `Sequential`). */
+  Sequential: typeof Sequential;
+  ReLU: typeof ReLU;
+  GELU: typeof GELU;
+  Tanh: typeof Tanh;
+  Flatten: typeof Flatten;
+  /**
+   * `[loss, grads]` of `lossFn(...args)`, which runs `model`, with respect
+   * to the model's trainable parameters (grads shaped like
+   * `model.trainableParameters()`).
+   */
+  valueAndGrad<A extends unknown[]>(model: Module, lossFn: (...args: A) => Array): (...args: A) => [loss: Array, grads: ParamTree];
+};
+
+/** A module's parameters: arrays in nested plain objects and lists, named by property. */
+export type ParamTree = { [key: string]: Array | ParamTree | ReadonlyArray<Array | ParamTree | null> };
+
+/**
+ * The base class of layers and models: array-valued properties are
+ * parameters, module-valued properties children (lists and plain objects
+ * of them too), as MLX's `nn.Module`; the paths of `parameters()`
+ * (`'layers.0.weight'`) are those of the Rust modules.
+ */
+export declare class Module {
+  /** Whether dropout and batch norm behave as in training. */
+  readonly isTraining: boolean;
+  /** Every parameter, as a pytree (object keys sorted). */
+  parameters(): ParamTree;
+  /** The parameters that are not frozen. */
+  trainableParameters(): ParamTree;
+  /** Child modules by property name. */
+  children(): Record<string, unknown>;
+  /** The number of entries in trainable parameters. */
+  numParameters(): number;
+  /** Freezes the parameters whose path starts with `prefix` (all for `''`). */
+  freeze(prefix?: string): this;
+  /** Undoes `freeze`. */
+  unfreeze(prefix?: string): this;
+  /** Sets the parameters in `tree` (any part of `parameters()`), checked first. */
+  update(tree: unknown): this;
+  /** Training (`true`, the default) or evaluation mode, for this module and below. */
+  train(mode?: boolean): this;
+  /** `train(false)`. */
+  eval(): this;
+  /**
+   * Sets every parameter from a safetensors file (URL, Response, Blob,
+   * buffer) or an object of arrays by path; the replaced arrays are freed.
+   */
+  loadWeights(source: SafetensorsSource | Record<string, Array>): Promise<this>;
+  /** The parameters as safetensors bytes, named by path. */
+  saveWeights(options?: { metadata?: Record<string, string> }): Promise<Uint8Array>;
+  /** Frees every parameter. */
+  dispose(): void;
+  /** The module applied to its input(s). */
+  forward(...inputs: Array[]): Array;
+}
+
+/** Options of `Linear`. */
+export interface LinearOptions {
+  /** Whether there is a bias (default true). */
+  bias?: boolean;
+  /** The key the initial values are drawn with (default: the next of a fixed sequence). */
+  key?: Array;
+}
+
+/** `y = x Wᵀ + b`, `W` `(outputDims, inputDims)`, both uniform in `±1/√inputDims` at first. */
+export declare class Linear extends Module {
+  constructor(inputDims: number, outputDims: number, options?: LinearOptions);
+  weight: Array;
+  bias?: Array;
+  forward(x: ArrayLike): Array;
+}
+
+/** Layers applied in order; their parameters are named by position (`'0.weight'`). */
+export declare class Sequential extends Module {
+  constructor(...layers: Module[]);
+  layers: Module[];
+  forward(x: ArrayLike): Array;
+}
+
+/** `relu` as a layer. */
+export declare class ReLU extends Module {
+  forward(x: ArrayLike): Array;
+}
+/** `gelu` as a layer. */
+export declare class GELU extends Module {
+  forward(x: ArrayLike): Array;
+}
+/** `tanh` as a layer. */
+export declare class Tanh extends Module {
+  forward(x: ArrayLike): Array;
+}
+/** `(N, ...)` to `(N, -1)`. */
+export declare class Flatten extends Module {
+  forward(x: Array): Array;
+}
+
+// ---------------------------------------------------------------------- io
+
+/** Where safetensors bytes come from: a URL, a fetch response, a blob or a buffer. */
+export type SafetensorsSource = string | URL | Response | Blob | ArrayBuffer | ArrayBufferView;
+
+export declare const io: {
+  /** The arrays of a safetensors file by name. */
+  loadSafetensors(source: SafetensorsSource, options?: { metadata?: false }): Promise<Record<string, Array>>;
+  /** The arrays by name and the file's metadata. */
+  loadSafetensors(
+    source: SafetensorsSource,
+    options: { metadata: true },
+  ): Promise<{ arrays: Record<string, Array>; metadata: Record<string, string> }>;
+  /** The bytes of a safetensors file holding the arrays of a pytree, each named by its dotted path. */
+  saveSafetensors(tree: unknown, options?: { metadata?: Record<string, string> }): Promise<Uint8Array>;
+  /** `saveSafetensors`, downloaded by the browser as `filename`. */
+  downloadSafetensors(tree: unknown, filename?: string, options?: { metadata?: Record<string, string> }): Promise<void>;
+};
+
+// -------------------------------------------------------------- optimizers
+
+/** A learning rate: a number, or a function of the step (0 for the first update). */
+export type LearningRate = number | ((step: number) => number);
+
+/** An update rule with its learning rate, step count and per-parameter state. */
+export declare class Optimizer {
+  private constructor();
+  /** The number of updates so far. */
+  readonly steps: number;
+  /** The learning rate the next update uses. */
+  readonly learningRate: number;
+  /** Updates `model`'s trainable parameters with `grads` (shaped like them); the old arrays are freed. */
+  update(model: Module, grads: unknown): void;
+  /** `params` after one update with `grads` (a tree of the same paths); `params` are left as they are. */
+  apply<T>(params: T, grads: unknown): T;
+  /** The state by name (`step`, `step.<path>`, `<slot>.<path>`), as copies. */
+  state(): Record<string, Array>;
+  /** Restores what `state()` returned. */
+  loadState(state: Record<string, Array>): Promise<void>;
+  /** Frees the state. */
+  dispose(): void;
+}
+
+/** Options of `SGD`. */
+export interface SgdOptions {
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  /** L2, added to the gradient. */
+  weightDecay?: number;
+}
+
+/** Options of `Adam` and `AdamW`. */
+export interface AdamOptions {
+  betas?: [number, number];
+  eps?: number;
+  /** L2 for Adam; decoupled (default 0.01) for AdamW. */
+  weightDecay?: number;
+}
+
+/** Options of `RMSprop`. */
+export interface RmspropOptions {
+  alpha?: number;
+  eps?: number;
+  momentum?: number;
+  centered?: boolean;
+  weightDecay?: number;
+}
+
+export declare const optimizers: {
+  Optimizer: typeof Optimizer;
+  /** SGD with momentum, dampening, Nesterov and L2 weight decay (PyTorch's). */
+  SGD(learningRate: LearningRate, options?: SgdOptions): Optimizer;
+  /** Adam with bias correction. */
+  Adam(learningRate: LearningRate, options?: AdamOptions): Optimizer;
+  /** Adam with decoupled weight decay. */
+  AdamW(learningRate: LearningRate, options?: AdamOptions): Optimizer;
+  RMSprop(learningRate: LearningRate, options?: RmspropOptions): Optimizer;
+  Adagrad(learningRate: LearningRate, options?: { eps?: number; weightDecay?: number }): Optimizer;
+  Lion(learningRate: LearningRate, options?: { betas?: [number, number]; weightDecay?: number }): Optimizer;
+  /** `init · rate^⌊step / stepSize⌋`. */
+  stepDecay(init: number, rate: number, stepSize: number): (step: number) => number;
+  /** `init · rate^step`. */
+  exponentialDecay(init: number, rate: number): (step: number) => number;
+  /** Half a cosine from `init` to `end` (default 0) over `decaySteps`, then `end`. */
+  cosineDecay(init: number, decaySteps: number, end?: number): (step: number) => number;
+  /** A line from `init` to `end` over `steps`, then `end`. */
+  linearSchedule(init: number, end: number, steps: number): (step: number) => number;
+  /** Schedule `i + 1` starts, at its own step 0, at `boundaries[i]`. */
+  joinSchedules(schedules: ReadonlyArray<(step: number) => number>, boundaries: ReadonlyArray<number>): (step: number) => number;
+  /** `[clipped, norm]`: `grads` scaled to a global L2 norm of at most `maxNorm`. */
+  clipGradNorm<T>(grads: T, maxNorm: number): [clipped: T, norm: Array];
 };
 
 // -------------------------------------------------------------- transforms
@@ -822,6 +1015,8 @@ export declare function customVjp<F extends ArrayFunction>(
 export declare const tree: {
   /** `[leaves, structure]`, leaves in order (object keys sorted). */
   flatten<L = Array>(tree: unknown): [leaves: L[], structure: TreeDef];
+  /** `[[path, leaf], ...]` with dotted paths (`'layers.0.weight'`), in `flatten`'s order. */
+  flattenWithPaths<L = Array>(tree: unknown): [path: string, leaf: L][];
   /** The tree of `structure` with `leaves` in order. */
   unflatten(structure: TreeDef, leaves: ReadonlyArray<unknown>): unknown;
   /** The leaves in order. */

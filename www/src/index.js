@@ -4,6 +4,9 @@
 
 import loadWasm, * as raw from '../pkg/kiln.js';
 import * as pytree from './tree.js';
+import * as layers from './layers.js';
+import * as optimizerApi from './optimizers.js';
+import * as ioApi from './io.js';
 
 /** The array class; every kiln function returns instances of it. */
 export const Array = raw.KilnArray;
@@ -236,9 +239,13 @@ function call(op, body) {
   // Clones for exports that take lists of arrays by value.
   arr.list = (xs) => {
     if (!JsArray.isArray(xs)) throw new Error(`[${op}] expects a list of arrays, got ${describe(xs)}`);
-    const clones = xs.map((x) => rawClone.call(arr(x)));
-    temps.push(...clones); // the export takes them over; any it did not reach are freed
-    return clones;
+    // The export takes them over; any it did not reach are freed. Each is
+    // listed as it is made, so that a bad entry later frees the earlier ones.
+    return xs.map((x) => {
+      const clone = rawClone.call(arr(x));
+      temps.push(clone);
+      return clone;
+    });
   };
   try {
     return track(body(arr));
@@ -608,13 +615,29 @@ export const nn = {
     }),
   mseLoss: (x, targets, reduction = 'mean') =>
     call('mse_loss', (arr) => raw.nn_mseLoss(arr(x), arr(targets), text('mse_loss', 'reduction', reduction))),
+  // Modules (www/src/layers.js).
+  Module: layers.Module,
+  Linear: layers.Linear,
+  Sequential: layers.Sequential,
+  ReLU: layers.ReLU,
+  GELU: layers.GELU,
+  Tanh: layers.Tanh,
+  Flatten: layers.Flatten,
+  valueAndGrad: layers.valueAndGrad,
 };
+
+/** `kiln.optimizers` (www/src/optimizers.js). */
+export const optimizers = { ...optimizerApi };
+
+/** `kiln.io`: safetensors (www/src/io.js). */
+export const io = { ...ioApi };
 
 // ------------------------------------------------------------- transforms
 
 /** `kiln.tree`: pytrees, the nested lists and objects the transforms take. */
 export const tree = {
   flatten: pytree.flatten,
+  flattenWithPaths: pytree.flattenWithPaths,
   unflatten: pytree.unflatten,
   leaves: pytree.leaves,
   structure: pytree.structure,

@@ -128,3 +128,21 @@ export function broadcastPrefix(op, what, def, spec) {
   }
   throw new Error(`[${op}] ${what} must be a number, null, or a tree of them shaped like ${def}`);
 }
+
+/**
+ * `[[path, leaf], ...]`: each leaf with its dotted path (object keys and
+ * list indices, `'layers.0.w'`), in `flatten`'s order: the names that
+ * safetensors files and optimizer states use.
+ */
+export function flattenWithPaths(tree) {
+  const out = [];
+  const walk = (v, path) => {
+    if (v === null || v === undefined) return;
+    const at = (k) => (path === '' ? String(k) : `${path}.${k}`);
+    if (JsArray.isArray(v) && !isData(v)) v.forEach((c, i) => walk(c, at(i)));
+    else if (isPlainObject(v)) Object.keys(v).sort().forEach((k) => walk(v[k], at(k)));
+    else out.push([path, v]);
+  };
+  walk(tree, '');
+  return out;
+}

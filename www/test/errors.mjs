@@ -21,6 +21,14 @@ export const exempt = {
   dispatchCount: 'takes no arguments and only reads a counter',
   deviceInfo: 'takes no arguments; reports the adapter opened by init()',
   destroyDevice: 'takes no arguments; the device-loss test in node.test.mjs checks what follows it',
+  'nn.Module': 'the base class: constructing one takes no arguments and cannot fail',
+  'nn.ReLU': 'takes no arguments and cannot fail',
+  'nn.GELU': 'takes no arguments and cannot fail',
+  'nn.Tanh': 'takes no arguments and cannot fail',
+  'nn.Flatten': 'takes no arguments and cannot fail',
+  'optimizers.Optimizer': 'made by the rule functions (SGD, Adam, ...), whose options are checked there; its methods are tested in node.test.mjs',
+  'io.downloadSafetensors': 'starts a download in a page; what it saves is checked by io.saveSafetensors',
+  'tree.flattenWithPaths': 'every value is a pytree, as for tree.flatten',
   'tree.flatten': 'every value is a pytree (a value that is not a list, a plain object or null is a leaf)',
   'tree.leaves': 'every value is a pytree, as for tree.flatten',
   'tree.structure': 'every value is a pytree, as for tree.flatten',
@@ -312,6 +320,66 @@ spec('customVjp', (x) => [(t) => t.mul(2), (p, out, ct) => [ct.mul(2)]], [
   (x) => [5, (p, out, ct) => [ct]],
   (x) => [() => 'x', (p, out, ct) => [ct]],
 ], { apply: (x) => [x.v3] });
+// ---- modules and optimizers ----
+spec('nn.Linear', (x) => [3, 2], [
+  (x) => [0, 2],
+  (x) => [3, 2.5],
+  (x) => [3, 'x'],
+  (x) => [3, 2, { bias: 'yes' }],
+  (x) => [3, 2, { key: 'x' }],
+]);
+spec('nn.Sequential', (x) => [new x.k.nn.ReLU()], [(x) => [x.v3], (x) => [new x.k.nn.ReLU(), 5]], { noArgsOk: true });
+{
+  const linearLoss = (x) => {
+    const model = new x.k.nn.Linear(3, 1, { key: x.key });
+    return [model, (v) => x.k.sum(model.forward(v))];
+  };
+  spec('nn.valueAndGrad', linearLoss, [(x) => [{}, () => x.s], (x) => [linearLoss(x)[0], 5]], { apply: (x) => [x.v3] });
+}
+// An empty safetensors file: an 8-byte header length, then `{}`.
+const emptyFile = () => new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0, 123, 125]);
+spec('io.loadSafetensors', (x) => [emptyFile()], [
+  (x) => [new Uint8Array([1, 2, 3])],
+  (x) => [new Uint8Array([255, 0, 0, 0, 0, 0, 0, 0, 123, 125])],
+  (x) => [5],
+  (x) => [emptyFile(), 5],
+]);
+spec('io.saveSafetensors', (x) => [{ a: x.v3 }], [
+  (x) => [{}],
+  (x) => [{ a: 'x' }],
+  (x) => [{ a: x.v3 }, { metadata: { k: 5 } }],
+  (x) => [{ a: x.v3 }, { metadata: 'x' }],
+]);
+spec('optimizers.SGD', (x) => [0.1], [
+  (x) => [-1],
+  (x) => ['x'],
+  (x) => [0.1, { momentum: -1 }],
+  (x) => [0.1, { nesterov: 1 }],
+  (x) => [0.1, { bogus: 1 }],
+  (x) => [0.1, 5],
+]);
+spec('optimizers.Adam optimizers.AdamW', (x) => [0.1], [
+  (x) => [-1],
+  (x) => [0.1, { betas: [0.9] }],
+  (x) => [0.1, { betas: [0.9, 1.5] }],
+  (x) => [0.1, { eps: 0 }],
+  (x) => [0.1, { weightDecay: -1 }],
+]);
+spec('optimizers.RMSprop', (x) => [0.1], [(x) => [0.1, { alpha: 1 }], (x) => [0.1, { centered: 'no' }], (x) => [Infinity]]);
+spec('optimizers.Adagrad', (x) => [0.1], [(x) => [0.1, { eps: -1 }], (x) => [NaN]]);
+spec('optimizers.Lion', (x) => [0.1], [(x) => [0.1, { betas: [2, 0.9] }], (x) => [0.1, { eps: 1 }]]);
+spec('optimizers.stepDecay', (x) => [0.1, 0.5, 10], [(x) => ['x', 0.5, 10], (x) => [0.1, 0.5, -1], (x) => [0.1, 0.5, 1.5]]);
+spec('optimizers.exponentialDecay', (x) => [0.1, 0.5], [(x) => [0.1, 'x']]);
+spec('optimizers.cosineDecay', (x) => [0.1, 100], [(x) => [0.1, -5], (x) => [0.1, 100, 'x']]);
+spec('optimizers.linearSchedule', (x) => [0, 0.1, 100], [(x) => [0, 0.1, -1], (x) => [0, 'x', 100]]);
+spec('optimizers.joinSchedules', (x) => [[() => 1, () => 2], [5]], [
+  (x) => [[() => 1], [5]],
+  (x) => [[() => 1, 3], [5]],
+  (x) => [[() => 1, () => 2], [-1]],
+  (x) => [[() => 1, () => 2, () => 3], [5, 2]],
+]);
+spec('optimizers.clipGradNorm', (x) => [[x.v3], 1], [(x) => [[x.v3], -1], (x) => [[], 1], (x) => [['x'], 1]]);
+
 spec('vjp', (x) => [(t) => t.mul(2), [x.v3], [x.v3]], [
   (x) => [(t) => t.mul(2), [x.v3], [x.a23]],
   (x) => [thrower, [x.v3], [x.v3]],
@@ -445,6 +513,9 @@ function shown(k, v) {
 
 const norm = (s) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
+/** Whether `f` is a class (called with `new`). */
+const isClass = (f) => typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));
+
 /** Judges a call that should have failed. */
 function judge(k, name, outcome) {
   if (!('threw' in outcome)) {
@@ -502,7 +573,10 @@ async function checkEntry(k, entry) {
     const prop = name.slice('Array#'.length);
     // Calls `name` with args; for methods the first argument is the receiver.
     const call = (args) => {
-      if (!method) return lookup(k, name)(...args);
+      if (!method) {
+        const fn = lookup(k, name);
+        return isClass(fn) ? new fn(...args) : fn(...args);
+      }
       const [self, ...rest] = args;
       return k.Array.prototype[prop].call(self, ...rest);
     };

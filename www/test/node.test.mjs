@@ -459,6 +459,237 @@ describe('pytrees', () => {
   });
 });
 
+describe('modules and optimizers', () => {
+  // A model class of one's own: children in a list and an object, a
+  // parameter of its own.
+  class Net extends kiln.nn.Module {
+    constructor() {
+      super();
+      this.layers = [new kiln.nn.Linear(3, 4, { key: kiln.random.key(1) }), new kiln.nn.Linear(4, 2, { key: kiln.random.key(2) })];
+      this.head = { out: new kiln.nn.Linear(2, 1, { bias: false, key: kiln.random.key(3) }) };
+      this.scale = kiln.array([1.5]);
+      this.label = 'not a parameter';
+    }
+
+    forward(x) {
+      return kiln.tidy(() => {
+        const h = kiln.tanh(this.layers[1].forward(kiln.tanh(this.layers[0].forward(x))));
+        return this.head.out.forward(h).mul(this.scale);
+      });
+    }
+  }
+
+  test('parameters() is a pytree named as the Rust modules name theirs', async () => {
+    const net = new Net();
+    const paths = kiln.tree.flattenWithPaths(net.parameters()).map(([p]) => p);
+    assert.deepEqual(paths, ['head.out.weight', 'layers.0.bias', 'layers.0.weight', 'layers.1.bias', 'layers.1.weight', 'scale']);
+    assert.equal(net.numParameters(), 4 * 3 + 4 + 2 * 4 + 2 + 2 + 1);
+    net.freeze('layers.0');
+    assert.deepEqual(kiln.tree.flattenWithPaths(net.trainableParameters()).map(([p]) => p),
+      ['head.out.weight', 'layers.1.bias', 'layers.1.weight', 'scale']);
+    net.unfreeze();
+    assert.equal(kiln.tree.leaves(net.trainableParameters()).length, 6);
+    // Linear starts as Rust's: uniform in +-1/sqrt(in) from the key's first split.
+    const w = await net.layers[0].weight.array();
+    assert.ok(w.flat().every((v) => Math.abs(v) <= 1 / Math.sqrt(3)));
+    const again = new kiln.nn.Linear(3, 4, { key: kiln.random.key(1) });
+    assert.deepEqual(await again.weight.array(), w);
+    const expected = kiln.random.uniform(kiln.slice(kiln.random.split(kiln.random.key(1), 2), [0]), [4, 3], -1 / Math.sqrt(3), 1 / Math.sqrt(3));
+    assert.deepEqual(await expected.array(), w);
+    // update: checked before anything changes.
+    const before = net.scale;
+    assert.throws(() => net.update({ scale: kiln.array([1, 2]) }), /\[update\] parameter scale is float32 \(1\), got float32 \(2\)/);
+    assert.throws(() => net.update({ layers: [null, { bogus: kiln.array(1) }] }), /\[update\] the module has no parameter named "layers.1.bogus"/);
+    assert.equal(net.scale, before);
+    net.update({ scale: kiln.array([2]) });
+    assertClose(await net.scale.data(), [2]);
+    assert.equal(net.eval().layers[1].isTraining, false);
+    assert.equal(net.train().head.out.isTraining, true);
+  });
+
+  test('Sequential names layers by position and chains them', async () => {
+    const model = new kiln.nn.Sequential(new kiln.nn.Linear(2, 3, { key: kiln.random.key(4) }), new kiln.nn.ReLU(),
+      new kiln.nn.Linear(3, 1, { key: kiln.random.key(5) }));
+    assert.deepEqual(kiln.tree.flattenWithPaths(model.parameters()).map(([p]) => p), ['0.bias', '0.weight', '2.bias', '2.weight']);
+    const x = kiln.array([[1, -2], [0.5, 3]]);
+    const [l0, , l2] = model.layers;
+    const manual = kiln.add(kiln.matmul(kiln.nn.relu(kiln.add(kiln.matmul(x, l0.weight.T), l0.bias)), l2.weight.T), l2.bias);
+    assertClose(await model.forward(x).data(), await manual.data(), { atol: 1e-6 });
+    model.freeze('0');
+    assert.deepEqual(kiln.tree.flattenWithPaths(model.trainableParameters()).map(([p]) => p), ['2.bias', '2.weight']);
+  });
+
+  test('nn.valueAndGrad and an optimizer train a model, memory flat under tidy', async () => {
+    // y = 2 x - 1 from 16 points.
+    const xs = kiln.array(Array.from({ length: 16 }, (_, i) => [i / 8 - 1]));
+    const ys = xs.mul(2).sub(1);
+    const model = new kiln.nn.Linear(1, 1, { key: kiln.random.key(6) });
+    const lossFn = (x, y) => kiln.mean(kiln.square(model.forward(x).sub(y)));
+    const step = kiln.nn.valueAndGrad(model, lossFn);
+    const opt = kiln.optimizers.SGD(0.5);
+    // Collect earlier tests' garbage first, so that the counts below are this loop's.
+    globalThis.gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const counts = [];
+    let loss = Infinity;
+    for (let i = 0; i < 60; i++) {
+      const value = kiln.tidy(() => {
+        const [current, grads] = step(xs, ys);
+        assert.deepEqual(Object.keys(grads).sort(), ['bias', 'weight']);
+        opt.update(model, grads);
+        return current;
+      });
+      loss = await value.item();
+      value.dispose();
+      counts.push(kiln.memory().numArrays);
+    }
+    assert.ok(loss < 1e-6, `loss ${loss}`);
+    assertClose(await model.weight.data(), [2], { atol: 1e-3 });
+    assertClose(await model.bias.data(), [-1], { atol: 1e-3 });
+    assert.equal(opt.steps, 60);
+    // Other tests' arrays may be collected meanwhile: the count must not grow.
+    assert.ok(counts.at(-1) <= counts[5], `live arrays grew over the steps: ${counts[5]} -> ${counts.at(-1)}`);
+    // A frozen parameter is left alone.
+    model.freeze('bias');
+    const bias = await model.bias.data();
+    kiln.tidy(() => opt.update(model, step(xs, ys.add(1))[1]));
+    assert.deepEqual(await model.bias.data(), bias);
+  });
+
+  test('update rules match their formulas (SGD momentum, Adam, AdamW, Lion, RMSprop, Adagrad)', async () => {
+    const p0 = [1, -2, 0.5];
+    const gradsAt = [[0.1, -0.3, 0.2], [0.05, 0.4, -0.1], [-0.2, 0.1, 0.3]];
+    const lr = 0.1;
+    const run = async (opt) => {
+      let params = { w: kiln.array(p0) };
+      for (const g of gradsAt) {
+        const next = opt.apply(params, { w: kiln.array(g) });
+        params = next;
+      }
+      return params.w.data();
+    };
+    // Plain-JS references, per element (PyTorch's formulas).
+    const reference = (update) => p0.map((p, i) => {
+      const state = {};
+      gradsAt.forEach((g, t) => { p = update(p, g[i], t + 1, state); });
+      return p;
+    });
+    const sgd = reference((p, g, t, s) => {
+      s.b = t === 1 ? g : 0.9 * s.b + g;
+      return p - lr * s.b;
+    });
+    const adam = (decoupled, wd) => reference((p, g, t, s) => {
+      const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+      if (!decoupled) g += wd * p;
+      s.m = b1 * (s.m ?? 0) + (1 - b1) * g;
+      s.v = b2 * (s.v ?? 0) + (1 - b2) * g * g;
+      const mh = s.m / (1 - b1 ** t);
+      const vh = s.v / (1 - b2 ** t);
+      if (decoupled) p *= 1 - lr * wd;
+      return p - lr * mh / (Math.sqrt(vh) + eps);
+    });
+    const lion = reference((p, g, t, s) => {
+      const [b1, b2, wd] = [0.9, 0.99, 0.1];
+      const m = s.m ?? 0;
+      const c = b1 * m + (1 - b1) * g;
+      s.m = b2 * m + (1 - b2) * g;
+      return p * (1 - lr * wd) - lr * Math.sign(c);
+    });
+    const rmsprop = reference((p, g, t, s) => {
+      s.v = 0.99 * (s.v ?? 0) + 0.01 * g * g;
+      return p - lr * g / (Math.sqrt(s.v) + 1e-8);
+    });
+    const adagrad = reference((p, g, t, s) => {
+      s.v = (s.v ?? 0) + g * g;
+      return p - lr * g / (Math.sqrt(s.v) + 1e-10);
+    });
+    const o = kiln.optimizers;
+    assertClose(await run(o.SGD(lr, { momentum: 0.9 })), sgd, { rtol: 1e-5 });
+    assertClose(await run(o.Adam(lr)), adam(false, 0), { rtol: 1e-5 });
+    assertClose(await run(o.Adam(lr, { weightDecay: 0.1 })), adam(false, 0.1), { rtol: 1e-5 });
+    assertClose(await run(o.AdamW(lr, { weightDecay: 0.1 })), adam(true, 0.1), { rtol: 1e-5 });
+    assertClose(await run(o.Lion(lr, { weightDecay: 0.1 })), lion, { rtol: 1e-5 });
+    assertClose(await run(o.RMSprop(lr)), rmsprop, { rtol: 1e-5 });
+    assertClose(await run(o.Adagrad(lr)), adagrad, { rtol: 1e-5 });
+    assert.throws(() => o.Adam(lr, { betas: [0.9, 1] }), /\[Adam\] betas\[1\] must be/);
+    assert.throws(() => o.SGD(lr, { momentun: 0.9 }), /\[SGD\] unknown option momentun/);
+    assert.throws(() => o.SGD(-1), /\[SGD\] the learning rate must be/);
+    assert.throws(() => o.SGD(lr).apply({ w: kiln.array([1]) }, { v: kiln.array([1]) }), /the parameters have no "v" for its gradient/);
+  });
+
+  test('schedules, clipping, and optimizer state saved and restored', async () => {
+    const o = kiln.optimizers;
+    const cos = o.cosineDecay(1, 10, 0.1);
+    assertClose([cos(0), cos(5), cos(10), cos(20)], [1, 0.55, 0.1, 0.1], { rtol: 1e-12 });
+    const warm = o.joinSchedules([o.linearSchedule(0, 1, 4), o.stepDecay(1, 0.5, 2)], [4]);
+    assertClose([warm(0), warm(2), warm(4), warm(6), warm(9)], [0, 0.5, 1, 0.5, 0.25], { rtol: 1e-12 });
+    assertClose([o.exponentialDecay(2, 0.5)(3)], [0.25]);
+    const [clipped, norm] = o.clipGradNorm({ a: kiln.array([3]), b: [kiln.array([4])] }, 1);
+    assertClose(await norm.item(), 5);
+    assertClose(await clipped.a.data(), [3 / (5 + 1e-6)]);
+    assertClose(await clipped.b[0].data(), [4 / (5 + 1e-6)]);
+
+    // Two steps, state saved, three more from the saved state = five in a row.
+    const grads = [[0.1, -0.2], [0.3, 0.1], [-0.1, 0.2], [0.2, 0.2], [0.05, -0.3]];
+    const steps = (opt, params, from, to) => {
+      for (let t = from; t < to; t++) params = opt.apply(params, { w: kiln.array(grads[t]) });
+      return params;
+    };
+    const straight = steps(o.Adam(o.cosineDecay(0.1, 5)), { w: kiln.array([1, 1]) }, 0, 5);
+    const first = o.Adam(o.cosineDecay(0.1, 5));
+    const half = steps(first, { w: kiln.array([1, 1]) }, 0, 2);
+    const saved = first.state();
+    assert.deepEqual(Object.keys(saved).sort(), ['m.w', 'step', 'step.w', 'v.w']);
+    const second = o.Adam(o.cosineDecay(0.1, 5));
+    await second.loadState(saved);
+    assert.equal(second.steps, 2);
+    const resumed = steps(second, half, 2, 5);
+    assertClose(await resumed.w.data(), await straight.w.data(), { rtol: 1e-6 });
+    await assert.rejects(second.loadState({ step: kiln.array(1, 'uint32'), 'q.w': kiln.array([1, 1]) }), /not a slot of this optimizer/);
+  });
+});
+
+describe('io', () => {
+  test('a safetensors file written by PyTorch loads with its dtypes converted', async () => {
+    const bytes = readFileSync(new URL('../../tests/fixtures/torch_tensors.safetensors', import.meta.url));
+    const { arrays, metadata } = await kiln.io.loadSafetensors(bytes, { metadata: true });
+    assert.equal(metadata.writer, 'torch');
+    const k = Array.from({ length: 12 }, (_, i) => i);
+    assert.equal(arrays.float32.dtype, 'float32');
+    assert.deepEqual(arrays.float32.shape, [3, 4]);
+    assertClose(await arrays.float32.data(), k.map((v) => (v - 5.5) / 4), { rtol: 0, atol: 0 });
+    assert.equal(arrays.bfloat16.dtype, 'float32');
+    assertClose(await arrays.bfloat16.data(), k.map((v) => (v - 5.5) / 4), { rtol: 0, atol: 0 });
+    assert.equal(arrays.int64.dtype, 'int32');
+    assert.deepEqual(Array.from(await arrays.int64.data()), k.map((v) => v * 1000 - 4000));
+    assert.deepEqual(Array.from(await arrays.uint8.data()), k.map((v) => v * 20));
+    assert.deepEqual(await arrays.bool.array(), [[true, false, false], [true, false, false], [true, false, false], [true, false, false]]);
+    assertClose(await arrays.scalar.item(), 2.5);
+    await assert.rejects(kiln.io.loadSafetensors(bytes.subarray(0, 40)), /^Error: \[load_safetensors\] /);
+  });
+
+  test('weights round-trip through bytes, and loadWeights checks every name', async () => {
+    const model = new kiln.nn.Sequential(new kiln.nn.Linear(3, 4, { key: kiln.random.key(7) }), new kiln.nn.Tanh(),
+      new kiln.nn.Linear(4, 2, { key: kiln.random.key(8) }));
+    const bytes = await model.saveWeights({ metadata: { note: 'two layers' } });
+    const loaded = await kiln.io.loadSafetensors(bytes);
+    assert.deepEqual(Object.keys(loaded), ['0.bias', '0.weight', '2.bias', '2.weight']);
+    assert.deepEqual(await loaded['2.weight'].array(), await model.layers[2].weight.array());
+    const other = new kiln.nn.Sequential(new kiln.nn.Linear(3, 4), new kiln.nn.Tanh(), new kiln.nn.Linear(4, 2));
+    await other.loadWeights(bytes);
+    const x = kiln.array([[1, 2, 3]]);
+    assert.deepEqual(await other.forward(x).array(), await model.forward(x).array());
+    // A tree of arrays saves by path too; the optimizer's state among them.
+    const state = kiln.optimizers.Adam(0.1).state();
+    const nested = await kiln.io.loadSafetensors(await kiln.io.saveSafetensors({ model: model.parameters(), state }));
+    assert.ok('model.0.weight' in nested && 'state.step' in nested);
+    const small = new kiln.nn.Linear(3, 1);
+    await assert.rejects(small.loadWeights(bytes), /\[load_weights\] no value for the parameter "bias"/);
+    await assert.rejects(small.loadWeights({ weight: kiln.ones([2, 3]), bias: kiln.ones([1]) }),
+      /\[load_weights\] parameter weight is float32 \(1,3\), got float32 \(2,3\)/);
+  });
+});
+
 describe('linalg', () => {
   const next = rng(4);
   // Diagonally dominant, so well conditioned.

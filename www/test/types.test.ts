@@ -346,6 +346,29 @@ export async function transforms(): Promise<void> {
   const [total, average] = pairs(xs);
   console.log(out.shape, total.shape, average.shape);
 
+  // Modules and optimizers.
+  class Mlp extends kiln.nn.Module {
+    hidden = new kiln.nn.Linear(3, 8);
+    out = new kiln.nn.Linear(8, 1, { bias: false, key: kiln.random.key(0) });
+    forward(x: ArrayLike): Array {
+      return this.out.forward(kiln.nn.relu(this.hidden.forward(x)));
+    }
+  }
+  const mlp = new Mlp();
+  const optimizer = kiln.optimizers.AdamW(kiln.optimizers.cosineDecay(1e-3, 100), { weightDecay: 0.1 });
+  const mlpStep = kiln.nn.valueAndGrad(mlp, (x: Array, y: Array) => kiln.mean(kiln.square(mlp.forward(x).sub(y))));
+  const [mlpLoss, mlpGrads] = mlpStep(xs, kiln.zeros([32, 1]));
+  const [clippedGrads, gradNorm] = kiln.optimizers.clipGradNorm(mlpGrads, 1);
+  optimizer.update(mlp, clippedGrads);
+  const plain = kiln.optimizers.SGD(0.1).apply({ w: params.w }, { w: params.w });
+  console.log(mlpLoss.shape, gradNorm.shape, plain.w.shape, optimizer.steps, mlp.numParameters());
+  const optimizerState: Record<string, Array> = optimizer.state();
+  await optimizer.loadState(optimizerState);
+  // @ts-expect-error: Linear's dims are numbers
+  new kiln.nn.Linear('3', 8);
+  // @ts-expect-error: SGD has no option betas
+  kiln.optimizers.SGD(0.1, { betas: [0.9, 0.99] });
+
   // @ts-expect-error: grad takes a function of arrays
   kiln.grad((t: number) => t * 2);
   // @ts-expect-error: grad's function returns one array

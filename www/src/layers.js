@@ -1,0 +1,351 @@
+// kiln.nn's modules in JavaScript: a module is an object whose array-valued
+// properties are its parameters and whose module-valued properties are its
+// children (lists and plain objects of either count too), as MLX's
+// nn.Module. `parameters()` is a pytree, so the transforms and optimizers
+// take it as it is; the names of its leaves' paths (`'layers.0.weight'`)
+// are those of the Rust modules, so weights move between the two.
+
+import * as kiln from './index.js';
+import * as pytree from './tree.js';
+
+const JsArray = globalThis.Array;
+
+const isPlainObject = (v) =>
+  v !== null && typeof v === 'object' && !JsArray.isArray(v) &&
+  (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+
+/** Seeds of the keys drawn for layers made without one: a fixed sequence, so runs repeat. */
+let nextSeed = 0;
+
+/** The base class of layers and models. */
+export class Module {
+  constructor() {
+    // Not enumerable: neither is a parameter.
+    Object.defineProperty(this, 'isTraining', { value: true, writable: true });
+    Object.defineProperty(this, 'frozen', { value: new Set(), writable: true });
+  }
+
+  /** The module's parameters as a pytree of its properties (object keys sorted). */
+  parameters() {
+    return this.#collect(false);
+  }
+
+  /** The parameters an optimizer updates: those not frozen. */
+  trainableParameters() {
+    return this.#collect(true);
+  }
+
+  /** Child modules by property name (lists and objects of them as they are). */
+  children() {
+    const out = {};
+    for (const key of Object.keys(this).sort()) {
+      const found = childrenIn(this[key]);
+      if (found !== undefined) out[key] = found;
+    }
+    return out;
+  }
+
+  /** The number of entries in trainable parameters. */
+  numParameters() {
+    return pytree.leaves(this.trainableParameters()).reduce((n, a) => n + a.size, 0);
+  }
+
+  /**
+   * Freezes the parameters whose path starts with `prefix` (all for `''`),
+   * so that `trainableParameters()`, `nn.valueAndGrad` and optimizers skip
+   * them.
+   */
+  freeze(prefix = '') {
+    this.#mark(prefix, true);
+    return this;
+  }
+
+  /** Undoes `freeze` for the paths starting with `prefix`. */
+  unfreeze(prefix = '') {
+    this.#mark(prefix, false);
+    return this;
+  }
+
+  /**
+   * Sets the parameters in `tree` (a subtree of `parameters()`: any part
+   * of it); a path the module lacks, or a shape or dtype other than the
+   * parameter's, is an error that changes nothing. The arrays are taken as
+   * they are (not copied); the replaced ones are not freed.
+   */
+  update(tree) {
+    const pairs = pytree.flattenWithPaths(tree);
+    const slots = new Map(this.#slots().map((s) => [s.path, s]));
+    for (const [path, value] of pairs) {
+      const slot = slots.get(path);
+      if (slot === undefined) throw new Error(`[update] the module has no parameter named ${JSON.stringify(path)}`);
+      if (!(value instanceof kiln.Array)) throw new Error(`[update] ${path} must be a kiln array, got ${typeof value}`);
+      const old = slot.get();
+      if (String(old.shape) !== String(value.shape) || old.dtype !== value.dtype) {
+        throw new Error(`[update] parameter ${path} is ${old.dtype} (${old.shape}), got ${value.dtype} (${value.shape})`);
+      }
+    }
+    for (const [path, value] of pairs) slots.get(path).set(value);
+    return this;
+  }
+
+  /** Training (`true`) or evaluation behaviour for dropout and batch norm, in this module and below. */
+  train(mode = true) {
+    if (typeof mode !== 'boolean') throw new Error(`[train] the mode must be a boolean, got ${typeof mode}`);
+    this.isTraining = mode;
+    for (const child of pytree.leaves(this.children())) child.train(mode);
+    return this;
+  }
+
+  /** `train(false)`. */
+  eval() {
+    return this.train(false);
+  }
+
+  /**
+   * Sets every parameter from a safetensors file (a URL, `Response`,
+   * `Blob`, `ArrayBuffer` or `Uint8Array`) or an object of arrays by path,
+   * which must name each parameter (as `saveWeights` and the Rust
+   * `nn::save_weights` write them). The replaced arrays are freed.
+   */
+  async loadWeights(source) {
+    const isTable = source !== null && typeof source === 'object' && Object.getPrototypeOf(source) === Object.prototype;
+    const loaded = isTable ? source : await kiln.io.loadSafetensors(source);
+    const current = pytree.flattenWithPaths(this.parameters());
+    const fail = (message) => {
+      if (!isTable) kiln.dispose(Object.values(loaded));
+      throw new Error(`[load_weights] ${message}`);
+    };
+    const missing = current.find(([path]) => !(path in loaded));
+    if (missing) fail(`no value for the parameter ${JSON.stringify(missing[0])}`);
+    try {
+      this.update(loaded);
+    } catch (e) {
+      fail(e.message.replace(/^\[update\] /, ''));
+    }
+    const kept = new Set(Object.values(loaded));
+    kiln.dispose(current.map(([, a]) => a).filter((a) => !kept.has(a)));
+    return this;
+  }
+
+  /** The parameters as safetensors bytes (`io.saveSafetensors`), named by path. */
+  saveWeights(options) {
+    return kiln.io.saveSafetensors(this.parameters(), options);
+  }
+
+  /** Frees every parameter's GPU memory (the module cannot run after). */
+  dispose() {
+    kiln.dispose(pytree.leaves(this.parameters()));
+  }
+
+  /** The module applied to its input(s); layers define it. */
+  forward() {
+    throw new Error(`[forward] ${this.constructor.name} does not define forward()`);
+  }
+
+  /**
+   * Every parameter as `{ path, get, set }`: its dotted path, and how to
+   * read and replace it where it lives (this module or a child).
+   */
+  #slots() {
+    const out = [];
+    const walk = (holder, key, path, owner, local) => {
+      const v = holder[key];
+      if (v instanceof kiln.Array) {
+        out.push({ path, owner, local, get: () => holder[key], set: (a) => { holder[key] = a; } });
+      } else if (v instanceof Module) {
+        v.#slots().forEach((s) => out.push({ ...s, path: `${path}.${s.path}` }));
+      } else if (JsArray.isArray(v) || isPlainObject(v)) {
+        const keys = JsArray.isArray(v) ? v.map((_, i) => i) : Object.keys(v).sort();
+        for (const k of keys) walk(v, k, `${path}.${k}`, owner, `${local}.${k}`);
+      }
+    };
+    for (const key of Object.keys(this).sort()) walk(this, key, key, this, key);
+    return out;
+  }
+
+  /** The parameters (with `trainableOnly`, those not frozen) as a tree. */
+  #collect(trainableOnly) {
+    const build = (v, local) => {
+      if (v instanceof kiln.Array) return trainableOnly && this.frozen.has(local) ? undefined : v;
+      if (v instanceof Module) return v.#collect(trainableOnly);
+      if (JsArray.isArray(v)) {
+        const parts = v.map((c, i) => build(c, `${local}.${i}`));
+        return parts.some((p) => p !== undefined) ? parts.map((p) => p ?? null) : undefined;
+      }
+      if (isPlainObject(v)) {
+        const entries = Object.keys(v).sort().map((k) => [k, build(v[k], `${local}.${k}`)]).filter(([, p]) => p !== undefined);
+        return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+      }
+      return undefined;
+    };
+    const out = {};
+    for (const key of Object.keys(this).sort()) {
+      const part = build(this[key], key);
+      if (part !== undefined) out[key] = part;
+    }
+    return out;
+  }
+
+  #mark(prefix, frozen) {
+    if (typeof prefix !== 'string') throw new Error(`[freeze] the prefix must be a string, got ${typeof prefix}`);
+    for (const { path, owner, local } of this.#slots()) {
+      if (prefix === '' || path === prefix || path.startsWith(`${prefix}.`)) {
+        if (frozen) owner.frozen.add(local);
+        else owner.frozen.delete(local);
+      }
+    }
+  }
+}
+
+/** The modules in `v` (a module, or lists and objects holding some), or undefined. */
+function childrenIn(v) {
+  if (v instanceof Module) return v;
+  if (JsArray.isArray(v)) {
+    const parts = v.map(childrenIn);
+    return parts.some((p) => p !== undefined) ? parts.map((p) => p ?? null) : undefined;
+  }
+  if (isPlainObject(v)) {
+    const entries = Object.keys(v).sort().map((k) => [k, childrenIn(v[k])]).filter(([, p]) => p !== undefined);
+    return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+  }
+  return undefined;
+}
+
+/** `key`, checked; a key of the next seed when none is given (inside a tidy: it is freed). */
+function keyOf(op, key) {
+  if (key === undefined) return kiln.random.key(nextSeed++);
+  if (!(key instanceof kiln.Array)) throw new Error(`[${op}] key must be a key from kiln.random.key, got ${typeof key}`);
+  return key;
+}
+
+const dims = (op, what, v) => {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`[${op}] ${what} must be a positive integer, got ${String(v)}`);
+  return v;
+};
+
+/**
+ * `y = x Wᵀ + b`, `W` of shape `(outputDims, inputDims)`; weight and bias
+ * start uniform in `±1/√inputDims` (PyTorch's and MLX's; the same values
+ * as the Rust `Linear` for the same key).
+ */
+export class Linear extends Module {
+  constructor(inputDims, outputDims, { bias = true, key } = {}) {
+    super();
+    dims('Linear', 'inputDims', inputDims);
+    dims('Linear', 'outputDims', outputDims);
+    if (typeof bias !== 'boolean') throw new Error(`[Linear] bias must be a boolean, got ${typeof bias}`);
+    kiln.tidy(() => {
+      const keys = kiln.random.split(keyOf('Linear', key), 2);
+      const limit = 1 / Math.sqrt(inputDims);
+      this.weight = kiln.keep(kiln.random.uniform(kiln.slice(keys, [0]), [outputDims, inputDims], -limit, limit));
+      if (bias) this.bias = kiln.keep(kiln.random.uniform(kiln.slice(keys, [1]), [outputDims], -limit, limit));
+    });
+  }
+
+  forward(x) {
+    return kiln.tidy(() => {
+      const y = kiln.matmul(x, kiln.transpose(this.weight));
+      return this.bias === undefined ? y : kiln.add(y, this.bias);
+    });
+  }
+}
+
+/** Layers applied in order; their parameters are named by position (`'0.weight'`). */
+export class Sequential extends Module {
+  constructor(...layers) {
+    super();
+    layers.forEach((layer, i) => {
+      if (!(layer instanceof Module)) throw new Error(`[Sequential] layer ${i} is not a module`);
+    });
+    this.layers = layers;
+  }
+
+  parameters() {
+    return super.parameters().layers ?? [];
+  }
+
+  trainableParameters() {
+    return super.trainableParameters().layers ?? [];
+  }
+
+  update(tree) {
+    return super.update({ layers: tree });
+  }
+
+  freeze(prefix = '') {
+    return super.freeze(prefix === '' ? '' : `layers.${prefix}`);
+  }
+
+  unfreeze(prefix = '') {
+    return super.unfreeze(prefix === '' ? '' : `layers.${prefix}`);
+  }
+
+  forward(x) {
+    return kiln.tidy(() => this.layers.reduce((h, layer) => layer.forward(h), x));
+  }
+}
+
+/** An activation function as a layer (no parameters). */
+class Activation extends Module {
+  #fn;
+  constructor(fn) {
+    super();
+    this.#fn = fn;
+  }
+
+  forward(x) {
+    return this.#fn(x);
+  }
+}
+
+/** `relu` as a layer. */
+export class ReLU extends Activation {
+  constructor() {
+    super((x) => kiln.nn.relu(x));
+  }
+}
+
+/** `gelu` as a layer. */
+export class GELU extends Activation {
+  constructor() {
+    super((x) => kiln.nn.gelu(x));
+  }
+}
+
+/** `tanh` as a layer. */
+export class Tanh extends Activation {
+  constructor() {
+    super((x) => kiln.tanh(x));
+  }
+}
+
+/** Flattens every axis but the first: `(N, ...)` to `(N, -1)`. */
+export class Flatten extends Module {
+  forward(x) {
+    if (x.ndim === 0) throw new Error('[Flatten] needs a batch axis, got a scalar');
+    return kiln.reshape(x, [x.shape[0], -1]);
+  }
+}
+
+/**
+ * `[loss, grads]` of `lossFn(...args)`, which runs `model`, with respect to
+ * the model's trainable parameters (MLX's `nn.value_and_grad`): the grads
+ * have the structure of `model.trainableParameters()`.
+ */
+export function valueAndGrad(model, lossFn) {
+  if (!(model instanceof Module)) throw new Error('[value_and_grad] expects a kiln.nn.Module first');
+  if (typeof lossFn !== 'function') throw new Error('[value_and_grad] expects a loss function second');
+  return (...args) => {
+    const params = model.trainableParameters();
+    const traced = (p, ...rest) => {
+      const saved = model.trainableParameters();
+      model.update(p);
+      try {
+        return lossFn(...rest);
+      } finally {
+        model.update(saved);
+      }
+    };
+    return kiln.valueAndGrad(traced)(params, ...args);
+  };
+}
