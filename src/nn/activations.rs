@@ -85,7 +85,7 @@ pub fn mish(x: &Array) -> Result<Array> {
 /// `a * sigmoid(b)`.
 pub fn glu(x: &Array, axis: i32) -> Result<Array> {
     check_float("glu", None, x)?;
-    let halves = split(x, Sections::Count(2), axis)?;
+    let halves = split(x, Sections::Count(2), axis).map_err(|e| e.within("glu"))?;
     multiply(&halves[0], &sigmoid(&halves[1])?)
 }
 

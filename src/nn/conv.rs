@@ -337,6 +337,38 @@ fn pool_patches(op: &'static str, window: &Window, x: &Array, fill: f64) -> Resu
     window.patches(op, x, fill)
 }
 
+/// 2-D max pooling of `(N, H, W, C)` inputs: windows of `kernel` every
+/// `stride`, with `padding` (at most half the kernel) counting as `-inf`.
+pub fn max_pool2d(
+    x: &Array,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+) -> Result<Array> {
+    let p = pool_patches(
+        "max_pool2d",
+        &pool_window(kernel, stride, padding),
+        x,
+        f64::NEG_INFINITY,
+    )?;
+    max(&p, 3, false)
+}
+
+/// 2-D average pooling of `(N, H, W, C)` inputs; padding counts as zeros in
+/// the average (PyTorch's `count_include_pad=True`, MLX's behaviour).
+pub fn avg_pool2d(
+    x: &Array,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+) -> Result<Array> {
+    mean(
+        &pool_patches("avg_pool2d", &pool_window(kernel, stride, padding), x, 0.0)?,
+        3,
+        false,
+    )
+}
+
 /// 2-D max pooling over `(N, H, W, C)` inputs; padding counts as `-inf`.
 #[derive(Debug, Clone, Copy)]
 pub struct MaxPool2d {
@@ -358,8 +390,8 @@ impl Module for MaxPool2d {
 
 impl Layer for MaxPool2d {
     fn forward(&self, x: &Array) -> Result<Array> {
-        let p = pool_patches("MaxPool2d", &self.window, x, f64::NEG_INFINITY)?;
-        max(&p, 3, false)
+        let w = &self.window;
+        max_pool2d(x, w.kernel, w.stride, w.padding)
     }
 }
 
@@ -385,6 +417,7 @@ impl Module for AvgPool2d {
 
 impl Layer for AvgPool2d {
     fn forward(&self, x: &Array) -> Result<Array> {
-        mean(&pool_patches("AvgPool2d", &self.window, x, 0.0)?, 3, false)
+        let w = &self.window;
+        avg_pool2d(x, w.kernel, w.stride, w.padding)
     }
 }

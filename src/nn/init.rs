@@ -22,9 +22,15 @@ pub fn fans(op: &'static str, shape: &[usize]) -> Result<(usize, usize)> {
     Ok((shape[shape.len() - 1] * receptive, shape[0] * receptive))
 }
 
-fn scaled_normal(key: &Array, shape: &[usize], dtype: DType, std: f64) -> Result<Array> {
+fn scaled_normal(
+    op: &'static str,
+    key: &Array,
+    shape: &[usize],
+    dtype: DType,
+    std: f64,
+) -> Result<Array> {
     multiply(
-        &random::normal(key, shape, dtype)?,
+        &random::normal(key, shape, dtype).map_err(|e| e.within(op))?,
         &Array::scalar_of(std, dtype),
     )
 }
@@ -33,13 +39,14 @@ fn scaled_normal(key: &Array, shape: &[usize], dtype: DType, std: f64) -> Result
 pub fn glorot_uniform(key: &Array, shape: &[usize], dtype: DType, gain: f64) -> Result<Array> {
     let (fan_in, fan_out) = fans("glorot_uniform", shape)?;
     let limit = gain * (6.0 / (fan_in + fan_out) as f64).sqrt();
-    random::uniform(key, shape, dtype, -limit, limit)
+    random::uniform(key, shape, dtype, -limit, limit).map_err(|e| e.within("glorot_uniform"))
 }
 
 /// Glorot (Xavier) normal: `N(0, σ²)`, `σ = gain √(2 / (fan_in + fan_out))`.
 pub fn glorot_normal(key: &Array, shape: &[usize], dtype: DType, gain: f64) -> Result<Array> {
     let (fan_in, fan_out) = fans("glorot_normal", shape)?;
     scaled_normal(
+        "glorot_normal",
         key,
         shape,
         dtype,
@@ -51,13 +58,13 @@ pub fn glorot_normal(key: &Array, shape: &[usize], dtype: DType, gain: f64) -> R
 pub fn he_uniform(key: &Array, shape: &[usize], dtype: DType) -> Result<Array> {
     let (fan_in, _) = fans("he_uniform", shape)?;
     let limit = (6.0 / fan_in as f64).sqrt();
-    random::uniform(key, shape, dtype, -limit, limit)
+    random::uniform(key, shape, dtype, -limit, limit).map_err(|e| e.within("he_uniform"))
 }
 
 /// He (Kaiming) normal for ReLU layers: `N(0, 2 / fan_in)`.
 pub fn he_normal(key: &Array, shape: &[usize], dtype: DType) -> Result<Array> {
     let (fan_in, _) = fans("he_normal", shape)?;
-    scaled_normal(key, shape, dtype, (2.0 / fan_in as f64).sqrt())
+    scaled_normal("he_normal", key, shape, dtype, (2.0 / fan_in as f64).sqrt())
 }
 
 /// A normal `N(mean, std²)` truncated to `[mean + lower·std, mean + upper·std]`,
@@ -80,7 +87,8 @@ pub fn truncated_normal(
     let cdf = |z: f64| 0.5 * (1.0 + libm::erf(z / std::f64::consts::SQRT_2));
     // u in (2Φ(a) - 1, 2Φ(b) - 1), then z = √2 erfinv(u).
     let (lo, hi) = (2.0 * cdf(lower) - 1.0, 2.0 * cdf(upper) - 1.0);
-    let u = random::uniform(key, shape, DType::F32, lo, hi)?;
+    let u = random::uniform(key, shape, DType::F32, lo, hi)
+        .map_err(|e| e.within("truncated_normal"))?;
     let z = multiply(&erfinv(&u)?, &Array::scalar(std::f32::consts::SQRT_2))?;
     let z = crate::ops::elementwise::clip(
         &z,

@@ -42,12 +42,16 @@ pub use attention::{
     padding_mask, scaled_dot_product_attention, sinusoidal_positions, MultiHeadAttention, Rope,
     TransformerEncoderBlock, TransformerOptions,
 };
-pub use conv::{conv1d, conv2d, AvgPool2d, Conv, Conv1d, Conv2d, ConvOptions, MaxPool2d};
+pub use conv::{
+    avg_pool2d, conv1d, conv2d, max_pool2d, AvgPool2d, Conv, Conv1d, Conv2d, ConvOptions, MaxPool2d,
+};
 pub use linear::{Embedding, Linear};
 pub use module::{
     value_and_grad, Entry, Flatten, Layer, Module, Parameter, Params, Scope, Sequential, Training,
 };
-pub use norm::{dropout, BatchNorm, Dropout, GroupNorm, LayerNorm, RmsNorm};
+pub use norm::{
+    dropout, group_norm, layer_norm, rms_norm, BatchNorm, Dropout, GroupNorm, LayerNorm, RmsNorm,
+};
 
 use crate::array::Array;
 use crate::error::{bail, Result};

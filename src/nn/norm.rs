@@ -33,16 +33,120 @@ fn check_features(op: &'static str, x: &Array, features: usize) -> Result<()> {
     Ok(())
 }
 
-/// `y * weight + bias` when the layer is affine.
-fn affine(y: Array, weight: &Option<Parameter>, bias: &Option<Parameter>) -> Result<Array> {
+/// `y * weight + bias`, each where given.
+fn affine(y: Array, weight: Option<&Array>, bias: Option<&Array>) -> Result<Array> {
     let y = match weight {
-        Some(w) => multiply(&y, &w.value())?,
+        Some(w) => multiply(&y, w)?,
         None => y,
     };
     match bias {
-        Some(b) => add(&y, &b.value()),
+        Some(b) => add(&y, b),
         None => Ok(y),
     }
+}
+
+/// The values of a layer's optional scale and shift.
+fn values(weight: &Option<Parameter>, bias: &Option<Parameter>) -> (Option<Array>, Option<Array>) {
+    (
+        weight.as_ref().map(Parameter::value),
+        bias.as_ref().map(Parameter::value),
+    )
+}
+
+/// Fails unless `weight` and `bias`, where given, hold one value per feature.
+fn check_affine(
+    op: &'static str,
+    features: usize,
+    weight: Option<&Array>,
+    bias: Option<&Array>,
+) -> Result<()> {
+    for (what, a) in [("weight", weight), ("bias", bias)] {
+        if let Some(a) = a {
+            if a.shape() != [features] {
+                bail!(
+                    op,
+                    "the {what} must have shape ({features}), got {}",
+                    fmt_shape(a.shape())
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The number of features (the last axis) of a float input.
+fn features(op: &'static str, x: &Array) -> Result<usize> {
+    check_float(op, None, x)?;
+    match x.shape().last() {
+        Some(&f) => Ok(f),
+        None => bail!(op, "expected at least one axis, got a scalar"),
+    }
+}
+
+/// Layer normalisation over the last axis, then `* weight + bias` where
+/// given (each of shape `(features)`).
+pub fn layer_norm(
+    x: &Array,
+    weight: Option<&Array>,
+    bias: Option<&Array>,
+    eps: f64,
+) -> Result<Array> {
+    let op = "layer_norm";
+    check_affine(op, features(op, x)?, weight, bias)?;
+    affine(standardize(x, &[-1], eps)?, weight, bias)
+}
+
+/// `x / √(mean(x²) + eps)` over the last axis, then `* weight` where given.
+pub fn rms_norm(x: &Array, weight: Option<&Array>, eps: f64) -> Result<Array> {
+    let op = "rms_norm";
+    check_affine(op, features(op, x)?, weight, None)?;
+    // Squares in float32: float16 overflows beyond 256.
+    let wide = x.astype(DType::F32)?;
+    let ms = mean(&multiply(&wide, &wide)?, -1, true)?;
+    let inv = rsqrt(&add(&ms, &scalar(eps, &ms))?)?.astype(x.dtype())?;
+    affine(multiply(x, &inv)?, weight, None)
+}
+
+/// Group normalisation of `(N, ..., C)` inputs: the channels in `groups`
+/// groups, each normalised over its channels and every position; then
+/// `* weight + bias` where given (each of shape `(C)`).
+pub fn group_norm(
+    x: &Array,
+    groups: usize,
+    weight: Option<&Array>,
+    bias: Option<&Array>,
+    eps: f64,
+) -> Result<Array> {
+    let op = "group_norm";
+    let channels = features(op, x)?;
+    check_affine(op, channels, weight, bias)?;
+    if groups == 0 || !channels.is_multiple_of(groups) {
+        bail!(
+            op,
+            "{channels} channels cannot be split into {groups} groups"
+        );
+    }
+    if x.ndim() < 2 {
+        bail!(
+            op,
+            "expected a batch of inputs (N, ..., C), got shape {}",
+            fmt_shape(x.shape())
+        );
+    }
+    let g = groups as i64;
+    let positions: usize = x.shape()[1..x.ndim() - 1].iter().product();
+    let grouped = reshape(
+        x,
+        &[
+            x.shape()[0] as i64,
+            positions as i64,
+            g,
+            channels as i64 / g,
+        ],
+    )?;
+    let y = standardize(&grouped, &[1, 3], eps)?;
+    let shape: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
+    affine(reshape(&y, &shape)?, weight, bias)
 }
 
 fn affine_parameters(dims: usize, affine: bool) -> Result<(Option<Parameter>, Option<Parameter>)> {
@@ -100,7 +204,8 @@ impl Module for LayerNorm {
 impl Layer for LayerNorm {
     fn forward(&self, x: &Array) -> Result<Array> {
         check_features("LayerNorm", x, self.dims)?;
-        affine(standardize(x, &[-1], self.eps)?, &self.weight, &self.bias)
+        let (w, b) = values(&self.weight, &self.bias);
+        layer_norm(x, w.as_ref(), b.as_ref(), self.eps)
     }
 }
 
@@ -136,12 +241,7 @@ impl Module for RmsNorm {
 impl Layer for RmsNorm {
     fn forward(&self, x: &Array) -> Result<Array> {
         check_features("RMSNorm", x, self.dims)?;
-        // Squares in float32: float16 overflows beyond 256.
-        let wide = x.astype(DType::F32)?;
-        let ms = mean(&multiply(&wide, &wide)?, -1, true)?;
-        let inv = rsqrt(&add(&ms, &scalar(self.eps, &ms))?)?.astype(x.dtype())?;
-        let y = multiply(x, &inv)?;
-        multiply(&y, &self.weight.value())
+        rms_norm(x, Some(&self.weight.value()), self.eps)
     }
 }
 
@@ -192,35 +292,8 @@ impl Module for GroupNorm {
 impl Layer for GroupNorm {
     fn forward(&self, x: &Array) -> Result<Array> {
         check_features("GroupNorm", x, self.channels)?;
-        if self.groups == 0 || !self.channels.is_multiple_of(self.groups) {
-            bail!(
-                "GroupNorm",
-                "{} channels cannot be split into {} groups",
-                self.channels,
-                self.groups
-            );
-        }
-        if x.ndim() < 2 {
-            bail!(
-                "GroupNorm",
-                "expected a batch of inputs (N, ..., C), got shape {}",
-                fmt_shape(x.shape())
-            );
-        }
-        let g = self.groups as i64;
-        let positions: usize = x.shape()[1..x.ndim() - 1].iter().product();
-        let grouped = reshape(
-            x,
-            &[
-                x.shape()[0] as i64,
-                positions as i64,
-                g,
-                self.channels as i64 / g,
-            ],
-        )?;
-        let y = standardize(&grouped, &[1, 3], self.eps)?;
-        let shape: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
-        affine(reshape(&y, &shape)?, &self.weight, &self.bias)
+        let (w, b) = values(&self.weight, &self.bias);
+        group_norm(x, self.groups, w.as_ref(), b.as_ref(), self.eps)
     }
 }
 
@@ -311,7 +384,8 @@ impl Layer for BatchNorm {
                 &rsqrt(&add(&rv, &scalar(self.eps, &rv))?)?,
             )?
         };
-        affine(y, &self.weight, &self.bias)
+        let (w, b) = values(&self.weight, &self.bias);
+        affine(y, w.as_ref(), b.as_ref())
     }
 }
 
@@ -352,7 +426,7 @@ pub fn dropout(x: &Array, p: f64, key: &Array) -> Result<Array> {
     if p == 0.0 {
         return Ok(x.clone());
     }
-    let keep = random::bernoulli(key, 1.0 - p, x.shape())?;
+    let keep = random::bernoulli(key, 1.0 - p, x.shape()).map_err(|e| e.within("dropout"))?;
     r#where(
         &keep,
         &multiply(x, &scalar(1.0 / (1.0 - p), x))?,

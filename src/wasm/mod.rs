@@ -8,7 +8,23 @@
 //! passes clones (an `Array` clone is a reference count). The modules are
 //! public so that `tests/web_api.rs` can drive the exports from Rust.
 
+// Shared by the modules below (textual scope: defined before them).
+/// `fn(a)` for each op `$f` of `$path`, exported as `$js`.
+macro_rules! unary {
+    ($path:path; $($f:ident => $js:literal),* $(,)?) => {
+        $(
+            #[doc = concat!("`", $js, "` in JavaScript (declared in `www/src/index.d.ts`).")]
+            #[wasm_bindgen(js_name = $js)]
+            pub fn $f(a: &JsArray) -> JsResult<JsArray> {
+                use $path as m;
+                wrap(stringify!($f), m::$f(&a.inner))
+            }
+        )*
+    };
+}
+
 pub mod io;
+pub mod nn;
 pub mod ops;
 pub mod optimizers;
 pub mod transforms;

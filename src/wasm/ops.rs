@@ -5,24 +5,9 @@
 use super::{arrays_of, dtype, sizes, wrap, wrap_all, JsArray, JsResult};
 use crate::error::invalid;
 use crate::linalg::{self, NormOrd, QrMode, Triangular};
-use crate::nn::{self, losses::Reduction};
 use crate::{random, Axes, DType, Sections, Slice, TensorAxes};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-
-/// `fn(a)` for each op `$f` of `$path`, exported as `$js`.
-macro_rules! unary {
-    ($path:path; $($f:ident => $js:literal),* $(,)?) => {
-        $(
-            #[doc = concat!("`", $js, "` in JavaScript (declared in `www/src/index.d.ts`).")]
-            #[wasm_bindgen(js_name = $js)]
-            pub fn $f(a: &JsArray) -> JsResult<JsArray> {
-                use $path as m;
-                wrap(stringify!($f), m::$f(&a.inner))
-            }
-        )*
-    };
-}
 
 /// `fn(a, b)` for each op `$f` of `$path`, exported as `$js`.
 macro_rules! binary {
@@ -810,64 +795,4 @@ pub fn linalg_norm(
 pub fn linalg_cond(a: &JsArray, ord: JsValue) -> JsResult<JsArray> {
     let ord = norm_ord("cond", &ord)?;
     wrap("cond", linalg::cond(&a.inner, ord))
-}
-
-// ---- nn ----
-
-unary!(nn;
-    relu => "nn_relu", gelu => "nn_gelu", silu => "nn_silu", softplus => "nn_softplus",
-    log_sigmoid => "nn_logSigmoid",
-);
-
-/// `kiln.nn.leakyRelu` in JavaScript (declared in `www/src/index.d.ts`).
-#[wasm_bindgen(js_name = nn_leakyRelu)]
-pub fn nn_leaky_relu(x: &JsArray, slope: f64) -> JsResult<JsArray> {
-    wrap("leaky_relu", nn::leaky_relu(&x.inner, slope))
-}
-
-/// `kiln.nn.elu` in JavaScript (declared in `www/src/index.d.ts`).
-#[wasm_bindgen(js_name = nn_elu)]
-pub fn nn_elu(x: &JsArray, alpha: f64) -> JsResult<JsArray> {
-    wrap("elu", nn::elu(&x.inner, alpha))
-}
-
-fn reduction(op: &'static str, name: &str) -> crate::Result<Reduction> {
-    match name {
-        "mean" => Ok(Reduction::Mean),
-        "sum" => Ok(Reduction::Sum),
-        "none" => Ok(Reduction::None),
-        _ => Err(invalid(
-            op,
-            format!("reduction must be 'mean', 'sum' or 'none', got '{name}'"),
-        )),
-    }
-}
-
-/// `kiln.nn.crossEntropy` in JavaScript (declared in `www/src/index.d.ts`).
-#[wasm_bindgen(js_name = nn_crossEntropy)]
-pub fn nn_cross_entropy(
-    logits: &JsArray,
-    targets: &JsArray,
-    reduction_name: String,
-    label_smoothing: f64,
-) -> JsResult<JsArray> {
-    let options = nn::losses::CrossEntropy {
-        label_smoothing,
-        ignore_index: None,
-        reduction: reduction("cross_entropy", &reduction_name)?,
-    };
-    wrap(
-        "cross_entropy",
-        nn::losses::cross_entropy(&logits.inner, &targets.inner, options),
-    )
-}
-
-/// `kiln.nn.mseLoss` in JavaScript (declared in `www/src/index.d.ts`).
-#[wasm_bindgen(js_name = nn_mseLoss)]
-pub fn nn_mse_loss(x: &JsArray, targets: &JsArray, reduction_name: String) -> JsResult<JsArray> {
-    let reduction = reduction("mse_loss", &reduction_name)?;
-    wrap(
-        "mse_loss",
-        nn::losses::mse_loss(&x.inner, &targets.inner, reduction),
-    )
 }

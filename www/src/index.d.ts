@@ -678,6 +678,66 @@ export declare const nn: {
   crossEntropy(logits: ArrayLike, targets: ArrayLike, options?: CrossEntropyOptions): Array;
   /** Default reduction `'mean'`. */
   mseLoss(x: ArrayLike, targets: ArrayLike, reduction?: Reduction): Array;
+  mish(x: ArrayLike): Array;
+  /** GELU by its tanh approximation. */
+  geluTanh(x: ArrayLike): Array;
+  /** Splits `axis` (default -1) in halves `a`, `b`: `a * sigmoid(b)`. */
+  glu(x: ArrayLike, axis?: number): Array;
+  /** Class indices (int32 or JS numbers) against log-probabilities. */
+  nllLoss(logp: ArrayLike, targets: ArrayLike, reduction?: Reduction): Array;
+  /** From logits. */
+  binaryCrossEntropy(logits: ArrayLike, targets: ArrayLike, reduction?: Reduction): Array;
+  l1Loss(x: ArrayLike, targets: ArrayLike, reduction?: Reduction): Array;
+  /** `targets · (log targets - logp)`. */
+  klDivLoss(logp: ArrayLike, targets: ArrayLike, reduction?: Reduction): Array;
+  smoothL1Loss(x: ArrayLike, targets: ArrayLike, options?: { beta?: number; reduction?: Reduction }): Array;
+  huberLoss(x: ArrayLike, targets: ArrayLike, options?: { delta?: number; reduction?: Reduction }): Array;
+  /** The fraction of rows whose largest logit is the target class. */
+  accuracy(logits: ArrayLike, targets: ArrayLike): Array;
+  /** Over the last axis; `weight` and `bias` of one value per feature where given (eps 1e-5). */
+  layerNorm(x: ArrayLike, options?: { weight?: ArrayLike; bias?: ArrayLike; eps?: number }): Array;
+  rmsNorm(x: ArrayLike, options?: { weight?: ArrayLike; eps?: number }): Array;
+  /** `(N, ..., C)` inputs, the channels in `groups` groups. */
+  groupNorm(x: ArrayLike, groups: number, options?: { weight?: ArrayLike; bias?: ArrayLike; eps?: number }): Array;
+  /** Zeroes each entry with probability `p`, the rest scaled by `1 / (1 - p)`. */
+  dropout(x: ArrayLike, p: number, key: Array): Array;
+  /** `x` `(N, L, C)`, `weight` `(O, K, C / groups)`. */
+  conv1d(x: ArrayLike, weight: ArrayLike, options?: ConvOptions<number>): Array;
+  /** `x` `(N, H, W, C)`, `weight` `(O, KH, KW, C / groups)`. */
+  conv2d(x: ArrayLike, weight: ArrayLike, options?: ConvOptions<number | [number, number]>): Array;
+  /** Max over windows of `kernel` of `(N, H, W, C)` inputs (stride default: the kernel). */
+  maxPool2d(x: ArrayLike, kernel: number | [number, number], options?: PoolOptions): Array;
+  /** The mean over windows (padding counts as zeros). */
+  avgPool2d(x: ArrayLike, kernel: number | [number, number], options?: PoolOptions): Array;
+  /** `softmax(q kᵀ · scale + mask) v` (scale default `1/√D`). */
+  scaledDotProductAttention(
+    q: ArrayLike,
+    k: ArrayLike,
+    v: ArrayLike,
+    options?: { scale?: number; mask?: ArrayLike; causal?: boolean },
+  ): Array;
+  /** Initialisers: arrays of `shape` drawn with `key`. */
+  init: {
+    glorotUniform(key: Array, shape: Shape, options?: { gain?: number; dtype?: DType }): Array;
+    glorotNormal(key: Array, shape: Shape, options?: { gain?: number; dtype?: DType }): Array;
+    heUniform(key: Array, shape: Shape, options?: { dtype?: DType }): Array;
+    heNormal(key: Array, shape: Shape, options?: { dtype?: DType }): Array;
+    /** N(mean, std²) truncated to `[mean + lower·std, mean + upper·std]` (defaults 0, 1, -2, 2). */
+    truncatedNormal(
+      key: Array,
+      shape: Shape,
+      options?: { mean?: number; std?: number; lower?: number; upper?: number; dtype?: DType },
+    ): Array;
+  };
+  Embedding: typeof Embedding;
+  Conv1d: typeof Conv1d;
+  Conv2d: typeof Conv2d;
+  MaxPool2d: typeof MaxPool2d;
+  AvgPool2d: typeof AvgPool2d;
+  LayerNorm: typeof LayerNorm;
+  RmsNorm: typeof RmsNorm;
+  GroupNorm: typeof GroupNorm;
+  Dropout: typeof Dropout;
   /** The base class of layers and models (see `Module`). */
   Module: typeof Module;
   /** `y = x Wᵀ + b` (see `Linear`). */
@@ -752,6 +812,97 @@ export declare class Linear extends Module {
   constructor(inputDims: number, outputDims: number, options?: LinearOptions);
   weight: Array;
   bias?: Array;
+  forward(x: ArrayLike): Array;
+}
+
+/** Stride, padding, dilation and groups of a convolution (per spatial axis or one for all). */
+export interface ConvOptions<S> {
+  stride?: S;
+  padding?: S;
+  dilation?: S;
+  groups?: number;
+}
+
+/** A convolution layer's options: `ConvOptions`, whether it has a bias, and the key it is drawn with. */
+export interface ConvLayerOptions<S> extends ConvOptions<S> {
+  bias?: boolean;
+  key?: Array;
+}
+
+/** Stride (default: the kernel) and padding of a pooling window. */
+export interface PoolOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+}
+
+/** A table of `num` vectors of `dims` floats, looked up by integer index. */
+export declare class Embedding extends Module {
+  constructor(num: number, dims: number, options?: { key?: Array });
+  weight: Array;
+  forward(indices: ArrayLike): Array;
+  /** `x Wᵀ`: scores against every embedding. */
+  asLinear(x: ArrayLike): Array;
+}
+
+/** 1-D convolution on `(N, L, C)` inputs. */
+export declare class Conv1d extends Module {
+  constructor(inChannels: number, outChannels: number, kernel: number, options?: ConvLayerOptions<number>);
+  weight: Array;
+  bias?: Array;
+  forward(x: ArrayLike): Array;
+}
+
+/** 2-D convolution on `(N, H, W, C)` inputs. */
+export declare class Conv2d extends Module {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernel: number | [number, number],
+    options?: ConvLayerOptions<number | [number, number]>,
+  );
+  weight: Array;
+  bias?: Array;
+  forward(x: ArrayLike): Array;
+}
+
+/** 2-D max pooling. */
+export declare class MaxPool2d extends Module {
+  constructor(kernel: number | [number, number], options?: PoolOptions);
+  forward(x: ArrayLike): Array;
+}
+
+/** 2-D average pooling. */
+export declare class AvgPool2d extends Module {
+  constructor(kernel: number | [number, number], options?: PoolOptions);
+  forward(x: ArrayLike): Array;
+}
+
+/** Layer normalisation over the last axis. */
+export declare class LayerNorm extends Module {
+  constructor(dims: number, options?: { eps?: number; affine?: boolean });
+  weight?: Array;
+  bias?: Array;
+  forward(x: ArrayLike): Array;
+}
+
+/** Root-mean-square normalisation over the last axis. */
+export declare class RmsNorm extends Module {
+  constructor(dims: number, options?: { eps?: number });
+  weight: Array;
+  forward(x: ArrayLike): Array;
+}
+
+/** Group normalisation of `(N, ..., C)` inputs. */
+export declare class GroupNorm extends Module {
+  constructor(groups: number, channels: number, options?: { eps?: number; affine?: boolean });
+  weight?: Array;
+  bias?: Array;
+  forward(x: ArrayLike): Array;
+}
+
+/** Dropout with a fresh key each call; the identity in evaluation mode. */
+export declare class Dropout extends Module {
+  constructor(p: number, options?: { key?: Array });
   forward(x: ArrayLike): Array;
 }
 

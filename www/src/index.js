@@ -7,6 +7,7 @@ import * as pytree from './tree.js';
 import * as layers from './layers.js';
 import * as optimizerApi from './optimizers.js';
 import * as ioApi from './io.js';
+import { optionsOf } from './options.js';
 
 /** The array class; every kiln function returns instances of it. */
 export const Array = raw.KilnArray;
@@ -258,7 +259,8 @@ function call(op, body) {
 // NaN or a wrapped-around integer without a word.
 function int(op, what, v, min = -(2 ** 31), end = 2 ** 31) {
   if (!Number.isInteger(v) || v < min || v >= end) {
-    const range = end > 2 ** 31 ? 'a 32-bit unsigned integer' : min === 0 ? 'a non-negative integer' : 'an integer';
+    const range = end > 2 ** 31 ? 'a 32-bit unsigned integer'
+      : min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : 'an integer';
     throw new Error(`[${op}] ${what} must be ${range}, got ${describe(v)}`);
   }
   return v;
@@ -594,6 +596,33 @@ export const linalg = {
 
 // --------------------------------------------------------------------- nn
 
+/** An optional array argument that the export takes by value (a clone, freed if unused). */
+const owned = (arr, a) => (a === undefined || a === null ? undefined : arr.list([a])[0]);
+
+/** One size or two (per spatial axis), as a pair. */
+const pairOf = (op, what, v, min = 1) => ints(op, what, typeof v === 'number' ? [v, v] : v, min);
+
+/** A loss of predictions and targets with a reduction. */
+const loss = (name, rawFn) => (x, targets, reduction = 'mean') =>
+  call(name, (arr) => rawFn(arr(x), arr(targets), text(name, 'reduction', reduction)));
+
+/** max_pool2d and avg_pool2d. */
+const pool = (name, isMax) => (x, kernel, options) => call(name, (arr) => {
+  const { stride = kernel, padding = 0 } = optionsOf(name, options, ['stride', 'padding']);
+  return raw.nn_pool2d(arr(x), isMax, pairOf(name, 'kernel', kernel), pairOf(name, 'stride', stride), pairOf(name, 'padding', padding, 0));
+});
+
+const glorot = (name, kind) => (key, shape, options) => call(name, (arr) => {
+  const { gain = 1, dtype } = optionsOf(name, options, ['gain', 'dtype']);
+  return raw.nn_init(kind, arr(key), shapeOf(name, shape), dtypeOf(name, dtype), num(name, 'gain', gain));
+});
+
+const he = (name, kind, key, shape, options) => call(name, (arr) => {
+  const { dtype } = optionsOf(name, options, ['dtype']);
+  return raw.nn_init(kind, arr(key), shapeOf(name, shape), dtypeOf(name, dtype), 1);
+});
+
+
 export const nn = {
   relu: unary('relu', raw.nn_relu),
   gelu: unary('gelu', raw.nn_gelu),
@@ -615,6 +644,83 @@ export const nn = {
     }),
   mseLoss: (x, targets, reduction = 'mean') =>
     call('mse_loss', (arr) => raw.nn_mseLoss(arr(x), arr(targets), text('mse_loss', 'reduction', reduction))),
+  mish: unary('mish', raw.nn_mish),
+  geluTanh: unary('gelu_tanh', raw.nn_geluTanh),
+  glu: (x, axis = -1) => call('glu', (arr) => raw.nn_glu(arr(x), int('glu', 'axis', axis))),
+  /** Class indices (int32, or JS numbers) against log-probabilities. */
+  nllLoss: (logp, targets, reduction = 'mean') =>
+    call('nll_loss', (arr) => raw.nn_nllLoss(arr(logp), arr(targets, targets instanceof Array ? undefined : 'int32'),
+      text('nll_loss', 'reduction', reduction))),
+  binaryCrossEntropy: loss('binary_cross_entropy', raw.nn_binaryCrossEntropy),
+  l1Loss: loss('l1_loss', raw.nn_l1Loss),
+  klDivLoss: loss('kl_div_loss', raw.nn_klDivLoss),
+  smoothL1Loss: (x, targets, options) => call('smooth_l1_loss', (arr) => {
+    const { beta = 1, reduction = 'mean' } = optionsOf('smooth_l1_loss', options, ['beta', 'reduction']);
+    return raw.nn_smoothL1Loss(arr(x), arr(targets), num('smooth_l1_loss', 'beta', beta), text('smooth_l1_loss', 'reduction', reduction));
+  }),
+  huberLoss: (x, targets, options) => call('huber_loss', (arr) => {
+    const { delta = 1, reduction = 'mean' } = optionsOf('huber_loss', options, ['delta', 'reduction']);
+    return raw.nn_huberLoss(arr(x), arr(targets), num('huber_loss', 'delta', delta), text('huber_loss', 'reduction', reduction));
+  }),
+  /** The fraction of rows whose largest logit is at the target class. */
+  accuracy: (logits, targets) =>
+    call('accuracy', (arr) => raw.nn_accuracy(arr(logits), arr(targets, targets instanceof Array ? undefined : 'int32'))),
+  /** Over the last axis; `{ weight, bias }` of one value per feature where given. */
+  layerNorm: (x, options) => call('layer_norm', (arr) => {
+    const { weight, bias, eps = 1e-5 } = optionsOf('layer_norm', options, ['weight', 'bias', 'eps']);
+    return raw.nn_layerNorm(arr(x), owned(arr, weight), owned(arr, bias), num('layer_norm', 'eps', eps));
+  }),
+  rmsNorm: (x, options) => call('rms_norm', (arr) => {
+    const { weight, eps = 1e-5 } = optionsOf('rms_norm', options, ['weight', 'eps']);
+    return raw.nn_rmsNorm(arr(x), owned(arr, weight), num('rms_norm', 'eps', eps));
+  }),
+  /** `(N, ..., C)` inputs, channels in `groups` groups. */
+  groupNorm: (x, groups, options) => call('group_norm', (arr) => {
+    const { weight, bias, eps = 1e-5 } = optionsOf('group_norm', options, ['weight', 'bias', 'eps']);
+    return raw.nn_groupNorm(arr(x), int('group_norm', 'groups', groups, 1), owned(arr, weight), owned(arr, bias),
+      num('group_norm', 'eps', eps));
+  }),
+  /** Zeroes each entry with probability `p` (scaling the rest by `1 / (1 - p)`), drawn with `key`. */
+  dropout: (x, p, key) => call('dropout', (arr) => raw.nn_dropout(arr(x), num('dropout', 'p', p), arr(key))),
+  /** `x` `(N, L, C)`, `weight` `(O, K, C / groups)`: `(N, Lo, O)`. */
+  conv1d: (x, weight, options) => call('conv1d', (arr) => {
+    const { stride = 1, padding = 0, dilation = 1, groups = 1 } =
+      optionsOf('conv1d', options, ['stride', 'padding', 'dilation', 'groups']);
+    return raw.nn_conv1d(arr(x), arr(weight), int('conv1d', 'stride', stride, 1), count('conv1d', 'padding', padding),
+      int('conv1d', 'dilation', dilation, 1), int('conv1d', 'groups', groups, 1));
+  }),
+  /** `x` `(N, H, W, C)`, `weight` `(O, KH, KW, C / groups)`: `(N, Ho, Wo, O)`; sizes per axis or one for both. */
+  conv2d: (x, weight, options) => call('conv2d', (arr) => {
+    const { stride = 1, padding = 0, dilation = 1, groups = 1 } =
+      optionsOf('conv2d', options, ['stride', 'padding', 'dilation', 'groups']);
+    return raw.nn_conv2d(arr(x), arr(weight), pairOf('conv2d', 'stride', stride), pairOf('conv2d', 'padding', padding, 0),
+      pairOf('conv2d', 'dilation', dilation), int('conv2d', 'groups', groups, 1));
+  }),
+  /** Max over windows of `kernel` of `(N, H, W, C)` inputs (stride default: the kernel). */
+  maxPool2d: pool('max_pool2d', true),
+  /** The mean over windows of `kernel` (padding counts as zeros). */
+  avgPool2d: pool('avg_pool2d', false),
+  /** `softmax(q kᵀ · scale + mask) v`; `{ scale, mask, causal }`. */
+  scaledDotProductAttention: (q, k, v, options) => call('scaled_dot_product_attention', (arr) => {
+    const op = 'scaled_dot_product_attention';
+    const { scale, mask, causal = false } = optionsOf(op, options, ['scale', 'mask', 'causal']);
+    return raw.nn_scaledDotProductAttention(arr(q), arr(k), arr(v), optionalNum(op, 'scale', scale), owned(arr, mask),
+      bool(op, 'causal', causal));
+  }),
+  /** Initialisers: arrays of `shape` drawn with `key`. */
+  init: {
+    glorotUniform: glorot('glorot_uniform', 'glorotUniform'),
+    glorotNormal: glorot('glorot_normal', 'glorotNormal'),
+    heUniform: (key, shape, options) => he('he_uniform', 'heUniform', key, shape, options),
+    heNormal: (key, shape, options) => he('he_normal', 'heNormal', key, shape, options),
+    truncatedNormal: (key, shape, options) => call('truncated_normal', (arr) => {
+      const op = 'truncated_normal';
+      const { mean = 0, std = 1, lower = -2, upper = 2, dtype } =
+        optionsOf(op, options, ['mean', 'std', 'lower', 'upper', 'dtype']);
+      return raw.nn_truncatedNormal(arr(key), shapeOf(op, shape), dtypeOf(op, dtype), num(op, 'mean', mean), num(op, 'std', std),
+        num(op, 'lower', lower), num(op, 'upper', upper));
+    }),
+  },
   // Modules (www/src/layers.js).
   Module: layers.Module,
   Linear: layers.Linear,
@@ -623,6 +729,15 @@ export const nn = {
   GELU: layers.GELU,
   Tanh: layers.Tanh,
   Flatten: layers.Flatten,
+  Embedding: layers.Embedding,
+  Conv1d: layers.Conv1d,
+  Conv2d: layers.Conv2d,
+  MaxPool2d: layers.MaxPool2d,
+  AvgPool2d: layers.AvgPool2d,
+  LayerNorm: layers.LayerNorm,
+  RmsNorm: layers.RmsNorm,
+  GroupNorm: layers.GroupNorm,
+  Dropout: layers.Dropout,
   valueAndGrad: layers.valueAndGrad,
 };
 
@@ -730,9 +845,7 @@ const argnumList = (op, argnums) => {
 /** `argnums` or `{ argnums, hasAux }`, checked. */
 function gradOptions(op, options) {
   const isOptions = options !== null && typeof options === 'object' && !JsArray.isArray(options);
-  const { argnums = 0, hasAux = false, ...unknown } = isOptions ? options : { argnums: options ?? 0 };
-  const extra = Object.keys(unknown);
-  if (extra.length > 0) throw new Error(`[${op}] unknown option ${extra[0]} (argnums, hasAux)`);
+  const { argnums = 0, hasAux = false } = isOptions ? optionsOf(op, options, ['argnums', 'hasAux']) : { argnums: options ?? 0 };
   return { argnums, nums: argnumList(op, argnums), hasAux: bool(op, 'hasAux', hasAux) };
 }
 
@@ -786,9 +899,7 @@ export const valueAndGrad = (f, options = 0) => differentiate('value_and_grad', 
 
 /** `{ hasAux }`, checked. */
 function auxOption(op, options) {
-  const { hasAux = false, ...unknown } = options ?? {};
-  const extra = Object.keys(unknown);
-  if (extra.length > 0) throw new Error(`[${op}] unknown option ${extra[0]} (hasAux)`);
+  const { hasAux = false } = optionsOf(op, options, ['hasAux']);
   return bool(op, 'hasAux', hasAux);
 }
 

@@ -7,6 +7,7 @@
 
 import * as kiln from './index.js';
 import * as pytree from './tree.js';
+import { optionsOf } from './options.js';
 
 const JsArray = globalThis.Array;
 
@@ -218,7 +219,7 @@ function keyOf(op, key) {
   return key;
 }
 
-const dims = (op, what, v) => {
+const dimsOf = (op, what, v) => {
   if (!Number.isInteger(v) || v < 1) throw new Error(`[${op}] ${what} must be a positive integer, got ${String(v)}`);
   return v;
 };
@@ -229,17 +230,16 @@ const dims = (op, what, v) => {
  * as the Rust `Linear` for the same key).
  */
 export class Linear extends Module {
-  constructor(inputDims, outputDims, { bias = true, key } = {}) {
+  constructor(inputDims, outputDims, options) {
     super();
-    dims('Linear', 'inputDims', inputDims);
-    dims('Linear', 'outputDims', outputDims);
+    const { bias = true, key } = optionsOf('Linear', options, ['bias', 'key']);
+    dimsOf('Linear', 'inputDims', inputDims);
+    dimsOf('Linear', 'outputDims', outputDims);
     if (typeof bias !== 'boolean') throw new Error(`[Linear] bias must be a boolean, got ${typeof bias}`);
-    kiln.tidy(() => {
-      const keys = kiln.random.split(keyOf('Linear', key), 2);
-      const limit = 1 / Math.sqrt(inputDims);
-      this.weight = kiln.keep(kiln.random.uniform(kiln.slice(keys, [0]), [outputDims, inputDims], -limit, limit));
-      if (bias) this.bias = kiln.keep(kiln.random.uniform(kiln.slice(keys, [1]), [outputDims], -limit, limit));
-    });
+    const { weight, bias: b } = uniformPair('Linear', key, [outputDims, inputDims], bias ? [outputDims] : undefined,
+      1 / Math.sqrt(inputDims));
+    this.weight = weight;
+    if (bias) this.bias = b;
   }
 
   forward(x) {
@@ -247,6 +247,202 @@ export class Linear extends Module {
       const y = kiln.matmul(x, kiln.transpose(this.weight));
       return this.bias === undefined ? y : kiln.add(y, this.bias);
     });
+  }
+}
+
+/** Uniform in `±limit` from the first and second split of `key`: weight and bias as the Rust layers draw them. */
+function uniformPair(op, key, weightShape, biasShape, limit) {
+  return kiln.tidy(() => {
+    const keys = kiln.random.split(keyOf(op, key), 2);
+    const weight = kiln.keep(kiln.random.uniform(kiln.slice(keys, [0]), weightShape, -limit, limit));
+    const bias = biasShape && kiln.keep(kiln.random.uniform(kiln.slice(keys, [1]), biasShape, -limit, limit));
+    return { weight, bias };
+  });
+}
+
+/** One size or one per spatial axis. */
+const sizes = (op, what, v, n) => {
+  const list = typeof v === 'number' ? JsArray(n).fill(v) : v;
+  if (!JsArray.isArray(list) || list.length !== n || !list.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new Error(`[${op}] ${what} must be a positive integer or ${n} of them, got ${String(v)}`);
+  }
+  return list;
+};
+
+/** A table of `num` vectors of `dims` floats looked up by integer index; starts N(0, 1). */
+export class Embedding extends Module {
+  constructor(num, dims, options) {
+    super();
+    const { key } = optionsOf('Embedding', options, ['key']);
+    dims = dimsOf('Embedding', 'dims', dims);
+    num = dimsOf('Embedding', 'num', num);
+    this.weight = kiln.tidy(() => kiln.keep(kiln.random.normal(keyOf('Embedding', key), [num, dims])));
+  }
+
+  forward(indices) {
+    return kiln.take(this.weight, indices, 0);
+  }
+
+  /** `x Wᵀ`: scores against every embedding (a language model's tied output layer). */
+  asLinear(x) {
+    return kiln.tidy(() => kiln.matmul(x, kiln.transpose(this.weight)));
+  }
+}
+
+/** Convolutions over `d` spatial axes, channels last; weight `(out, ...kernel, in / groups)`. */
+class Conv extends Module {
+  #options;
+  #apply;
+  constructor(op, d, inChannels, outChannels, kernel, options, apply) {
+    super();
+    const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, key } =
+      optionsOf(op, options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'key']);
+    dimsOf(op, 'inChannels', inChannels);
+    dimsOf(op, 'outChannels', outChannels);
+    dimsOf(op, 'groups', groups);
+    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new Error(`[${op}] ${inChannels} input and ${outChannels} output channels cannot be split into ${groups} groups`);
+    }
+    if (typeof bias !== 'boolean') throw new Error(`[${op}] bias must be a boolean, got ${typeof bias}`);
+    const shape = [outChannels, ...sizes(op, 'kernel', kernel, d), inChannels / groups];
+    const fanIn = shape.slice(1).reduce((a, b) => a * b, 1);
+    Object.assign(this, uniformPair(op, key, shape, bias ? [outChannels] : undefined, 1 / Math.sqrt(fanIn)));
+    if (!bias) delete this.bias;
+    this.#options = { stride, padding, dilation, groups };
+    this.#apply = apply;
+  }
+
+  forward(x) {
+    return kiln.tidy(() => {
+      const y = this.#apply(x, this.weight, this.#options);
+      return this.bias === undefined ? y : kiln.add(y, this.bias);
+    });
+  }
+}
+
+/** 1-D convolution on `(N, L, C)` inputs (weight and bias as the Rust `Conv1d` draws them). */
+export class Conv1d extends Conv {
+  constructor(inChannels, outChannels, kernel, options) {
+    super('Conv1d', 1, inChannels, outChannels, kernel, options, (x, w, o) => kiln.nn.conv1d(x, w, o));
+  }
+}
+
+/** 2-D convolution on `(N, H, W, C)` inputs. */
+export class Conv2d extends Conv {
+  constructor(inChannels, outChannels, kernel, options) {
+    super('Conv2d', 2, inChannels, outChannels, kernel, options, (x, w, o) => kiln.nn.conv2d(x, w, o));
+  }
+}
+
+/** Pooling of `(N, H, W, C)` inputs over windows of `kernel` (stride default: the kernel). */
+class Pool extends Module {
+  #apply;
+  constructor(op, kernel, options, apply) {
+    super();
+    const { stride = kernel, padding = 0 } = optionsOf(op, options, ['stride', 'padding']);
+    const window = { kernel: sizes(op, 'kernel', kernel, 2), stride: sizes(op, 'stride', stride, 2), padding };
+    this.#apply = (x) => apply(x, window.kernel, { stride: window.stride, padding: window.padding });
+  }
+
+  forward(x) {
+    return this.#apply(x);
+  }
+}
+
+/** 2-D max pooling; padding counts as -inf. */
+export class MaxPool2d extends Pool {
+  constructor(kernel, options) {
+    super('MaxPool2d', kernel, options, (...a) => kiln.nn.maxPool2d(...a));
+  }
+}
+
+/** 2-D average pooling; padding counts as zeros. */
+export class AvgPool2d extends Pool {
+  constructor(kernel, options) {
+    super('AvgPool2d', kernel, options, (...a) => kiln.nn.avgPool2d(...a));
+  }
+}
+
+/** A scale starting at ones and a shift at zeros, `(dims)` each, when `affine`. */
+function affineParameters(module, dims, affine) {
+  if (typeof affine !== 'boolean') throw new Error(`[${module.constructor.name}] affine must be a boolean, got ${typeof affine}`);
+  if (affine) {
+    module.weight = kiln.keep(kiln.ones([dims]));
+    module.bias = kiln.keep(kiln.zeros([dims]));
+  }
+}
+
+/** Layer normalisation over the last axis (eps 1e-5, affine by default). */
+export class LayerNorm extends Module {
+  #eps;
+  constructor(dims, options) {
+    super();
+    const { eps = 1e-5, affine = true } = optionsOf('LayerNorm', options, ['eps', 'affine']);
+    affineParameters(this, dimsOf('LayerNorm', 'dims', dims), affine);
+    this.#eps = eps;
+  }
+
+  forward(x) {
+    return kiln.nn.layerNorm(x, { weight: this.weight, bias: this.bias, eps: this.#eps });
+  }
+}
+
+/** Root-mean-square normalisation over the last axis, with a learned scale. */
+export class RmsNorm extends Module {
+  #eps;
+  constructor(dims, options) {
+    super();
+    const { eps = 1e-5 } = optionsOf('RmsNorm', options, ['eps']);
+    this.weight = kiln.keep(kiln.ones([dimsOf('RmsNorm', 'dims', dims)]));
+    this.#eps = eps;
+  }
+
+  forward(x) {
+    return kiln.nn.rmsNorm(x, { weight: this.weight, eps: this.#eps });
+  }
+}
+
+/** Group normalisation of `(N, ..., C)` inputs. */
+export class GroupNorm extends Module {
+  #groups;
+  #eps;
+  constructor(groups, channels, options) {
+    super();
+    const { eps = 1e-5, affine = true } = optionsOf('GroupNorm', options, ['eps', 'affine']);
+    dimsOf('GroupNorm', 'groups', groups);
+    if (dimsOf('GroupNorm', 'channels', channels) % groups !== 0) {
+      throw new Error(`[GroupNorm] ${channels} channels cannot be split into ${groups} groups`);
+    }
+    affineParameters(this, channels, affine);
+    [this.#groups, this.#eps] = [groups, eps];
+  }
+
+  forward(x) {
+    return kiln.nn.groupNorm(x, this.#groups, { weight: this.weight, bias: this.bias, eps: this.#eps });
+  }
+}
+
+/**
+ * Zeroes each entry with probability `p` in training mode, with a fresh
+ * key each call (`key` folded with a counter, as the Rust `Dropout`); the
+ * identity in evaluation mode.
+ */
+export class Dropout extends Module {
+  #p;
+  #key;
+  #calls = 0;
+  constructor(p, options) {
+    super();
+    const { key } = optionsOf('Dropout', options, ['key']);
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new Error(`[Dropout] the drop probability must be in [0, 1), got ${String(p)}`);
+    this.#p = p;
+    this.#key = key === undefined ? kiln.keep(kiln.random.key(nextSeed++)) : keyOf('Dropout', key).clone();
+    kiln.keep(this.#key);
+  }
+
+  forward(x) {
+    if (!this.isTraining || this.#p === 0) return x instanceof kiln.Array ? x.clone() : kiln.array(x);
+    return kiln.tidy(() => kiln.nn.dropout(x, this.#p, kiln.random.foldIn(this.#key, this.#calls++)));
   }
 }
 

@@ -6,6 +6,7 @@
 import * as raw from '../pkg/kiln.js';
 import * as kiln from './index.js';
 import * as pytree from './tree.js';
+import { optionsOf } from './options.js';
 
 const number = (op, what, v, { min = -Infinity, below = Infinity, atLeast = true } = {}) => {
   const ok = typeof v === 'number' && Number.isFinite(v) && (atLeast ? v >= min : v > min) && v < below;
@@ -34,17 +35,6 @@ function scheduleOf(op, lr) {
   if (typeof lr === 'function') return lr;
   const value = number(op, 'the learning rate', lr, { min: 0 });
   return () => value;
-}
-
-/** An optimizer's unknown options are errors, not silently ignored. */
-function optionsOf(op, options, known) {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`[${op}] options must be an object, got ${String(options)}`);
-  }
-  const extra = Object.keys(options).filter((k) => !known.includes(k));
-  if (extra.length > 0) throw new Error(`[${op}] unknown option ${extra[0]} (${known.join(', ')})`);
-  return options;
 }
 
 /**

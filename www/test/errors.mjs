@@ -285,6 +285,53 @@ spec('nn.crossEntropy', (x) => [x.a23, x.targets], [
   (x) => [x.a23, x.targets, { reduction: 'x' }],
 ]);
 spec('nn.mseLoss', (x) => [x.a23, x.a23], [(x) => [x.a23, x.a45], (x) => [x.a23, x.a23, 'x']]);
+spec('nn.mish nn.geluTanh', (x) => [x.v3], [(x) => [x.i3]]);
+spec('nn.glu', (x) => [x.a45, 0], [(x) => [x.v3], (x) => [x.a45, 5]]);
+spec('nn.nllLoss nn.accuracy', (x) => [x.a23, x.targets], [(x) => [x.a23, x.targets3], (x) => [x.a23, x.fidx]]);
+spec('nn.binaryCrossEntropy nn.l1Loss nn.klDivLoss', (x) => [x.a23, x.a23], [
+  (x) => [x.a23, x.a45],
+  (x) => [x.a23, x.a23, 'x'],
+]);
+spec('nn.smoothL1Loss nn.huberLoss', (x) => [x.a23, x.a23], [
+  (x) => [x.a23, x.a45],
+  (x) => [x.a23, x.a23, { reduction: 'x' }],
+  (x) => [x.a23, x.a23, { bogus: 1 }],
+]);
+spec('nn.layerNorm nn.rmsNorm', (x) => [x.a23], [(x) => [x.a23, { weight: x.v2 }], (x) => [x.a23, { eps: 'x' }], (x) => [x.i3]]);
+spec('nn.groupNorm', (x) => [x.a23, 3], [(x) => [x.a23, 2], (x) => [x.a23, 0], (x) => [x.v3, 3]]);
+spec('nn.dropout', (x) => [x.a23, 0.5, x.key], [(x) => [x.a23, 1, x.key], (x) => [x.a23, 0.5, x.v3], (x) => [x.i3, 0.5, x.key]]);
+spec('nn.conv1d', (x) => [x.k.ones([1, 4, 2]), x.k.ones([3, 2, 2])], [
+  (x) => [x.a23, x.k.ones([3, 2, 2])],
+  (x) => [x.k.ones([1, 4, 2]), x.k.ones([3, 2, 5])],
+  (x) => [x.k.ones([1, 4, 2]), x.k.ones([3, 2, 2]), { stride: 0 }],
+]);
+spec('nn.conv2d', (x) => [x.k.ones([1, 4, 4, 2]), x.k.ones([3, 2, 2, 2])], [
+  (x) => [x.a23, x.k.ones([3, 2, 2, 2])],
+  (x) => [x.k.ones([1, 4, 4, 2]), x.k.ones([3, 2, 2, 2]), { padding: [1] }],
+  (x) => [x.k.ones([1, 4, 4, 2]), x.k.ones([3, 2, 2, 2]), { groups: 2 }],
+]);
+spec('nn.maxPool2d nn.avgPool2d', (x) => [x.k.ones([1, 4, 4, 2]), 2], [
+  (x) => [x.a23, 2],
+  (x) => [x.k.ones([1, 4, 4, 2]), 0],
+  (x) => [x.k.ones([1, 4, 4, 2]), 2, { padding: 2 }],
+]);
+spec('nn.scaledDotProductAttention', (x) => [x.a23, x.a23, x.a23], [
+  (x) => [x.a23, x.a45, x.a23],
+  (x) => [x.a23, x.a23, x.a23, { causal: 'yes' }],
+  (x) => [x.i3, x.i3, x.i3],
+]);
+spec('nn.init.glorotUniform nn.init.glorotNormal nn.init.heUniform nn.init.heNormal', (x) => [x.key, [3, 2]], [
+  (x) => [x.key, [3]],
+  (x) => [x.key, [3, 2], { dtype: 'int32' }],
+  (x) => [x.v3, [3, 2]],
+]);
+spec('nn.init.truncatedNormal', (x) => [x.key, [3]], [(x) => [x.key, [3], { lower: 1, upper: -1 }], (x) => [x.key, [3], { std: 0 }]]);
+spec('nn.Embedding', (x) => [5, 3], [(x) => [0, 3], (x) => [5, 'x'], (x) => [5, 3, { key: 'x' }]]);
+spec('nn.Conv1d nn.Conv2d', (x) => [2, 4, 3], [(x) => [2, 4, 0], (x) => [3, 4, 3, { groups: 2 }], (x) => [2, 4, 3, { bias: 1 }]]);
+spec('nn.MaxPool2d nn.AvgPool2d', (x) => [2], [(x) => [0], (x) => [2, { stride: 'x' }], (x) => [[2, 2, 2]]]);
+spec('nn.LayerNorm nn.RmsNorm', (x) => [4], [(x) => [0], (x) => [4, { bogus: 1 }]]);
+spec('nn.GroupNorm', (x) => [2, 4], [(x) => [3, 4], (x) => [0, 4], (x) => [2, 4, { affine: 'yes' }]]);
+spec('nn.Dropout', (x) => [0.5], [(x) => [1], (x) => [-0.5], (x) => [0.5, { key: 'x' }]]);
 
 // ---- transforms ----
 const thrower = () => {
@@ -407,9 +454,14 @@ export function surface(k) {
     } else if (typeof value === 'function') {
       out.push({ name, kind: 'function' });
     } else if (value && typeof value === 'object') {
-      for (const [inner, v] of Object.entries(value)) {
-        if (typeof v === 'function') out.push({ name: `${name}.${inner}`, kind: 'function' });
-      }
+      // Namespaces, and the namespaces inside them (kiln.nn.init).
+      const walk = (prefix, namespace) => {
+        for (const [inner, v] of Object.entries(namespace)) {
+          if (typeof v === 'function') out.push({ name: `${prefix}.${inner}`, kind: 'function' });
+          else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) walk(`${prefix}.${inner}`, v);
+        }
+      };
+      walk(name, value);
     }
   }
   for (let proto = k.Array.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {

@@ -649,6 +649,135 @@ describe('modules and optimizers', () => {
   });
 });
 
+describe('layers and their functions', () => {
+  // Plain-JS references.
+  const meanOf = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const standardize = (xs, eps) => {
+    const m = meanOf(xs);
+    const v = meanOf(xs.map((x) => (x - m) ** 2));
+    return xs.map((x) => (x - m) / Math.sqrt(v + eps));
+  };
+
+  test('layerNorm, rmsNorm and groupNorm against their formulas', async () => {
+    const rows = [[1, 2, 4, 7], [-1, 0.5, 3, 3]];
+    const w = [1, 2, 0.5, -1];
+    const b = [0, 1, 0, 2];
+    const ln = kiln.nn.layerNorm(rows, { weight: w, bias: b, eps: 1e-5 });
+    assertClose(await ln.array(), rows.map((r) => standardize(r, 1e-5).map((v, i) => v * w[i] + b[i])), { atol: 1e-5 });
+    const rms = kiln.nn.rmsNorm(rows, { weight: w });
+    assertClose(await rms.array(), rows.map((r) => {
+      const s = Math.sqrt(meanOf(r.map((v) => v * v)) + 1e-5);
+      return r.map((v, i) => (v / s) * w[i]);
+    }), { atol: 1e-5 });
+    // (N=1, positions=2, C=4) in 2 groups of 2 channels.
+    const x = [[[1, 2, 3, 4], [5, 6, 7, 9]]];
+    const gn = kiln.nn.groupNorm(x, 2);
+    const g0 = standardize([1, 2, 5, 6], 1e-5);
+    const g1 = standardize([3, 4, 7, 9], 1e-5);
+    assertClose(await gn.array(), [[[g0[0], g0[1], g1[0], g1[1]], [g0[2], g0[3], g1[2], g1[3]]]], { atol: 1e-5 });
+    const layer = new kiln.nn.LayerNorm(4);
+    assertClose(await layer.forward(rows).array(), rows.map((r) => standardize(r, 1e-5)), { atol: 1e-5 });
+    assert.deepEqual(Object.keys(layer.parameters()), ['bias', 'weight']);
+    assert.deepEqual(Object.keys(new kiln.nn.LayerNorm(4, { affine: false }).parameters()), []);
+    assert.throws(() => kiln.nn.layerNorm(rows, { weight: [1, 2] }), /\[layer_norm\] the weight must have shape \(4\)/);
+    assert.throws(() => kiln.nn.groupNorm(x, 3), /\[group_norm\] 4 channels cannot be split into 3 groups/);
+    assert.throws(() => new kiln.nn.LayerNorm(4, { epsilon: 1 }), /\[LayerNorm\] unknown option epsilon/);
+  });
+
+  test('conv1d, conv2d and pooling against direct loops', async () => {
+    // x (1, 4, 4, 2), weight (3, 2, 2, 2): stride 1, padding 1.
+    const X = Array.from({ length: 4 }, (_, i) => Array.from({ length: 4 }, (_, j) => [i + j * 0.5, i * j - 1]));
+    const W = Array.from({ length: 3 }, (_, o) => Array.from({ length: 2 }, (_, a) =>
+      Array.from({ length: 2 }, (_, c) => [o - a + c * 0.25, (o + 1) * 0.5 - a * c])));
+    const pad = 1;
+    const at = (i, j, c) => (i < 0 || j < 0 || i >= 4 || j >= 4 ? 0 : X[i][j][c]);
+    const direct = [];
+    for (let i = 0; i < 5; i++) {
+      const row = [];
+      for (let j = 0; j < 5; j++) {
+        row.push(W.map((wo) => {
+          let sum = 0;
+          for (let a = 0; a < 2; a++) for (let c = 0; c < 2; c++) for (let ch = 0; ch < 2; ch++) {
+            sum += at(i + a - pad, j + c - pad, ch) * wo[a][c][ch];
+          }
+          return sum;
+        }));
+      }
+      direct.push(row);
+    }
+    assertClose(await kiln.nn.conv2d([X], W, { padding: pad }).array(), [direct], { atol: 1e-5 });
+    // conv1d: the first row as (1, 4, 2) with the kernels' first rows.
+    const conv1 = kiln.nn.conv1d([X[0]], W.map((wo) => wo[0]), { stride: 2 });
+    const direct1 = [0, 2].map((j) => W.map((wo) => [0, 1].reduce((s, c) => s + X[0][j + c][0] * wo[0][c][0] + X[0][j + c][1] * wo[0][c][1], 0)));
+    assertClose(await conv1.array(), [direct1], { atol: 1e-5 });
+    // Pools of 2 x 2 windows, stride 2.
+    const pooled = (f) => [0, 2].map((i) => [0, 2].map((j) => [0, 1].map((c) =>
+      f([X[i][j][c], X[i + 1][j][c], X[i][j + 1][c], X[i + 1][j + 1][c]]))));
+    assertClose(await kiln.nn.maxPool2d([X], 2).array(), [pooled((v) => Math.max(...v))]);
+    assertClose(await new kiln.nn.AvgPool2d(2).forward(kiln.array([X])).array(), [pooled(meanOf)], { atol: 1e-6 });
+    // The layer draws its weight as the Rust Conv2d: uniform in +-1/sqrt(fan in) from the key's first split.
+    const layer = new kiln.nn.Conv2d(2, 3, 2, { key: kiln.random.key(9) });
+    assert.deepEqual(layer.weight.shape, [3, 2, 2, 2]);
+    const drawn = kiln.random.uniform(kiln.slice(kiln.random.split(kiln.random.key(9), 2), [0]), [3, 2, 2, 2], -Math.sqrt(1 / 8), Math.sqrt(1 / 8));
+    assert.deepEqual(await layer.weight.array(), await drawn.array());
+    assert.deepEqual(layer.forward(kiln.array([X])).shape, [1, 3, 3, 3]);
+    assert.throws(() => new kiln.nn.Conv2d(3, 4, 2, { groups: 2 }), /\[Conv2d\] 3 input and 4 output channels cannot be split into 2 groups/);
+    assert.throws(() => kiln.nn.conv2d([X], W, { stride: 0 }), /\[conv2d\] stride must be a positive integer/);
+  });
+
+  test('scaledDotProductAttention with a causal mask against a plain softmax', async () => {
+    const q = [[1, 0], [0, 1], [1, 1]];
+    const k = [[1, 2], [0, 1], [-1, 0.5]];
+    const v = [[1, 0], [0, 2], [3, 1]];
+    const expected = q.map((qi, i) => {
+      const scores = k.map((kj, j) => (j <= i ? (qi[0] * kj[0] + qi[1] * kj[1]) / Math.sqrt(2) : -Infinity));
+      const top = Math.max(...scores);
+      const e = scores.map((s) => Math.exp(s - top));
+      const total = e.reduce((a, b) => a + b, 0);
+      return [0, 1].map((d) => e.reduce((s, w, j) => s + (w / total) * v[j][d], 0));
+    });
+    assertClose(await kiln.nn.scaledDotProductAttention(q, k, v, { causal: true }).array(), expected, { atol: 1e-6 });
+  });
+
+  test('Embedding, Dropout, losses and initialisers', async () => {
+    const table = new kiln.nn.Embedding(5, 3, { key: kiln.random.key(10) });
+    const rows = await table.weight.array();
+    assert.deepEqual(await table.forward([4, 0, 4]).array(), [rows[4], rows[0], rows[4]]);
+    assert.deepEqual(table.asLinear(kiln.ones([1, 3])).shape, [1, 5]);
+
+    const drop = new kiln.nn.Dropout(0.25, { key: kiln.random.key(11) });
+    const ones = kiln.ones([4000]);
+    const first = await drop.forward(ones).data();
+    const second = await drop.forward(ones).data();
+    const zeros = first.filter((v) => v === 0).length;
+    assert.ok(Math.abs(zeros / 4000 - 0.25) < 0.03, `dropped ${zeros} of 4000`);
+    assert.ok(first.every((v) => v === 0 || Math.abs(v - 4 / 3) < 1e-6));
+    assert.notDeepEqual(first, second, 'each call draws a fresh mask');
+    assert.deepEqual(await drop.eval().forward([1, 2]).data(), new Float32Array([1, 2]));
+
+    const x = [0.5, -1, 3];
+    const t = [1, 1, 0];
+    const d = x.map((v, i) => v - t[i]);
+    assertClose(await kiln.nn.l1Loss(x, t).item(), meanOf(d.map(Math.abs)));
+    assertClose(await kiln.nn.huberLoss(x, t, { delta: 1, reduction: 'sum' }).item(),
+      d.reduce((s, e) => s + (Math.abs(e) < 1 ? 0.5 * e * e : Math.abs(e) - 0.5), 0), { rtol: 1e-6 });
+    assertClose(await kiln.nn.binaryCrossEntropy(x, t).item(),
+      meanOf(x.map((z, i) => Math.max(z, 0) - z * t[i] + Math.log1p(Math.exp(-Math.abs(z))))), { rtol: 1e-6 });
+    const logp = [[Math.log(0.7), Math.log(0.3)], [Math.log(0.4), Math.log(0.6)]];
+    assertClose(await kiln.nn.nllLoss(logp, [0, 1]).item(), -(Math.log(0.7) + Math.log(0.6)) / 2, { rtol: 1e-6 });
+    assertClose(await kiln.nn.accuracy([[2, 1], [0, 3], [5, 4]], [0, 1, 1]).item(), 2 / 3, { rtol: 1e-6 });
+
+    const key = kiln.random.key(12);
+    const limit = Math.sqrt(6 / (30 + 20));
+    const glorot = await kiln.nn.init.glorotUniform(key, [20, 30]).data();
+    assert.ok(glorot.every((v) => Math.abs(v) <= limit) && Math.max(...glorot.map(Math.abs)) > 0.9 * limit);
+    const trunc = await kiln.nn.init.truncatedNormal(key, [2000], { std: 0.5, lower: -1, upper: 1 }).data();
+    assert.ok(trunc.every((v) => Math.abs(v) <= 0.5));
+    assert.throws(() => kiln.nn.init.heNormal(key, [3], { gain: 2 }), /\[he_normal\] unknown option gain/);
+    assert.throws(() => new kiln.nn.Dropout(1), /\[Dropout\] the drop probability must be in \[0, 1\)/);
+  });
+});
+
 describe('io', () => {
   test('a safetensors file written by PyTorch loads with its dtypes converted', async () => {
     const bytes = readFileSync(new URL('../../tests/fixtures/torch_tensors.safetensors', import.meta.url));

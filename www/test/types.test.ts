@@ -364,6 +364,21 @@ export async function transforms(): Promise<void> {
   console.log(mlpLoss.shape, gradNorm.shape, plain.w.shape, optimizer.steps, mlp.numParameters());
   const optimizerState: Record<string, Array> = optimizer.state();
   await optimizer.loadState(optimizerState);
+  const cnn = new kiln.nn.Sequential(
+    new kiln.nn.Conv2d(1, 8, 3, { padding: 1 }),
+    new kiln.nn.ReLU(),
+    new kiln.nn.MaxPool2d(2),
+    new kiln.nn.Flatten(),
+    new kiln.nn.Dropout(0.1),
+    new kiln.nn.LayerNorm(8 * 14 * 14),
+  );
+  const images = kiln.zeros([2, 28, 28, 1]);
+  console.log(cnn.forward(images).shape, kiln.nn.conv2d(images, kiln.ones([4, 3, 3, 1]), { stride: [1, 2] }).shape);
+  const attended = kiln.nn.scaledDotProductAttention(xs, xs, xs, { causal: true });
+  const w0 = kiln.nn.init.glorotUniform(kiln.random.key(1), [3, 4], { gain: 2 });
+  console.log(attended.shape, w0.shape, kiln.nn.huberLoss(xs, xs, { delta: 0.5 }).shape);
+  // @ts-expect-error: pooling takes a kernel
+  new kiln.nn.MaxPool2d();
   // @ts-expect-error: Linear's dims are numbers
   new kiln.nn.Linear('3', 8);
   // @ts-expect-error: SGD has no option betas
