@@ -79,11 +79,24 @@ pub struct Pipeline {
 /// is lost stays here, failing every use, until `init` replaces it.
 static DEVICE: Mutex<Option<std::result::Result<Arc<Device>, Error>>> = Mutex::new(None);
 
+/// What to do when no adapter is found natively.
+#[cfg(not(target_arch = "wasm32"))]
 const NO_ADAPTER: &str = "no GPU adapter found. On Linux without a GPU install a \
-    Vulkan software driver (Debian/Ubuntu: `apt-get install mesa-vulkan-drivers`); \
-    in a browser, use one with WebGPU enabled";
+    Vulkan software driver (Debian/Ubuntu: `apt-get install mesa-vulkan-drivers`)";
+
+/// What to do when the page (or Node) offers no WebGPU adapter.
+#[cfg(target_arch = "wasm32")]
+const NO_ADAPTER: &str = "no WebGPU adapter: this browser has no navigator.gpu or gives no \
+    adapter (use one with WebGPU enabled: Chrome or Edge 113+, Safari 26+, Firefox 141+). \
+    In Node, the `webgpu` package (Dawn) provides navigator.gpu but rejects Mesa's lavapipe: \
+    without a GPU, point VK_ICD_FILENAMES at SwiftShader's vk_swiftshader_icd.json (Chromium ships one)";
 
 async fn create() -> Result<Device> {
+    // Without WebGPU, making the instance would abort the module.
+    #[cfg(target_arch = "wasm32")]
+    if !wgpu::util::is_browser_webgpu_supported().await {
+        return Err(Error::Device(NO_ADAPTER.into()));
+    }
     let instance =
         wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
     let adapter = instance

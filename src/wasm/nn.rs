@@ -313,3 +313,17 @@ pub fn nn_truncated_normal(
         nn::init::truncated_normal(&key.inner, &sizes(&shape), d, mean, std, lower, upper),
     )
 }
+
+/// `kiln.nn.rope` in JavaScript: rotary embeddings of `x`'s first `dims`
+/// features, positions from `offset`.
+#[wasm_bindgen(js_name = nn_rope)]
+pub fn nn_rope(
+    x: &JsArray,
+    dims: u32,
+    traditional: bool,
+    base: f64,
+    offset: u32,
+) -> JsResult<JsArray> {
+    let rope = nn::Rope::new(dims as usize, traditional, base)?;
+    wrap("rope", rope.forward_at(&x.inner, offset as usize))
+}

@@ -247,8 +247,10 @@ export declare class Array {
   dispose(): void;
   /** The same as `dispose()`. */
   free(): void;
-  /** `Array(shape=[2,3], dtype=float32)`, or `Array(disposed)`. */
+  /** `Array([[1., 2.]], dtype=float32)` once read, else the shape and how to read it; `Array(disposed)`. */
   toString(): string;
+  /** The sub-arrays along axis 0 (`const [k1, k2] = kiln.random.split(key)`). */
+  [Symbol.iterator](): Iterator<Array>;
 
   // BEGIN generated from the op tables (KILN_BLESS=1 cargo test --test js_face)
   negative(): Array;
@@ -377,6 +379,8 @@ export declare class Array {
 export declare function init(options?: InitOptions): Promise<DeviceInfo>;
 /** The adapter `init()` opened. */
 export declare function deviceInfo(): DeviceInfo;
+/** Reads the arrays among `values` and logs everything, as `console.log` would. */
+export declare function print(...values: unknown[]): Promise<void>;
 /**
  * Destroys the GPU device as a browser's device loss would: its memory is
  * freed, and every op throws (naming the loss) until `init()` opens a new
@@ -729,6 +733,11 @@ export declare const nn: {
       options?: { mean?: number; std?: number; lower?: number; upper?: number; dtype?: DType },
     ): Array;
   };
+  /** Rotary position embeddings of the first `dims` features of `(..., L, D)` inputs. */
+  rope(x: ArrayLike, dims: number, options?: { traditional?: boolean; base?: number; offset?: number }): Array;
+  MultiHeadAttention: typeof MultiHeadAttention;
+  TransformerEncoderBlock: typeof TransformerEncoderBlock;
+  Rope: typeof Rope;
   Embedding: typeof Embedding;
   Conv1d: typeof Conv1d;
   Conv2d: typeof Conv2d;
@@ -795,8 +804,8 @@ export declare class Module {
   saveWeights(options?: { metadata?: Record<string, string> }): Promise<Uint8Array>;
   /** Frees every parameter. */
   dispose(): void;
-  /** The module applied to its input(s). */
-  forward(...inputs: Array[]): Array;
+  /** The module applied to its input(s) (and options, for some layers). */
+  forward(...inputs: any[]): Array;
 }
 
 /** Options of `Linear`. */
@@ -833,6 +842,55 @@ export interface ConvLayerOptions<S> extends ConvOptions<S> {
 export interface PoolOptions {
   stride?: number | [number, number];
   padding?: number | [number, number];
+}
+
+/** An attention mask and whether it is causal. */
+export interface AttentionOptions {
+  /** Broadcasts to `(B, heads, Lq, Lk)`: bool keeps `true`, floats are added to the scores. */
+  mask?: ArrayLike;
+  causal?: boolean;
+}
+
+/** Multi-head attention on `(B, L, dims)` inputs (property names are the Rust module's). */
+export declare class MultiHeadAttention extends Module {
+  constructor(dims: number, heads: number, options?: { bias?: boolean; key?: Array });
+  query_proj: Linear;
+  key_proj: Linear;
+  value_proj: Linear;
+  out_proj: Linear;
+  attend(queries: Array, keys: Array, values: Array, options?: AttentionOptions): Array;
+  forward(x: Array, options?: AttentionOptions): Array;
+}
+
+/** Options of `TransformerEncoderBlock`. */
+export interface TransformerOptions {
+  /** The MLP's hidden width (default 4 × dims). */
+  mlpDims?: number;
+  /** The drop probability (default 0). */
+  dropout?: number;
+  activation?: 'relu' | 'gelu' | 'geluTanh' | 'silu' | 'mish' | 'tanh';
+  /** Norms before the sublayers (default false: after). */
+  normFirst?: boolean;
+  normEps?: number;
+  key?: Array;
+}
+
+/** Self-attention and a two-layer MLP, each with a residual connection and layer norm. */
+export declare class TransformerEncoderBlock extends Module {
+  constructor(dims: number, heads: number, options?: TransformerOptions);
+  attention: MultiHeadAttention;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  linear1: Linear;
+  linear2: Linear;
+  dropout: Dropout;
+  forward(x: Array, options?: AttentionOptions): Array;
+}
+
+/** Rotary position embeddings; `forward(x, offset)`. */
+export declare class Rope extends Module {
+  constructor(dims: number, options?: { traditional?: boolean; base?: number });
+  forward(x: ArrayLike, offset?: number): Array;
 }
 
 /** A table of `num` vectors of `dims` floats, looked up by integer index. */

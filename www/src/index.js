@@ -8,6 +8,7 @@ import * as layers from './layers.js';
 import * as optimizerApi from './optimizers.js';
 import * as ioApi from './io.js';
 import { optionsOf } from './options.js';
+import { ensureReady, state } from './state.js';
 
 /** The array class; every kiln function returns instances of it. */
 export const Array = raw.KilnArray;
@@ -33,6 +34,7 @@ export async function init(options = {}) {
     throw e;
   });
   await loading;
+  state.ready = true;
   const info = raw.init();
   return info.then(async (device) => {
     if (device.name === '' && globalThis.navigator?.gpu) {
@@ -61,11 +63,16 @@ async function load(wasm) {
   await loadWasm(wasm === undefined ? undefined : { module_or_path: wasm });
 }
 
-export const deviceInfo = () => raw.deviceInfo();
-export const destroyDevice = () => raw.destroyDevice();
-export const memory = () => raw.memoryStats();
-export const clearCache = () => raw.clearCache();
-export const dispatchCount = () => raw.dispatchCount();
+/** Runs `f` once the module is loaded; before, throws naming `op`. */
+const loaded = (op, f) => (...args) => {
+  ensureReady(op);
+  return f(...args);
+};
+export const deviceInfo = loaded('deviceInfo', () => raw.deviceInfo());
+export const destroyDevice = loaded('destroyDevice', () => raw.destroyDevice());
+export const memory = loaded('memory', () => raw.memoryStats());
+export const clearCache = loaded('clearCache', () => raw.clearCache());
+export const dispatchCount = loaded('dispatchCount', () => raw.dispatchCount());
 
 // ----------------------------------------------------------------- memory
 
@@ -133,7 +140,6 @@ export function dispose(value) {
 // ------------------------------------------------------------- conversion
 
 const DTYPES = ['float32', 'float16', 'int32', 'uint32', 'bool'];
-const DTYPE_ALIASES = { f32: 'float32', f16: 'float16', i32: 'int32', u32: 'uint32' };
 
 /** The shape of nested JS arrays, checked to be rectangular. */
 function nestedShape(op, values) {
@@ -176,6 +182,7 @@ function typedFor(dtype, flat) {
  * (`options`: a dtype name or `{ shape, dtype }`).
  */
 export function array(values, options) {
+  ensureReady('array');
   const { shape, dtype } = typeof options === 'string' ? { dtype: options } : (options ?? {});
   return track(fromValues('array', values, dtype, shape));
 }
@@ -183,11 +190,10 @@ export function array(values, options) {
 /** A dtype name (or undefined when `optional`), checked. */
 function dtypeOf(op, dtype, optional = true) {
   if (dtype === undefined && optional) return undefined;
-  const name = DTYPE_ALIASES[dtype] ?? dtype;
-  if (!DTYPES.includes(name)) {
+  if (!DTYPES.includes(dtype)) {
     throw new Error(`[${op}] unknown dtype ${describe(dtype)} (${DTYPES.join(', ')})`);
   }
-  return name;
+  return dtype;
 }
 
 function fromValues(op, values, dtype, shape) {
@@ -223,6 +229,7 @@ function alive(op, a) {
  * conversion are freed afterwards, and what `body` returns is tracked.
  */
 function call(op, body) {
+  ensureReady(op);
   const temps = [];
   const arr = (x, dtype) => {
     if (x instanceof Array) return alive(op, x);
@@ -707,6 +714,12 @@ export const nn = {
     return raw.nn_scaledDotProductAttention(arr(q), arr(k), arr(v), optionalNum(op, 'scale', scale), owned(arr, mask),
       bool(op, 'causal', causal));
   }),
+  /** Rotary position embeddings of the first `dims` features; `{ traditional, base, offset }`. */
+  rope: (x, dims, options) => call('rope', (arr) => {
+    const { traditional = false, base = 10000, offset = 0 } = optionsOf('rope', options, ['traditional', 'base', 'offset']);
+    return raw.nn_rope(arr(x), int('rope', 'dims', dims, 1), bool('rope', 'traditional', traditional), num('rope', 'base', base),
+      count('rope', 'offset', offset));
+  }),
   /** Initialisers: arrays of `shape` drawn with `key`. */
   init: {
     glorotUniform: glorot('glorot_uniform', 'glorotUniform'),
@@ -738,6 +751,9 @@ export const nn = {
   RmsNorm: layers.RmsNorm,
   GroupNorm: layers.GroupNorm,
   Dropout: layers.Dropout,
+  MultiHeadAttention: layers.MultiHeadAttention,
+  TransformerEncoderBlock: layers.TransformerEncoderBlock,
+  Rope: layers.Rope,
   valueAndGrad: layers.valueAndGrad,
 };
 
@@ -1146,7 +1162,14 @@ for (const name of ['shape', 'dtype', 'ndim', 'size']) {
 
 Object.defineProperties(Array.prototype, {
   /** A promise of the values as a TypedArray. */
-  data: { value() { return rawData.call(alive('data', this)); }, configurable: true },
+  data: {
+    async value() {
+      const values = await rawData.call(alive('data', this));
+      read.set(this, values);
+      return values;
+    },
+    configurable: true,
+  },
   /** A promise of the values as nested JS arrays (booleans for bool). */
   array: {
     async value() {
@@ -1177,10 +1200,50 @@ Object.defineProperties(Array.prototype, {
   clone: { value() { return track(rawClone.call(alive('clone', this))); }, configurable: true },
   isDisposed: { get() { return isDisposed(this); }, configurable: true },
   T: { get() { return transpose(this); }, configurable: true },
+  /** The values once read (by `data()`, `array()`, `item()` or `print`), else how to read them. */
   toString: {
     value() {
-      return isDisposed(this) ? 'Array(disposed)' : `Array(shape=[${this.shape}], dtype=${this.dtype})`;
+      if (isDisposed(this)) return 'Array(disposed)';
+      const values = read.get(this);
+      if (values === undefined) {
+        return `Array(shape=[${this.shape}], dtype=${this.dtype}; read it with await a.array() or await kiln.print(a))`;
+      }
+      return `Array(${formatValues(values, this.shape, this.dtype)}, dtype=${this.dtype})`;
+    },
+    configurable: true,
+  },
+  [Symbol.for('nodejs.util.inspect.custom')]: { value() { return this.toString(); }, configurable: true },
+  /** The sub-arrays along axis 0: `const [k1, k2] = kiln.random.split(key)`. */
+  [Symbol.iterator]: {
+    * value() {
+      const shape = alive('iterate', this).shape;
+      if (shape.length === 0) throw new Error('[iterate] a 0-d array has no axis to iterate over');
+      for (let i = 0; i < shape[0]; i++) yield slice(this, [i]);
     },
     configurable: true,
   },
 });
+
+/** The values each array's last read gave (arrays never change). */
+const read = new WeakMap();
+
+/** Nested brackets of `values` (at most 6 per axis shown, NumPy-like). */
+function formatValues(values, shape, dtype) {
+  const show = (v) => (dtype === 'bool' ? String(v !== 0) : dtype.startsWith('float') ? formatFloat(v) : String(v));
+  const nest = (offset, depth) => {
+    if (depth === shape.length) return show(values[offset]);
+    const stride = shape.slice(depth + 1).reduce((p, d) => p * d, 1);
+    const n = shape[depth];
+    const idx = n <= 6 ? [...JsArray(n).keys()] : [0, 1, 2, -1, n - 3, n - 2, n - 1];
+    return `[${idx.map((i) => (i < 0 ? '...' : nest(offset + i * stride, depth + 1))).join(', ')}]`;
+  };
+  return nest(0, 0);
+}
+
+const formatFloat = (v) => (Number.isInteger(v) && Math.abs(v) < 1e16 ? `${v}.` : String(Number(v.toPrecision(6))));
+
+/** Reads `arrays` and logs them (other values as they are), as `console.log` would. */
+export async function print(...values) {
+  for (const v of values) if (v instanceof Array) await alive('print', v).data();
+  console.log(...values.map((v) => (v instanceof Array ? v.toString() : v)));
+}

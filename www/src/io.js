@@ -5,6 +5,7 @@
 import * as raw from '../pkg/kiln.js';
 import * as kiln from './index.js';
 import * as pytree from './tree.js';
+import { ensureReady } from './state.js';
 
 const op = 'load_safetensors';
 
@@ -34,6 +35,7 @@ async function bytesOf(source) {
  * ... }`), or with `{ metadata: true }` `{ arrays, metadata }`.
  */
 export async function loadSafetensors(source, options = {}) {
+  ensureReady(op);
   if (options === null || typeof options !== 'object') throw new Error(`[${op}] options must be an object, got ${String(options)}`);
   const { metadata = false } = options;
   if (typeof metadata !== 'boolean') throw new Error(`[${op}] metadata must be a boolean, got ${typeof metadata}`);
@@ -49,6 +51,7 @@ export async function loadSafetensors(source, options = {}) {
  * its dotted path, and `metadata` (an object of strings).
  */
 export async function saveSafetensors(tree, options = {}) {
+  ensureReady('save_safetensors');
   if (options === null || typeof options !== 'object') throw new Error(`[save_safetensors] options must be an object, got ${String(options)}`);
   const { metadata } = options;
   const pairs = pytree.flattenWithPaths(tree);

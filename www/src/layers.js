@@ -446,6 +446,147 @@ export class Dropout extends Module {
   }
 }
 
+/** The activations a transformer block's MLP may use, by name. */
+const ACTIVATIONS = {
+  relu: (x) => kiln.nn.relu(x),
+  gelu: (x) => kiln.nn.gelu(x),
+  geluTanh: (x) => kiln.nn.geluTanh(x),
+  silu: (x) => kiln.nn.silu(x),
+  mish: (x) => kiln.nn.mish(x),
+  tanh: (x) => kiln.tanh(x),
+};
+
+/**
+ * Multi-head attention on `(B, L, dims)` inputs with query, key, value and
+ * output projections. Property names are the Rust module's (`query_proj`,
+ * ...), so that its weights load unchanged; drawn as the Rust module draws
+ * them for the same key.
+ */
+export class MultiHeadAttention extends Module {
+  #heads;
+  constructor(dims, heads, options) {
+    super();
+    const op = 'MultiHeadAttention';
+    const { bias = true, key } = optionsOf(op, options, ['bias', 'key']);
+    if (typeof bias !== 'boolean') throw new Error(`[${op}] bias must be a boolean, got ${typeof bias}`);
+    dimsOf(op, 'dims', dims);
+    if (dimsOf(op, 'heads', heads) && dims % heads !== 0) {
+      throw new Error(`[${op}] ${dims} dimensions cannot be split into ${heads} heads`);
+    }
+    this.#heads = heads;
+    kiln.tidy(() => {
+      const keys = kiln.random.split(keyOf(op, key), 4);
+      const proj = (i) => new Linear(dims, dims, { bias, key: kiln.slice(keys, [i]) });
+      [this.query_proj, this.key_proj, this.value_proj, this.out_proj] = [proj(0), proj(1), proj(2), proj(3)];
+    });
+  }
+
+  /** Attention of `queries` `(B, Lq, dims)` to `keys` and `values` `(B, Lk, dims)`; `{ mask, causal }`. */
+  attend(queries, keys, values, options) {
+    const { mask, causal = false } = optionsOf('MultiHeadAttention', options, ['mask', 'causal']);
+    return kiln.tidy(() => {
+      const split = (x) => {
+        const [b, l, d] = x.shape;
+        return kiln.swapaxes(kiln.reshape(x, [b, l, this.#heads, d / this.#heads]), 1, 2);
+      };
+      for (const [name, x] of [['queries', queries], ['keys', keys], ['values', values]]) {
+        if (!(x instanceof kiln.Array) || x.ndim !== 3) throw new Error(`[MultiHeadAttention] ${name} must be a (batch, length, dims) array`);
+      }
+      const q = split(this.query_proj.forward(queries));
+      const k = split(this.key_proj.forward(keys));
+      const v = split(this.value_proj.forward(values));
+      const o = kiln.nn.scaledDotProductAttention(q, k, v, { mask, causal });
+      const [b, lq] = queries.shape;
+      return this.out_proj.forward(kiln.reshape(kiln.swapaxes(o, 1, 2), [b, lq, -1]));
+    });
+  }
+
+  /** Self-attention; `{ mask, causal }`. */
+  forward(x, options) {
+    return this.attend(x, x, x, options);
+  }
+}
+
+/**
+ * A transformer encoder block: self-attention and a two-layer MLP, each
+ * with a residual connection and layer norm after (default) or before
+ * (`normFirst`) the sublayer. Options: `mlpDims` (4 × dims), `dropout` (0),
+ * `activation` ('relu', 'gelu', 'geluTanh', 'silu', 'mish', 'tanh'),
+ * `normFirst` (false), `normEps` (1e-5), `key`.
+ */
+export class TransformerEncoderBlock extends Module {
+  #activation;
+  #normFirst;
+  constructor(dims, heads, options) {
+    super();
+    const op = 'TransformerEncoderBlock';
+    const { mlpDims = 4 * dims, dropout = 0, activation = 'relu', normFirst = false, normEps = 1e-5, key } =
+      optionsOf(op, options, ['mlpDims', 'dropout', 'activation', 'normFirst', 'normEps', 'key']);
+    dimsOf(op, 'dims', dims);
+    dimsOf(op, 'heads', heads);
+    dimsOf(op, 'mlpDims', mlpDims);
+    if (dims % heads !== 0) throw new Error(`[${op}] ${dims} dimensions cannot be split into ${heads} heads`);
+    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
+      throw new Error(`[${op}] dropout must be in [0, 1), got ${String(dropout)}`);
+    }
+    if (!(activation in ACTIVATIONS)) {
+      throw new Error(`[${op}] activation must be one of ${Object.keys(ACTIVATIONS).join(', ')}, got ${String(activation)}`);
+    }
+    if (typeof normFirst !== 'boolean') throw new Error(`[${op}] normFirst must be a boolean, got ${typeof normFirst}`);
+    this.#activation = ACTIVATIONS[activation];
+    this.#normFirst = normFirst;
+    kiln.tidy(() => {
+      const keys = kiln.random.split(keyOf(op, key), 4);
+      const at = (i) => kiln.slice(keys, [i]);
+      this.attention = new MultiHeadAttention(dims, heads, { key: at(0) });
+      this.norm1 = new LayerNorm(dims, { eps: normEps });
+      this.norm2 = new LayerNorm(dims, { eps: normEps });
+      this.linear1 = new Linear(dims, mlpDims, { key: at(1) });
+      this.linear2 = new Linear(mlpDims, dims, { key: at(2) });
+      this.dropout = new Dropout(dropout, { key: at(3) });
+    });
+  }
+
+  /** The block on `x` `(B, L, dims)`; `{ mask, causal }` for the attention. */
+  forward(x, options) {
+    return kiln.tidy(() => {
+      const attend = (h) => this.dropout.forward(this.attention.attend(h, h, h, options));
+      const mlp = (h) => {
+        const hidden = this.#activation(this.linear1.forward(h));
+        return this.dropout.forward(this.linear2.forward(this.dropout.forward(hidden)));
+      };
+      if (this.#normFirst) {
+        const h = kiln.add(x, attend(this.norm1.forward(x)));
+        return kiln.add(h, mlp(this.norm2.forward(h)));
+      }
+      const h = this.norm1.forward(kiln.add(x, attend(x)));
+      return this.norm2.forward(kiln.add(h, mlp(h)));
+    });
+  }
+}
+
+/**
+ * Rotary position embeddings on the first `dims` features of `(..., L, D)`
+ * inputs (pairs are the two halves, or neighbours when `traditional`);
+ * `forward(x, offset)` for positions starting at `offset`.
+ */
+export class Rope extends Module {
+  #dims;
+  #traditional;
+  #base;
+  constructor(dims, options) {
+    super();
+    const { traditional = false, base = 10000 } = optionsOf('Rope', options, ['traditional', 'base']);
+    if (!Number.isInteger(dims) || dims < 2 || dims % 2 !== 0) throw new Error(`[Rope] dims must be even and positive, got ${String(dims)}`);
+    if (typeof traditional !== 'boolean') throw new Error(`[Rope] traditional must be a boolean, got ${typeof traditional}`);
+    [this.#dims, this.#traditional, this.#base] = [dims, traditional, base];
+  }
+
+  forward(x, offset = 0) {
+    return kiln.nn.rope(x, this.#dims, { traditional: this.#traditional, base: this.#base, offset });
+  }
+}
+
 /** Layers applied in order; their parameters are named by position (`'0.weight'`). */
 export class Sequential extends Module {
   constructor(...layers) {

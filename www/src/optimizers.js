@@ -7,6 +7,7 @@ import * as raw from '../pkg/kiln.js';
 import * as kiln from './index.js';
 import * as pytree from './tree.js';
 import { optionsOf } from './options.js';
+import { ensureReady } from './state.js';
 
 const number = (op, what, v, { min = -Infinity, below = Infinity, atLeast = true } = {}) => {
   const ok = typeof v === 'number' && Number.isFinite(v) && (atLeast ? v >= min : v > min) && v < below;
@@ -49,6 +50,9 @@ export class Optimizer {
   #state = new Map();
 
   constructor(rule, learningRate, op) {
+    if (!(rule instanceof raw.OptimizerRule)) {
+      throw new Error('[Optimizer] make optimizers with kiln.optimizers.SGD, Adam, AdamW, RMSprop, Adagrad or Lion');
+    }
     this.#rule = rule;
     this.#schedule = scheduleOf(op, learningRate);
   }
@@ -193,6 +197,7 @@ export class Optimizer {
 /** Stochastic gradient descent, with momentum, dampening, Nesterov and L2 weight decay as PyTorch's. */
 export function SGD(learningRate, options) {
   const op = 'SGD';
+  ensureReady(op);
   const { momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } =
     optionsOf(op, options, ['momentum', 'dampening', 'nesterov', 'weightDecay']);
   const rule = raw.sgdRule(number(op, 'momentum', momentum, { min: 0 }), number(op, 'dampening', dampening, { min: 0 }),
@@ -201,6 +206,7 @@ export function SGD(learningRate, options) {
 }
 
 const adamLike = (op, make) => (learningRate, options) => {
+  ensureReady(op);
   const { betas = [0.9, 0.999], eps = 1e-8, weightDecay = op === 'AdamW' ? 0.01 : 0 } =
     optionsOf(op, options, ['betas', 'eps', 'weightDecay']);
   const [b1, b2] = betasOf(op, betas);
@@ -209,13 +215,14 @@ const adamLike = (op, make) => (learningRate, options) => {
 };
 
 /** Adam with bias correction; `weightDecay` is L2 (added to the gradient). */
-export const Adam = adamLike('Adam', raw.adamRule);
+export const Adam = adamLike('Adam', (...a) => raw.adamRule(...a));
 /** AdamW: Adam with decoupled weight decay (default 0.01). */
-export const AdamW = adamLike('AdamW', raw.adamwRule);
+export const AdamW = adamLike('AdamW', (...a) => raw.adamwRule(...a));
 
 /** RMSprop as PyTorch's (alpha 0.99, optional momentum and centering). */
 export function RMSprop(learningRate, options) {
   const op = 'RMSprop';
+  ensureReady(op);
   const { alpha = 0.99, eps = 1e-8, momentum = 0, centered = false, weightDecay = 0 } =
     optionsOf(op, options, ['alpha', 'eps', 'momentum', 'centered', 'weightDecay']);
   const rule = raw.rmspropRule(number(op, 'alpha', alpha, { min: 0, below: 1 }), number(op, 'eps', eps, { min: 0, atLeast: false }),
@@ -226,6 +233,7 @@ export function RMSprop(learningRate, options) {
 /** Adagrad as PyTorch's. */
 export function Adagrad(learningRate, options) {
   const op = 'Adagrad';
+  ensureReady(op);
   const { eps = 1e-10, weightDecay = 0 } = optionsOf(op, options, ['eps', 'weightDecay']);
   return new Optimizer(raw.adagradRule(number(op, 'eps', eps, { min: 0, atLeast: false }), number(op, 'weightDecay', weightDecay, { min: 0 })),
     learningRate, op);
@@ -234,25 +242,30 @@ export function Adagrad(learningRate, options) {
 /** Lion (Chen et al. 2023), with decoupled weight decay. */
 export function Lion(learningRate, options) {
   const op = 'Lion';
+  ensureReady(op);
   const { betas = [0.9, 0.99], weightDecay = 0 } = optionsOf(op, options, ['betas', 'weightDecay']);
   const [b1, b2] = betasOf(op, betas);
   return new Optimizer(raw.lionRule(b1, b2, number(op, 'weightDecay', weightDecay, { min: 0 })), learningRate, op);
 }
 
-/** A schedule made in Rust, as the function of the step that optimizers take. */
-const asFunction = (schedule) => (step) => schedule.at(steps('schedule', 'the step', step));
+/** A schedule made in Rust (by `make`, once the module is loaded), as the function of the step that optimizers take. */
+const asFunction = (op, make) => {
+  ensureReady(op);
+  const schedule = make();
+  return (step) => schedule.at(steps('schedule', 'the step', step));
+};
 
 /** `init · rate^⌊step / stepSize⌋` (PyTorch's StepLR). */
-export const stepDecay = (init, rate, stepSize) => asFunction(raw.stepDecay(number('step_decay', 'init', init),
+export const stepDecay = (init, rate, stepSize) => asFunction('step_decay', () => raw.stepDecay(number('step_decay', 'init', init),
   number('step_decay', 'rate', rate), steps('step_decay', 'stepSize', stepSize)));
 /** `init · rate^step` (PyTorch's ExponentialLR). */
-export const exponentialDecay = (init, rate) =>
-  asFunction(raw.exponentialDecay(number('exponential_decay', 'init', init), number('exponential_decay', 'rate', rate)));
+export const exponentialDecay = (init, rate) => asFunction('exponential_decay',
+  () => raw.exponentialDecay(number('exponential_decay', 'init', init), number('exponential_decay', 'rate', rate)));
 /** Half a cosine from `init` down to `end` over `decaySteps`, then `end`. */
-export const cosineDecay = (init, decaySteps, end = 0) => asFunction(raw.cosineDecay(number('cosine_decay', 'init', init),
+export const cosineDecay = (init, decaySteps, end = 0) => asFunction('cosine_decay', () => raw.cosineDecay(number('cosine_decay', 'init', init),
   steps('cosine_decay', 'decaySteps', decaySteps), number('cosine_decay', 'end', end)));
 /** A line from `init` to `end` over `steps`, then `end` (a warmup when it rises). */
-export const linearSchedule = (init, end, count) => asFunction(raw.linearSchedule(number('linear_schedule', 'init', init),
+export const linearSchedule = (init, end, count) => asFunction('linear_schedule', () => raw.linearSchedule(number('linear_schedule', 'init', init),
   number('linear_schedule', 'end', end), steps('linear_schedule', 'steps', count)));
 
 /**
@@ -282,6 +295,7 @@ export function joinSchedules(schedules, boundaries) {
  * is at most `maxNorm` (PyTorch's clip_grad_norm_), and the norm before.
  */
 export function clipGradNorm(grads, maxNorm) {
+  ensureReady('clip_grad_norm');
   const [leaves, def] = pytree.flatten(grads);
   if (leaves.length === 0) throw new Error('[clip_grad_norm] no gradients given');
   if (!leaves.every((g) => g instanceof kiln.Array && !g.isDisposed)) {

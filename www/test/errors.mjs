@@ -20,6 +20,7 @@ export const exempt = {
   clearCache: 'takes no arguments; frees cached buffers',
   dispatchCount: 'takes no arguments and only reads a counter',
   deviceInfo: 'takes no arguments; reports the adapter opened by init()',
+  print: 'logs any values as console.log does (arrays are read first: a disposed one throws [print])',
   destroyDevice: 'takes no arguments; the device-loss test in node.test.mjs checks what follows it',
   'nn.Module': 'the base class: constructing one takes no arguments and cannot fail',
   'nn.ReLU': 'takes no arguments and cannot fail',
@@ -332,6 +333,10 @@ spec('nn.MaxPool2d nn.AvgPool2d', (x) => [2], [(x) => [0], (x) => [2, { stride: 
 spec('nn.LayerNorm nn.RmsNorm', (x) => [4], [(x) => [0], (x) => [4, { bogus: 1 }]]);
 spec('nn.GroupNorm', (x) => [2, 4], [(x) => [3, 4], (x) => [0, 4], (x) => [2, 4, { affine: 'yes' }]]);
 spec('nn.Dropout', (x) => [0.5], [(x) => [1], (x) => [-0.5], (x) => [0.5, { key: 'x' }]]);
+spec('nn.MultiHeadAttention', (x) => [4, 2], [(x) => [4, 3], (x) => [0, 2], (x) => [4, 2, { bias: 'x' }]]);
+spec('nn.TransformerEncoderBlock', (x) => [4, 2], [(x) => [4, 3], (x) => [4, 2, { activation: 'x' }], (x) => [4, 2, { normFirst: 1 }]]);
+spec('nn.Rope', (x) => [2], [(x) => [3], (x) => [2, { traditional: 'x' }]]);
+spec('nn.rope', (x) => [x.a23, 2], [(x) => [x.a23, 3], (x) => [x.v3, 2], (x) => [x.a23, 2, { offset: -1 }]]);
 
 // ---- transforms ----
 const thrower = () => {

@@ -778,6 +778,96 @@ describe('layers and their functions', () => {
   });
 });
 
+describe('attention modules', () => {
+  const softmax = (row) => {
+    const top = Math.max(...row);
+    const e = row.map((v) => Math.exp(v - top));
+    const total = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / total);
+  };
+  const linear = async (layer, x) => {
+    const w = await layer.weight.array();
+    const b = await layer.bias.array();
+    return x.map((row) => w.map((wo, o) => row.reduce((s, v, i) => s + v * wo[i], b[o])));
+  };
+
+  test('MultiHeadAttention against per-head attention in plain JS', async () => {
+    const mha = new kiln.nn.MultiHeadAttention(4, 2, { key: kiln.random.key(21) });
+    assert.deepEqual(Object.keys(mha.parameters()), ['key_proj', 'out_proj', 'query_proj', 'value_proj']);
+    const X = [[0.5, -1, 2, 0.25], [1, 0, -0.5, 1.5], [-1, 2, 0, 1]];
+    const [q, k, v] = [await linear(mha.query_proj, X), await linear(mha.key_proj, X), await linear(mha.value_proj, X)];
+    const heads = [0, 1].map((h) => {
+      const cols = (m) => m.map((row) => row.slice(2 * h, 2 * h + 2));
+      const [qh, kh, vh] = [cols(q), cols(k), cols(v)];
+      return qh.map((qi, i) => {
+        const w = softmax(kh.map((kj, j) => (j <= i ? (qi[0] * kj[0] + qi[1] * kj[1]) / Math.sqrt(2) : -Infinity)));
+        return [0, 1].map((d) => w.reduce((sum, wj, j) => sum + wj * vh[j][d], 0));
+      });
+    });
+    const joined = X.map((_, i) => [...heads[0][i], ...heads[1][i]]);
+    const expected = await linear(mha.out_proj, joined);
+    const got = await mha.forward(kiln.array([X]), { causal: true }).array();
+    assertClose(got[0], expected, { atol: 1e-5 });
+  });
+
+  test('TransformerEncoderBlock keeps shapes, names parameters as Rust, and trains', async () => {
+    const block = new kiln.nn.TransformerEncoderBlock(8, 2, { mlpDims: 16, normFirst: true, key: kiln.random.key(22) });
+    const paths = kiln.tree.flattenWithPaths(block.parameters()).map(([p]) => p);
+    assert.ok(paths.includes('attention.query_proj.weight') && paths.includes('linear2.bias') && paths.includes('norm1.weight'));
+    assert.equal(paths.length, 4 * 2 + 2 * 2 + 2 * 2);
+    const x = kiln.random.normal(kiln.random.key(23), [2, 5, 8]);
+    assert.deepEqual(block.forward(x, { causal: true }).shape, [2, 5, 8]);
+    const step = kiln.nn.valueAndGrad(block, (input) => kiln.mean(kiln.square(block.forward(input))));
+    const [loss, grads] = step(x);
+    assert.ok(Number.isFinite(await loss.item()));
+    assert.deepEqual(grads.attention.out_proj.weight.shape, [8, 8]);
+    assert.throws(() => new kiln.nn.TransformerEncoderBlock(8, 3), /\[TransformerEncoderBlock\] 8 dimensions cannot be split into 3 heads/);
+    assert.throws(() => new kiln.nn.TransformerEncoderBlock(8, 2, { activation: 'swish' }), /activation must be one of/);
+  });
+
+  test('Rope turns feature pairs by position', async () => {
+    // dims 4 of 6 features, halves paired: (x0, x2) and (x1, x3) turn by p * base^(-2i/4).
+    const X = [[1, 2, 3, 4, 5, 6], [0.5, -1, 2, 1, 7, 8]];
+    const offset = 3;
+    const expected = X.map((row, l) => {
+      const p = l + offset;
+      const out = [...row];
+      for (let i = 0; i < 2; i++) {
+        const angle = p * 10000 ** (-2 * i / 4);
+        out[i] = row[i] * Math.cos(angle) - row[i + 2] * Math.sin(angle);
+        out[i + 2] = row[i] * Math.sin(angle) + row[i + 2] * Math.cos(angle);
+      }
+      return out;
+    });
+    assertClose(await new kiln.nn.Rope(4).forward(kiln.array(X), offset).array(), expected, { atol: 1e-5 });
+    assert.throws(() => new kiln.nn.Rope(3), /\[Rope\] dims must be even/);
+  });
+});
+
+describe('JS conventions', () => {
+  test('arrays iterate along axis 0; toString shows values once read; print reads them', async (t) => {
+    const [k1, k2] = kiln.random.split(kiln.random.key(0));
+    assert.deepEqual(k1.shape, [2]);
+    assert.notDeepEqual(await k1.data(), await k2.data());
+    const rows = [...kiln.array([[1, 2], [3, 4], [5, 6]])];
+    assert.equal(rows.length, 3);
+    assert.deepEqual(await rows[2].array(), [5, 6]);
+    assert.throws(() => [...kiln.array(1)], /\[iterate\] a 0-d array/);
+    const a = kiln.array([[1.5, 2], [3, 4]]);
+    assert.match(String(a), /shape=\[2,2\], dtype=float32; read it with await a.array\(\)/);
+    await a.data();
+    assert.equal(String(a), 'Array([[1.5, 2.], [3., 4.]], dtype=float32)');
+    const long = kiln.arange(0, 100, 1, 'int32');
+    await long.data();
+    assert.equal(String(long), 'Array([0, 1, 2, ..., 97, 98, 99], dtype=int32)');
+    const logged = t.mock.method(console, 'log', () => {});
+    await kiln.print('loss', kiln.array([true, false]));
+    assert.deepEqual(logged.mock.calls[0].arguments, ['loss', 'Array([true, false], dtype=bool)']);
+    logged.mock.restore();
+    assert.throws(() => kiln.zeros([2], 'f32'), /\[zeros\] unknown dtype string f32 \(float32, float16, int32, uint32, bool\)/);
+  });
+});
+
 describe('io', () => {
   test('a safetensors file written by PyTorch loads with its dtypes converted', async () => {
     const bytes = readFileSync(new URL('../../tests/fixtures/torch_tensors.safetensors', import.meta.url));

@@ -237,8 +237,9 @@ export function randomNumbers(): void {
 
   // @ts-expect-error: a key, not a seed
   kiln.random.normal(0, [3]);
-  // @ts-expect-error: split returns one [num, 2] array of keys
+  // split returns one (num, 2) array of keys, which destructures along axis 0.
   const [a, b] = kiln.random.split(key);
+  assertType<Equal<typeof a, Array | undefined>>(true);
   console.log(a, b);
 }
 
@@ -377,6 +378,13 @@ export async function transforms(): Promise<void> {
   const attended = kiln.nn.scaledDotProductAttention(xs, xs, xs, { causal: true });
   const w0 = kiln.nn.init.glorotUniform(kiln.random.key(1), [3, 4], { gain: 2 });
   console.log(attended.shape, w0.shape, kiln.nn.huberLoss(xs, xs, { delta: 0.5 }).shape);
+  const [firstKey, secondKey] = kiln.random.split(kiln.random.key(3));
+  await kiln.print('keys', firstKey, secondKey);
+  const encoder = new kiln.nn.TransformerEncoderBlock(64, 4, { activation: 'gelu', normFirst: true });
+  const tokens = kiln.zeros([2, 10, 64]);
+  console.log(encoder.forward(tokens, { causal: true }).shape, new kiln.nn.Rope(16).forward(tokens, 4).shape);
+  // @ts-expect-error: activations are named
+  new kiln.nn.TransformerEncoderBlock(64, 4, { activation: 'swish' });
   // @ts-expect-error: pooling takes a kernel
   new kiln.nn.MaxPool2d();
   // @ts-expect-error: Linear's dims are numbers
