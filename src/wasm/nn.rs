@@ -327,3 +327,12 @@ pub fn nn_rope(
     let rope = nn::Rope::new(dims as usize, traditional, base)?;
     wrap("rope", rope.forward_at(&x.inner, offset as usize))
 }
+
+/// `kiln.nn.sinusoidalPositions` in JavaScript.
+#[wasm_bindgen(js_name = nn_sinusoidalPositions)]
+pub fn nn_sinusoidal_positions(length: u32, dims: u32, base: f64) -> JsResult<JsArray> {
+    wrap(
+        "sinusoidal_positions",
+        nn::sinusoidal_positions(length as usize, dims as usize, base),
+    )
+}

@@ -733,6 +733,8 @@ export declare const nn: {
       options?: { mean?: number; std?: number; lower?: number; upper?: number; dtype?: DType },
     ): Array;
   };
+  /** The sinusoidal position table `(length, dims)` (base 10000). */
+  sinusoidalPositions(length: number, dims: number, base?: number): Array;
   /** Rotary position embeddings of the first `dims` features of `(..., L, D)` inputs. */
   rope(x: ArrayLike, dims: number, options?: { traditional?: boolean; base?: number; offset?: number }): Array;
   MultiHeadAttention: typeof MultiHeadAttention;

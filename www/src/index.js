@@ -720,6 +720,10 @@ export const nn = {
     return raw.nn_rope(arr(x), int('rope', 'dims', dims, 1), bool('rope', 'traditional', traditional), num('rope', 'base', base),
       count('rope', 'offset', offset));
   }),
+  /** The sinusoidal position table `(length, dims)` of Vaswani et al. (2017). */
+  sinusoidalPositions: (length, dims, base = 10000) => call('sinusoidal_positions', () =>
+    raw.nn_sinusoidalPositions(count('sinusoidal_positions', 'length', length), int('sinusoidal_positions', 'dims', dims, 1),
+      num('sinusoidal_positions', 'base', base))),
   /** Initialisers: arrays of `shape` drawn with `key`. */
   init: {
     glorotUniform: glorot('glorot_uniform', 'glorotUniform'),

@@ -336,6 +336,7 @@ spec('nn.Dropout', (x) => [0.5], [(x) => [1], (x) => [-0.5], (x) => [0.5, { key:
 spec('nn.MultiHeadAttention', (x) => [4, 2], [(x) => [4, 3], (x) => [0, 2], (x) => [4, 2, { bias: 'x' }]]);
 spec('nn.TransformerEncoderBlock', (x) => [4, 2], [(x) => [4, 3], (x) => [4, 2, { activation: 'x' }], (x) => [4, 2, { normFirst: 1 }]]);
 spec('nn.Rope', (x) => [2], [(x) => [3], (x) => [2, { traditional: 'x' }]]);
+spec('nn.sinusoidalPositions', (x) => [4, 8], [(x) => [4, 3], (x) => [-1, 8], (x) => [4, 8, 'x']]);
 spec('nn.rope', (x) => [x.a23, 2], [(x) => [x.a23, 3], (x) => [x.v3, 2], (x) => [x.a23, 2, { offset: -1 }]]);
 
 // ---- transforms ----

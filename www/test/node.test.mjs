@@ -844,6 +844,49 @@ describe('attention modules', () => {
   });
 });
 
+describe('weights from Rust', () => {
+  // examples/char_transformer.rs's model, small (tests/js_weights.rs writes its fixture).
+  class CharModel extends kiln.nn.Module {
+    constructor(seed) {
+      super();
+      const keys = [...kiln.random.split(kiln.random.key(seed), 4)];
+      this.embed = new kiln.nn.Embedding(11, 16, { key: keys[0] });
+      const drawn = this.embed.weight;
+      this.embed.weight = kiln.keep(drawn.mul(1 / 4));
+      drawn.dispose();
+      this.blocks = [1, 2].map((i) => new kiln.nn.TransformerEncoderBlock(16, 2, { normFirst: true, activation: 'gelu', key: keys[i] }));
+      this.norm = new kiln.nn.LayerNorm(16);
+      this.head = new kiln.nn.Linear(16, 11, { key: keys[3] });
+      kiln.dispose(keys);
+    }
+
+    forward(tokens) {
+      return kiln.tidy(() => {
+        let h = kiln.add(this.embed.forward(tokens), kiln.nn.sinusoidalPositions(tokens.shape[1], 16));
+        for (const block of this.blocks) h = block.forward(h, { causal: true });
+        return this.head.forward(this.norm.forward(h));
+      });
+    }
+  }
+
+  test('a model saved by Rust loads into the same model built from JS modules', async () => {
+    const bytes = readFileSync(new URL('../../tests/fixtures/char_model.safetensors', import.meta.url));
+    const { arrays, metadata } = await kiln.io.loadSafetensors(bytes, { metadata: true });
+    const tokens = kiln.array(JSON.parse(metadata.tokens), 'int32');
+    const expected = JSON.parse(metadata.logits);
+    // Drawn from the same key, the JS modules hold the Rust model's weights bit for bit.
+    const same = new CharModel(5);
+    const ours = kiln.tree.flattenWithPaths(same.parameters());
+    assert.deepEqual(ours.map(([p]) => p), Object.keys(arrays));
+    for (const [path, a] of ours) assert.deepEqual(await a.data(), await arrays[path].data(), path);
+    assertClose(await same.forward(tokens).data(), expected, { atol: 1e-4, rtol: 1e-4 });
+    // Drawn from another key, then loaded from the file.
+    const other = new CharModel(6);
+    await other.loadWeights(bytes);
+    assertClose(await other.forward(tokens).data(), expected, { atol: 1e-4, rtol: 1e-4 });
+  });
+});
+
 describe('JS conventions', () => {
   test('arrays iterate along axis 0; toString shows values once read; print reads them', async (t) => {
     const [k1, k2] = kiln.random.split(kiln.random.key(0));
