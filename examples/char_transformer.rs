@@ -8,10 +8,10 @@
 //!
 //! Run with `cargo run --release --example char_transformer [steps]`.
 
-use kiln::nn::{
-    self, losses, Embedding, Layer, LayerNorm, Linear, Module, Scope, TransformerEncoderBlock,
-    TransformerOptions,
-};
+mod char_model;
+
+use char_model::{CharModel, Shape};
+use kiln::nn::{self, Module};
 use kiln::optimizers::{self, AdamW, Optimizer};
 use kiln::{random, Array, DType, Result};
 use std::time::Instant;
@@ -22,79 +22,14 @@ const HEADS: usize = 4;
 const LAYERS: usize = 3;
 const BATCH: usize = 32;
 
-struct CharModel {
-    embed: Embedding,
-    blocks: Vec<TransformerEncoderBlock>,
-    norm: LayerNorm,
-    head: Linear,
-    positions: Array,
-}
-
-impl CharModel {
-    fn new(vocab: usize, seed: u64) -> Result<CharModel> {
-        let keys = random::split(&random::key(seed), LAYERS + 2)?;
-        let key = |i: usize| kiln::index_axis(&keys, 0, i as i64);
-        let mut options = TransformerOptions::new(DIMS, HEADS);
-        options.norm_first = true;
-        options.activation = nn::Activation::Gelu;
-        let embed = Embedding::new(vocab, DIMS, &key(0)?)?;
-        // Embeddings start at N(0, 1/DIMS) so that they and the positions are of a size.
-        embed.weight.set(kiln::multiply(
-            &embed.weight.value(),
-            &Array::scalar((DIMS as f32).sqrt().recip()),
-        )?);
-        Ok(CharModel {
-            embed,
-            blocks: (0..LAYERS)
-                .map(|i| TransformerEncoderBlock::new(options, &key(i + 1)?))
-                .collect::<Result<_>>()?,
-            norm: LayerNorm::new(DIMS, 1e-5, true)?,
-            head: Linear::new(DIMS, vocab, true, &key(LAYERS + 1)?)?,
-            positions: nn::sinusoidal_positions(CONTEXT, DIMS, 10000.0)?,
-        })
-    }
-
-    /// Next-character logits `(B, L, vocab)` for tokens `(B, L)`.
-    fn logits(&self, tokens: &Array) -> Result<Array> {
-        let len = tokens.shape()[1];
-        let positions = kiln::slice(
-            &self.positions,
-            &[kiln::Slice::new(None, Some(len as i64), None)],
-        )?;
-        let mut h = kiln::add(&self.embed.forward(tokens)?, &positions)?;
-        for block in &self.blocks {
-            h = block.forward_masked(&h, None, true)?;
-        }
-        self.head.forward(&self.norm.forward(&h)?)
-    }
-
-    /// Mean cross-entropy (nats per character) of predicting `windows`
-    /// `(B, L + 1)` one character ahead.
-    fn loss(&self, windows: &Array) -> Result<Array> {
-        let l = windows.shape()[1] as i64;
-        let inputs = kiln::slice(
-            windows,
-            &[
-                kiln::Slice::all(),
-                kiln::Slice::new(None, Some(l - 1), None),
-            ],
-        )?;
-        let targets = kiln::slice(
-            windows,
-            &[kiln::Slice::all(), kiln::Slice::new(Some(1), None, None)],
-        )?;
-        losses::cross_entropy(&self.logits(&inputs)?, &targets, Default::default())
-    }
-}
-
-impl Module for CharModel {
-    fn visit(&self, scope: &mut Scope) {
-        scope.child("embed", &self.embed);
-        for (i, block) in self.blocks.iter().enumerate() {
-            scope.child(&format!("blocks.{i}"), block);
-        }
-        scope.child("norm", &self.norm);
-        scope.child("head", &self.head);
+/// The model's shape for an alphabet of `vocab` characters.
+fn shape(vocab: usize) -> Shape {
+    Shape {
+        vocab,
+        dims: DIMS,
+        heads: HEADS,
+        layers: LAYERS,
+        context: CONTEXT,
     }
 }
 
@@ -189,7 +124,7 @@ fn main() -> Result<()> {
         "text: {} characters ({} training, {} validation), {} distinct; unigram entropy {entropy:.3} nats",
         ids.len(), train.len(), valid.len(), alphabet.len()
     );
-    let model = CharModel::new(alphabet.len(), 0)?;
+    let model = CharModel::new(shape(alphabet.len()), 0)?;
     println!(
         "model: {LAYERS} blocks of {DIMS} dims, {HEADS} heads, context {CONTEXT}; {} parameters",
         model.num_parameters()
@@ -241,7 +176,7 @@ fn main() -> Result<()> {
     );
     let path = std::env::temp_dir().join("char_transformer.safetensors");
     nn::save_weights(&model, &path)?;
-    let reloaded = CharModel::new(alphabet.len(), 1)?;
+    let reloaded = CharModel::new(shape(alphabet.len()), 1)?;
     nn::load_weights(&reloaded, &path)?;
     reloaded.train(false);
     println!(
