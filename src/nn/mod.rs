@@ -50,7 +50,8 @@ pub use module::{
     value_and_grad, Entry, Flatten, Layer, Module, Parameter, Params, Scope, Sequential, Training,
 };
 pub use norm::{
-    dropout, group_norm, layer_norm, rms_norm, BatchNorm, Dropout, GroupNorm, LayerNorm, RmsNorm,
+    batch_norm, dropout, group_norm, layer_norm, rms_norm, BatchNorm, Dropout, GroupNorm,
+    LayerNorm, RmsNorm,
 };
 
 use crate::array::Array;

@@ -352,41 +352,85 @@ impl Module for BatchNorm {
 impl Layer for BatchNorm {
     fn forward(&self, x: &Array) -> Result<Array> {
         check_features("BatchNorm", x, self.channels)?;
-        let axes: Vec<i32> = (0..x.ndim() as i32 - 1).collect();
-        let count = x.size() / self.channels.max(1);
-        let y = if self.training.get() {
-            if count < 2 {
-                bail!(
-                    "BatchNorm",
-                    "training needs more than one value per channel, got shape {}",
-                    fmt_shape(x.shape())
-                );
-            }
-            let batch_mean = stop_gradient(&mean(x, axes.as_slice(), false)?);
-            let batch_var = stop_gradient(&var(x, axes.as_slice(), false, 1)?);
-            let m = self.momentum;
-            let blend = |running: &Parameter, batch: &Array| -> Result<()> {
-                let r = running.value();
-                running.set(add(
-                    &multiply(&r, &scalar(1.0 - m, &r))?,
-                    &multiply(batch, &scalar(m, batch))?,
-                )?);
-                Ok(())
-            };
-            blend(&self.running_mean, &batch_mean)?;
-            blend(&self.running_var, &batch_var)?;
-            standardize(x, &axes, self.eps)?
-        } else {
-            let rm = self.running_mean.value();
-            let rv = self.running_var.value();
-            multiply(
-                &subtract(x, &rm)?,
-                &rsqrt(&add(&rv, &scalar(self.eps, &rv))?)?,
-            )?
-        };
         let (w, b) = values(&self.weight, &self.bias);
-        affine(y, w.as_ref(), b.as_ref())
+        let (y, running) = batch_norm(
+            x,
+            &self.running_mean.value(),
+            &self.running_var.value(),
+            w.as_ref(),
+            b.as_ref(),
+            self.training.get(),
+            self.momentum,
+            self.eps,
+        )?;
+        if let Some((mean, var)) = running {
+            self.running_mean.set(mean);
+            self.running_var.set(var);
+        }
+        Ok(y)
     }
+}
+
+/// Batch normalisation of `(N, ..., C)` inputs, then `* weight + bias`
+/// where given. With `training`, by the batch's statistics, and also the
+/// running mean and variance moved toward them by `momentum`
+/// (`(1 - momentum) running + momentum batch`, the unbiased variance, as
+/// PyTorch); else by `running_mean` and `running_var` (each `(C)`).
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm(
+    x: &Array,
+    running_mean: &Array,
+    running_var: &Array,
+    weight: Option<&Array>,
+    bias: Option<&Array>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Array, Option<(Array, Array)>)> {
+    let op = "batch_norm";
+    let channels = features(op, x)?;
+    check_affine(op, channels, weight, bias)?;
+    for (what, a) in [
+        ("running mean", running_mean),
+        ("running variance", running_var),
+    ] {
+        if a.shape() != [channels] {
+            bail!(
+                op,
+                "the {what} must have shape ({channels}), got {}",
+                fmt_shape(a.shape())
+            );
+        }
+    }
+    let axes: Vec<i32> = (0..x.ndim() as i32 - 1).collect();
+    if !training {
+        let y = multiply(
+            &subtract(x, running_mean)?,
+            &rsqrt(&add(running_var, &scalar(eps, running_var))?)?,
+        )?;
+        return Ok((affine(y, weight, bias)?, None));
+    }
+    if x.size() / channels.max(1) < 2 {
+        bail!(
+            op,
+            "training needs more than one value per channel, got shape {}",
+            fmt_shape(x.shape())
+        );
+    }
+    let batch_mean = stop_gradient(&mean(x, axes.as_slice(), false)?);
+    let batch_var = stop_gradient(&var(x, axes.as_slice(), false, 1)?);
+    let blend = |running: &Array, batch: &Array| {
+        add(
+            &multiply(running, &scalar(1.0 - momentum, running))?,
+            &multiply(batch, &scalar(momentum, batch))?,
+        )
+    };
+    let running = (
+        blend(running_mean, &batch_mean)?,
+        blend(running_var, &batch_var)?,
+    );
+    let y = affine(standardize(x, &axes, eps)?, weight, bias)?;
+    Ok((y, Some(running)))
 }
 
 /// Zeroes each element with probability `p` and scales the rest by

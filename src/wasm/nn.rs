@@ -336,3 +336,37 @@ pub fn nn_sinusoidal_positions(length: u32, dims: u32, base: f64) -> JsResult<Js
         nn::sinusoidal_positions(length as usize, dims as usize, base),
     )
 }
+
+/// `kiln.nn.batchNorm` in JavaScript: `[y]`, or in training `[y, running
+/// mean, running variance]`.
+#[wasm_bindgen(js_name = nn_batchNorm)]
+#[allow(clippy::too_many_arguments)]
+pub fn nn_batch_norm(
+    x: &JsArray,
+    running_mean: &JsArray,
+    running_var: &JsArray,
+    weight: Option<JsArray>,
+    bias: Option<JsArray>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> JsResult<Vec<JsArray>> {
+    let op = "batch_norm";
+    let (w, b) = (inner(weight), inner(bias));
+    let (y, running) = nn::batch_norm(
+        &x.inner,
+        &running_mean.inner,
+        &running_var.inner,
+        w.as_ref(),
+        b.as_ref(),
+        training,
+        momentum,
+        eps,
+    )?;
+    let mut out = vec![wrap(op, Ok(y))?];
+    if let Some((mean, var)) = running {
+        out.push(wrap(op, Ok(mean))?);
+        out.push(wrap(op, Ok(var))?);
+    }
+    Ok(out)
+}

@@ -701,6 +701,13 @@ export declare const nn: {
   /** Over the last axis; `weight` and `bias` of one value per feature where given (eps 1e-5). */
   layerNorm(x: ArrayLike, options?: { weight?: ArrayLike; bias?: ArrayLike; eps?: number }): Array;
   rmsNorm(x: ArrayLike, options?: { weight?: ArrayLike; eps?: number }): Array;
+  /** `[output, runningMean, runningVar]`: batch statistics (and moved running ones) in training, else the running ones. */
+  batchNorm(
+    x: ArrayLike,
+    runningMean: ArrayLike,
+    runningVar: ArrayLike,
+    options?: { weight?: ArrayLike; bias?: ArrayLike; training?: boolean; momentum?: number; eps?: number },
+  ): [output: Array, runningMean: Array, runningVar: Array];
   /** `(N, ..., C)` inputs, the channels in `groups` groups. */
   groupNorm(x: ArrayLike, groups: number, options?: { weight?: ArrayLike; bias?: ArrayLike; eps?: number }): Array;
   /** Zeroes each entry with probability `p`, the rest scaled by `1 / (1 - p)`. */
@@ -748,6 +755,7 @@ export declare const nn: {
   LayerNorm: typeof LayerNorm;
   RmsNorm: typeof RmsNorm;
   GroupNorm: typeof GroupNorm;
+  BatchNorm: typeof BatchNorm;
   Dropout: typeof Dropout;
   /** The base class of layers and models (see `Module`). */
   Module: typeof Module;
@@ -957,6 +965,16 @@ export declare class GroupNorm extends Module {
   constructor(groups: number, channels: number, options?: { eps?: number; affine?: boolean });
   weight?: Array;
   bias?: Array;
+  forward(x: ArrayLike): Array;
+}
+
+/** Batch normalisation; buffers `running_mean` and `running_var` (not trained). */
+export declare class BatchNorm extends Module {
+  constructor(channels: number, options?: { eps?: number; momentum?: number; affine?: boolean });
+  weight?: Array;
+  bias?: Array;
+  running_mean: Array;
+  running_var: Array;
   forward(x: ArrayLike): Array;
 }
 

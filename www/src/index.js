@@ -687,6 +687,21 @@ export const nn = {
     return raw.nn_groupNorm(arr(x), int('group_norm', 'groups', groups, 1), owned(arr, weight), owned(arr, bias),
       num('group_norm', 'eps', eps));
   }),
+  /**
+   * `[output, runningMean, runningVar]` of batch normalisation of `(N, ..., C)`
+   * inputs: with `training`, by the batch's statistics and the running ones
+   * moved toward them; else by the running ones (returned as they are).
+   */
+  batchNorm: (x, runningMean, runningVar, options) => call('batch_norm', (arr) => {
+    const op = 'batch_norm';
+    const { weight, bias, training = false, momentum = 0.1, eps = 1e-5 } =
+      optionsOf(op, options, ['weight', 'bias', 'training', 'momentum', 'eps']);
+    const mean = arr(runningMean);
+    const variance = arr(runningVar);
+    const out = raw.nn_batchNorm(arr(x), mean, variance, owned(arr, weight), owned(arr, bias), bool(op, 'training', training),
+      num(op, 'momentum', momentum), num(op, 'eps', eps));
+    return out.length === 3 ? out : [out[0], rawClone.call(mean), rawClone.call(variance)];
+  }),
   /** Zeroes each entry with probability `p` (scaling the rest by `1 / (1 - p)`), drawn with `key`. */
   dropout: (x, p, key) => call('dropout', (arr) => raw.nn_dropout(arr(x), num('dropout', 'p', p), arr(key))),
   /** `x` `(N, L, C)`, `weight` `(O, K, C / groups)`: `(N, Lo, O)`. */
@@ -754,6 +769,7 @@ export const nn = {
   LayerNorm: layers.LayerNorm,
   RmsNorm: layers.RmsNorm,
   GroupNorm: layers.GroupNorm,
+  BatchNorm: layers.BatchNorm,
   Dropout: layers.Dropout,
   MultiHeadAttention: layers.MultiHeadAttention,
   TransformerEncoderBlock: layers.TransformerEncoderBlock,

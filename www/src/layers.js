@@ -24,6 +24,8 @@ export class Module {
     // Not enumerable: neither is a parameter.
     Object.defineProperty(this, 'isTraining', { value: true, writable: true });
     Object.defineProperty(this, 'frozen', { value: new Set(), writable: true });
+    // Arrays the module keeps but never trains (batch norm's running statistics).
+    Object.defineProperty(this, 'buffers', { value: new Set(), writable: true });
   }
 
   /** The module's parameters as a pytree of its properties (object keys sorted). */
@@ -31,7 +33,7 @@ export class Module {
     return this.#collect(false);
   }
 
-  /** The parameters an optimizer updates: those not frozen. */
+  /** The parameters an optimizer updates: those not frozen, and not buffers. */
   trainableParameters() {
     return this.#collect(true);
   }
@@ -167,7 +169,7 @@ export class Module {
   /** The parameters (with `trainableOnly`, those not frozen) as a tree. */
   #collect(trainableOnly) {
     const build = (v, local) => {
-      if (v instanceof kiln.Array) return trainableOnly && this.frozen.has(local) ? undefined : v;
+      if (v instanceof kiln.Array) return trainableOnly && (this.frozen.has(local) || this.buffers.has(local)) ? undefined : v;
       if (v instanceof Module) return v.#collect(trainableOnly);
       if (JsArray.isArray(v)) {
         const parts = v.map((c, i) => build(c, `${local}.${i}`));
@@ -419,6 +421,44 @@ export class GroupNorm extends Module {
 
   forward(x) {
     return kiln.nn.groupNorm(x, this.#groups, { weight: this.weight, bias: this.bias, eps: this.#eps });
+  }
+}
+
+/**
+ * Batch normalisation of `(N, ..., C)` inputs: in training by the batch's
+ * statistics, updating the running ones (buffers `running_mean` and
+ * `running_var`, as the Rust layer names them); in evaluation by them.
+ */
+export class BatchNorm extends Module {
+  #eps;
+  #momentum;
+  constructor(channels, options) {
+    super();
+    const { eps = 1e-5, momentum = 0.1, affine = true } = optionsOf('BatchNorm', options, ['eps', 'momentum', 'affine']);
+    dimsOf('BatchNorm', 'channels', channels);
+    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) {
+      throw new Error(`[BatchNorm] momentum must be in [0, 1], got ${String(momentum)}`);
+    }
+    affineParameters(this, channels, affine);
+    this.running_mean = kiln.keep(kiln.zeros([channels]));
+    this.running_var = kiln.keep(kiln.ones([channels]));
+    this.buffers.add('running_mean');
+    this.buffers.add('running_var');
+    [this.#eps, this.#momentum] = [eps, momentum];
+  }
+
+  forward(x) {
+    const [y, mean, variance] = kiln.nn.batchNorm(x, this.running_mean, this.running_var, {
+      weight: this.weight, bias: this.bias, training: this.isTraining, momentum: this.#momentum, eps: this.#eps,
+    });
+    if (this.isTraining) {
+      const old = [this.running_mean, this.running_var];
+      [this.running_mean, this.running_var] = [kiln.keep(mean), kiln.keep(variance)];
+      kiln.dispose(old);
+    } else {
+      kiln.dispose([mean, variance]);
+    }
+    return y;
   }
 }
 

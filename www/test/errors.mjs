@@ -332,6 +332,12 @@ spec('nn.Conv1d nn.Conv2d', (x) => [2, 4, 3], [(x) => [2, 4, 0], (x) => [3, 4, 3
 spec('nn.MaxPool2d nn.AvgPool2d', (x) => [2], [(x) => [0], (x) => [2, { stride: 'x' }], (x) => [[2, 2, 2]]]);
 spec('nn.LayerNorm nn.RmsNorm', (x) => [4], [(x) => [0], (x) => [4, { bogus: 1 }]]);
 spec('nn.GroupNorm', (x) => [2, 4], [(x) => [3, 4], (x) => [0, 4], (x) => [2, 4, { affine: 'yes' }]]);
+spec('nn.BatchNorm', (x) => [3], [(x) => [0], (x) => [3, { momentum: 2 }], (x) => [3, { affine: 1 }]]);
+spec('nn.batchNorm', (x) => [x.a23, x.v3, x.v3], [
+  (x) => [x.a23, x.v2, x.v3],
+  (x) => [x.a23, x.v3, x.v3, { training: 'yes' }],
+  (x) => [x.k.ones([1, 3]), x.v3, x.v3, { training: true }],
+]);
 spec('nn.Dropout', (x) => [0.5], [(x) => [1], (x) => [-0.5], (x) => [0.5, { key: 'x' }]]);
 spec('nn.MultiHeadAttention', (x) => [4, 2], [(x) => [4, 3], (x) => [0, 2], (x) => [4, 2, { bias: 'x' }]]);
 spec('nn.TransformerEncoderBlock', (x) => [4, 2], [(x) => [4, 3], (x) => [4, 2, { activation: 'x' }], (x) => [4, 2, { normFirst: 1 }]]);

@@ -684,6 +684,30 @@ describe('layers and their functions', () => {
     assert.throws(() => new kiln.nn.LayerNorm(4, { epsilon: 1 }), /\[LayerNorm\] unknown option epsilon/);
   });
 
+  test('BatchNorm normalises by the batch in training, by its running statistics after', async () => {
+    const bn = new kiln.nn.BatchNorm(2, { momentum: 0.5 });
+    assert.deepEqual(Object.keys(bn.parameters()), ['bias', 'running_mean', 'running_var', 'weight']);
+    assert.deepEqual(Object.keys(bn.trainableParameters()), ['bias', 'weight']);
+    const X = [[1, 10], [3, 20], [5, 60]];
+    const cols = [0, 1].map((c) => X.map((r) => r[c]));
+    const y = await bn.forward(kiln.array(X)).array();
+    const normed = cols.map((c) => standardize(c, 1e-5));
+    assertClose(y, X.map((_, r) => [normed[0][r], normed[1][r]]), { atol: 1e-5 });
+    // running = 0.5 running + 0.5 batch (unbiased variance).
+    const unbiased = (c) => { const m = meanOf(c); return c.reduce((s, v) => s + (v - m) ** 2, 0) / (c.length - 1); };
+    assertClose(await bn.running_mean.data(), cols.map((c) => 0.5 * meanOf(c)), { rtol: 1e-6 });
+    assertClose(await bn.running_var.data(), cols.map((c) => 0.5 + 0.5 * unbiased(c)), { rtol: 1e-5 });
+    const rm = await bn.running_mean.data();
+    const rv = await bn.running_var.data();
+    bn.eval();
+    assertClose(await bn.forward(kiln.array([[2, 30]])).data(), [0, 1].map((c) => ([2, 30][c] - rm[c]) / Math.sqrt(rv[c] + 1e-5)), { atol: 1e-5 });
+    assert.deepEqual(await bn.running_mean.data(), rm, 'evaluation leaves the statistics alone');
+    // Gradients skip the buffers.
+    bn.train();
+    const [, grads] = kiln.nn.valueAndGrad(bn, (x) => kiln.sum(kiln.square(bn.forward(x))))(kiln.array(X));
+    assert.deepEqual(Object.keys(grads), ['bias', 'weight']);
+  });
+
   test('conv1d, conv2d and pooling against direct loops', async () => {
     // x (1, 4, 4, 2), weight (3, 2, 2, 2): stride 1, padding 1.
     const X = Array.from({ length: 4 }, (_, i) => Array.from({ length: 4 }, (_, j) => [i + j * 0.5, i * j - 1]));
