@@ -37,7 +37,7 @@ const childFlag = '--errors-from';
 /** In the child: the checks from the entry given, reported to the parent. */
 async function inChild(from) {
   await import('./gpu-node.mjs');
-  const kiln = await import('kiln');
+  const kiln = await import('@kiln-ml/kiln');
   await kiln.init();
   const report = await runErrorChecks(kiln, { from });
   if (report.next === null) {

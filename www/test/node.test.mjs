@@ -4,7 +4,7 @@ import './gpu-node.mjs';
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import * as kiln from 'kiln';
+import * as kiln from '@kiln-ml/kiln';
 import { assertClose, det, erf, identity, matmul, matrix, maxAbs, rng, transpose } from './util.mjs';
 
 // Nested arrays of the shape of `x` with `f` applied to each entry.

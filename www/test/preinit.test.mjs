@@ -4,7 +4,7 @@
 import './gpu-node.mjs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as kiln from 'kiln';
+import * as kiln from '@kiln-ml/kiln';
 import { surface } from './errors.mjs';
 import { execFileSync } from 'node:child_process';
 
@@ -35,7 +35,7 @@ test('calls before init() say so', async () => {
 
 test('without WebGPU, init() rejects with what to do', () => {
   // A Node without the webpgu package's navigator.gpu.
-  const script = `import('kiln').then((k) => k.init()).then(() => console.log('opened'), (e) => console.log(e.message));`;
+  const script = `import('@kiln-ml/kiln').then((k) => k.init()).then(() => console.log('opened'), (e) => console.log(e.message));`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.match(out, /no WebGPU adapter/);
   assert.match(out, /SwiftShader/);

@@ -19,6 +19,7 @@ run node --test --test-reporter=spec test/preinit.test.mjs
 run node --test --test-reporter=spec test/errors.test.mjs
 run node --test --test-reporter=spec test/browser.test.mjs
 run node --test --test-reporter=spec test/vite.test.mjs
+run node --test --test-reporter=spec test/pack.test.mjs
 if [ -f test/demo.e2e.mjs ]; then
   run node test/demo.e2e.mjs
 fi

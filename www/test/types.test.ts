@@ -3,8 +3,8 @@
 // functions are only compiled, and the lines marked @ts-expect-error must
 // stay errors.
 
-import * as kiln from 'kiln';
-import type { Array, ArrayLike, DType, DeviceInfo, MemoryInfo, NestedArray } from 'kiln';
+import * as kiln from '@kiln-ml/kiln';
+import type { Array, ArrayLike, DType, DeviceInfo, MemoryInfo, NestedArray } from '@kiln-ml/kiln';
 
 /** True when `A` and `B` are the same type. */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;

@@ -1,4 +1,4 @@
-// The package in a Vite build: test/vite/ imports `kiln`, Vite bundles it
+// The package in a Vite build: test/vite/ imports `@kiln-ml/kiln`, Vite bundles it
 // (emitting the .wasm as an asset), and the built page runs in headless
 // Chromium from the static server.
 import { after, before, test } from 'node:test';

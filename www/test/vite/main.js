@@ -1,4 +1,4 @@
-import * as kiln from 'kiln';
+import * as kiln from '@kiln-ml/kiln';
 import { main } from '../app.mjs';
 
 main(kiln);

@@ -1,5 +1,6 @@
-// Builds the test app against the package's source: `kiln` resolves to
-// www/src/index.js, as it would through the package's `exports`.
+// Builds the test app against the package's source: `@kiln-ml/kiln`
+// resolves to www/src/index.js, as it would through the package's `exports`
+// (test/pack.test.mjs builds the same app from the packed tarball).
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
@@ -8,7 +9,7 @@ export default defineConfig({
   // Relative asset URLs, so dist/ can be served from any path.
   base: './',
   resolve: {
-    alias: { kiln: fileURLToPath(new URL('../../src/index.js', import.meta.url)) },
+    alias: { '@kiln-ml/kiln': fileURLToPath(new URL('../../src/index.js', import.meta.url)) },
   },
   build: {
     outDir: 'dist',
