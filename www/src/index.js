@@ -12,6 +12,9 @@ import { ensureReady, state } from './state.js';
 
 /** The array class; every kiln function returns instances of it. */
 export const Array = raw.KilnArray;
+// The class is generated as KilnArray (so that the glue keeps the global
+// Array); it is documented, printed and reported as kiln's Array.
+Object.defineProperty(Array, 'name', { value: 'Array' });
 const JsArray = globalThis.Array;
 // The generated methods, before the wrapper guards them below.
 const rawClone = Array.prototype.clone;

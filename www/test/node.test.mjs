@@ -931,6 +931,8 @@ describe('JS conventions', () => {
     await kiln.print('loss', kiln.array([true, false]));
     assert.deepEqual(logged.mock.calls[0].arguments, ['loss', 'Array([true, false], dtype=bool)']);
     logged.mock.restore();
+    assert.equal(kiln.Array.name, 'Array');
+    assert.equal(kiln.ones([1]).constructor.name, 'Array');
     assert.throws(() => kiln.zeros([2], 'f32'), /\[zeros\] unknown dtype string f32 \(float32, float16, int32, uint32, bool\)/);
   });
 });
