@@ -47,7 +47,12 @@ pub use backend::pool::MemoryStats;
 pub use backend::profile;
 pub use dtype::{promote, DType, Element, Scalar};
 pub use error::{Error, Result};
+pub use ops::composite::{
+    allclose, array_equal, convolve, corrcoef, correlate, cov, diff, hstack, isclose, meshgrid,
+    nan_to_num, one_hot, vstack, ConvolveMode,
+};
 pub use ops::creation::*;
+pub use ops::einsum::einsum;
 pub use ops::elementwise::*;
 pub use ops::index::{scatter_add, take, take_along_axis};
 pub use ops::matmul::{inner, matmul, outer, tensordot, TensorAxes};

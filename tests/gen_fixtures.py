@@ -723,6 +723,101 @@ def added_op_cases():
     rng = saved
 
 
+REF["hstack"] = lambda v, p: np.hstack([a.astype(DT[promote(*[dtname(b) for b in v])]) for a in v])
+REF["vstack"] = lambda v, p: np.vstack([a.astype(DT[promote(*[dtname(b) for b in v])]) for a in v])
+REF["diff"] = lambda v, p: np.diff(v[0], n=p["n"], axis=p["axis"])
+REF["meshgrid"] = lambda v, p: [np.ascontiguousarray(g) for g in np.meshgrid(*v, indexing=p["indexing"])]
+REF["isclose"] = lambda v, p: np.isclose(v[0], v[1], rtol=p["rtol"], atol=p["atol"], equal_nan=p["equal_nan"])
+REF["allclose"] = lambda v, p: np.array(np.allclose(v[0], v[1], rtol=p["rtol"], atol=p["atol"], equal_nan=p["equal_nan"]))
+REF["array_equal"] = lambda v, p: np.array(np.array_equal(v[0], v[1], equal_nan=p["equal_nan"]))
+
+
+def nan_to_num_ref(v, p):
+    x = v[0]
+    big = np.finfo(x.dtype).max if x.dtype.kind == "f" else None
+    return np.nan_to_num(x, nan=p["nan"], posinf=p["posinf"] if p["posinf"] is not None else big,
+                         neginf=p["neginf"] if p["neginf"] is not None else (None if big is None else -big))
+
+
+REF["nan_to_num"] = nan_to_num_ref
+REF["one_hot"] = lambda v, p: (v[0][..., None] == np.arange(p["num_classes"])).astype(DT[p["dtype"]])
+REF["cov"] = lambda v, p: cast(np.cov(wide(v[0]).astype(np.float64), rowvar=p["rowvar"], ddof=p["ddof"]), "float32")
+REF["corrcoef"] = lambda v, p: cast(np.corrcoef(wide(v[0]).astype(np.float64), rowvar=p["rowvar"]), "float32")
+REF["convolve"] = lambda v, p: cast(np.convolve(wide(v[0]), wide(v[1]), mode=p["mode"]), promote(dtname(v[0]), dtname(v[1])))
+REF["correlate"] = lambda v, p: cast(np.correlate(wide(v[0]), wide(v[1]), mode=p["mode"]), promote(dtname(v[0]), dtname(v[1])))
+
+
+def einsum_ref(v, p):
+    dt = promote(*[dtname(a) for a in v])
+    return cast(np.einsum(p["subscripts"], *[wide(a.astype(DT[dt])) for a in v]), dt)
+
+
+REF["einsum"] = einsum_ref
+
+
+def composite_op_cases():
+    """NumPy's stacking, difference, grid, tolerance, one-hot, statistics,
+    convolution and einsum functions, from a generator of their own."""
+    global rng
+    saved, rng = rng, np.random.default_rng(2)
+    M = lambda shape, dt="float32": X(U(shape, -2, 2, 3), dt) if dt != "int32" else X(I(shape, -5, 5), "int32")
+    case("hstack", [M((3,)), M((2,)), X(U((), -2, 2, 3))], {}, "1-D and 0-d")
+    case("hstack", [M((2, 3)), M((2, 1)), M((2, 2), "int32")], {}, "2-D, int promoted")
+    case("vstack", [M((3,)), M((2, 3)), M((3,))], {}, "rows and matrices")
+    case("vstack", [M((2, 2, 2)), M((1, 2, 2))], {}, "3-D")
+    case("diff", [M((6,))], {"n": 1, "axis": -1}, "first")
+    case("diff", [M((4, 5))], {"n": 2, "axis": 0}, "second along axis 0")
+    case("diff", [M((3, 4), "int32")], {"n": 1, "axis": 1}, "int32")
+    case("diff", [X([True, False, False, True, True])], {"n": 1, "axis": 0}, "bool: not equal")
+    case("diff", [M((3,))], {"n": 5, "axis": 0}, "n past the length")
+    case("meshgrid", [M((3,)), M((2,))], {"indexing": "xy"}, "xy")
+    case("meshgrid", [M((3,)), M((2,)), M((4,))], {"indexing": "ij"}, "ij, three axes")
+    case("meshgrid", [M((3,)), M((2,)), M((4,))], {"indexing": "xy"}, "xy, three axes")
+    near = lambda *v: X(list(v))
+    case("isclose", [near(1.0, 1.0, inf, inf, -inf, nan, nan, 1e-9, 100.0, 0.0),
+                     near(1.000001, 1.1, inf, -inf, -inf, nan, 1.0, 0.0, 100.001, 1e-7)],
+         {"rtol": 1e-5, "atol": 1e-8, "equal_nan": False}, "infinities, nan, tolerances")
+    case("isclose", [near(nan, nan, 1.0), near(nan, 1.0, 1.0)], {"rtol": 1e-5, "atol": 1e-8, "equal_nan": True}, "equal_nan")
+    case("isclose", [M((2, 3)), M((3,))], {"rtol": 0.5, "atol": 0.5, "equal_nan": False}, "broadcast, wide tolerances")
+    case("allclose", [near(1.0, 2.0), near(1.0, 2.0000001)], {"rtol": 1e-5, "atol": 1e-8, "equal_nan": False}, "close")
+    case("allclose", [near(1.0, 2.0), near(1.0, 2.1)], {"rtol": 1e-5, "atol": 1e-8, "equal_nan": False}, "not close")
+    case("array_equal", [near(1.0, nan), near(1.0, nan)], {"equal_nan": True}, "nan equal")
+    case("array_equal", [near(1.0, nan), near(1.0, nan)], {"equal_nan": False}, "nan unequal")
+    case("array_equal", [M((2, 2)), M((4,))], {"equal_nan": False}, "shapes differ")
+    case("array_equal", [X([[1, 2], [3, 4]], "int32"), X([[1, 2], [3, 4]], "int32")], {"equal_nan": False}, "int32 equal")
+    case("nan_to_num", [near(nan, inf, -inf, 1.5, -0.0)], {"nan": 0.0, "posinf": None, "neginf": None}, "defaults")
+    case("nan_to_num", [near(nan, inf, -inf, 1.5)], {"nan": -1.0, "posinf": 9.0, "neginf": -9.0}, "given values")
+    case("nan_to_num", [M((4,), "int32")], {"nan": 0.0, "posinf": None, "neginf": None}, "int32 as it is")
+    case("one_hot", [X([0, 2, 1, 4, 5, -1], "int32")], {"num_classes": 5, "dtype": "float32"}, "out of range gives zeros")
+    case("one_hot", [X([[0, 1], [2, 2]], "int32")], {"num_classes": 3, "dtype": "int32"}, "2-D, int32")
+    case("cov", [M((3, 6))], {"rowvar": True, "ddof": 1}, "rows are variables")
+    case("cov", [M((6, 2))], {"rowvar": False, "ddof": 0}, "columns, ddof 0")
+    case("cov", [M((5,))], {"rowvar": True, "ddof": 1}, "1-D: the variance")
+    case("corrcoef", [M((3, 7))], {"rowvar": True}, "rows")
+    case("corrcoef", [M((7, 2))], {"rowvar": False}, "columns")
+    for mode in ("full", "same", "valid"):
+        case("convolve", [M((7,)), M((3,))], {"mode": mode}, mode)
+        case("convolve", [M((2,)), M((5,))], {"mode": mode}, mode + ", shorter first")
+        case("correlate", [M((6,)), M((4,))], {"mode": mode}, mode)
+    case("convolve", [M((5,), "int32"), M((2,), "int32")], {"mode": "full"}, "int32")
+    case("einsum", [M((3, 4)), M((4, 5))], {"subscripts": "ij,jk->ik"}, "matrix product")
+    case("einsum", [M((2, 3, 4)), M((2, 4, 5))], {"subscripts": "bij,bjk->bik"}, "batched")
+    case("einsum", [M((4, 4))], {"subscripts": "ii->i"}, "diagonal")
+    case("einsum", [M((4, 4))], {"subscripts": "ii"}, "trace, implicit")
+    case("einsum", [M((3, 4))], {"subscripts": "ij->ji"}, "transpose")
+    case("einsum", [M((3, 4))], {"subscripts": "ij->"}, "sum")
+    case("einsum", [M((3,)), M((4,))], {"subscripts": "i,j"}, "outer, implicit")
+    case("einsum", [M((3,)), M((3,))], {"subscripts": "i,i"}, "inner, implicit")
+    case("einsum", [M((2, 3)), M((3, 4)), M((4, 2))], {"subscripts": "ij,jk,kl->il"}, "three operands")
+    case("einsum", [M((2, 5, 3)), M((3, 4))], {"subscripts": "...j,jk->...k"}, "ellipsis")
+    case("einsum", [M((1, 3, 4)), M((5, 4, 2))], {"subscripts": "...ij,...jk->...ik"}, "broadcast ellipsis")
+    case("einsum", [M((3, 4)), M((4, 3))], {"subscripts": "ij,ji->i"}, "shared batch label from a transpose")
+    case("einsum", [M((2, 3)), M((3, 2), "int32")], {"subscripts": "ij,jk"}, "implicit output, int promoted")
+    case("einsum", [M((3, 3, 2))], {"subscripts": "iij->j"}, "diagonal then sum")
+    case("einsum", [M((2, 3)), M((2, 3))], {"subscripts": "ij,ij->ij"}, "elementwise")
+    rng = saved
+
+
 def binary_edge_cases():
     f = lambda *v: X(list(v))
     case("add", [f(inf, -inf, nan, 1e30, -0.0, -0.0, 3e38, -inf), f(-inf, -inf, 1.0, 1e30, 0.0, -0.0, 3e38, 5.0)], {}, "non-finite, -0.0 and overflow")
@@ -1476,6 +1571,7 @@ def main():
     topk_cases()
     creation_cases()
     added_op_cases()
+    composite_op_cases()
 
     os.makedirs(OUT_DIR, exist_ok=True)
     ops_path = os.path.join(OUT_DIR, "ops.json")

@@ -176,6 +176,74 @@ fn run(op: &str, args: &[Array], p: &Value) -> Result<Vec<Array>> {
         "matmul" => one(kiln::matmul(&args[0], &args[1])),
         "outer" => one(kiln::outer(&args[0], &args[1])),
         "inner" => one(kiln::inner(&args[0], &args[1])),
+        "hstack" => one(kiln::hstack(&args.iter().collect::<Vec<_>>())),
+        "vstack" => one(kiln::vstack(&args.iter().collect::<Vec<_>>())),
+        "diff" => one(kiln::diff(
+            a(),
+            p["n"].as_u64().unwrap() as usize,
+            p["axis"].as_i64().unwrap() as i32,
+        )),
+        "meshgrid" => kiln::meshgrid(
+            &args.iter().collect::<Vec<_>>(),
+            p["indexing"].as_str() == Some("ij"),
+        ),
+        "isclose" | "allclose" => {
+            let f = if op == "isclose" {
+                kiln::isclose
+            } else {
+                kiln::allclose
+            };
+            let (rtol, atol) = (number(&p["rtol"]), number(&p["atol"]));
+            one(f(
+                &args[0],
+                &args[1],
+                rtol,
+                atol,
+                p["equal_nan"].as_bool().unwrap(),
+            ))
+        }
+        "array_equal" => one(kiln::array_equal(
+            &args[0],
+            &args[1],
+            p["equal_nan"].as_bool().unwrap(),
+        )),
+        "nan_to_num" => {
+            let optional = |v: &Value| (!v.is_null()).then(|| number(v));
+            one(kiln::nan_to_num(
+                a(),
+                number(&p["nan"]),
+                optional(&p["posinf"]),
+                optional(&p["neginf"]),
+            ))
+        }
+        "one_hot" => one(kiln::one_hot(
+            a(),
+            p["num_classes"].as_u64().unwrap() as usize,
+            dtype(&p["dtype"]),
+        )),
+        "cov" => one(kiln::cov(
+            a(),
+            p["rowvar"].as_bool().unwrap(),
+            p["ddof"].as_u64().unwrap() as usize,
+        )),
+        "corrcoef" => one(kiln::corrcoef(a(), p["rowvar"].as_bool().unwrap())),
+        "convolve" | "correlate" => {
+            let mode = match p["mode"].as_str().unwrap() {
+                "full" => kiln::ConvolveMode::Full,
+                "same" => kiln::ConvolveMode::Same,
+                _ => kiln::ConvolveMode::Valid,
+            };
+            let f = if op == "convolve" {
+                kiln::convolve
+            } else {
+                kiln::correlate
+            };
+            one(f(&args[0], &args[1], mode))
+        }
+        "einsum" => one(kiln::einsum(
+            p["subscripts"].as_str().unwrap(),
+            &args.iter().collect::<Vec<_>>(),
+        )),
         "tensordot" => {
             let axes = match &p["axes"] {
                 Value::Number(n) => TensorAxes::Count(n.as_u64().unwrap() as usize),
@@ -253,9 +321,8 @@ fn tolerance(op: &str, dtype: DType, k_len: usize) -> Bound {
         | "min" | "reshape" | "flatten" | "transpose" | "swapaxes" | "moveaxis" | "expand_dims"
         | "squeeze" | "broadcast_to" | "slice" | "concatenate" | "stack" | "split" | "pad"
         | "tile" | "repeat" | "flip" | "diagonal" | "take" | "take_along_axis" | "sort"
-        | "topk" | "zeros" | "ones" | "full" | "eye" | "tri" | "tril" | "triu" | "scatter_add" => {
-            EXACT.into()
-        }
+        | "topk" | "zeros" | "ones" | "full" | "eye" | "tri" | "tril" | "triu" | "scatter_add"
+        | "hstack" | "vstack" | "meshgrid" | "nan_to_num" | "one_hot" => EXACT.into(),
         // Division and square roots are within 2.5 ulp in WGSL.
         "divide" | "sqrt" | "rsqrt" | "reciprocal" | "floor_divide" | "arange" | "linspace" => {
             Bound::Ulps(3.0)
@@ -271,7 +338,8 @@ fn tolerance(op: &str, dtype: DType, k_len: usize) -> Bound {
         // Sums in another order than NumPy's pairwise one, and (float16)
         // rounded once more at the end.
         "sum" | "mean" | "prod" | "cumsum" | "cumprod" | "trace" | "var" | "std" | "matmul"
-        | "outer" | "inner" | "tensordot" => {
+        | "outer" | "inner" | "tensordot" | "einsum" | "convolve" | "correlate" | "diff"
+        | "cov" | "corrcoef" => {
             let terms = (k_len.max(1) as f64).sqrt();
             Tol {
                 rtol: 2e-6 * terms.max(1.0) + if half { 1e-3 } else { 0.0 },

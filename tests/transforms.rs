@@ -281,6 +281,40 @@ fn cases() -> Vec<Case> {
     out.push(case("concatenate", &[(&[2, 3], R), (&[2, 2], R)], |x| {
         kiln::concatenate(&[&x[0], &kiln::exp(&x[1])?], 1)
     }));
+    out.push(case(
+        "einsum",
+        &[(&[2, 3], R), (&[3, 4], R), (&[4], R)],
+        |x| kiln::einsum("ij,jk,k->ij", &[&x[0], &x[1], &x[2]]),
+    ));
+    out.push(case(
+        "einsum diagonal and ellipsis",
+        &[(&[2, 3, 3], R)],
+        |x| kiln::einsum("...ii->...i", &[&kiln::sin(&x[0])?]),
+    ));
+    out.push(case("convolve", &[(&[6], R), (&[3], R)], |x| {
+        kiln::convolve(&x[0], &x[1], kiln::ConvolveMode::Full)
+    }));
+    out.push(case("correlate", &[(&[6], R), (&[3], R)], |x| {
+        kiln::correlate(&x[0], &x[1], kiln::ConvolveMode::Same)
+    }));
+    out.push(case("cov and corrcoef", &[(&[3, 5], R)], |x| {
+        flat(&[kiln::cov(&x[0], true, 1)?, kiln::corrcoef(&x[0], true)?])
+    }));
+    out.push(case(
+        "diff, hstack, vstack",
+        &[(&[3, 4], R), (&[4], R)],
+        |x| {
+            flat(&[
+                kiln::diff(&x[0], 2, 1)?,
+                kiln::hstack(&[&x[1], &x[1]])?,
+                kiln::vstack(&[&x[0], &x[1]])?,
+            ])
+        },
+    ));
+    out.push(case("meshgrid", &[(&[3], R), (&[2], R)], |x| {
+        let grids = kiln::meshgrid(&[&x[0], &x[1]], false)?;
+        flat(&[kiln::multiply(&grids[0], &grids[1])?])
+    }));
     out.push(case("pad", &[(&[2, 3], R)], |x| {
         kiln::pad(&x[0], &[(1, 0), (2, 1)], 3.0)
     }));

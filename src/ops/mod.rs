@@ -1,7 +1,9 @@
 //! The public ops. Everything here builds graph nodes from the primitives
 //! in `crate::primitive`; nothing computes until evaluation.
 
+pub mod composite;
 pub mod creation;
+pub mod einsum;
 pub mod elementwise;
 pub mod index;
 pub mod matmul;

@@ -25,6 +25,7 @@ macro_rules! unary {
 
 pub mod io;
 pub mod nn;
+pub mod numpy;
 pub mod ops;
 pub mod optimizers;
 pub mod transforms;

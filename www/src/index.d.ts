@@ -580,6 +580,40 @@ export declare function slice(a: ArrayLike, index: ReadonlyArray<SliceIndex>): A
 // ------------------------------------------------ products, indexing, sorting
 
 /** `axes`: a number of trailing/leading axes (default 2), or `[axesOfA, axesOfB]`. */
+/** NumPy's `einsum`: `einsum('ij,jk->ik', a, b)`, `...` and the implicit output included. */
+export declare function einsum(subscripts: string, ...operands: ArrayLike[]): Array;
+/** Joins along the second axis (the first for 1-D arrays). */
+export declare function hstack(arrays: ReadonlyArray<ArrayLike>): Array;
+/** Joins along the first axis, 1-D arrays as rows. */
+export declare function vstack(arrays: ReadonlyArray<ArrayLike>): Array;
+/** The `n`-th (default 1) discrete difference along `axis` (default -1). */
+export declare function diff(a: ArrayLike, n?: number, axis?: number): Array;
+/** Coordinate arrays from 1-D arrays (`indexing` 'xy' by default, or 'ij'). */
+export declare function meshgrid(arrays: ReadonlyArray<ArrayLike>, indexing?: 'xy' | 'ij'): Array[];
+/** Tolerances of `isclose` and `allclose` (defaults 1e-5, 1e-8, false). */
+export interface CloseOptions {
+  rtol?: number;
+  atol?: number;
+  equalNan?: boolean;
+}
+/** Elementwise `|a - b| <= atol + rtol |b|`, as bool. */
+export declare function isclose(a: ArrayLike, b: ArrayLike, options?: CloseOptions): Array;
+/** Whether every pair is close: a 0-d bool array. */
+export declare function allclose(a: ArrayLike, b: ArrayLike, options?: CloseOptions): Array;
+/** Whether shapes and values are equal: a 0-d bool array. */
+export declare function arrayEqual(a: ArrayLike, b: ArrayLike, options?: { equalNan?: boolean }): Array;
+/** NaN to `nan` (0), infinities to `posinf` and `neginf` (default the dtype's extremes). */
+export declare function nanToNum(x: ArrayLike, options?: { nan?: number; posinf?: number; neginf?: number }): Array;
+/** `(..., numClasses)` one-hot codes of integer indices (float32 unless `dtype`). */
+export declare function oneHot(indices: ArrayLike, numClasses: number, dtype?: DType): Array;
+/** The covariance of the rows (`rowvar: false`: columns), normalised by N - ddof (ddof 1). */
+export declare function cov(m: ArrayLike, options?: { rowvar?: boolean; ddof?: number }): Array;
+/** The correlation coefficients of the rows (`rowvar: false`: columns). */
+export declare function corrcoef(m: ArrayLike, options?: { rowvar?: boolean }): Array;
+/** The 1-D convolution (`mode` 'full' by default). */
+export declare function convolve(a: ArrayLike, v: ArrayLike, mode?: 'full' | 'same' | 'valid'): Array;
+/** The 1-D cross-correlation (`mode` 'valid' by default). */
+export declare function correlate(a: ArrayLike, v: ArrayLike, mode?: 'full' | 'same' | 'valid'): Array;
 export declare function tensordot(
   a: ArrayLike,
   b: ArrayLike,

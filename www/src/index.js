@@ -527,6 +527,63 @@ export const slice = (a, index) => call('slice', (arr) => {
   return raw.slice(arr(a), index);
 });
 
+// NumPy's composite functions.
+/** `einsum('ij,jk->ik', a, b)`: NumPy's subscripts, `...` and the implicit output included. */
+export const einsum = (subscripts, ...operands) => call('einsum', (arr) => {
+  if (typeof subscripts !== 'string') throw new Error(`[einsum] the subscripts must be a string, got ${describe(subscripts)}`);
+  return raw.einsum(subscripts, arr.list(operands));
+});
+/** Joins along the second axis (the first for 1-D arrays). */
+export const hstack = (arrays) => call('hstack', (arr) => raw.stackAlong(arr.list(arrays), false));
+/** Joins along the first axis, 1-D arrays as rows. */
+export const vstack = (arrays) => call('vstack', (arr) => raw.stackAlong(arr.list(arrays), true));
+/** The `n`-th difference along `axis` (default -1). */
+export const diff = (a, n = 1, axis = -1) => call('diff', (arr) => raw.diff(arr(a), count('diff', 'n', n), int('diff', 'axis', axis)));
+/** Coordinate arrays from 1-D arrays; `indexing` 'xy' (default) or 'ij'. */
+export const meshgrid = (arrays, indexing = 'xy') => call('meshgrid', (arr) => {
+  if (indexing !== 'xy' && indexing !== 'ij') throw new Error(`[meshgrid] indexing must be 'xy' or 'ij', got ${describe(indexing)}`);
+  return raw.meshgrid(arr.list(arrays), indexing === 'ij');
+});
+const closeness = (name, all) => (a, b, options) => call(name, (arr) => {
+  const { rtol = 1e-5, atol = 1e-8, equalNan = false } = optionsOf(name, options, ['rtol', 'atol', 'equalNan']);
+  return raw.isclose(arr(a), arr(b), num(name, 'rtol', rtol), num(name, 'atol', atol), bool(name, 'equalNan', equalNan), all);
+});
+/** Elementwise `|a - b| <= atol + rtol |b|` (bool); `{ rtol, atol, equalNan }`. */
+export const isclose = closeness('isclose', false);
+/** Whether every pair is close: a 0-d bool array. */
+export const allclose = closeness('allclose', true);
+/** Whether the shapes and values are equal: a 0-d bool array; `{ equalNan }`. */
+export const arrayEqual = (a, b, options) => call('array_equal', (arr) => {
+  const { equalNan = false } = optionsOf('array_equal', options, ['equalNan']);
+  return raw.arrayEqual(arr(a), arr(b), bool('array_equal', 'equalNan', equalNan));
+});
+/** NaN to `nan` (0), infinities to `posinf`/`neginf` (default the dtype's extremes). */
+export const nanToNum = (x, options) => call('nan_to_num', (arr) => {
+  const { nan = 0, posinf, neginf } = optionsOf('nan_to_num', options, ['nan', 'posinf', 'neginf']);
+  return raw.nanToNum(arr(x), num('nan_to_num', 'nan', nan), optionalNum('nan_to_num', 'posinf', posinf),
+    optionalNum('nan_to_num', 'neginf', neginf));
+});
+/** `(..., numClasses)` one-hot codes of integer indices (float32 unless `dtype`). */
+export const oneHot = (indices, numClasses, dtype) => call('one_hot', (arr) =>
+  raw.oneHot(arr(indices, indices instanceof Array ? undefined : 'int32'), count('one_hot', 'numClasses', numClasses),
+    dtypeOf('one_hot', dtype)));
+/** The covariance of the rows (columns with `rowvar: false`), normalised by N - ddof (ddof 1). */
+export const cov = (m, options) => call('cov', (arr) => {
+  const { rowvar = true, ddof = 1 } = optionsOf('cov', options, ['rowvar', 'ddof']);
+  return raw.cov(arr(m), bool('cov', 'rowvar', rowvar), count('cov', 'ddof', ddof));
+});
+/** The correlation coefficients of the rows (columns with `rowvar: false`). */
+export const corrcoef = (m, options) => call('corrcoef', (arr) => {
+  const { rowvar = true } = optionsOf('corrcoef', options, ['rowvar']);
+  return raw.corrcoef(arr(m), bool('corrcoef', 'rowvar', rowvar));
+});
+/** The 1-D convolution; `mode` 'full' (default), 'same' or 'valid'. */
+export const convolve = (a, v, mode = 'full') =>
+  call('convolve', (arr) => raw.convolve(arr(a), arr(v), text('convolve', 'mode', mode), false));
+/** The 1-D cross-correlation; `mode` 'valid' (default), 'same' or 'full'. */
+export const correlate = (a, v, mode = 'valid') =>
+  call('correlate', (arr) => raw.convolve(arr(a), arr(v), text('correlate', 'mode', mode), true));
+
 // Products, indexing, sorting.
 export const tensordot = (a, b, axes = 2) => call('tensordot', (arr) => {
   const spec = typeof axes === 'number' ? count('tensordot', 'axes', axes) : axes;

@@ -379,6 +379,24 @@ spec('customVjp', (x) => [(t) => t.mul(2), (p, out, ct) => [ct.mul(2)]], [
   (x) => [5, (p, out, ct) => [ct]],
   (x) => [() => 'x', (p, out, ct) => [ct]],
 ], { apply: (x) => [x.v3] });
+// ---- NumPy's composite functions ----
+spec('einsum', (x) => ['ij,jk->ik', x.a23, x.k.ones([3, 2])], [
+  (x) => ['ij,jk->ik', x.a23, x.a23],
+  (x) => ['ij,jk', x.a23],
+  (x) => ['i$,j', x.v3, x.v3],
+  (x) => ['ij->q', x.a23],
+  (x) => [5, x.a23],
+]);
+spec('hstack vstack', (x) => [[x.a23, x.a23]], [(x) => [[x.a23, x.a45]], (x) => [x.a23], (x) => [[]]]);
+spec('diff', (x) => [x.a23], [(x) => [x.s], (x) => [x.a23, -1], (x) => [x.a23, 1, 5]]);
+spec('meshgrid', (x) => [[x.v3, x.v2]], [(x) => [[x.a23, x.v2]], (x) => [[x.v3], 'xyz']]);
+spec('isclose allclose', (x) => [x.a23, x.a23], [(x) => [x.a23, x.a45], (x) => [x.a23, x.a23, { rtol: -1 }], (x) => [x.a23, x.a23, { tol: 1 }]]);
+spec('arrayEqual', (x) => [x.a23, x.a45], [(x) => [x.a23, x.a23, { equalNan: 'x' }]]);
+spec('nanToNum', (x) => [x.v3], [(x) => [x.v3, { nan: 'x' }], (x) => [x.v3, { inf: 1 }]]);
+spec('oneHot', (x) => [x.idx, 3], [(x) => [x.v3, 3], (x) => [x.idx, -1], (x) => [x.idx, 3, 'float64']]);
+spec('cov corrcoef', (x) => [x.a23], [(x) => [x.k.ones([2, 2, 2])], (x) => [x.a23, { rowvar: 'x' }]]);
+spec('convolve correlate', (x) => [x.v3, x.v2], [(x) => [x.a23, x.v2], (x) => [x.v3, x.v2, 'middle'], (x) => [x.v3, x.k.zeros([0])]]);
+
 // ---- modules and optimizers ----
 spec('nn.Linear', (x) => [3, 2], [
   (x) => [0, 2],

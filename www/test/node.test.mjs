@@ -911,6 +911,34 @@ describe('weights from Rust', () => {
   });
 });
 
+describe('NumPy composite functions', () => {
+  test('einsum, stacking, diff, meshgrid, tolerances, oneHot, statistics and convolution', async () => {
+    const a = [[1, 2, 3], [4, 5, 6]];
+    const b = [[1, 0], [0, 1], [2, -1]];
+    assert.deepEqual(await kiln.einsum('ij,jk->ik', a, b).array(), [[7, -1], [16, -1]]);
+    assert.deepEqual(await kiln.einsum('ii', [[1, 2], [3, 4]]).item(), 5);
+    assert.deepEqual(await kiln.einsum('...i,...i', a, a).array(), [14, 77]);
+    assert.deepEqual(await kiln.hstack([[1, 2], [3]]).array(), [1, 2, 3]);
+    assert.deepEqual(await kiln.vstack([[1, 2], [3, 4]]).array(), [[1, 2], [3, 4]]);
+    assert.deepEqual(await kiln.diff([1, 4, 9, 16], 2).array(), [2, 2]);
+    const [gx, gy] = kiln.meshgrid([[1, 2, 3], [10, 20]]);
+    assert.deepEqual(await gx.array(), [[1, 2, 3], [1, 2, 3]]);
+    assert.deepEqual(await gy.array(), [[10, 10, 10], [20, 20, 20]]);
+    assert.deepEqual(await kiln.isclose([1, 1, NaN], [1.000001, 1.1, NaN], { equalNan: true }).array(), [true, false, true]);
+    assert.equal(await kiln.allclose([1, 2], [1, 2.5]).item(), false);
+    assert.equal(await kiln.arrayEqual([1, 2], [1, 2]).item(), true);
+    assert.deepEqual(await kiln.nanToNum([NaN, Infinity, 1], { posinf: 7 }).array(), [0, 7, 1]);
+    assert.deepEqual(await kiln.oneHot([2, 0], 3).array(), [[0, 0, 1], [1, 0, 0]]);
+    assertClose(await kiln.cov([[1, 2, 3, 4], [2, 4, 6, 9]]).array(), [[5 / 3, 11.5 / 3], [11.5 / 3, 26.75 / 3]], { rtol: 1e-5 });
+    assertClose(await kiln.corrcoef([[1, 2, 3], [3, 2, 1]]).array(), [[1, -1], [-1, 1]], { atol: 1e-6 });
+    assert.deepEqual(await kiln.convolve([1, 2, 3], [0, 1, 0.5]).array(), [0, 1, 2.5, 4, 1.5]);
+    assert.deepEqual(await kiln.correlate([1, 2, 3], [0, 1, 0.5]).array(), [3.5]);
+    // Gradients flow through them: d/dx sum(convolve(x, v)) = sum(v) for each x.
+    const g = kiln.grad((x) => kiln.sum(kiln.convolve(x, [1, 2, 3])))(kiln.array([1, 1, 1, 1]));
+    assert.deepEqual(await g.array(), [6, 6, 6, 6]);
+  });
+});
+
 describe('JS conventions', () => {
   test('arrays iterate along axis 0; toString shows values once read; print reads them', async (t) => {
     const [k1, k2] = kiln.random.split(kiln.random.key(0));

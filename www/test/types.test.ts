@@ -385,6 +385,11 @@ export async function transforms(): Promise<void> {
   console.log(encoder.forward(tokens, { causal: true }).shape, new kiln.nn.Rope(16).forward(tokens, 4).shape);
   // @ts-expect-error: activations are named
   new kiln.nn.TransformerEncoderBlock(64, 4, { activation: 'swish' });
+  const contracted: Array = kiln.einsum('bij,bjk->bik', kiln.ones([2, 3, 4]), kiln.ones([2, 4, 5]));
+  const [gridX, gridY] = kiln.meshgrid([[1, 2], [3, 4, 5]], 'ij');
+  console.log(contracted.shape, gridX?.shape, gridY?.shape, kiln.allclose(contracted, contracted, { rtol: 1e-3 }).shape);
+  // @ts-expect-error: meshgrid's indexing is 'xy' or 'ij'
+  kiln.meshgrid([[1]], 'yx');
   // @ts-expect-error: pooling takes a kernel
   new kiln.nn.MaxPool2d();
   // @ts-expect-error: Linear's dims are numbers
