@@ -159,11 +159,11 @@ pub fn einsum(subscripts: &str, operands: &[&Array]) -> Result<Array> {
             .for_each(|&c| needed.push(c));
         current = Some(match current {
             None => reduce(x, labels, &needed)?,
+            // The accumulator holds only needed labels, once each (what
+            // `reduce` and `contract` leave); the operand sums what neither
+            // it nor anything later needs.
             Some((acc, acc_labels)) => {
                 let mut needed_here = needed.clone();
-                needed_here.extend(labels.iter());
-                let (acc, acc_labels) = reduce(&acc, &acc_labels, &needed_here)?;
-                needed_here = needed.clone();
                 needed_here.extend(acc_labels.iter());
                 let (y, y_labels) = reduce(x, labels, &needed_here)?;
                 contract(&acc, &acc_labels, &y, &y_labels, &needed, &sizes)?

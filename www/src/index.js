@@ -1139,46 +1139,40 @@ export const jacfwd = jacobianOf('jacfwd', raw.jacfwd);
 export const hessian = jacobianOf('hessian', raw.hessian);
 
 /**
+ * `f` wrapped by `make` (a raw export taking a trampoline) once per
+ * structure of the arguments and reused for later calls of that structure;
+ * `finish(record, result)` shapes what the wrapped function returns.
+ */
+function byStructure(op, f, make, finish) {
+  checkFunction(op, f);
+  const made = new Map();
+  return (...args) => call(op, (arr) => {
+    const flat = flattenArgs(op, args);
+    const key = flat.defs.join('|');
+    let entry = made.get(key);
+    if (entry === undefined) {
+      const record = {};
+      entry = { record, run: make(trampoline(op, f, flat.defs, record)) };
+      made.set(key, entry);
+    }
+    // The first call traces, which records the output's structure.
+    const result = entry.run.call(arr.list(flat.leaves));
+    return finish(entry.record, result);
+  });
+}
+
+/**
  * `f` traced once per argument structure, shapes and dtypes, fused, then
  * replayed; arguments and outputs may be pytrees.
  */
-export function compile(f) {
-  checkFunction('compile', f);
-  const traces = new Map();
-  return (...args) => call('compile', (arr) => {
-    const flat = flattenArgs('compile', args);
-    const key = flat.defs.join('|');
-    let trace = traces.get(key);
-    if (trace === undefined) {
-      const record = {};
-      trace = { record, compiled: raw.compile(trampoline('compile', f, flat.defs, record)) };
-      traces.set(key, trace);
-    }
-    // The first call traces, which records the output's structure.
-    const outs = trace.compiled.call(arr.list(flat.leaves));
-    return trace.record.out.unflatten(outs);
-  });
-}
+export const compile = (f) => byStructure('compile', f, (g) => raw.compile(g), (record, outs) => record.out.unflatten(outs));
 
 /**
  * `f` (of pytrees, returning one array) whose gradient recomputes its
  * forward pass instead of keeping its intermediate arrays. Arrays that
  * depend on what is differentiated must reach `f` as arguments.
  */
-export function checkpoint(f) {
-  checkFunction('checkpoint', f);
-  const traces = new Map();
-  return (...args) => call('checkpoint', (arr) => {
-    const flat = flattenArgs('checkpoint', args);
-    const key = flat.defs.join('|');
-    let run = traces.get(key);
-    if (run === undefined) {
-      run = raw.checkpoint(trampoline('checkpoint', f, flat.defs, {}));
-      traces.set(key, run);
-    }
-    return run.call(arr.list(flat.leaves));
-  });
-}
+export const checkpoint = (f) => byStructure('checkpoint', f, (g) => raw.checkpoint(g), (record, out) => out);
 
 /**
  * `f` (of pytrees, returning one array) with a reverse-mode rule of one's

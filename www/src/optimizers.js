@@ -91,7 +91,8 @@ export class Optimizer {
    */
   apply(params, grads) {
     const op = 'optimizer update';
-    const current = new Map(pytree.flattenWithPaths(params));
+    const named = pytree.flattenWithPaths(params);
+    const current = new Map(named);
     const pairs = pytree.flattenWithPaths(grads);
     for (const [path, g] of pairs) {
       const p = current.get(path);
@@ -124,9 +125,8 @@ export class Optimizer {
         replaced.set(path, kiln.keep(next));
       }
     });
-    const [leaves, def] = pytree.flatten(params);
-    const paths = pytree.flattenWithPaths(params).map(([path]) => path);
-    return def.unflatten(leaves.map((leaf, i) => replaced.get(paths[i]) ?? leaf));
+    // `named` lists the leaves in the order of the structure.
+    return pytree.structure(params).unflatten(named.map(([path, leaf]) => replaced.get(path) ?? leaf));
   }
 
   /**
