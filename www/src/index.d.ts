@@ -24,6 +24,27 @@ export type DataArray = Float32Array | Int32Array | Uint32Array | Uint8Array;
 /** Nested JS arrays of numbers or booleans, rectangular, of any depth. */
 export type NestedArray = ReadonlyArray<number | boolean | NestedArray>;
 
+/** Nested JS arrays of one element type, as `array()` reads them. */
+export type Nested<T> = ReadonlyArray<T | Nested<T>>;
+
+/**
+ * The dtypes whose elements JS reads as numbers: what `data()`, `array()`
+ * and `item()` are typed for unless given the dtype.
+ */
+export type NumericDType = 'float32' | 'float16' | 'int32' | 'uint32';
+
+/** One element as JS reads it: a boolean for bool, else a number. */
+export type Scalar<D extends DType = DType> = D extends 'bool' ? boolean : number;
+
+/** What `data()` resolves to for each dtype (float16 widens to float32). */
+export type DataOf<D extends DType> = {
+  float32: Float32Array;
+  float16: Float32Array;
+  int32: Int32Array;
+  uint32: Uint32Array;
+  bool: Uint8Array;
+}[D];
+
 /**
  * An operand: a kiln array, or a JS value turned into one (float32 for
  * numbers, bool when every entry is a boolean). A number next to an array
@@ -235,12 +256,24 @@ export declare class Array {
   /** The array with its axes reversed (`transpose(a)`). */
   readonly T: Array;
 
-  /** A promise of the values as a TypedArray. */
-  data(): Promise<DataArray>;
-  /** A promise of the values as nested JS arrays (booleans for bool; a 0-d array gives its value). */
-  array(): Promise<number | boolean | NestedArray>;
-  /** A promise of the one value of a size-1 array (a boolean for bool). */
-  item(): Promise<number | boolean>;
+  /**
+   * A promise of the values as a TypedArray (`DataOf` gives which). Typed
+   * for the numeric dtypes unless given the dtype, as in
+   * `await mask.data<'bool'>()`; at run time it follows the array's dtype.
+   */
+  data<D extends DType = NumericDType>(): Promise<DataOf<D>>;
+  /**
+   * A promise of the values as nested JS arrays (booleans for bool; a 0-d
+   * array gives its value). Typed as numbers unless given the dtype:
+   * `await mask.array<'bool'>()`.
+   */
+  array<D extends DType = NumericDType>(): Promise<Scalar<D> | Nested<Scalar<D>>>;
+  /**
+   * A promise of the one value of a size-1 array: a number, so
+   * `(await loss.item()).toFixed(4)` needs no cast; a boolean for bool,
+   * typed as one with `await flag.item<'bool'>()`.
+   */
+  item<D extends DType = NumericDType>(): Promise<Scalar<D>>;
   /** Another handle to the same values, freed on its own (or by the `tidy()` it was made in). */
   clone(): Array;
   /** Frees the array; does nothing when it was freed already. */

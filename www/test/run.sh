@@ -15,6 +15,7 @@ run() {
 }
 
 run node --expose-gc --test --test-reporter=spec test/node.test.mjs
+run node --test --test-reporter=spec test/size.test.mjs
 run node --test --test-reporter=spec test/preinit.test.mjs
 run node --test --test-reporter=spec test/errors.test.mjs
 run node --test --test-reporter=spec test/browser.test.mjs

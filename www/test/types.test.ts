@@ -4,7 +4,7 @@
 // stay errors.
 
 import * as kiln from '@kiln-ml/kiln';
-import type { Array, ArrayLike, DType, DeviceInfo, MemoryInfo, NestedArray } from '@kiln-ml/kiln';
+import type { Array, ArrayLike, DType, DeviceInfo, MemoryInfo, Nested, NestedArray } from '@kiln-ml/kiln';
 
 /** True when `A` and `B` are the same type. */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
@@ -48,13 +48,22 @@ export async function arrays(): Promise<void> {
 
   const data = await x.data();
   if (data instanceof Float32Array) console.log(data[0]);
-  const nested: number | boolean | NestedArray = await x.array();
+  const first: number = data[0] ?? 0;
+  const bits: Uint8Array = await mask.data<'bool'>();
+  const nested: number | Nested<number> = await x.array();
+  const anyNested: number | boolean | NestedArray = await mask.array<'bool'>();
   const rows = nested as number[][];
-  console.log(rows[0]?.[1]);
-  const value = await kiln.sum(x).item();
-  if (typeof value === 'number') console.log(value.toFixed(2));
-  const flags: boolean = (await mask.all().item()) === true;
-  console.log(flags);
+  console.log(rows[0]?.[1], first, bits, anyNested);
+  // item() is a number: no cast before toFixed.
+  console.log((await kiln.sum(x).item()).toFixed(2));
+  const flags: boolean = await mask.all().item<'bool'>();
+  const int32: Int32Array = await kiln.argmax(x).data<'int32'>();
+  console.log(flags, int32);
+  // @ts-expect-error: a numeric array's item is a number
+  const wrongItem: boolean = await kiln.sum(x).item();
+  // @ts-expect-error: the dtype given must be a dtype
+  await x.data<'f32'>();
+  console.log(wrongItem);
 
   // Creation.
   kiln.zeros([2, 3]);

@@ -14,8 +14,8 @@ use crate::primitive::{BinaryOp, UnaryOp};
 use std::fmt::Write;
 use std::sync::Arc;
 
-pub const TEMPLATE: &str = include_str!("../../../wgsl/elementwise.wgsl");
-pub const MATH: &str = include_str!("../../../wgsl/math.wgsl");
+pub const TEMPLATE: &str = wgsl!("elementwise.wgsl");
+pub const MATH: &str = wgsl!("math.wgsl");
 
 /// How a kernel finds an operand's element `i`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

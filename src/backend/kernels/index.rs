@@ -8,8 +8,8 @@ use crate::backend::limits::grid_for_threads;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 
-pub const GATHER: &str = include_str!("../../../wgsl/index.wgsl");
-pub const SCATTER: &str = include_str!("../../../wgsl/scatter.wgsl");
+pub const GATHER: &str = wgsl!("index.wgsl");
+pub const SCATTER: &str = wgsl!("scatter.wgsl");
 
 pub fn gather_source(dtype: DType) -> String {
     let enable = if dtype == DType::F16 {

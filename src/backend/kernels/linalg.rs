@@ -10,10 +10,10 @@ use crate::dtype::DType;
 use crate::error::Result;
 use crate::primitive::LinalgOp;
 
-const PRELUDE: &str = include_str!("../../../wgsl/linalg/prelude.wgsl");
+const PRELUDE: &str = wgsl!("linalg/prelude.wgsl");
 
 /// The helpers every LU kernel shares (packed layout, serial pivot search).
-const LU_COMMON: &str = include_str!("../../../wgsl/linalg/lu_common.wgsl");
+const LU_COMMON: &str = wgsl!("linalg/lu_common.wgsl");
 
 /// Jacobi sweeps at most; sweeps stop earlier once nothing rotates
 /// (float32 converges in well under ten for the matrices tested).
@@ -22,14 +22,14 @@ pub const MAX_SWEEPS: u32 = 30;
 /// The kernel file of each op.
 fn body(op: LinalgOp) -> &'static str {
     match op {
-        LinalgOp::LuFactor => include_str!("../../../wgsl/linalg/lu.wgsl"),
-        LinalgOp::Cholesky => include_str!("../../../wgsl/linalg/cholesky.wgsl"),
-        LinalgOp::TriangularSolve { .. } => include_str!("../../../wgsl/linalg/triangular.wgsl"),
+        LinalgOp::LuFactor => wgsl!("linalg/lu.wgsl"),
+        LinalgOp::Cholesky => wgsl!("linalg/cholesky.wgsl"),
+        LinalgOp::TriangularSolve { .. } => wgsl!("linalg/triangular.wgsl"),
         LinalgOp::Qr { .. } | LinalgOp::Householder => {
-            include_str!("../../../wgsl/linalg/qr.wgsl")
+            wgsl!("linalg/qr.wgsl")
         }
-        LinalgOp::Eigh => include_str!("../../../wgsl/linalg/eigh.wgsl"),
-        LinalgOp::Svd { .. } => include_str!("../../../wgsl/linalg/svd.wgsl"),
+        LinalgOp::Eigh => wgsl!("linalg/eigh.wgsl"),
+        LinalgOp::Svd { .. } => wgsl!("linalg/svd.wgsl"),
     }
 }
 
@@ -512,14 +512,8 @@ const SWEEP_BUDGET: usize = 50_000;
 /// The pipeline name and source of `op`'s two-stage kernel (eigh or SVD).
 fn two_stage_source(op: LinalgOp, lanes: usize) -> (String, String) {
     let (kernel, body) = match op {
-        LinalgOp::Eigh => (
-            "eigh_tridiagonal",
-            include_str!("../../../wgsl/linalg/eigh_tridiagonal.wgsl"),
-        ),
-        _ => (
-            "svd_bidiagonal",
-            include_str!("../../../wgsl/linalg/svd_bidiagonal.wgsl"),
-        ),
+        LinalgOp::Eigh => ("eigh_tridiagonal", wgsl!("linalg/eigh_tridiagonal.wgsl")),
+        _ => ("svd_bidiagonal", wgsl!("linalg/svd_bidiagonal.wgsl")),
     };
     let text = super::fill_template(
         &format!("{TWO_STAGE}\n{body}"),
@@ -536,7 +530,7 @@ fn two_stage_source(op: LinalgOp, lanes: usize) -> (String, String) {
     )
 }
 
-const TWO_STAGE: &str = include_str!("../../../wgsl/linalg/two_stage.wgsl");
+const TWO_STAGE: &str = wgsl!("linalg/two_stage.wgsl");
 
 /// LU, Cholesky and eigh of matrices up to this size run a matrix per
 /// invocation (per_lane.wgsl).
@@ -561,7 +555,7 @@ fn per_lane_entry(op: LinalgOp, m: usize, n: usize) -> Option<&'static str> {
 
 fn per_lane_source() -> String {
     let body = super::fill_template(
-        include_str!("../../../wgsl/linalg/per_lane.wgsl"),
+        wgsl!("linalg/per_lane.wgsl"),
         &[("maxn", &PER_LANE_UP_TO.to_string())],
     );
     format!("{}\n{LU_COMMON}\n{body}", prelude(PER_LANE_WG))
@@ -576,7 +570,7 @@ const LU_DEPTH: usize = 4;
 /// lane each).
 fn lu_columns_source(lanes: usize) -> (String, String) {
     let body = super::fill_template(
-        include_str!("../../../wgsl/linalg/lu_columns.wgsl"),
+        wgsl!("linalg/lu_columns.wgsl"),
         &[("depth", &LU_DEPTH.to_string())],
     );
     (
@@ -585,8 +579,8 @@ fn lu_columns_source(lanes: usize) -> (String, String) {
     )
 }
 
-const ROUNDS: &str = include_str!("../../../wgsl/linalg/jacobi_rounds.wgsl");
-const SWEEP: &str = include_str!("../../../wgsl/linalg/jacobi_sweep.wgsl");
+const ROUNDS: &str = wgsl!("linalg/jacobi_rounds.wgsl");
+const SWEEP: &str = wgsl!("linalg/jacobi_sweep.wgsl");
 
 fn rounds_source(body: &str) -> String {
     format!("{}\n{body}", prelude(64))
@@ -758,7 +752,7 @@ const WIDE_CHUNK: usize = 2048;
 /// eigh_wide.wgsl with its constants.
 fn eigh_wide_source() -> String {
     let body = super::fill_template(
-        include_str!("../../../wgsl/linalg/eigh_wide.wgsl"),
+        wgsl!("linalg/eigh_wide.wgsl"),
         &[
             ("rows_per_team", &WIDE_ROWS_PER_TEAM.to_string()),
             ("bisections", &WIDE_BISECTIONS.to_string()),

@@ -11,9 +11,9 @@ use crate::error::Result;
 use crate::primitive::elementwise::cast_expr;
 use std::fmt::Write;
 
-pub const TEMPLATE: &str = include_str!("../../../wgsl/matmul.wgsl");
-pub const COOP_TEMPLATE: &str = include_str!("../../../wgsl/matmul_coop.wgsl");
-pub const DIRECT_TEMPLATE: &str = include_str!("../../../wgsl/matmul_direct.wgsl");
+pub const TEMPLATE: &str = wgsl!("matmul.wgsl");
+pub const COOP_TEMPLATE: &str = wgsl!("matmul_coop.wgsl");
+pub const DIRECT_TEMPLATE: &str = wgsl!("matmul_direct.wgsl");
 
 /// The side of C one workgroup of the direct kernel covers.
 const DIRECT_SIDE: usize = 32;

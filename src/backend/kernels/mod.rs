@@ -1,5 +1,25 @@
 //! Kernels: how each primitive is encoded on the GPU.
 
+/// The text of a kernel file under `wgsl/`, as compiled into the library:
+/// without its comments and indentation (kept line for line), which keeps
+/// the web package small.
+macro_rules! wgsl {
+    ($path:literal) => {{
+        const SOURCE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/wgsl/", $path));
+        const LEN: usize = $crate::backend::kernels::compact_wgsl(SOURCE.as_bytes(), &mut []);
+        const BYTES: [u8; LEN] = {
+            let mut bytes = [0u8; LEN];
+            $crate::backend::kernels::compact_wgsl(SOURCE.as_bytes(), &mut bytes);
+            bytes
+        };
+        const TEXT: &str = match core::str::from_utf8(&BYTES) {
+            Ok(text) => text,
+            Err(_) => panic!("kernel text is UTF-8"),
+        };
+        TEXT
+    }};
+}
+
 pub(crate) mod elementwise;
 pub(crate) mod fused;
 pub(crate) mod index;
@@ -58,6 +78,49 @@ pub(crate) fn kernel_limits(dev: &Device) -> KernelLimits {
         arg_reduce_max_len: WORKGROUP_SIZE as usize * MAX_LOOP_TRIPS,
         linalg_blocked_from: linalg::BLOCKED_FROM,
     }
+}
+
+const fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t' || b == b'\r'
+}
+
+/// Copies WGSL text without `//` comments, indentation and trailing blanks
+/// into `out` (when it is long enough) and returns the copied length.
+pub(crate) const fn compact_wgsl(source: &[u8], out: &mut [u8]) -> usize {
+    let mut written = 0;
+    let mut line = 0;
+    while line < source.len() {
+        let mut end = line;
+        while end < source.len() && source[end] != b'\n' {
+            end += 1;
+        }
+        let mut start = line;
+        while start < end && is_blank(source[start]) {
+            start += 1;
+        }
+        let mut stop = start;
+        while stop < end && !(source[stop] == b'/' && stop + 1 < end && source[stop + 1] == b'/') {
+            stop += 1;
+        }
+        while stop > start && is_blank(source[stop - 1]) {
+            stop -= 1;
+        }
+        while start < stop {
+            if written < out.len() {
+                out[written] = source[start];
+            }
+            written += 1;
+            start += 1;
+        }
+        if end < source.len() {
+            if written < out.len() {
+                out[written] = b'\n';
+            }
+            written += 1;
+        }
+        line = end + 1;
+    }
+    written
 }
 
 /// Fills `{{name}}` placeholders of a WGSL template.

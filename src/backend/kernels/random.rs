@@ -8,7 +8,7 @@ use crate::backend::limits::grid_for_threads;
 use crate::dtype::DType;
 use crate::error::Result;
 
-pub const SOURCE: &str = include_str!("../../../wgsl/random.wgsl");
+pub const SOURCE: &str = wgsl!("random.wgsl");
 
 pub(crate) fn variants(out: &mut Vec<KernelSource>) {
     out.push(KernelSource::new(

@@ -17,7 +17,7 @@ use crate::primitive::elementwise::cast_expr;
 use crate::primitive::ReduceOp;
 use std::sync::Arc;
 
-pub const TEMPLATE: &str = include_str!("../../../wgsl/reduce.wgsl");
+pub const TEMPLATE: &str = wgsl!("reduce.wgsl");
 
 /// The accumulator dtype of `op` over `dtype`.
 fn acc_dtype(op: ReduceOp, dtype: DType) -> DType {

@@ -9,7 +9,7 @@ use crate::dtype::DType;
 use crate::error::Result;
 use crate::primitive::ScanOp;
 
-pub const TEMPLATE: &str = include_str!("../../../wgsl/scan.wgsl");
+pub const TEMPLATE: &str = wgsl!("scan.wgsl");
 
 /// The longest axis one scan kernel handles; the op splits longer ones.
 pub const MAX_SCAN_LEN: usize = 256 * 2048;

@@ -9,7 +9,7 @@ use crate::backend::limits::{grid, grid_for_threads, THREAD_ROW_MAX};
 use crate::dtype::DType;
 use crate::error::Result;
 
-pub const TEMPLATE: &str = include_str!("../../../wgsl/softmax.wgsl");
+pub const TEMPLATE: &str = wgsl!("softmax.wgsl");
 
 pub fn source(log: bool) -> String {
     fill_template(TEMPLATE, &[("math", MATH), ("log", &log.to_string())])

@@ -8,7 +8,7 @@ use crate::backend::limits::grid_for_threads;
 use crate::dtype::DType;
 use crate::error::Result;
 
-pub const TEMPLATE: &str = include_str!("../../../wgsl/sort.wgsl");
+pub const TEMPLATE: &str = wgsl!("sort.wgsl");
 
 /// The three entry points of the sort kernel.
 pub const ENTRIES: [&str; 3] = ["init", "step", "finish"];
@@ -63,10 +63,10 @@ pub fn source(dtype: DType, entry: &str) -> String {
         let start = text
             .find(&format!("@compute @workgroup_size(256)\nfn {other}("))
             .expect("entry present");
-        let end = text[start..]
-            .find("\n}\n")
-            .map(|e| start + e + 3)
-            .expect("entry ends");
+        // An entry point runs to the next one or to the end of the text.
+        let end = text[start + 1..]
+            .find("@compute")
+            .map_or(text.len(), |e| start + 1 + e);
         text.replace_range(start..end, "");
     }
     text
