@@ -1,30 +1,22 @@
-// kiln, TensorFlow.js (WebGPU backend) and jax-js (WebGPU) in one browser
-// session, on the same float32 inputs. Every timed call ends by reading its
-// results back to JS (the whole result, same for all libraries), so it covers
-// the queued GPU work. The first call of each library (shader compilation,
-// tracing, lazy uploads) is reported apart from the warm time, the median of
-// repeated calls. Each first result is checked against a float64 reference
-// computed in JS before any time is reported as valid.
-//
-// The page stores its results in `window.benchResults` (see run.mjs).
+// kiln, TensorFlow.js (WebGPU backend) and jax-js (WebGPU) in one session,
+// on the same float32 inputs: in headless Chromium (index.html, page.js) or
+// in Node on Dawn (run.mjs --node). Every timed call ends by reading its
+// results back to JS (the whole result, same for all libraries), so it
+// covers the queued GPU work. The first call of each library (shader
+// compilation, tracing, lazy uploads) is reported apart from the warm time,
+// the median of repeated calls. Each first result is checked against a
+// float64 reference computed in JS before any time is reported as valid.
 
-import { markdownTable } from './report.js';
 import { mulberry32 } from '../shared/rng.js';
 
-const query = new URLSearchParams(location.search);
-const LIBS = (query.get('libs') ?? 'kiln,tfjs,jax').split(',');
-const ONLY = query.get('only')?.split(',');
-const BUDGET_MS = 1000 * Number(query.get('budget') ?? 4);
 const MIN_RUNS = 5;
 const MAX_RUNS = 50;
 const TOLERANCE = 1e-4;
 const LR = 0.1;
 
-const logEl = document.getElementById('log');
-function log(line) {
-  console.log(`[bench] ${line}`);
-  logEl.textContent += `${line}\n`;
-}
+// Set by runSuite: where progress lines go, and how TensorFlow.js loads.
+let log;
+let loadTf;
 
 // ---------------------------------------------------------------- inputs
 
@@ -366,7 +358,7 @@ function kilnMlp(inputs, compiled) {
 const tfjsLib = {
   name: 'tfjs',
   async load() {
-    tf = window.tf;
+    tf = await loadTf();
     // Otherwise tfjs silently runs ops on small tensors on its CPU backend.
     tf.env().set('WEBGPU_CPU_FORWARD', false);
     if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not start');
@@ -517,7 +509,7 @@ function jaxMlp(inputs, compiled) {
   };
 }
 
-const LIBRARIES = [kilnLib, tfjsLib, jaxLib].filter((lib) => LIBS.includes(lib.name));
+const ALL_LIBRARIES = [kilnLib, tfjsLib, jaxLib];
 
 // ------------------------------------------------------------ benchmarks
 
@@ -530,7 +522,7 @@ const matmul = (n) => ({
   check: checkMatmul,
 });
 
-const BENCHMARKS = [
+const ALL_BENCHMARKS = [
   matmul(256),
   matmul(512),
   matmul(1024),
@@ -557,7 +549,7 @@ const BENCHMARKS = [
   { id: 'svd64', label: 'svd 64×64 (reduced)', kind: 'svd', inputs: () => solveInputs(64), check: checkSvd },
   { id: 'eigh64', label: 'eigh 64×64', kind: 'eigh', inputs: () => spdInputs(64), check: checkEigh },
   { id: 'svd-photo', label: 'svd 128×192 (the demo photo, reduced)', kind: 'svd', inputs: photoInputs, check: checkSvd },
-].filter((b) => !ONLY || ONLY.includes(b.id));
+];
 
 // --------------------------------------------------------------- runner
 
@@ -585,13 +577,13 @@ function median(xs) {
 
 // First calls one library after the other, then warm calls round-robin so
 // that all libraries see the same conditions. Each library makes as many
-// warm calls as fit in BUDGET_MS (at least MIN_RUNS, at most MAX_RUNS),
+// warm calls as fit in budgetMs (at least MIN_RUNS, at most MAX_RUNS),
 // estimated from the median of its warm calls so far.
-async function runBenchmark(bench, loaded) {
+async function runBenchmark(bench, libraries, loaded, budgetMs) {
   const inputs = bench.inputs();
   const cells = {};
   const live = [];
-  for (const lib of LIBRARIES) {
+  for (const lib of libraries) {
     const factory = lib[bench.kind];
     if (!loaded[lib.name]) {
       cells[lib.name] = { note: 'not loaded' };
@@ -622,7 +614,7 @@ async function runBenchmark(bench, loaded) {
         const { ms, dispatches } = await call(entry.lib, instance);
         cell.times.push(ms);
         cell.warm_dispatches = dispatches;
-        const estimate = Math.round(BUDGET_MS / median(cell.times));
+        const estimate = Math.round(budgetMs / median(cell.times));
         entry.target = Math.min(MAX_RUNS, Math.max(MIN_RUNS, estimate));
       } catch (e) {
         cell.error = errorText(e);
@@ -642,14 +634,6 @@ async function runBenchmark(bench, loaded) {
   return { id: bench.id, label: bench.label, flops: bench.flops, cells };
 }
 
-async function packageVersion(path) {
-  try {
-    return (await (await fetch(path)).json()).version;
-  } catch {
-    return undefined;
-  }
-}
-
 async function adapterInfo() {
   const adapter = await navigator.gpu?.requestAdapter();
   if (!adapter) return null;
@@ -657,23 +641,29 @@ async function adapterInfo() {
   return { vendor, architecture, device, description, isFallbackAdapter: adapter.info.isFallbackAdapter ?? adapter.isFallbackAdapter };
 }
 
-const VERSIONS = {
-  kiln: '../package.json',
-  tfjs: '../node_modules/@tensorflow/tfjs/package.json',
-  jax: '../node_modules/@jax-js/jax/package.json',
-};
-
-async function main() {
+/**
+ * Runs the benchmarks and returns the results (report.js prints them).
+ * `libs` and `only` pick libraries and benchmark ids (all when absent),
+ * `budgetMs` the warm time per library and benchmark; `environment`
+ * names the runtime, `versions` gives each library's version,
+ * `loadTf()` resolves to TensorFlow.js with its WebGPU backend
+ * registered, and `log(line)` reports progress.
+ */
+export async function runSuite({ libs, only, budgetMs = 4000, environment, versions = {}, loadTf: tfLoader, log: logger }) {
+  log = logger;
+  loadTf = tfLoader;
+  const libraries = ALL_LIBRARIES.filter((lib) => !libs || libs.includes(lib.name));
+  const benchmarks = ALL_BENCHMARKS.filter((b) => !only || only.includes(b.id));
   const results = {
-    userAgent: navigator.userAgent,
+    userAgent: environment,
     adapter: await adapterInfo(),
-    config: { budgetMs: BUDGET_MS, minRuns: MIN_RUNS, maxRuns: MAX_RUNS, tolerance: TOLERANCE },
+    config: { budgetMs, minRuns: MIN_RUNS, maxRuns: MAX_RUNS, tolerance: TOLERANCE },
     libs: {},
     benchmarks: [],
   };
   const loaded = {};
-  for (const lib of LIBRARIES) {
-    const version = await packageVersion(VERSIONS[lib.name]);
+  for (const lib of libraries) {
+    const version = versions[lib.name];
     try {
       const [ms, info] = await timed(() => lib.load());
       loaded[lib.name] = true;
@@ -684,15 +674,6 @@ async function main() {
       log(`${lib.name}: failed to load: ${errorText(e)}`);
     }
   }
-  for (const bench of BENCHMARKS) results.benchmarks.push(await runBenchmark(bench, loaded));
-  document.getElementById('table').textContent = markdownTable(results);
+  for (const bench of benchmarks) results.benchmarks.push(await runBenchmark(bench, libraries, loaded, budgetMs));
   return results;
 }
-
-main().then(
-  (results) => { window.benchResults = results; },
-  (e) => {
-    log(`failed: ${errorText(e)}`);
-    window.benchResults = { error: errorText(e) };
-  },
-);

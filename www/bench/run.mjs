@@ -1,16 +1,20 @@
-// Runs the benchmark page (bench/index.html) in headless Chromium, prints a
-// markdown table and writes the full results as JSON.
+// Runs the benchmarks (bench.js), prints a markdown table and writes the
+// full results as JSON: in headless Chromium (the page bench/index.html),
+// or with --node in this Node process on Dawn (the `webgpu` package).
 //
-//   node bench/run.mjs [--out bench/results.json] [--libs kiln,tfjs,jax]
-//                      [--only matmul256,mlp] [--budget 4]
+//   node bench/run.mjs [--node] [--out bench/results.json]
+//                      [--libs kiln,tfjs,jax] [--only matmul256,mlp] [--budget 4]
 //
 // Chromium is the system's ($CHROMIUM, else /usr/bin/chromium), with WebGPU
-// enabled (SwiftShader where there is no GPU).
+// enabled (SwiftShader where there is no GPU). Dawn takes the GPU's Vulkan
+// driver; where there is none, set
+// VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json for SwiftShader.
 
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runInThisContext } from 'node:vm';
 import { serve } from '../scripts/serve.mjs';
 import { launch } from '../test/chromium.mjs';
 import { markdownTable } from './report.js';
@@ -21,28 +25,60 @@ const { values: args } = parseArgs({
     libs: { type: 'string' },
     only: { type: 'string' },
     budget: { type: 'string' },
+    node: { type: 'boolean', default: false },
   },
 });
 
-const query = new URLSearchParams();
-for (const key of ['libs', 'only', 'budget']) {
-  if (args[key] !== undefined) query.set(key, args[key]);
+async function inChromium() {
+  const query = new URLSearchParams();
+  for (const key of ['libs', 'only', 'budget']) {
+    if (args[key] !== undefined) query.set(key, args[key]);
+  }
+  const server = await serve({ port: 0 });
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    page.on('console', (msg) => console.error(msg.text()));
+    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    await page.goto(new URL(`www/bench/?${query}`, server.url).href);
+    const handle = await page.waitForFunction(() => window.benchResults, null, { timeout: 0, polling: 1000 });
+    const results = await handle.jsonValue();
+    if (results.error) throw new Error(results.error);
+    return results;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }
 
-const server = await serve({ port: 0 });
-const browser = await launch();
-try {
-  const page = await browser.newPage();
-  page.on('console', (msg) => console.error(msg.text()));
-  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-  await page.goto(new URL(`www/bench/?${query}`, server.url).href);
-  const handle = await page.waitForFunction(() => window.benchResults, null, { timeout: 0, polling: 1000 });
-  const results = await handle.jsonValue();
-  if (results.error) throw new Error(results.error);
-  console.log(markdownTable(results));
-  await writeFile(resolve(args.out), `${JSON.stringify(results, null, 2)}\n`);
-  console.error(`results written to ${resolve(args.out)}`);
-} finally {
-  await browser.close();
-  await server.close();
+async function inNode() {
+  await import('../test/gpu-node.mjs');
+  const { runSuite } = await import('./bench.js');
+  const version = async (path) => JSON.parse(await readFile(new URL(path, import.meta.url), 'utf8')).version;
+  return runSuite({
+    libs: args.libs?.split(','),
+    only: args.only?.split(','),
+    budgetMs: 1000 * Number(args.budget ?? 4),
+    environment: `Node ${process.version} (Dawn, the webgpu package)`,
+    versions: {
+      kiln: await version('../package.json'),
+      tfjs: await version('../node_modules/@tensorflow/tfjs/package.json'),
+      jax: await version('../node_modules/@jax-js/jax/package.json'),
+    },
+    // The same UMD bundles as the page, run as scripts so that they define
+    // the global `tf` as in a browser.
+    loadTf: async () => {
+      for (const bundle of ['tfjs/dist/tf.min.js', 'tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js']) {
+        const path = new URL(`../node_modules/@tensorflow/${bundle}`, import.meta.url);
+        runInThisContext(await readFile(path, 'utf8'), { filename: fileURLToPath(path) });
+      }
+      return globalThis.tf;
+    },
+    log: (line) => console.error(`[bench] ${line}`),
+  });
 }
+
+const results = args.node ? await inNode() : await inChromium();
+console.log(markdownTable(results));
+await writeFile(resolve(args.out), `${JSON.stringify(results, null, 2)}\n`);
+console.error(`results written to ${resolve(args.out)}`);

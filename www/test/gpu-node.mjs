@@ -8,4 +8,7 @@ import { create, globals } from 'webgpu';
 
 Object.assign(globalThis, globals);
 globalThis.navigator ??= {};
+// Node 20 has no navigator; libraries that read its userAgent (jax-js) get
+// the one Node 21 and later give.
+globalThis.navigator.userAgent ??= `Node.js/${process.versions.node.split('.')[0]}`;
 globalThis.navigator.gpu = create([]);
