@@ -199,18 +199,24 @@ export function setupAutodiff(root) {
       const [xs, f, d1, d2] = (await Promise.all(outputs.map((a) => a.data()))).map((d) => Array.from(d));
       kiln.dispose(outputs);
       Object.assign(state, { xs, f, df: d1, d2f: d2 });
+      // Where f is undefined (log of a negative number, a pole), so are its
+      // derivatives, whatever the chain rule's arithmetic gives there.
+      const whereDefined = (ys) => ys.map((y, i) => (Number.isFinite(f[i]) ? y : NaN));
+      const [shownD1, shownD2] = [whereDefined(d1), whereDefined(d2)];
       plot.update({
         xRange: [lo, hi],
-        yRange: visibleRange([...f, ...d1, ...d2]),
+        yRange: visibleRange([...f, ...shownD1, ...shownD2]),
         series: [
           { label: 'f(x)', color: COLORS.f, xs, ys: f },
-          { label: 'f′(x)', color: COLORS.df, xs, ys: d1 },
-          { label: 'f″(x)', color: COLORS.d2f, xs, ys: d2 },
+          { label: 'f′(x)', color: COLORS.df, xs, ys: shownD1 },
+          { label: 'f″(x)', color: COLORS.d2f, xs, ys: shownD2 },
         ],
       });
     } catch (err) {
       state.error = err.message;
       $('[data-role=message]').textContent = err.message;
+      // No curves of an earlier function under the error.
+      plot.update({ xRange: undefined, yRange: undefined, series: [] });
     }
   }
 

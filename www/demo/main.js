@@ -17,6 +17,17 @@ const positive = (name, fallback) => {
   return Number.isInteger(value) && value > 0 ? value : fallback;
 };
 
+const BROWSERS = 'Chrome or Edge 113+, Safari 26+ or Firefox 141+, with hardware acceleration on';
+
+// The adapter in words: "SwiftShader (software) · float16".
+const KINDS = { Cpu: 'software', DiscreteGpu: 'discrete GPU', IntegratedGpu: 'integrated GPU', VirtualGpu: 'virtual GPU' };
+function describe(info) {
+  const raw = (info.name || 'unnamed adapter').trim();
+  const name = /swiftshader/i.test(raw) ? 'SwiftShader' : raw.replace(/\b[a-z]/g, (c) => c.toUpperCase());
+  const kind = KINDS[info.deviceType];
+  return [kind ? `${name} (${kind})` : name, info.shaderF16 ? 'float16' : 'no float16'].join(' · ');
+}
+
 const state = { adapter: null, error: null };
 window.kilnDemo = { state, ready: start() };
 
@@ -28,28 +39,24 @@ function unavailable(title, reason) {
   document.getElementById('unavailable-reason').textContent = reason;
   document.getElementById('unavailable').hidden = false;
   for (const section of document.querySelectorAll('section.card')) section.classList.add('disabled');
+  // Nothing will load: no section says it is loading.
+  for (const hint of document.querySelectorAll('[data-role=dataset]')) hint.textContent = 'Needs WebGPU';
   return { ok: false, error: reason };
-}
-
-// One line about the adapter: its name, API, kind and float16 support.
-function describe(info) {
-  const parts = [info.name || 'unnamed adapter'];
-  if (info.backend) parts.push(info.backend);
-  if (info.deviceType) parts.push(info.deviceType);
-  if (info.driver) parts.push(info.driver);
-  parts.push(info.shaderF16 ? 'shader-f16' : 'no shader-f16');
-  return parts.join(' · ');
 }
 
 async function start() {
   if (!('gpu' in navigator)) {
-    return unavailable('WebGPU is not available', 'This browser does not expose WebGPU (navigator.gpu is missing).');
+    return unavailable('WebGPU is not available', `This browser does not offer WebGPU. The demo runs in ${BROWSERS}.`);
   }
   let info;
   try {
     info = await kiln.init();
   } catch (err) {
-    return unavailable('kiln could not start WebGPU', `kiln.init() failed: ${err.message}`);
+    const noAdapter = err.message.includes('no WebGPU adapter');
+    return unavailable(
+      'kiln could not start WebGPU',
+      noAdapter ? `This browser gives no WebGPU adapter (WebGPU may be turned off, or the GPU blocked). The demo runs in ${BROWSERS}.` : `kiln.init() failed: ${err.message}`,
+    );
   }
   state.adapter = info;
   document.getElementById('adapter').dataset.state = 'ok';

@@ -4,6 +4,8 @@
 
 const FONT = '12px system-ui, -apple-system, "Segoe UI", sans-serif';
 const MARGIN = { left: 52, right: 14, top: 14, bottom: 34 };
+// The legend's row above the plot area.
+const LEGEND_H = 22;
 
 // Round tick values covering [lo, hi]: steps of 1, 2 or 5 times a power of ten.
 function ticks(lo, hi, count) {
@@ -74,16 +76,18 @@ export class Plot {
       yr = [yr[0] - pad, yr[1] + pad];
     }
 
+    const labelled = series.filter((s) => s.label);
+    const top = MARGIN.top + (labelled.length > 1 ? LEGEND_H : 0);
     const plotW = width - MARGIN.left - MARGIN.right;
-    const plotH = height - MARGIN.top - MARGIN.bottom;
+    const plotH = height - top - MARGIN.bottom;
     const px = (x) => MARGIN.left + ((x - xr[0]) / (xr[1] - xr[0])) * plotW;
-    const py = (y) => MARGIN.top + (1 - (y - yr[0]) / (yr[1] - yr[0])) * plotH;
+    const py = (y) => top + (1 - (y - yr[0]) / (yr[1] - yr[0])) * plotH;
 
     // Part of the x range drawn shaded (e.g. the discarded singular values).
     if (shadeFromX !== undefined && shadeFromX < xr[1]) {
       ctx.fillStyle = 'rgba(148, 163, 184, 0.16)';
       const x0 = px(Math.max(shadeFromX, xr[0]));
-      ctx.fillRect(x0, MARGIN.top, MARGIN.left + plotW - x0, plotH);
+      ctx.fillRect(x0, top, MARGIN.left + plotW - x0, plotH);
     }
 
     // Grid and tick labels.
@@ -95,10 +99,10 @@ export class Plot {
     for (const t of ticks(xr[0], xr[1], Math.max(2, Math.floor(plotW / 70)))) {
       const x = Math.round(px(t)) + 0.5;
       ctx.beginPath();
-      ctx.moveTo(x, MARGIN.top);
-      ctx.lineTo(x, MARGIN.top + plotH);
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + plotH);
       ctx.stroke();
-      ctx.fillText(format(t), x, MARGIN.top + plotH + 5);
+      ctx.fillText(format(t), x, top + plotH + 5);
     }
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
@@ -114,7 +118,7 @@ export class Plot {
       ctx.fillText(logY ? format(10 ** t) : format(t), MARGIN.left - 6, y);
     }
     ctx.strokeStyle = '#9ca3af';
-    ctx.strokeRect(MARGIN.left + 0.5, MARGIN.top + 0.5, plotW, plotH);
+    ctx.strokeRect(MARGIN.left + 0.5, top + 0.5, plotW, plotH);
 
     // Axis labels.
     ctx.fillStyle = '#374151';
@@ -123,7 +127,7 @@ export class Plot {
     if (xLabel) ctx.fillText(xLabel, MARGIN.left + plotW / 2, height - 2);
     if (yLabel) {
       ctx.save();
-      ctx.translate(12, MARGIN.top + plotH / 2);
+      ctx.translate(12, top + plotH / 2);
       ctx.rotate(-Math.PI / 2);
       ctx.textBaseline = 'middle';
       ctx.fillText(yLabel, 0, 0);
@@ -133,7 +137,7 @@ export class Plot {
     // Series, clipped to the plot area; a non-finite value breaks the line.
     ctx.save();
     ctx.beginPath();
-    ctx.rect(MARGIN.left, MARGIN.top, plotW, plotH);
+    ctx.rect(MARGIN.left, top, plotW, plotH);
     ctx.clip();
     for (const s of series) {
       ctx.strokeStyle = s.color;
@@ -165,29 +169,24 @@ export class Plot {
     }
     ctx.restore();
 
-    // Legend in the top right corner when there is more than one series.
-    const labelled = series.filter((s) => s.label);
+    // Legend in one row above the plot area, right-aligned, so that it never
+    // covers the curves (when there is more than one series).
     if (labelled.length > 1) {
       ctx.textAlign = 'left';
       ctx.textBaseline = 'middle';
-      const rowH = 18;
-      const boxW = 24 + Math.max(...labelled.map((s) => ctx.measureText(s.label).width)) + 16;
-      const x0 = MARGIN.left + plotW - boxW - 8;
-      const y0 = MARGIN.top + 8;
-      ctx.fillStyle = 'rgba(255, 255, 255, 0.9)';
-      ctx.strokeStyle = '#e5e7eb';
-      ctx.fillRect(x0, y0, boxW, labelled.length * rowH + 8);
-      ctx.strokeRect(x0 + 0.5, y0 + 0.5, boxW, labelled.length * rowH + 8);
+      const entryW = labelled.map((s) => 28 + ctx.measureText(s.label).width + 14);
+      let x = MARGIN.left + plotW - entryW.reduce((a, b) => a + b, 0);
+      const y = 4 + LEGEND_H / 2;
       labelled.forEach((s, i) => {
-        const y = y0 + 4 + rowH * i + rowH / 2;
         ctx.strokeStyle = s.color;
         ctx.lineWidth = 2.5;
         ctx.beginPath();
-        ctx.moveTo(x0 + 8, y);
-        ctx.lineTo(x0 + 26, y);
+        ctx.moveTo(x, y);
+        ctx.lineTo(x + 20, y);
         ctx.stroke();
         ctx.fillStyle = '#111827';
-        ctx.fillText(s.label, x0 + 32, y);
+        ctx.fillText(s.label, x + 26, y);
+        x += entryW[i];
       });
     }
   }

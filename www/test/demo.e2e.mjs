@@ -177,6 +177,65 @@ async function testAutodiff(page) {
     }
   }
   await shoot(page, '#autodiff', '3-autodiff.png');
+
+  const drawn = await curvePixels(page);
+  check(drawn > 500, `the curves are drawn (${drawn} curve pixels)`);
+
+  console.log('\n3. Autodiff of an expression that does not parse');
+  await page.fill('#autodiff [data-role=expression]', 'sin(x');
+  await page.click('#autodiff [data-role=plot]');
+  await page.waitForFunction(() => window.kilnDemo.state.autodiff.error !== null, null, { ...POLL, timeout: 30_000 });
+  const message = page.locator('#autodiff [data-role=message]');
+  const [color, bad] = await message.evaluate((el) => [
+    getComputedStyle(el).color,
+    getComputedStyle(document.documentElement).getPropertyValue('--bad').trim(),
+  ]);
+  check(color === hexToRgb(bad), `the error is shown in the error colour (${color}, want ${bad})`);
+  const plotted = await curvePixels(page);
+  check(plotted === 0, `no curves of the earlier function remain under the error (${plotted} curve pixels)`);
+  await shoot(page, '#autodiff', '3-autodiff-error.png');
+}
+
+// Opaque pixels of the autodiff plot in the colours of its three curves
+// (autodiff.js's COLORS).
+function curvePixels(page) {
+  return page.locator('#autodiff [data-role=curves]').evaluate((canvas) => {
+    const curves = [[0x25, 0x63, 0xeb], [0xea, 0x58, 0x0c], [0x16, 0xa3, 0x4a]];
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const near = curves.some((c) => Math.hypot(data[i] - c[0], data[i + 1] - c[1], data[i + 2] - c[2]) < 24);
+      if (data[i + 3] > 200 && near) count++;
+    }
+    return count;
+  });
+}
+
+function hexToRgb(hex) {
+  const v = Number.parseInt(hex.replace('#', ''), 16);
+  return `rgb(${(v >> 16) & 255}, ${(v >> 8) & 255}, ${v & 255})`;
+}
+
+// The page in a browser without WebGPU: it says so in words and in which
+// browsers it runs, gives no native-driver advice, and no section waits.
+async function testWithoutWebGpu(browser, url) {
+  console.log('\n4. Without WebGPU');
+  const page = await openPage(browser);
+  await page.addInitScript(() => {
+    delete Navigator.prototype.gpu;
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => window.kilnDemo, null, { timeout: 30_000 });
+  const ready = await page.evaluate(() => window.kilnDemo.ready);
+  check(!ready.ok, 'the page reports that it cannot start');
+  check(await page.isVisible('#unavailable'), 'the notice is shown');
+  const reason = await page.textContent('#unavailable-reason');
+  check(/Chrome|Safari|Firefox/.test(reason), `it names browsers that run it: "${reason}"`);
+  check(!/mesa|VK_ICD|apt-get|Node/.test(reason), 'it gives no native-driver or Node advice');
+  const hints = await page.locator('[data-role=dataset]').allTextContents();
+  check(hints.every((h) => !/Loading/.test(h)), `no section says it is loading (${hints.join(', ')})`);
+  await page.screenshot({ path: join(screenshotDir, '4-no-webgpu.png') });
+  await page.close();
 }
 
 async function main() {
@@ -201,7 +260,10 @@ async function main() {
       await page.screenshot({ path: join(screenshotDir, 'unavailable.png'), fullPage: true });
       throw new Error(`the demo did not start: ${ready.error}`);
     }
-    console.log(`Adapter: ${await page.textContent('#adapter-text')} (page ready after ${seconds(started)})`);
+    const adapter = await page.textContent('#adapter-text');
+    console.log(`Adapter: ${adapter} (page ready after ${seconds(started)})`);
+    const info = await page.evaluate(() => window.kilnDemo.state.adapter);
+    if (info.deviceType === 'Cpu') check(/\(software\)/.test(adapter), `the adapter is named in words: "${adapter}"`);
     await page.screenshot({ path: join(screenshotDir, '0-page.png') });
 
     // A section that throws (a timeout, say) fails; the next ones still run.
@@ -216,6 +278,7 @@ async function main() {
     }
 
     check(page.problems.length === 0, `no console errors or uncaught exceptions${page.problems.length ? `:\n    ${page.problems.join('\n    ')}` : ''}`);
+    await testWithoutWebGpu(browser, url);
   } finally {
     await browser.close();
     await server.close();
