@@ -1,6 +1,7 @@
-// Section 1: a 64 -> 64 -> 10 multilayer perceptron trained on the
-// scikit-learn digits with Adam and a cosine learning-rate decay, entirely
-// with kiln ops on the GPU.
+// Section 1: a 64 -> 64 -> 10 multilayer perceptron (kiln.nn) trained on
+// the scikit-learn digits with kiln.optimizers.Adam and a cosine
+// learning-rate decay, entirely on the GPU; the data set comes through
+// kiln.io.loadSafetensors.
 
 import * as kiln from '../src/index.js';
 import { Plot } from './plot.js';
@@ -8,56 +9,27 @@ import { Plot } from './plot.js';
 const DATA_URL = '../../examples/data/digits.safetensors';
 const TEST_SIZE = 297;
 const HIDDEN = 64;
-const ADAM = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+const LEARNING_RATE = 0.01;
 
-// safetensors: an 8-byte little-endian header length, a JSON header mapping
-// names to { dtype, shape, data_offsets }, then the raw tensor bytes.
-async function loadSafetensors(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`fetching ${url}: HTTP ${response.status}`);
-  const buffer = await response.arrayBuffer();
-  const headerLength = Number(new DataView(buffer).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 8, headerLength)));
-  const tensors = {};
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: [start, end] } = info;
-    if (dtype !== 'U8') throw new Error(`${name}: expected U8, got ${dtype}`);
-    tensors[name] = { shape, data: new Uint8Array(buffer, 8 + headerLength + start, end - start) };
-  }
-  return tensors;
+// The 8 x 8 images' pixels 0..16 (uint8 in the file, int32 here) scaled
+// to [0, 1] as float32 rows of 64, and the labels, for images from..to.
+function split(images, labels, from, to) {
+  return kiln.tidy(() => ({
+    x: kiln.slice(images, [[from, to, null]]).reshape([to - from, 64]).astype('float32').div(16),
+    y: kiln.slice(labels, [[from, to, null]]),
+  }));
 }
 
-// Pixels 0..16 scaled to [0, 1] as float32 rows of 64, labels as int32.
-function toArrays(images, labels, from, to) {
-  const x = Float32Array.from(images.data.subarray(from * 64, to * 64), (v) => v / 16);
-  const y = Int32Array.from(labels.data.subarray(from, to));
-  return {
-    x: kiln.array(x, { shape: [to - from, 64], dtype: 'float32' }),
-    y: kiln.array(y, { shape: [to - from], dtype: 'int32' }),
-  };
+function makeModel() {
+  return new kiln.nn.Sequential(
+    new kiln.nn.Linear(64, HIDDEN, { key: kiln.random.key(1) }),
+    new kiln.nn.ReLU(),
+    new kiln.nn.Linear(HIDDEN, 10, { key: kiln.random.key(2) }),
+  );
 }
 
-// He initialisation for the ReLU layer, LeCun for the output layer.
-function initParams() {
-  return kiln.tidy(() => [
-    kiln.random.normal(kiln.random.key(1), [64, HIDDEN]).mul(Math.sqrt(2 / 64)),
-    kiln.zeros([HIDDEN]),
-    kiln.random.normal(kiln.random.key(2), [HIDDEN, 10]).mul(Math.sqrt(1 / HIDDEN)),
-    kiln.zeros([10]),
-  ]);
-}
-
-function logits([w1, b1, w2, b2], x) {
-  const h = kiln.nn.relu(kiln.matmul(x, w1).add(b1));
-  return kiln.matmul(h, w2).add(b2);
-}
-
-const loss = (w1, b1, w2, b2, x, y) => kiln.nn.crossEntropy(logits([w1, b1, w2, b2], x), y);
-const lossAndGrads = kiln.valueAndGrad(loss, [0, 1, 2, 3]);
-
-function accuracy(params, x, y) {
-  return kiln.tidy(() => kiln.mean(kiln.equal(kiln.argmax(logits(params, x), -1), y).astype('float32')));
+function accuracy(model, x, y) {
+  return kiln.tidy(() => kiln.mean(kiln.equal(kiln.argmax(model.forward(x), -1), y).astype('float32')));
 }
 
 export function setupTraining(root, { epochs, batchSize }) {
@@ -90,7 +62,7 @@ export function setupTraining(root, { epochs, batchSize }) {
   });
 
   let data;
-  let run; // parameters, Adam moments and position in the current run
+  let run; // the model, its optimizer and the position in the current run
   let drawPending = false;
 
   function show() {
@@ -125,13 +97,13 @@ export function setupTraining(root, { epochs, batchSize }) {
   }
 
   function newRun() {
-    if (run) kiln.dispose([...run.params, ...run.m, ...run.v]);
-    const params = initParams();
+    if (run) kiln.dispose([run.model.parameters(), run.optimizer.state()]);
+    const model = makeModel();
+    const totalSteps = epochs * state.stepsPerEpoch;
     run = {
-      params,
-      m: params.map((p) => kiln.zerosLike(p)),
-      v: params.map((p) => kiln.zerosLike(p)),
-      t: 0,
+      model,
+      lossAndGrads: kiln.nn.valueAndGrad(model, (x, y) => kiln.nn.crossEntropy(model.forward(x), y)),
+      optimizer: kiln.optimizers.Adam(kiln.optimizers.cosineDecay(LEARNING_RATE, totalSteps)),
       order: null,
       batch: 0,
     };
@@ -140,28 +112,12 @@ export function setupTraining(root, { epochs, batchSize }) {
 
   // One Adam step on one minibatch; returns the batch loss (not yet read).
   function step(batchIndex) {
-    run.t += 1;
-    const { beta1, beta2, eps } = ADAM;
-    const lr = ADAM.lr * 0.5 * (1 + Math.cos((Math.PI * (run.t - 1)) / (epochs * state.stepsPerEpoch)));
-    const c1 = 1 - beta1 ** run.t;
-    const c2 = 1 - beta2 ** run.t;
-    const old = [...run.params, ...run.m, ...run.v];
-    const [value, ...next] = kiln.tidy(() => {
+    const [value, grads] = kiln.tidy(() => {
       const idx = kiln.slice(run.order, [[batchIndex * batchSize, (batchIndex + 1) * batchSize, null]]);
-      const x = kiln.take(data.train.x, idx, 0);
-      const y = kiln.take(data.train.y, idx, 0);
-      const [value, grads] = lossAndGrads(...run.params, x, y);
-      const m = run.m.map((m, i) => m.mul(beta1).add(grads[i].mul(1 - beta1)));
-      const v = run.v.map((v, i) => v.mul(beta2).add(grads[i].mul(grads[i]).mul(1 - beta2)));
-      const params = run.params.map((p, i) =>
-        p.sub(m[i].div(c1).mul(lr).div(kiln.sqrt(v[i].div(c2)).add(eps))),
-      );
-      return [value, ...params, ...m, ...v];
+      return run.lossAndGrads(kiln.take(data.train.x, idx, 0), kiln.take(data.train.y, idx, 0));
     });
-    kiln.dispose(old);
-    run.params = next.slice(0, 4);
-    run.m = next.slice(4, 8);
-    run.v = next.slice(8, 12);
+    run.optimizer.update(run.model, grads);
+    kiln.dispose(grads);
     return value;
   }
 
@@ -192,7 +148,7 @@ export function setupTraining(root, { epochs, batchSize }) {
         run.order = null;
         run.batch = 0;
         state.epoch += 1;
-        const acc = accuracy(run.params, data.test.x, data.test.y);
+        const acc = accuracy(run.model, data.test.x, data.test.y);
         state.testAccuracy.push(await acc.item());
         acc.dispose();
         state.numArrays.push(kiln.memory().numArrays);
@@ -226,10 +182,11 @@ export function setupTraining(root, { epochs, batchSize }) {
 
   // Loads the data set; resolves once the Start button is usable.
   async function load() {
-    const { images, labels } = await loadSafetensors(DATA_URL);
+    const { images, labels } = await kiln.io.loadSafetensors(DATA_URL);
     const total = labels.shape[0];
-    const train = toArrays(images, labels, 0, total - TEST_SIZE);
-    const test = toArrays(images, labels, total - TEST_SIZE, total);
+    const train = split(images, labels, 0, total - TEST_SIZE);
+    const test = split(images, labels, total - TEST_SIZE, total);
+    kiln.dispose([images, labels]);
     data = { train: { ...train, size: total - TEST_SIZE }, test };
     state.stepsPerEpoch = Math.floor(data.train.size / batchSize);
     $('[data-role=dataset]').textContent =
