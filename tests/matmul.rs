@@ -96,10 +96,14 @@ fn every_tiling_and_load_direction_matches_the_host() {
     // Ragged edges in every dimension. Shapes are chosen so that the kernel
     // picks each tiling: few workgroups -> 32 x 32 tiles; 16 products of
     // about 130 x 130 -> 64 x 64 (144 workgroups, 64 at 128 x 128); 32 of
-    // them -> 128 x 128 (128 workgroups).
+    // them -> 128 x 128 (128 workgroups). On a CPU adapter the direct
+    // kernel takes each of its widths: up to 16 columns, up to 32, wider.
     for (batch, m, n, k) in [
         (1, 1, 1, 1),
         (1, 3, 5, 7),
+        (1, 9, 16, 5),
+        (1, 65, 17, 3),
+        (3, 70, 27, 13),
         (2, 33, 65, 17),
         (1, 130, 129, 70),
         (16, 130, 129, 21),

@@ -15,8 +15,24 @@ pub const TEMPLATE: &str = wgsl!("matmul.wgsl");
 pub const COOP_TEMPLATE: &str = wgsl!("matmul_coop.wgsl");
 pub const DIRECT_TEMPLATE: &str = wgsl!("matmul_direct.wgsl");
 
-/// The side of C one workgroup of the direct kernel covers.
-const DIRECT_SIDE: usize = 32;
+/// The rows and columns of C one thread of the direct kernel covers.
+const DIRECT_BLOCK: usize = 8;
+
+/// The direct kernel's threads per workgroup along C's rows.
+const DIRECT_WY: u32 = 8;
+
+/// The direct kernel's threads per workgroup along C's columns, one kernel
+/// each.
+pub const DIRECT_WIDTHS: [u32; 3] = [2, 4, 8];
+
+/// The direct kernel's width for products `n` columns wide: narrow ones
+/// take few threads across, so that few idle past the last column.
+fn direct_width(n: usize) -> u32 {
+    DIRECT_WIDTHS
+        .into_iter()
+        .find(|&wx| n <= DIRECT_BLOCK * wx as usize)
+        .unwrap_or(DIRECT_WIDTHS[DIRECT_WIDTHS.len() - 1])
+}
 
 /// WGSL shared by the matmul kernels: sizes, the batch entry's operand
 /// offsets and the operands' strides from the parameters (the batch shape
@@ -116,16 +132,6 @@ impl Tile {
             .filter(|t| t.fits(dev))
             .find(|t| count(t) >= ENOUGH_WORKGROUPS)
             .unwrap_or(Tile::SMALL)
-    }
-
-    /// On a CPU adapter: the 128 × 128 tiling for large products that fill
-    /// its tiles (it does the most work per barrier), else `None`: the
-    /// direct kernel, which has no barriers at all.
-    fn on_cpu(dev: &Device, m: usize, n: usize, k: usize, batch: usize) -> Option<Tile> {
-        const LARGE_PRODUCT: usize = 1 << 23;
-        let t = Tile::LARGE;
-        let padded = m.next_multiple_of(t.bm as usize) * n.next_multiple_of(t.bn as usize);
-        (t.fits(dev) && padded <= 2 * m * n && m * n * k * batch >= LARGE_PRODUCT).then_some(t)
     }
 
     fn name(self) -> String {
@@ -243,14 +249,17 @@ pub fn source(dtype: DType, tile: Tile, a_k_fast: bool, b_k_fast: bool) -> Strin
     fill(TEMPLATE, &substitutions)
 }
 
-/// The kernel for CPU adapters (no workgroup memory), for `dtype`.
-pub fn direct_source(dtype: DType) -> String {
-    fill(DIRECT_TEMPLATE, &dtype_substitutions(dtype))
+/// The kernel for CPU adapters (no workgroup memory), for `dtype`, `width`
+/// threads across (one of [`DIRECT_WIDTHS`]).
+pub fn direct_source(dtype: DType, width: u32) -> String {
+    let mut substitutions = dtype_substitutions(dtype);
+    substitutions.extend([("wx", width.to_string()), ("wy", DIRECT_WY.to_string())]);
+    fill(DIRECT_TEMPLATE, &substitutions)
 }
 
 /// The pipeline key of [`direct_source`]'s kernel.
-pub fn direct_key(dtype: DType) -> String {
-    format!("matmul_{}_direct", dtype.wgsl_storage())
+pub fn direct_key(dtype: DType, width: u32) -> String {
+    format!("matmul_{}_direct_{width}", dtype.wgsl_storage())
 }
 
 /// Fragments of 16 rows (of A) and 16 columns (of B) per subgroup block of
@@ -345,11 +354,13 @@ pub(crate) fn variants(out: &mut Vec<KernelSource>) {
                 ));
             }
         }
-        out.push(KernelSource::new(
-            direct_key(dtype),
-            "main",
-            direct_source(dtype),
-        ));
+        for width in DIRECT_WIDTHS {
+            out.push(KernelSource::new(
+                direct_key(dtype, width),
+                "main",
+                direct_source(dtype, width),
+            ));
+        }
         for tile in Tile::ALL {
             for (a_k, b_k) in directions {
                 out.push(KernelSource::new(
@@ -505,11 +516,9 @@ pub fn encode(
         )?;
         return Ok(result);
     }
-    let staged = if cpu_choices(&enc.dev) {
-        Tile::on_cpu(&enc.dev, m, n, k, batch)
-    } else {
-        Some(Tile::choose(&enc.dev, m, n, batch))
-    };
+    // CPU adapters take the direct kernel at every size: without barriers
+    // it beats the tilings there (BENCHMARKS.md, "Matmul on CPU adapters").
+    let staged = (!cpu_choices(&enc.dev)).then(|| Tile::choose(&enc.dev, m, n, batch));
     let (pipeline, side_m, side_n) = if let Some(tile) = staged {
         let pipeline =
             enc.dev
@@ -518,10 +527,17 @@ pub fn encode(
                 });
         (pipeline, tile.bm as usize, tile.bn as usize)
     } else {
+        let width = direct_width(n);
         let pipeline = enc
             .dev
-            .trusted_pipeline(&direct_key(dtype), "main", || direct_source(dtype));
-        (pipeline, DIRECT_SIDE, DIRECT_SIDE)
+            .trusted_pipeline(&direct_key(dtype, width), "main", || {
+                direct_source(dtype, width)
+            });
+        (
+            pipeline,
+            DIRECT_BLOCK * DIRECT_WY as usize,
+            DIRECT_BLOCK * width as usize,
+        )
     };
     let groups_x = n.div_ceil(side_n) as u32;
     let groups_y = m.div_ceil(side_m) as u32;
