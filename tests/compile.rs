@@ -112,6 +112,34 @@ fn chains_between_matmuls_and_reductions_fuse() {
     }
 }
 
+/// A bias add that two chains read (a ReLU and the mask of its
+/// derivative, as in a training step) is recomputed in both, so its own
+/// kernel goes: matmul, (add, maximum), (add, greater, astype, multiply),
+/// matmul.
+fn two_readers(a: &[Array]) -> Result<Vec<Array>> {
+    let z = kiln::add(&kiln::matmul(&a[0], &a[1])?, &a[2])?;
+    let relu = kiln::maximum(&z, &c(0.0))?;
+    let mask = kiln::multiply(&kiln::greater(&z, &c(0.0))?.astype(DType::F32)?, &c(2.0))?;
+    Ok(vec![kiln::matmul(&relu, &a[3])?, mask])
+}
+
+#[test]
+fn a_producer_read_by_two_chains_is_recomputed_in_each() {
+    let args = [
+        array(5, &[9, 7]),
+        array(6, &[7, 11]),
+        array(7, &[11]),
+        array(8, &[11, 3]),
+    ];
+    let eager = two_readers(&args).unwrap();
+    let compiled = kiln::compile(two_readers)(&args).unwrap();
+    assert_eq!(dispatches(&eager), 7, "one kernel per op");
+    assert_eq!(dispatches(&compiled), 4);
+    for (k, (g, w)) in compiled.iter().zip(&eager).enumerate() {
+        assert_agree(&format!("output {k}"), g, w);
+    }
+}
+
 /// A random graph over a (6, 5) argument and a (5,) argument: elementwise
 /// ops, broadcasting, reductions and matmuls in an order drawn from `seed`.
 fn random_graph(seed: u64, a: &[Array]) -> Result<Vec<Array>> {

@@ -95,25 +95,45 @@ impl Program {
     /// The program with chains of elementwise steps merged into fused
     /// steps. A chain grows from its last step backwards through producers
     /// of the same shape that nothing else uses, while it reads at most
-    /// `MAX_FUSED_INPUTS` arrays.
+    /// `MAX_FUSED_INPUTS` arrays. A producer that only elementwise steps of
+    /// its shape read, itself reading no elementwise step (a bias add after
+    /// a matmul, say), is recomputed inside each chain that reads it, and
+    /// its own kernel goes when every reader's chain has it.
     fn fused(self, args: &[Array]) -> Result<Program> {
         let n = self.steps.len();
-        let mut uses = vec![0usize; n];
-        for r in self
-            .steps
-            .iter()
-            .flat_map(|s| &s.inputs)
-            .chain(&self.outputs)
-        {
-            if let Ref::Step(j) = r {
-                uses[*j] += 1;
+        let mut readers: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (c, step) in self.steps.iter().enumerate() {
+            for r in &step.inputs {
+                if let Ref::Step(j) = r {
+                    readers[*j].push(c);
+                }
             }
         }
+        let mut is_output = vec![false; n];
+        for r in &self.outputs {
+            if let Ref::Step(j) = r {
+                is_output[*j] = true;
+            }
+        }
+        let elementwise = |j: usize| self.steps[j].primitive.is_elementwise();
+        let sole_reader = |j: usize| readers[j].len() == 1 && !is_output[j];
+        let recomputable = |j: usize| {
+            !is_output[j]
+                && readers[j].len() > 1
+                && readers[j]
+                    .iter()
+                    .all(|&c| elementwise(c) && self.steps[c].shape == self.steps[j].shape)
+                && !self.steps[j]
+                    .inputs
+                    .iter()
+                    .any(|r| matches!(r, Ref::Step(i) if elementwise(*i)))
+        };
         let mut absorbed = vec![false; n];
-        let mut replacement: HashMap<usize, Step> = HashMap::new();
+        let mut chain_of: Vec<Option<usize>> = vec![None; n];
+        let mut chains: HashMap<usize, Vec<usize>> = HashMap::new();
         for root in (0..n).rev() {
             let step = &self.steps[root];
-            if absorbed[root] || !step.primitive.is_elementwise() {
+            if absorbed[root] || chain_of[root].is_some() || !elementwise(root) {
                 continue;
             }
             let mut members = vec![root];
@@ -123,8 +143,8 @@ impl Program {
                         Ref::Step(j)
                             if !members.contains(j)
                                 && !absorbed[*j]
-                                && uses[*j] == 1
-                                && self.steps[*j].primitive.is_elementwise()
+                                && (sole_reader(*j) || recomputable(*j))
+                                && elementwise(*j)
                                 && self.steps[*j].shape == step.shape
                                 && self.leaves(&[&members[..], &[*j]].concat()).len()
                                     <= MAX_FUSED_INPUTS =>
@@ -144,9 +164,25 @@ impl Program {
             }
             members.sort_unstable();
             for &m in &members {
-                absorbed[m] = m != root;
+                if sole_reader(m) || m == root {
+                    absorbed[m] = m != root;
+                    chain_of[m] = Some(root);
+                }
             }
-            replacement.insert(root, self.fuse(&members, args)?);
+            chains.insert(root, members);
+        }
+        // A recomputed producer goes when every reader's chain has it.
+        for j in 0..n {
+            if recomputable(j) && chain_of[j].is_none() {
+                let covered = readers[j]
+                    .iter()
+                    .all(|&c| chain_of[c].is_some_and(|root| chains[&root].contains(&j)));
+                absorbed[j] = covered;
+            }
+        }
+        let mut replacement: HashMap<usize, Step> = HashMap::new();
+        for (root, members) in &chains {
+            replacement.insert(*root, self.fuse(members, args)?);
         }
         // Renumber the steps that remain.
         let mut index = vec![usize::MAX; n];

@@ -4,7 +4,7 @@
 //! split into segments reduced in a second pass.
 
 use super::elementwise::{contiguous, load_expr, map, store_expr, MapOp, MATH};
-use super::{check_dtypes, fill_template, views, KernelSource};
+use super::{check_dtypes, cpu_choices, fill_template, views, KernelSource};
 use crate::array::{contiguous_strides, is_contiguous, DeviceData};
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::{
@@ -223,7 +223,9 @@ fn pass(
 }
 
 /// Columns enough for neighbouring threads to read neighbouring addresses;
-/// fewer are transposed into rows.
+/// fewer are transposed into rows (on a GPU: a CPU adapter reduces two or
+/// more columns in place, where the copy and a workgroup's barriers would
+/// cost more).
 const MIN_COLUMNS: usize = 16;
 
 /// Threads a column reduction aims for, so that a few columns still fill the GPU.
@@ -327,7 +329,8 @@ pub fn encode(
     sorted_axes.sort_unstable();
     let leading = sorted_axes.iter().enumerate().all(|(i, &d)| i == d);
     let columns_fit = !op.is_arg() || k_len <= MAX_LOOP_TRIPS;
-    if leading && columns_fit && rows >= MIN_COLUMNS && is_contiguous(shape, &data.strides) {
+    let enough_columns = rows >= MIN_COLUMNS || (rows > 1 && cpu_choices(&enc.dev));
+    if leading && columns_fit && enough_columns && is_contiguous(shape, &data.strides) {
         // Contiguous (k_len, rows) data: reduce down the columns, no copy.
         let result = reduce_columns(enc, op, data, dtype, (k_len, rows), out_dtype)?;
         return Ok(DeviceData {
