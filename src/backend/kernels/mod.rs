@@ -34,7 +34,7 @@ pub(crate) mod views;
 
 use super::device::Device;
 use super::encoder::Encoder;
-use super::limits::{KernelLimits, MAX_LOOP_TRIPS, WORKGROUP_SIZE};
+use super::limits::{KernelLimits, MAX_LOOP_TRIPS, THREAD_ROW_MAX, WORKGROUP_SIZE};
 use crate::array::{contiguous_strides, Array, Data, DeviceData};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -65,6 +65,21 @@ pub fn choose_as_on_gpu<T>(f: impl FnOnce() -> T) -> T {
 /// [`choose_as_on_gpu`]. Every CPU-specific kernel choice asks this.
 pub(crate) fn cpu_choices(dev: &Device) -> bool {
     dev.limits.cpu && !AS_ON_GPU.with(Cell::get)
+}
+
+/// Rows up to this long are reduced one thread per row on a CPU adapter,
+/// where a workgroup's barriers cost more than a long loop (and its
+/// pipeline takes several times longer to compile).
+const CPU_THREAD_ROW_MAX: usize = 4096;
+
+/// The longest row one thread reduces (reductions, softmax), and the
+/// segment length of longer rows' partial reductions on a CPU adapter.
+pub(crate) fn thread_row_max(dev: &Device) -> usize {
+    if cpu_choices(dev) {
+        CPU_THREAD_ROW_MAX
+    } else {
+        THREAD_ROW_MAX
+    }
 }
 
 /// What one kernel computes at most; lowering splits larger work.

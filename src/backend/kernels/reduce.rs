@@ -4,7 +4,7 @@
 //! split into segments reduced in a second pass.
 
 use super::elementwise::{contiguous, load_expr, map, store_expr, MapOp, MATH};
-use super::{check_dtypes, cpu_choices, fill_template, views, KernelSource};
+use super::{check_dtypes, cpu_choices, fill_template, thread_row_max, views, KernelSource};
 use crate::array::{contiguous_strides, is_contiguous, DeviceData};
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::{
@@ -136,12 +136,18 @@ pub(crate) fn variants(out: &mut Vec<KernelSource>) {
 const TARGET_ITEMS: usize = 2048;
 
 /// The segment length for `rows` rows of `k_len`: whole rows when they are
-/// short or when the op needs one pass (arg-reductions), else short enough to
-/// give about [`TARGET_ITEMS`] workgroups and to keep loops short.
-fn segment_len(rows: usize, k_len: usize, single_pass: bool) -> usize {
+/// short (up to `thread_max`, one thread each) or when the op needs one
+/// pass (arg-reductions); else one thread's worth on a CPU adapter, and on
+/// a GPU short enough to give about [`TARGET_ITEMS`] workgroups and to keep
+/// loops short.
+fn segment_len(rows: usize, k_len: usize, single_pass: bool, thread_max: usize) -> usize {
     let wg = WORKGROUP_SIZE as usize;
-    if k_len <= THREAD_ROW_MAX || single_pass {
+    if k_len <= thread_max || single_pass {
         return k_len;
+    }
+    if thread_max > THREAD_ROW_MAX {
+        // At most `thread_max` partials, so that one more pass ends it.
+        return thread_max.max(k_len.div_ceil(thread_max));
     }
     let per_row = TARGET_ITEMS.div_ceil(rows);
     k_len
@@ -189,8 +195,9 @@ fn pass(
     k_len: usize,
     out_dtype: DType,
 ) -> Result<(DeviceData, usize)> {
-    let seg = segment_len(rows, k_len, op.is_arg());
-    let by_thread = seg <= THREAD_ROW_MAX;
+    let thread_max = thread_row_max(&enc.dev);
+    let seg = segment_len(rows, k_len, op.is_arg(), thread_max);
+    let by_thread = seg <= thread_max;
     let nseg = k_len.div_ceil(seg);
     let items = rows * nseg;
     let entry = if by_thread {
@@ -349,7 +356,8 @@ pub fn encode(
             op.name()
         )));
     }
-    let (result, _) = if segment_len(rows, k_len, op.is_arg()) >= k_len {
+    let thread_max = thread_row_max(&enc.dev);
+    let (result, _) = if segment_len(rows, k_len, op.is_arg(), thread_max) >= k_len {
         pass(enc, op, &src, dtype, rows, k_len, out_dtype)?
     } else {
         // Partial results per segment, then one pass over the partials.

@@ -2,10 +2,10 @@
 //! one thread per row for short rows.
 
 use super::elementwise::{contiguous, MATH};
-use super::{fill_template, KernelSource};
+use super::{fill_template, thread_row_max, KernelSource};
 use crate::array::DeviceData;
 use crate::backend::encoder::Encoder;
-use crate::backend::limits::{grid, grid_for_threads, THREAD_ROW_MAX};
+use crate::backend::limits::{grid, grid_for_threads};
 use crate::dtype::DType;
 use crate::error::Result;
 
@@ -52,7 +52,7 @@ pub fn encode(
     }
     let src = contiguous(enc, data, shape, DType::F32)?;
     let rows = size / k_len;
-    let by_thread = k_len <= THREAD_ROW_MAX;
+    let by_thread = k_len <= thread_row_max(&enc.dev);
     let (key, entry) = key(log, by_thread);
     // Every index is inside a row of the contiguous input or output.
     let pipeline = enc.dev.trusted_pipeline(key, entry, || source(log));
