@@ -12,10 +12,69 @@ use crate::error::{Error, Result};
 use crate::primitive::elementwise::{arange_expr, bitcast_expr, cast_expr, where_expr};
 use crate::primitive::{BinaryOp, UnaryOp};
 use std::fmt::Write;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub const TEMPLATE: &str = wgsl!("elementwise.wgsl");
-pub const MATH: &str = wgsl!("math.wgsl");
+
+/// The value of a template's `{{math}}` placeholder: [`fill_template`]
+/// puts there the functions of math.wgsl that the kernel calls, and those
+/// they call (unused ones only cost compile time: 4-8 ms a pipeline on
+/// SwiftShader).
+pub const MATH: &str = "/* math.wgsl */";
+
+/// The accurate math functions and constants (`k_exp`, `K_PI`, ...).
+const MATH_LIBRARY: &str = wgsl!("math.wgsl");
+
+/// The identifiers in WGSL text.
+fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+}
+
+/// math.wgsl's top-level items (a `fn` or a `const` each), by name.
+fn math_items() -> &'static [(&'static str, &'static str)] {
+    static ITEMS: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    ITEMS.get_or_init(|| {
+        let mut starts: Vec<usize> = Vec::new();
+        let mut at = 0;
+        for line in MATH_LIBRARY.split_inclusive('\n') {
+            if line.starts_with("fn ") || line.starts_with("const ") {
+                starts.push(at);
+            }
+            at += line.len();
+        }
+        starts.push(MATH_LIBRARY.len());
+        starts
+            .windows(2)
+            .map(|w| {
+                let text = &MATH_LIBRARY[w[0]..w[1]];
+                let name = identifiers(text).nth(1).expect("a named item");
+                (name, text)
+            })
+            .collect()
+    })
+}
+
+/// `kernel` with [`MATH`] replaced by the math items it uses.
+pub(crate) fn insert_math(kernel: &str) -> String {
+    let items = math_items();
+    let find = |name: &str| items.iter().position(|(n, _)| *n == name);
+    let mut needed = vec![false; items.len()];
+    let mut pending: Vec<usize> = identifiers(kernel).filter_map(find).collect();
+    while let Some(k) = pending.pop() {
+        if !needed[k] {
+            needed[k] = true;
+            pending.extend(identifiers(items[k].1).filter_map(find));
+        }
+    }
+    let used: String = items
+        .iter()
+        .zip(&needed)
+        .filter(|(_, &n)| n)
+        .map(|((_, text), _)| *text)
+        .collect();
+    kernel.replacen(MATH, &used, 1)
+}
 
 /// How a kernel finds an operand's element `i`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -138,13 +138,17 @@ pub(crate) const fn compact_wgsl(source: &[u8], out: &mut [u8]) -> usize {
     written
 }
 
-/// Fills `{{name}}` placeholders of a WGSL template.
+/// Fills `{{name}}` placeholders of a WGSL template; where one holds
+/// [`elementwise::MATH`], the math functions the kernel uses go there.
 pub(crate) fn fill_template(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = template.to_string();
     for (name, value) in values {
         out = out.replace(&format!("{{{{{name}}}}}"), value);
     }
     debug_assert!(!out.contains("{{"), "unfilled placeholder in template");
+    if out.contains(elementwise::MATH) {
+        out = elementwise::insert_math(&out);
+    }
     out
 }
 
