@@ -15,8 +15,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runInThisContext } from 'node:vm';
-import { serve } from '../scripts/serve.mjs';
-import { launch } from '../test/chromium.mjs';
+import { createRequire } from 'node:module';
 import { markdownTable } from './report.js';
 
 const { values: args } = parseArgs({
@@ -30,6 +29,9 @@ const { values: args } = parseArgs({
 });
 
 async function inChromium() {
+  // Only this runner needs a browser (playwright-core) and the file server.
+  const { serve } = await import('../scripts/serve.mjs');
+  const { launch } = await import('../test/chromium.mjs');
   const query = new URLSearchParams();
   for (const key of ['libs', 'only', 'budget']) {
     if (args[key] !== undefined) query.set(key, args[key]);
@@ -66,8 +68,10 @@ async function inNode() {
       jax: await version('../node_modules/@jax-js/jax/package.json'),
     },
     // The same UMD bundles as the page, run as scripts so that they define
-    // the global `tf` as in a browser.
+    // the global `tf` as in a browser (they call `require` for Node's
+    // modules when they see Node).
     loadTf: async () => {
+      globalThis.require ??= createRequire(import.meta.url);
       for (const bundle of ['tfjs/dist/tf.min.js', 'tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js']) {
         const path = new URL(`../node_modules/@tensorflow/${bundle}`, import.meta.url);
         runInThisContext(await readFile(path, 'utf8'), { filename: fileURLToPath(path) });
