@@ -6,7 +6,11 @@
 //! Prints the validation loss against the text's unigram entropy as it
 //! trains, saves and reloads its weights, and samples text at the end.
 //!
-//! Run with `cargo run --release --example char_transformer [steps]`.
+//! Run with `cargo run --release --example char_transformer [steps [weights]]`;
+//! `weights` is where the trained weights go (default: the temporary
+//! directory), with the alphabet and the model's shape as metadata (the
+//! demo page's fourth section loads `www/demo/data/char_transformer.safetensors`,
+//! written by `... char_transformer 1500 www/demo/data/char_transformer.safetensors`).
 
 mod char_model;
 
@@ -174,8 +178,28 @@ fn main() -> Result<()> {
         start.elapsed().as_secs_f64(),
         100.0 * valid_loss as f64 / entropy
     );
-    let path = std::env::temp_dir().join("char_transformer.safetensors");
-    nn::save_weights(&model, &path)?;
+    let path = std::env::args()
+        .nth(2)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("char_transformer.safetensors"));
+    let metadata = [
+        (
+            "alphabet",
+            serde_json::json!(alphabet.iter().collect::<String>()),
+        ),
+        ("vocab", alphabet.len().into()),
+        ("dims", DIMS.into()),
+        ("heads", HEADS.into()),
+        ("layers", LAYERS.into()),
+        ("context", CONTEXT.into()),
+        ("steps", steps.into()),
+        ("validation_loss", f64::from(valid_loss).into()),
+        ("unigram_entropy", entropy.into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    kiln::io::save_safetensors(&path, &model.parameters(), Some(metadata))?;
     let reloaded = CharModel::new(shape(alphabet.len()), 1)?;
     nn::load_weights(&reloaded, &path)?;
     reloaded.train(false);

@@ -1,4 +1,4 @@
-// Starts WebGPU through kiln, shows the adapter, then sets up the three
+// Starts WebGPU through kiln, shows the adapter, then sets up the four
 // sections. Query parameters: ?epochs=N (default 20) and ?batch=N (default
 // 50) for the training section.
 //
@@ -10,6 +10,7 @@ import * as kiln from '../src/index.js';
 import { setupTraining } from './train.js';
 import { setupSvd, setupSolve } from './linalg.js';
 import { setupAutodiff } from './autodiff.js';
+import { setupChars } from './chars.js';
 
 const query = new URLSearchParams(location.search);
 const positive = (name, fallback) => {
@@ -70,7 +71,8 @@ async function start() {
   const svd = setupSvd(document.getElementById('svd'));
   const solve = setupSolve(document.getElementById('solve'));
   const autodiff = setupAutodiff(document.getElementById('autodiff'));
-  Object.assign(state, { train: train.state, svd: svd.state, solve: solve.state, autodiff: autodiff.state });
+  const chars = setupChars(document.getElementById('chars'));
+  Object.assign(state, { train: train.state, svd: svd.state, solve: solve.state, autodiff: autodiff.state, chars: chars.state });
   try {
     await Promise.all([train.ready, svd.ready, autodiff.ready]);
   } catch (err) {

@@ -196,6 +196,46 @@ async function testAutodiff(page) {
   await shoot(page, '#autodiff', '3-autodiff-error.png');
 }
 
+const CHARS_PROMPT = 'The only thing we have to fear is fear itself. ';
+
+// The parameters of examples/char_model's transformer for its metadata:
+// embeddings, per block attention (4 projections with biases), two layer
+// norms and the MLP (4x wide), then the final norm and the head.
+function charModelParameters({ vocab: v, dims: d, layers }) {
+  const block = 4 * (d * d + d) + 2 * 2 * d + (d * 4 * d + 4 * d) + (4 * d * d + d);
+  return v * d + layers * block + 2 * d + d * v + v;
+}
+
+async function testChars(page) {
+  console.log('\n4. The character model trained natively');
+  await page.fill('#chars [data-role=prompt]', CHARS_PROMPT);
+  await page.click('#chars [data-role=write]');
+  await page.waitForFunction(
+    () => {
+      const s = window.kilnDemo.state.chars;
+      return !s.busy && (s.text !== null || s.error !== null);
+    },
+    null,
+    { ...POLL, timeout: 300_000 },
+  );
+  const s = await state(page, 'chars');
+  check(s.error === null, `the model loaded and wrote${s.error ? `: ${s.error}` : ''}`);
+  if (s.error !== null) return;
+  const { meta } = s;
+  console.log(`  ${s.parameters} parameters, ${meta.steps} steps, held-out loss ${meta.validation_loss.toFixed(3)} (unigram ${meta.unigram_entropy.toFixed(3)}), ${s.msPerChar.toFixed(1)} ms per character`);
+  check(s.parameters === charModelParameters(meta), `the parameters are the Rust model's (${s.parameters})`);
+  check(
+    s.promptLoss < meta.unigram_entropy,
+    `the loaded model predicts the prompt better than character frequencies (${s.promptLoss.toFixed(3)} < ${meta.unigram_entropy.toFixed(3)} nats per character)`,
+  );
+  const written = [...s.text].slice([...CHARS_PROMPT].length);
+  check(s.text.startsWith(CHARS_PROMPT) && written.length === 240, `240 characters written after the prompt (${written.length})`);
+  check(written.every((c) => meta.alphabet.includes(c)), 'every character written is in the alphabet');
+  check(s.arrayGrowth === 0, `live arrays stay flat while it writes (${s.arrayGrowth} more)`);
+  console.log(`  ${JSON.stringify(s.text.slice(0, 160))}...`);
+  await shoot(page, '#chars', '4-chars.png');
+}
+
 // Opaque pixels of the autodiff plot in the colours of its three curves
 // (autodiff.js's COLORS).
 function curvePixels(page) {
@@ -219,7 +259,7 @@ function hexToRgb(hex) {
 // The page in a browser without WebGPU: it says so in words and in which
 // browsers it runs, gives no native-driver advice, and no section waits.
 async function testWithoutWebGpu(browser, url) {
-  console.log('\n4. Without WebGPU');
+  console.log('\n5. Without WebGPU');
   const page = await openPage(browser);
   await page.addInitScript(() => {
     delete Navigator.prototype.gpu;
@@ -234,7 +274,7 @@ async function testWithoutWebGpu(browser, url) {
   check(!/mesa|VK_ICD|apt-get|Node/.test(reason), 'it gives no native-driver or Node advice');
   const hints = await page.locator('[data-role=dataset]').allTextContents();
   check(hints.every((h) => !/Loading/.test(h)), `no section says it is loading (${hints.join(', ')})`);
-  await page.screenshot({ path: join(screenshotDir, '4-no-webgpu.png') });
+  await page.screenshot({ path: join(screenshotDir, '5-no-webgpu.png') });
   await page.close();
 }
 
@@ -267,7 +307,7 @@ async function main() {
     await page.screenshot({ path: join(screenshotDir, '0-page.png') });
 
     // A section that throws (a timeout, say) fails; the next ones still run.
-    const sections = { training: testTraining, svd: testSvd, solve: testSolve, autodiff: testAutodiff };
+    const sections = { training: testTraining, svd: testSvd, solve: testSolve, autodiff: testAutodiff, chars: testChars };
     for (const [name, run] of Object.entries(sections)) {
       try {
         await run(page);
