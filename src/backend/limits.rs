@@ -18,8 +18,9 @@ pub const MAX_STORAGE_BUFFERS: usize = 8;
 /// The largest number of dimensions a strided kernel supports.
 pub use crate::array::MAX_NDIM;
 
-/// Rows up to this long are reduced one thread per row (reductions,
-/// softmax); longer ones take a workgroup each.
+/// Rows up to this long are reduced one thread per row on a GPU
+/// (reductions, softmax); longer ones take a workgroup each. CPU adapters
+/// go further (`kernels::thread_row_max`).
 pub const THREAD_ROW_MAX: usize = 64;
 
 /// Splits `groups` workgroups into an `(x, y)` grid within WebGPU's limits;

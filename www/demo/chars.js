@@ -31,14 +31,10 @@ class CharModel extends kiln.nn.Module {
 
 /** The model and its alphabet, from the weights file and its metadata. */
 async function loadModel() {
-  const response = await fetch(WEIGHTS_URL);
-  if (!response.ok) throw new Error(`fetching ${WEIGHTS_URL}: HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const { arrays, metadata } = await kiln.io.loadSafetensors(bytes, { metadata: true });
-  kiln.dispose(Object.values(arrays));
+  const { arrays, metadata } = await kiln.io.loadSafetensors(WEIGHTS_URL, { metadata: true });
   const meta = Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, JSON.parse(v)]));
   const model = new CharModel(meta);
-  await model.loadWeights(bytes);
+  await model.loadWeights(arrays);
   model.train(false);
   // One compiled forward pass over a full context window: tokens past the
   // text are padding, which the causal mask keeps from the positions before.
