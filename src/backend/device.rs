@@ -471,6 +471,21 @@ impl Device {
         out
     }
 
+    /// Queues a copy of `size` bytes of `source` from `offset` into
+    /// `staging`, to be submitted after the work queued so far.
+    pub(crate) fn read_back(
+        &self,
+        source: Arc<Buffer>,
+        offset: u64,
+        staging: wgpu::Buffer,
+        size: u64,
+    ) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .read_back(source, offset, staging, size);
+    }
+
     /// Submits the work that evaluations have queued, if any.
     pub(crate) fn flush(self: &Arc<Self>) -> Result<()> {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());

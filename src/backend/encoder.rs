@@ -31,10 +31,22 @@ enum Groups {
     Indirect(wgpu::Buffer),
 }
 
-/// Dispatches encoded but not yet submitted, possibly of several evaluations.
+/// A copy of an array's bytes into a buffer the host maps to read them,
+/// recorded after the batch's dispatches.
+struct Readback {
+    /// Held until submitted, so that no kernel output reuses it before.
+    source: Arc<Buffer>,
+    offset: u64,
+    staging: wgpu::Buffer,
+    size: u64,
+}
+
+/// Dispatches encoded but not yet submitted, possibly of several
+/// evaluations, and the readbacks that follow them.
 #[derive(Default)]
 pub(crate) struct Batch {
     dispatches: Vec<Dispatch>,
+    readbacks: Vec<Readback>,
     /// Parameters of every dispatch, each run aligned for a storage binding offset.
     params: Vec<u32>,
     /// Where each distinct run of parameters starts in `params`: dispatches
@@ -45,7 +57,25 @@ pub(crate) struct Batch {
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
-        self.dispatches.is_empty()
+        self.dispatches.is_empty() && self.readbacks.is_empty()
+    }
+
+    /// Queues a copy of `size` bytes of `source` from `offset` into
+    /// `staging`, submitted with (after) the batch's dispatches: reads of
+    /// several arrays started together share one submission.
+    pub fn read_back(
+        &mut self,
+        source: Arc<Buffer>,
+        offset: u64,
+        staging: wgpu::Buffer,
+        size: u64,
+    ) {
+        self.readbacks.push(Readback {
+            source,
+            offset,
+            staging,
+            size,
+        });
     }
 
     /// Drops every queued dispatch.
@@ -200,38 +230,34 @@ impl Encoder {
     /// Records the batch into one command buffer and submits it.
     pub fn submit(self) -> Result<()> {
         let Encoder { dev, batch, .. } = self;
-        if batch.dispatches.is_empty() {
+        if batch.is_empty() {
             return Ok(());
         }
-        let params = dev.alloc((batch.params.len() * 4) as u64)?;
-        dev.write(params.raw(), bytemuck::cast_slice(&batch.params))?;
         let mut encoder = dev
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("kiln"),
             });
-        let mut binder = Binder {
-            dev: &dev,
-            params: params.raw(),
-            bind_groups: HashMap::new(),
+        // The parameters' buffer is held until submitted (a buffer back in
+        // the pool may be written for other work at once).
+        let (_params, timed) = if batch.dispatches.is_empty() {
+            (None, None)
+        } else {
+            let (params, timed) = record_dispatches(&dev, &batch, &mut encoder)?;
+            (Some(params), Some(timed))
         };
-        let mut recording = dev.profile.lock().unwrap_or_else(|e| e.into_inner());
-        let timed = match recording.as_mut() {
-            Some(recording) => record_runs(&dev, &batch, recording, &mut encoder, &mut binder),
-            None => {
-                // Every dispatch of the batch shares one compute pass.
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: None,
-                    timestamp_writes: None,
-                });
-                for command in &batch.dispatches {
-                    binder.encode(&mut pass, command);
-                }
-                Vec::new()
-            }
-        };
+        for copy in &batch.readbacks {
+            encoder.copy_buffer_to_buffer(
+                copy.source.raw(),
+                copy.offset,
+                &copy.staging,
+                0,
+                copy.size,
+            );
+        }
         dev.queue.submit(Some(encoder.finish()));
-        if let Some(recording) = recording.as_mut() {
+        let mut recording = dev.profile.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some(recording), Some(timed)) = (recording.as_mut(), timed) {
             for (first, count, staging) in timed {
                 let (sender, ready) = futures_channel::oneshot::channel();
                 staging.map_async(wgpu::MapMode::Read, .., move |result| {
@@ -249,6 +275,44 @@ impl Encoder {
     }
 }
 
+/// Encodes the batch's dispatches: in one compute pass, or each in its own
+/// while a profile records. Returns the parameters' buffer and the
+/// profile's timestamp buffers to map.
+fn record_dispatches(
+    dev: &Device,
+    batch: &Batch,
+    encoder: &mut wgpu::CommandEncoder,
+) -> Result<(Arc<Buffer>, Vec<TimedRuns>)> {
+    let params = dev.alloc((batch.params.len() * 4) as u64)?;
+    dev.write(params.raw(), bytemuck::cast_slice(&batch.params))?;
+    let mut binder = Binder {
+        dev,
+        params: params.raw(),
+        bind_groups: HashMap::new(),
+    };
+    let mut recording = dev.profile.lock().unwrap_or_else(|e| e.into_inner());
+    let timed = match recording.as_mut() {
+        Some(recording) => record_runs(dev, batch, recording, encoder, &mut binder),
+        None => {
+            // Every dispatch of the batch shares one compute pass.
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: None,
+                timestamp_writes: None,
+            });
+            for command in &batch.dispatches {
+                binder.encode(&mut pass, command);
+            }
+            Vec::new()
+        }
+    };
+    drop(binder);
+    Ok((params, timed))
+}
+
+/// Runs of a profile timed with one query set: the index of the first, how
+/// many, and the buffer their stamps are copied to.
+type TimedRuns = (usize, usize, wgpu::Buffer);
+
 /// Dispatches timed with one query set (two stamps each; wgpu allows 4096
 /// queries per set).
 const TIMED_PER_SET: usize = 2048;
@@ -263,7 +327,7 @@ fn record_runs(
     recording: &mut Recording,
     encoder: &mut wgpu::CommandEncoder,
     binder: &mut Binder<'_>,
-) -> Vec<(usize, usize, wgpu::Buffer)> {
+) -> Vec<TimedRuns> {
     let first = recording.runs.len();
     recording
         .runs

@@ -94,10 +94,10 @@ impl Backend for Arc<Device> {
             dev.finish(batch)?;
             data = copied?;
         }
-        dev.flush()?;
         let offset = (data.offset * dtype.device_size()) as u64;
         #[cfg(not(target_arch = "wasm32"))]
         if dev.info.unified_memory {
+            dev.flush()?;
             return dev.read_mapped(data.gpu().raw(), offset, bytes as usize, T::decode);
         }
         let size = bytes.next_multiple_of(4);
@@ -107,13 +107,11 @@ impl Backend for Arc<Device> {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let mut encoder = dev
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("kiln readback"),
-            });
-        encoder.copy_buffer_to_buffer(data.gpu().raw(), offset, &staging, 0, size);
-        dev.queue.submit(Some(encoder.finish()));
+        dev.read_back(data.gpu(), offset, staging.clone(), size);
+        // Reads started together (`Promise.all` of several `data()`) queue
+        // their copies before the first of them submits: one submission.
+        yield_now().await;
+        dev.flush()?;
         let (sender, receiver) = futures_channel::oneshot::channel();
         staging.map_async(wgpu::MapMode::Read, .., move |result| {
             let _ = sender.send(result);
@@ -161,4 +159,19 @@ impl DeviceData {
     pub(crate) fn gpu(&self) -> Arc<Buffer> {
         Arc::downcast(self.buffer.clone()).expect("a view of a wgpu buffer")
     }
+}
+
+/// Lets the other tasks ready to run go first, once.
+async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
 }

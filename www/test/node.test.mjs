@@ -47,6 +47,31 @@ describe('arrays', () => {
     assert.deepEqual(Array.from(bools), [1, 0, 1]);
   });
 
+  test('reads started together each get their own values', async () => {
+    // Their copies share one submission; each array's bytes must still
+    // land in its own readback: float, int, bool, a strided view, a
+    // reduction, a constant never computed and an empty array.
+    const x = kiln.array([[1, 2, 3], [4, 5, 6]]);
+    const reads = [
+      x.add(1),
+      x.transpose(),
+      x.astype('int32').mul(-1),
+      x.greater(3),
+      kiln.array([1.5, -2.5]),
+      x.sum(),
+      kiln.zeros([0, 3]),
+    ];
+    const values = await Promise.all(reads.map((a) => a.data()));
+    assert.deepEqual(Array.from(values[0]), [2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(Array.from(values[1]), [1, 4, 2, 5, 3, 6]);
+    assert.ok(values[2] instanceof Int32Array);
+    assert.deepEqual(Array.from(values[2]), [-1, -2, -3, -4, -5, -6]);
+    assert.deepEqual(Array.from(values[3]), [0, 0, 0, 1, 1, 1]);
+    assert.deepEqual(Array.from(values[4]), [1.5, -2.5]);
+    assert.deepEqual(Array.from(values[5]), [21]);
+    assert.equal(values[6].length, 0);
+  });
+
   test('creation functions', async () => {
     assert.deepEqual(await kiln.zeros([2, 2]).array(), [[0, 0], [0, 0]]);
     assert.deepEqual(await kiln.full([3], 7, 'int32').array(), [7, 7, 7]);
