@@ -837,6 +837,13 @@ fn lu_kernels_for_cpus_and_gpus() {
         check_lu("lu zeros", &array(&Mat::zeros(6, 6)));
         check_lu("lu 30 x 4x4", &stack_of(30, |k| Mat::random(476 + k, 4, 4)));
         check_lu("lu 200", &array(&Mat::random(506, 200, 200)));
+        // On CPU adapters a matrix's columns shared out among workgroups
+        // (the last one's share one wider at 256), stacked.
+        check_lu("lu 256", &array(&Mat::random(509, 256, 256)));
+        check_lu(
+            "lu 3 x 150",
+            &stack_of(3, |k| Mat::random(510 + k, 150, 150)),
+        );
         check_solve(
             "solve 150",
             &array(&Mat::random(507, 150, 150)),

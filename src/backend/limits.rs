@@ -62,6 +62,10 @@ pub struct DeviceLimits {
     pub cpu: bool,
 }
 
+/// Right-hand sides a triangular solve counts as few (see
+/// [`KernelLimits::narrow_triangular_blocked_from`]).
+pub const NARROW_RHS: usize = 8;
+
 /// What one kernel of a backend can compute, as data for lowering: nodes
 /// beyond these are rewritten into smaller primitives before encoding.
 #[derive(Debug, Clone)]
@@ -77,6 +81,13 @@ pub struct KernelLimits {
     /// Factorizations of matrices larger than this run as blocked graphs of
     /// panel kernels and matrix products.
     pub linalg_blocked_from: usize,
+    /// LU factorizations of matrices larger than this run blocked.
+    pub lu_blocked_from: usize,
+    /// The columns each panel kernel of a blocked LU factors.
+    pub lu_panel: usize,
+    /// Triangular solves for a few right-hand sides (at most
+    /// [`NARROW_RHS`]) of matrices larger than this run blocked.
+    pub narrow_triangular_blocked_from: usize,
     /// The largest array a kernel can write, in bytes (larger results are
     /// an error before anything is lowered or encoded).
     pub max_array_bytes: u64,

@@ -5,7 +5,7 @@
 //! the graphs are only how they are computed.
 
 use crate::array::Array;
-use crate::backend::limits::KernelLimits;
+use crate::backend::limits::{KernelLimits, NARROW_RHS};
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::linalg::{batch, block, dims, int_column, mt, node, tri_solve, with_matrix};
@@ -17,7 +17,8 @@ use crate::ops::shape::{broadcast_to, concatenate, expand_dims, slice, Slice};
 use crate::primitive::LinalgOp;
 use std::ops::Range;
 
-/// Panel width: the columns one kernel factors at a time.
+/// Panel width of Cholesky, QR and triangular solves: the columns one
+/// kernel factors at a time (LU's is the backend's `lu_panel`).
 const BLOCK: usize = 32;
 
 /// The blocked graph computing `op` on `inputs`, when they are large.
@@ -28,22 +29,28 @@ pub(super) fn expand(
 ) -> Result<Option<Array>> {
     let (m, n) = dims(&inputs[0]);
     let blocked_from = limits.linalg_blocked_from;
+    let triangular_blocked_from = match inputs.get(1) {
+        Some(b) if dims(b).1 <= NARROW_RHS => limits.narrow_triangular_blocked_from,
+        _ => blocked_from,
+    };
     Ok(match op {
-        LinalgOp::LuFactor if m == n && n > blocked_from => Some(lu(&inputs[0])?),
+        LinalgOp::LuFactor if m == n && n > limits.lu_blocked_from => {
+            Some(lu(&inputs[0], limits.lu_panel)?)
+        }
         LinalgOp::Cholesky if n > blocked_from => Some(cholesky(&inputs[0])?),
         LinalgOp::Qr { complete } if m.min(n) > blocked_from => Some(qr(&inputs[0], complete)?),
-        LinalgOp::TriangularSolve { lower, unit } if n > blocked_from => {
+        LinalgOp::TriangularSolve { lower, unit } if n > triangular_blocked_from => {
             Some(triangular(&inputs[0], &inputs[1], lower, unit)?)
         }
         _ => None,
     })
 }
 
-/// The blocks `0..n` in steps of [`BLOCK`].
-fn blocks(n: usize) -> Vec<Range<usize>> {
+/// The blocks `0..n` in steps of `width`.
+fn blocks(n: usize, width: usize) -> Vec<Range<usize>> {
     (0..n)
-        .step_by(BLOCK)
-        .map(|k| k..(k + BLOCK).min(n))
+        .step_by(width)
+        .map(|k| k..(k + width).min(n))
         .collect()
 }
 
@@ -69,7 +76,7 @@ fn cholesky(a: &Array) -> Result<Array> {
     let bt = batch(a).to_vec();
     let mut rest = a.clone();
     let mut columns = Vec::new();
-    for range in blocks(n) {
+    for range in blocks(n, BLOCK) {
         let (k, b, r) = (range.start, range.len(), n - range.start);
         let a11 = block(&rest, 0..b, 0..b)?;
         let l11 = node(LinalgOp::Cholesky, with_matrix(&bt, b, b), vec![a11]);
@@ -93,7 +100,7 @@ fn cholesky(a: &Array) -> Result<Array> {
 /// tall panel (choosing its pivots among all remaining rows), the rows are
 /// permuted, a triangular solve gives U's block row and a matrix product
 /// updates the rest. Returns the packed layout of [`LinalgOp::LuFactor`].
-fn lu(a: &Array) -> Result<Array> {
+fn lu(a: &Array, panel: usize) -> Result<Array> {
     let n = dims(a).0;
     let bt = batch(a).to_vec();
     let mut rest = a.clone();
@@ -105,10 +112,14 @@ fn lu(a: &Array) -> Result<Array> {
         &[&bt[..], &[n]].concat(),
     )?;
     let (mut rows, mut perm, mut pivots) = (Vec::new(), Vec::new(), Vec::new());
-    for range in blocks(n) {
+    for range in blocks(n, panel) {
         let (k, b, r) = (range.start, range.len(), n - range.start);
-        let panel = block(&rest, 0..r, 0..b)?;
-        let packed = node(LinalgOp::LuFactor, with_matrix(&bt, r, b + 2), vec![panel]);
+        let columns = block(&rest, 0..r, 0..b)?;
+        let packed = node(
+            LinalgOp::LuFactor,
+            with_matrix(&bt, r, b + 2),
+            vec![columns],
+        );
         let lu_p = block(&packed, 0..r, 0..b)?;
         let perm_p = int_column(&packed, b)?;
         let by_rows =
@@ -154,7 +165,7 @@ fn lu(a: &Array) -> Result<Array> {
 fn triangular(t: &Array, b: &Array, lower: bool, unit: bool) -> Result<Array> {
     let n = dims(t).0;
     let k = dims(b).1;
-    let mut order = blocks(n);
+    let mut order = blocks(n, BLOCK);
     if !lower {
         order.reverse();
     }
@@ -188,7 +199,7 @@ fn qr(a: &Array, complete: bool) -> Result<Array> {
     let mut rest = a.clone();
     let mut panels = Vec::new();
     let mut r_rows = Vec::new();
-    for range in blocks(m.min(n)) {
+    for range in blocks(m.min(n), BLOCK) {
         let (j, b, r) = (range.start, range.len(), m - range.start);
         let columns = n - j;
         let panel = block(&rest, 0..r, 0..b)?;

@@ -4,11 +4,18 @@
 // (pivots, swaps, scaling and the block's own updates), then every column
 // to the right updated D steps at a time, a lane per column down the rows
 // (neighbouring lanes on neighbouring entries, D multipliers a row, one
-// load and one store of each entry per D steps): two barriers per D
-// steps.
-// Same parameters and output layout as lu.wgsl, steps counted in blocks:
-// [batch, m, n, src offset, first block, last block]; column n holds the
-// permutation, column n + 1 the pivots.
+// load and one store of each entry per D steps).
+// The packed layout's columns (the permutation column n included) are
+// shared out among workgroups, WG each (the last one the rest, up to
+// WG + 1), so that a matrix's columns are
+// updated on several cores; the workgroup holding the next block factors
+// it once its columns are updated. Blocks depend on each other across
+// workgroups: with more than one workgroup per matrix, a dispatch runs one
+// block (the host splits the steps so).
+// Parameters [batch, m, n, src offset, first block, last block, start]
+// (steps counted in blocks; start: 1 when the dispatch copies the input
+// and factors block 0 first); output layout as lu.wgsl's: column n holds
+// the permutation, column n + 1 the pivots.
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
@@ -48,21 +55,41 @@ fn factor_block(a: u32, m: u32, w: u32, n: u32, steps: u32, c0: u32) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let mat = matrix_id(wid, nwg);
+    let m = params[1];
+    let n = params[2];
+    // Workgroups per matrix, and this one's share: columns first..end of
+    // 0..=n, strided over the lanes.
+    let groups = max((n + WG - 1u) / WG, 1u);
+    let id = matrix_id(wid, nwg);
+    let mat = id / groups;
     if (mat >= params[0]) {
         return;
     }
-    let lid = lid3.x;
-    let m = params[1];
-    let n = params[2];
+    let g = id % groups;
+    let first = g * WG + lid3.x;
+    let end = select((g + 1u) * WG, n + 1u, g + 1u == groups);
     let steps = min(m, n);
     let w = n + 2u;
     let a = mat * m * w;
     let s = params[3] + mat * m * n;
-    if (params[4] == 0u) {
-        lu_copy_input(a, s, m, n, lid, WG);
+    if (params[6] == 1u) {
+        for (var j = first; j < end; j += WG) {
+            for (var i = 0u; i < m; i++) {
+                if (j < n) {
+                    out[a + i * w + j] = src[s + i * n + j];
+                } else {
+                    out[a + i * w + n] = bitcast<f32>(i);
+                }
+            }
+        }
+        // No pivots yet (written by the workgroup that factors block 0).
+        if (g == 0u) {
+            for (var i = lid3.x; i < m; i += WG) {
+                out[a + i * w + n + 1u] = 0.0;
+            }
+        }
         sync();
-        if (lid == 0u && steps > 0u) {
+        if (lid3.x == 0u && steps > 0u && g == 0u) {
             factor_block(a, m, w, n, steps, 0u);
         }
         sync();
@@ -70,11 +97,10 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     for (var kb = params[4]; kb < params[5]; kb++) {
         let k0 = kb * D;
         let k1 = min(k0 + D, steps);
-        // Every column but the block's (the permutation column n included),
-        // a lane per column: the block's row swaps, then U's entries in the
-        // block's rows and the rows below less the block's multipliers
-        // times them.
-        for (var j = lid; j <= n; j += WG) {
+        // Every column but the block's (the permutation column n included):
+        // the block's row swaps, then U's entries in the block's rows and
+        // the rows below less the block's multipliers times them.
+        for (var j = first; j < end; j += WG) {
             if (j >= k0 && j < k0 + D && j < n) {
                 continue;
             }
@@ -84,28 +110,27 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
                     swap_rows(a, w, j, c, p);
                 }
             }
-            if (j < k1 || j >= n) {
-                continue;
-            }
-            var u: array<f32, D>;
-            for (var t = 0u; t < k1 - k0; t++) {
-                var x = out[a + (k0 + t) * w + j];
-                for (var r = 0u; r < t; r++) {
-                    x -= out[a + (k0 + t) * w + k0 + r] * u[r];
-                }
-                u[t] = x;
-                out[a + (k0 + t) * w + j] = x;
-            }
-            for (var i = k1; i < m; i++) {
-                var x = out[a + i * w + j];
+            if (j >= k1 && j < n) {
+                var u: array<f32, D>;
                 for (var t = 0u; t < k1 - k0; t++) {
-                    x -= out[a + i * w + k0 + t] * u[t];
+                    var x = out[a + (k0 + t) * w + j];
+                    for (var r = 0u; r < t; r++) {
+                        x -= out[a + (k0 + t) * w + k0 + r] * u[r];
+                    }
+                    u[t] = x;
+                    out[a + (k0 + t) * w + j] = x;
                 }
-                out[a + i * w + j] = x;
+                for (var i = k1; i < m; i++) {
+                    var x = out[a + i * w + j];
+                    for (var t = 0u; t < k1 - k0; t++) {
+                        x -= out[a + i * w + k0 + t] * u[t];
+                    }
+                    out[a + i * w + j] = x;
+                }
             }
         }
         sync();
-        if (lid == 0u && k0 + D < steps) {
+        if (lid3.x == 0u && k0 + D < steps && (k0 + D) / WG == g) {
             factor_block(a, m, w, n, steps, k0 + D);
         }
         sync();

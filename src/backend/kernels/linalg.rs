@@ -64,6 +64,10 @@ fn lanes_for(op: LinalgOp, m: usize, n: usize, cpu: bool) -> usize {
     match op {
         LinalgOp::TriangularSolve { .. } => 64,
         // lu_columns.wgsl: a column per lane, few lanes waiting at barriers.
+        // One lane count for every size, so that one pipeline serves them
+        // all (in Chromium on SwiftShader 16 lanes made LU of 256 about 5%
+        // faster, but a second pipeline cost LU of 64 a first call of 145
+        // against 6 ms).
         LinalgOp::LuFactor if cpu => 64,
         // The two-stage kernels: on a CPU adapter, whose barriers cost the
         // more the more lanes wait at them, few lanes (eigh of 64 x 64 on
@@ -199,31 +203,46 @@ pub fn encode(
             } else {
                 m.min(n)
             };
-            let steps = runs(total, |k| {
-                let start = match (k, lu_by_columns) {
-                    // The copy, and lu_columns.wgsl factoring the first block.
-                    (0, true) => per_thread(m * (n + 2)) + 3 * LU_DEPTH * m,
-                    (0, false) => per_thread(m * (n + 2)),
-                    _ => 0,
-                };
-                start
-                    + if lu_by_columns {
-                        // Trips of a block's step: the lane's columns down
-                        // the rows, then factoring the next block.
-                        let k = k * LU_DEPTH;
-                        (per_thread(n + 1) + 3 * LU_DEPTH) * (m - k) + 8
-                    } else {
-                        per_thread((m - k) * (n - k)) + 2 * per_thread(m) + per_thread(n) + 8
-                    }
-            });
-            run_all(
-                enc,
-                &[b32, m32, n32, offset],
-                vec![src, out],
-                b32,
-                steps,
-                &[],
-            );
+            // lu_columns.wgsl shares a matrix's columns out among
+            // workgroups, whose blocks then take a dispatch each.
+            let per_matrix = if lu_by_columns {
+                n.div_ceil(lanes).max(1)
+            } else {
+                1
+            };
+            let steps = if per_matrix > 1 {
+                let blocks = (0..total as u32).map(|k| [k, k + 1]);
+                std::iter::once([0, 0]).chain(blocks).collect()
+            } else {
+                runs(total, |k| {
+                    let start = match (k, lu_by_columns) {
+                        // The copy, and lu_columns.wgsl factoring the first block.
+                        (0, true) => per_thread(m * (n + 2)) + 3 * LU_DEPTH * m,
+                        (0, false) => per_thread(m * (n + 2)),
+                        _ => 0,
+                    };
+                    start
+                        + if lu_by_columns {
+                            // Trips of a block's step: the lane's columns down
+                            // the rows, then factoring the next block.
+                            let k = k * LU_DEPTH;
+                            (per_thread(n + 1) + 3 * LU_DEPTH) * (m - k) + 8
+                        } else {
+                            per_thread((m - k) * (n - k)) + 2 * per_thread(m) + per_thread(n) + 8
+                        }
+                })
+            };
+            let groups = grid(b32 * per_matrix as u32);
+            for (i, [first, last]) in steps.into_iter().enumerate() {
+                // The first dispatch copies the input (lu_columns.wgsl).
+                let params = vec![b32, m32, n32, offset, first, last, (i == 0) as u32];
+                enc.dispatch(
+                    pipeline.clone(),
+                    &params,
+                    vec![src.clone(), out.clone()],
+                    groups,
+                );
+            }
         }
         LinalgOp::Cholesky => {
             let steps = runs(n, |k| {
@@ -562,8 +581,9 @@ fn per_lane_source() -> String {
 }
 
 /// Columns per lane block and steps per barrier of the LU kernel for CPU
-/// adapters.
-const LU_DEPTH: usize = 4;
+/// adapters (in Chromium on SwiftShader, LU of 256 took 48 ms with 4, 28-32
+/// with 8 and 33 with 16).
+const LU_DEPTH: usize = 8;
 
 /// The pipeline name and source of the LU kernel for CPU adapters (blocks
 /// of columns factored by one lane, the columns right of them updated by a
@@ -646,6 +666,29 @@ pub(crate) fn variants(out: &mut Vec<KernelSource>) {
 /// Square factorizations of matrices larger than this run blocked: panel
 /// kernels and matrix products.
 pub const BLOCKED_FROM: usize = 128;
+
+/// On CPU adapters LU runs unblocked up to this size: lu_columns.wgsl
+/// shares the columns out among workgroups, one dispatch per block of
+/// columns, where the blocked graph takes a dozen kinds of kernel (gathers,
+/// copies, products), each a pipeline to compile and dispatches to pay for
+/// (LU of 256 in Chromium on SwiftShader 36.8 -> 28-32 ms, solve's first
+/// call 243 -> 126-156 ms).
+pub const CPU_LU_BLOCKED_FROM: usize = 256;
+
+/// Columns per panel of a blocked LU. CPU adapters take wider panels: each
+/// panel costs a dozen dispatches of gathers, copies and products, which a
+/// software adapter pays for more than the longer panel kernel (LU of 256
+/// blocked on lavapipe 16.5 -> 13.2 ms, of 512 68 -> 62 ms; Cholesky and
+/// QR are fastest at 32 there).
+pub const LU_PANEL: usize = 32;
+pub const CPU_LU_PANEL: usize = 64;
+
+/// On CPU adapters triangular solves for a few right-hand sides run
+/// unblocked up to this size: one invocation a column beats the blocked
+/// graph's products there (solve of 256 on lavapipe 16.7 -> 14.6 ms with
+/// one right-hand side, 17.2 -> 14.8 with 8; level at 1024 with one, and
+/// slower with 8).
+pub const CPU_NARROW_TRIANGULAR_BLOCKED_FROM: usize = 512;
 
 /// SVD and eigh of matrices up to this many columns run in one workgroup
 /// per matrix, all steps in a few dispatches; wider SVDs rotate column

@@ -84,6 +84,7 @@ pub(crate) fn thread_row_max(dev: &Device) -> usize {
 
 /// What one kernel computes at most; lowering splits larger work.
 pub(crate) fn kernel_limits(dev: &Device) -> KernelLimits {
+    let cpu = cpu_choices(dev);
     KernelLimits {
         max_array_bytes: dev.limits.max_storage_binding_bytes,
         matmul_max_rows: matmul::MAX_ROWS,
@@ -92,6 +93,21 @@ pub(crate) fn kernel_limits(dev: &Device) -> KernelLimits {
         // An arg-reduction row is one workgroup's loop.
         arg_reduce_max_len: WORKGROUP_SIZE as usize * MAX_LOOP_TRIPS,
         linalg_blocked_from: linalg::BLOCKED_FROM,
+        lu_blocked_from: if cpu {
+            linalg::CPU_LU_BLOCKED_FROM
+        } else {
+            linalg::BLOCKED_FROM
+        },
+        lu_panel: if cpu {
+            linalg::CPU_LU_PANEL
+        } else {
+            linalg::LU_PANEL
+        },
+        narrow_triangular_blocked_from: if cpu {
+            linalg::CPU_NARROW_TRIANGULAR_BLOCKED_FROM
+        } else {
+            linalg::BLOCKED_FROM
+        },
     }
 }
 
