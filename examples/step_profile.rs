@@ -1,0 +1,105 @@
+//! Where one training step of the character transformer goes: its
+//! dispatches and GPU time (where the adapter has timestamps) by op and by
+//! kernel, from `kiln::profile`, then the wall time per step over four runs
+//! of 50 steps (the same model, batch and optimizer as
+//! `examples/char_transformer.rs`, on random tokens: a step's cost does not
+//! depend on the values).
+//!
+//! Run with `cargo run --release --example step_profile`.
+
+mod char_model;
+
+use char_model::{CharModel, Shape};
+use kiln::optimizers::{self, AdamW, Optimizer};
+use kiln::{nn, profile, random, Array, Result};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+const SHAPE: Shape = Shape {
+    vocab: 80,
+    dims: 128,
+    heads: 4,
+    layers: 3,
+    context: 64,
+};
+const BATCH: usize = 32;
+
+/// Count and GPU milliseconds of the runs grouped by `name`, most first.
+fn table(
+    runs: &[profile::KernelRun],
+    name: impl Fn(&profile::KernelRun) -> String,
+) -> Vec<(String, usize, f64)> {
+    let mut by: BTreeMap<String, (usize, f64)> = BTreeMap::new();
+    for run in runs {
+        let entry = by.entry(name(run)).or_default();
+        entry.0 += 1;
+        entry.1 += run.gpu_ns.unwrap_or(0.0) / 1e6;
+    }
+    let mut rows: Vec<_> = by.into_iter().map(|(k, (c, ms))| (k, c, ms)).collect();
+    rows.sort_by(|a, b| b.2.total_cmp(&a.2).then(b.1.cmp(&a.1)));
+    rows
+}
+
+fn main() -> Result<()> {
+    let info = kiln::device_info()?;
+    println!("device: {} ({})", info.name, info.backend);
+    let model = CharModel::new(SHAPE, 0)?;
+    let mut optimizer = Optimizer::new(AdamW::default(), 1e-3);
+    let mut step_count = 0u32;
+    let mut step = |optimizer: &mut Optimizer<AdamW>| -> Result<Array> {
+        step_count += 1;
+        let batch = random::randint(
+            &random::key(step_count as u64),
+            &[BATCH, SHAPE.context + 1],
+            0,
+            SHAPE.vocab as i32,
+        )?;
+        let (loss, grads) = nn::value_and_grad(&model, || model.loss(&batch))?;
+        let (grads, _) = optimizers::clip_grad_norm(&grads, 1.0)?;
+        optimizer.step(&model, &grads)?;
+        Ok(loss)
+    };
+    // Warm up: pipelines compiled, buffers pooled.
+    for _ in 0..3 {
+        step(&mut optimizer)?.item::<f32>()?;
+    }
+    profile::start()?;
+    step(&mut optimizer)?.item::<f32>()?;
+    let recorded = profile::stop()?;
+    println!(
+        "one step: {} dispatches, GPU busy {:.3} ms{}",
+        recorded.runs.len(),
+        recorded.gpu_ns() / 1e6,
+        if recorded.timed() {
+            ""
+        } else {
+            " (no timestamps on this adapter)"
+        }
+    );
+    println!("\nby op:");
+    for (op, count, ms) in table(&recorded.runs, |r| r.op.to_string()) {
+        println!("{count:6} {ms:10.3} ms  {op}");
+    }
+    println!("\nby kernel (the 25 longest):");
+    for (kernel, count, ms) in table(&recorded.runs, |r| r.kernel.to_string())
+        .into_iter()
+        .take(25)
+    {
+        println!("{count:6} {ms:10.3} ms  {kernel}");
+    }
+    println!();
+    for run in 0..4 {
+        let start = Instant::now();
+        for _ in 0..50 {
+            step(&mut optimizer)?;
+        }
+        kiln::synchronize()?;
+        let ms = start.elapsed().as_secs_f64() * 1e3 / 50.0;
+        println!(
+            "steps {:3}-{:3}: {ms:.2} ms/step",
+            50 * run + 1,
+            50 * run + 50
+        );
+    }
+    Ok(())
+}
