@@ -21,6 +21,7 @@
 
 mod rules;
 pub mod schedules;
+mod updates;
 
 pub use rules::{Adagrad, Adam, AdamW, Lion, RmsProp, Rule, Sgd};
 pub use schedules::{
@@ -35,6 +36,7 @@ use crate::ops::creation::zeros_like;
 use crate::ops::elementwise::{add, divide, minimum, multiply, sqrt};
 use crate::ops::reduce::{sum, Axes};
 use std::collections::BTreeMap;
+pub(crate) use updates::Updates;
 
 /// One parameter's updates so far (bias corrections and first-step rules
 /// count them per parameter, as PyTorch does) and its rule's slots.
@@ -55,9 +57,11 @@ pub struct Optimizer<R: Rule> {
     step: usize,
     /// Each parameter's state by path.
     state: BTreeMap<String, ParamState>,
+    /// The rule's update, compiled per parameter shape.
+    updates: Updates,
 }
 
-impl<R: Rule> Optimizer<R> {
+impl<R: Rule + Clone> Optimizer<R> {
     /// `rule` at `learning_rate` (a number or a [`Schedule`]), with no
     /// steps taken and no state yet.
     pub fn new(rule: R, learning_rate: impl Into<Schedule>) -> Optimizer<R> {
@@ -66,6 +70,7 @@ impl<R: Rule> Optimizer<R> {
             learning_rate: learning_rate.into(),
             step: 0,
             state: BTreeMap::new(),
+            updates: Updates::default(),
         }
     }
 
@@ -143,7 +148,10 @@ impl<R: Rule> Optimizer<R> {
             let st = self.state.get_mut(&path).expect("just inserted");
             st.steps += 1;
             let g = g.astype(value.dtype())?;
-            p.set(self.rule.apply(st.steps, lr, &value, &g, &mut st.slots)?);
+            p.set(
+                self.updates
+                    .apply(&self.rule, st.steps, lr, &value, &g, &mut st.slots)?,
+            );
         }
         Ok(())
     }

@@ -6,21 +6,40 @@ use crate::array::Array;
 use crate::error::Result;
 use crate::ops::elementwise::{add, divide, multiply, sign, sqrt, square, subtract};
 
-/// How one parameter is updated from its gradient.
-pub trait Rule {
+/// How one parameter is updated from its gradient. The optimizers trace
+/// [`Rule::apply`] once per parameter size and replay it with its chain of
+/// elementwise ops fused (see [`compile`](crate::compile)): every number
+/// that changes from step to step (the learning rate, bias corrections,
+/// first-step factors) must come from the coefficients, while the rule's
+/// own fields are fixed into the trace (a changed rule is traced again),
+/// and the compiled update keeps a copy of the rule (hence `Send + Sync +
+/// 'static`: rules are plain data).
+pub trait Rule: std::fmt::Debug + Send + Sync + 'static {
     /// Names of the per-parameter state arrays, which start at zero.
     fn slots(&self) -> &'static [&'static str];
 
-    /// The new value of parameter `p` with gradient `g` at update `step`
-    /// (1 for the first) and learning rate `lr`, updating `state` in place.
-    fn apply(
-        &self,
-        step: usize,
-        lr: f64,
-        p: &Array,
-        g: &Array,
-        state: &mut [Array],
-    ) -> Result<Array>;
+    /// The numbers update `step` (1 for the first) at learning rate `lr`
+    /// depends on, given to [`Rule::apply`] as scalars in this order.
+    fn coefficients(&self, step: usize, lr: f64) -> Vec<f64>;
+
+    /// The new value of parameter `p` with gradient `g`, from the
+    /// [`Rule::coefficients`] `c` of the update, updating `state` in place.
+    fn apply(&self, c: &[Array], p: &Array, g: &Array, state: &mut [Array]) -> Result<Array>;
+}
+
+/// A shared rule updates as the rule it points to.
+impl<R: Rule + ?Sized> Rule for std::sync::Arc<R> {
+    fn slots(&self) -> &'static [&'static str] {
+        (**self).slots()
+    }
+
+    fn coefficients(&self, step: usize, lr: f64) -> Vec<f64> {
+        (**self).coefficients(step, lr)
+    }
+
+    fn apply(&self, c: &[Array], p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
+        (**self).apply(c, p, g, state)
+    }
 }
 
 fn s(value: f64, like: &Array) -> Array {
@@ -41,9 +60,9 @@ fn decayed(g: &Array, p: &Array, wd: f64) -> Result<Array> {
     }
 }
 
-/// `p - lr·u`.
-fn descend(p: &Array, lr: f64, u: &Array) -> Result<Array> {
-    blend(1.0, p, -lr, u)
+/// `p - lr·u`, the learning rate a scalar array.
+fn descend(p: &Array, lr: &Array, u: &Array) -> Result<Array> {
+    subtract(p, &multiply(u, lr)?)
 }
 
 /// Stochastic gradient descent with optional momentum (the first step's
@@ -69,30 +88,30 @@ impl Rule for Sgd {
         }
     }
 
-    fn apply(
-        &self,
-        step: usize,
-        lr: f64,
-        p: &Array,
-        g: &Array,
-        state: &mut [Array],
-    ) -> Result<Array> {
+    /// The learning rate, then the buffer's factors: the first step's
+    /// buffer is the gradient (0, 1), later ones `momentum · buffer +
+    /// (1 - dampening) · g`.
+    fn coefficients(&self, step: usize, lr: f64) -> Vec<f64> {
+        if step == 1 {
+            vec![lr, 0.0, 1.0]
+        } else {
+            vec![lr, self.momentum, 1.0 - self.dampening]
+        }
+    }
+
+    fn apply(&self, c: &[Array], p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
         let g = decayed(g, p, self.weight_decay)?;
         if self.momentum == 0.0 {
-            return descend(p, lr, &g);
+            return descend(p, &c[0], &g);
         }
-        let buf = if step == 1 {
-            g.clone()
-        } else {
-            blend(self.momentum, &state[0], 1.0 - self.dampening, &g)?
-        };
+        let buf = add(&multiply(&state[0], &c[1])?, &multiply(&g, &c[2])?)?;
         state[0] = buf.clone();
         let u = if self.nesterov {
             blend(1.0, &g, self.momentum, &buf)?
         } else {
             buf
         };
-        descend(p, lr, &u)
+        descend(p, &c[0], &u)
     }
 }
 
@@ -123,33 +142,41 @@ impl Default for Adam {
 }
 
 impl Adam {
+    /// The learning rate over the first bias correction, the inverse
+    /// square root of the second, and the decoupled decay factor
+    /// `1 - lr·weight_decay`.
+    fn coefficients(&self, step: usize, lr: f64) -> Vec<f64> {
+        let (b1, b2) = self.betas;
+        let correction1 = 1.0 - b1.powi(step as i32);
+        let correction2 = 1.0 - b2.powi(step as i32);
+        vec![
+            lr / correction1,
+            1.0 / correction2.sqrt(),
+            1.0 - lr * self.weight_decay,
+        ]
+    }
+
     /// The Adam update, with L2 weight decay (added to the gradient) or
     /// `decoupled` decay (the parameters shrink by `1 - lr·weight_decay`
     /// first): `p - lr/(1-β₁ᵗ) · m / (√v / √(1-β₂ᵗ) + eps)`, updating `m`, `v`.
     fn update(
         &self,
         decoupled: bool,
-        step: usize,
-        lr: f64,
+        c: &[Array],
         p: &Array,
         g: &Array,
         state: &mut [Array],
     ) -> Result<Array> {
         let (base, g) = if decoupled {
-            (multiply(p, &s(1.0 - lr * self.weight_decay, p))?, g.clone())
+            (multiply(p, &c[2])?, g.clone())
         } else {
             (p.clone(), decayed(g, p, self.weight_decay)?)
         };
         let (b1, b2) = self.betas;
         let m = blend(b1, &state[0], 1.0 - b1, &g)?;
         let v = blend(b2, &state[1], 1.0 - b2, &square(&g)?)?;
-        let correction1 = 1.0 - b1.powi(step as i32);
-        let correction2 = 1.0 - b2.powi(step as i32);
-        let denom = add(
-            &multiply(&sqrt(&v)?, &s(1.0 / correction2.sqrt(), &v))?,
-            &s(self.eps, &v),
-        )?;
-        let u = multiply(&divide(&m, &denom)?, &s(lr / correction1, &m))?;
+        let denom = add(&multiply(&sqrt(&v)?, &c[1])?, &s(self.eps, &v))?;
+        let u = multiply(&divide(&m, &denom)?, &c[0])?;
         state[0] = m;
         state[1] = v;
         subtract(&base, &u)
@@ -161,15 +188,12 @@ impl Rule for Adam {
         ADAM_SLOTS
     }
 
-    fn apply(
-        &self,
-        step: usize,
-        lr: f64,
-        p: &Array,
-        g: &Array,
-        state: &mut [Array],
-    ) -> Result<Array> {
-        self.update(false, step, lr, p, g, state)
+    fn coefficients(&self, step: usize, lr: f64) -> Vec<f64> {
+        Adam::coefficients(self, step, lr)
+    }
+
+    fn apply(&self, c: &[Array], p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
+        self.update(false, c, p, g, state)
     }
 }
 
@@ -213,15 +237,12 @@ impl Rule for AdamW {
         ADAM_SLOTS
     }
 
-    fn apply(
-        &self,
-        step: usize,
-        lr: f64,
-        p: &Array,
-        g: &Array,
-        state: &mut [Array],
-    ) -> Result<Array> {
-        self.as_adam().update(true, step, lr, p, g, state)
+    fn coefficients(&self, step: usize, lr: f64) -> Vec<f64> {
+        self.as_adam().coefficients(step, lr)
+    }
+
+    fn apply(&self, c: &[Array], p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
+        self.as_adam().update(true, c, p, g, state)
     }
 }
 
@@ -264,7 +285,11 @@ impl Rule for RmsProp {
         }
     }
 
-    fn apply(&self, _: usize, lr: f64, p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
+    fn coefficients(&self, _: usize, lr: f64) -> Vec<f64> {
+        vec![lr]
+    }
+
+    fn apply(&self, c: &[Array], p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
         let a = self.alpha;
         let g = decayed(g, p, self.weight_decay)?;
         state[0] = blend(a, &state[0], 1.0 - a, &square(&g)?)?;
@@ -278,9 +303,9 @@ impl Rule for RmsProp {
         if self.momentum > 0.0 {
             let last = state.len() - 1;
             state[last] = blend(self.momentum, &state[last], 1.0, &u)?;
-            descend(p, lr, &state[last])
+            descend(p, &c[0], &state[last])
         } else {
-            descend(p, lr, &u)
+            descend(p, &c[0], &u)
         }
     }
 }
@@ -309,11 +334,15 @@ impl Rule for Adagrad {
         &["sum"]
     }
 
-    fn apply(&self, _: usize, lr: f64, p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
+    fn coefficients(&self, _: usize, lr: f64) -> Vec<f64> {
+        vec![lr]
+    }
+
+    fn apply(&self, c: &[Array], p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
         let g = decayed(g, p, self.weight_decay)?;
         state[0] = add(&state[0], &square(&g)?)?;
         let denom = add(&sqrt(&state[0])?, &s(self.eps, &g))?;
-        descend(p, lr, &divide(&g, &denom)?)
+        descend(p, &c[0], &divide(&g, &denom)?)
     }
 }
 
@@ -342,11 +371,15 @@ impl Rule for Lion {
         &["m"]
     }
 
-    fn apply(&self, _: usize, lr: f64, p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
+    fn coefficients(&self, _: usize, lr: f64) -> Vec<f64> {
+        vec![lr]
+    }
+
+    fn apply(&self, c: &[Array], p: &Array, g: &Array, state: &mut [Array]) -> Result<Array> {
         let (b1, b2) = self.betas;
-        let c = blend(b1, &state[0], 1.0 - b1, g)?;
-        let u = blend(1.0, &sign(&c)?, self.weight_decay, p)?;
+        let interpolated = blend(b1, &state[0], 1.0 - b1, g)?;
+        let u = blend(1.0, &sign(&interpolated)?, self.weight_decay, p)?;
         state[0] = blend(b2, &state[0], 1.0 - b2, g)?;
-        descend(p, lr, &u)
+        descend(p, &c[0], &u)
     }
 }

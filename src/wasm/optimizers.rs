@@ -5,18 +5,23 @@
 
 use super::{arrays_of, wrap, wrap_all, JsArray, JsResult};
 use crate::error::invalid;
-use crate::optimizers::{self, Adagrad, Adam, AdamW, Lion, RmsProp, Rule, Sgd};
+use crate::optimizers::{self, Adagrad, Adam, AdamW, Lion, RmsProp, Rule, Sgd, Updates};
+use std::cell::RefCell;
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
-/// An update rule with its hyperparameters.
+/// An update rule with its hyperparameters, and its update compiled per
+/// parameter shape.
 #[wasm_bindgen]
 pub struct OptimizerRule {
-    rule: Box<dyn Rule>,
+    rule: Arc<dyn Rule>,
+    updates: RefCell<Updates>,
 }
 
-fn rule(rule: impl Rule + 'static) -> OptimizerRule {
+fn rule(rule: impl Rule) -> OptimizerRule {
     OptimizerRule {
-        rule: Box::new(rule),
+        rule: Arc::new(rule),
+        updates: RefCell::new(Updates::default()),
     }
 }
 
@@ -54,7 +59,8 @@ impl OptimizerRule {
         if state.len() != self.rule.slots().len() || state.iter().any(|s| s.shape() != p.shape()) {
             return Err(invalid(op, "the state does not fit the parameter").into());
         }
-        let updated = self.rule.apply(
+        let updated = self.updates.borrow_mut().apply(
+            &self.rule,
             step.max(1) as usize,
             lr,
             p,

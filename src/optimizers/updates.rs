@@ -1,0 +1,90 @@
+//! A rule's update compiled per parameter shape: its chain of elementwise
+//! ops fused into a few kernels (one per output: the parameter and each
+//! state slot) instead of a dispatch per op, replayed every step with the
+//! step's coefficients as scalar arguments.
+
+use super::Rule;
+use crate::array::Array;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::transforms::compile;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+type Update = Box<dyn Fn(&[Array]) -> Result<Vec<Array>> + Send + Sync>;
+
+/// The compiled updates of one rule, and the coefficients of the last step.
+#[derive(Default)]
+pub(crate) struct Updates {
+    /// The rule they were traced from, as `Debug` shows it: a rule whose
+    /// fields changed is traced again.
+    traced: String,
+    /// By parameter shape and dtype.
+    compiled: HashMap<(Vec<usize>, DType), Update>,
+    /// The step, learning rate and dtype the coefficients were made for
+    /// (shared by the parameters of one step).
+    coefficients: Option<((usize, u64, DType), Vec<Array>)>,
+}
+
+impl std::fmt::Debug for Updates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Updates({} shapes compiled)", self.compiled.len())
+    }
+}
+
+impl Updates {
+    /// `rule`'s new value of `p` with gradient `g` (of `p`'s dtype) at
+    /// update `step` and learning rate `lr`, updating `state` in place.
+    pub fn apply<R: Rule + Clone>(
+        &mut self,
+        rule: &R,
+        step: usize,
+        lr: f64,
+        p: &Array,
+        g: &Array,
+        state: &mut [Array],
+    ) -> Result<Array> {
+        let traced = format!("{rule:?}");
+        if traced != self.traced {
+            self.compiled.clear();
+            self.traced = traced;
+        }
+        let key = (step, lr.to_bits(), p.dtype());
+        let coefficients = match &self.coefficients {
+            Some((made, arrays)) if *made == key => arrays.clone(),
+            _ => {
+                let arrays: Vec<Array> = rule
+                    .coefficients(step, lr)
+                    .into_iter()
+                    .map(|c| Array::scalar_of(c, p.dtype()))
+                    .collect();
+                self.coefficients = Some((key, arrays.clone()));
+                arrays
+            }
+        };
+        let slots = state.len();
+        let update = self
+            .compiled
+            .entry((p.shape().to_vec(), p.dtype()))
+            .or_insert_with(|| {
+                let rule = Arc::new(rule.clone());
+                Box::new(compile(move |args: &[Array]| {
+                    // [p, g, ...state, ...coefficients]
+                    let mut state = args[2..2 + slots].to_vec();
+                    let p = rule.apply(&args[2 + slots..], &args[0], &args[1], &mut state)?;
+                    Ok(std::iter::once(p).chain(state).collect())
+                }))
+            });
+        let args: Vec<Array> = [p.clone(), g.clone()]
+            .into_iter()
+            .chain(state.iter().cloned())
+            .chain(coefficients)
+            .collect();
+        let mut outputs = update(&args)?.into_iter();
+        let p = outputs.next().expect("the parameter comes first");
+        for (slot, value) in state.iter_mut().zip(outputs) {
+            *slot = value;
+        }
+        Ok(p)
+    }
+}
