@@ -524,7 +524,11 @@ fn or_zero(v: &Value) -> f64 {
     v.as_f64().unwrap_or(0.0)
 }
 
-fn run_optimizer(case: &str, rule: impl Rule + Clone, lr: f64) -> Result<(), String> {
+fn run_optimizer(
+    case: &str,
+    rule: impl Rule + Clone + std::fmt::Debug,
+    lr: f64,
+) -> Result<(), String> {
     let start = group(case, "param");
     let model = Pair {
         w: nn::Parameter::new(start["w"].clone()),

@@ -83,7 +83,7 @@ pub struct Report {
 /// Trains `model` with cross-entropy on shuffled mini-batches for
 /// `epochs`, printing the loss, the test accuracy and the time per step
 /// after each epoch.
-pub fn train<R: Rule + Clone>(
+pub fn train<R: Rule + Clone + std::fmt::Debug>(
     model: &dyn Layer,
     optimizer: &mut Optimizer<R>,
     data: &Digits,

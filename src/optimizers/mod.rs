@@ -57,11 +57,12 @@ pub struct Optimizer<R: Rule> {
     step: usize,
     /// Each parameter's state by path.
     state: BTreeMap<String, ParamState>,
-    /// The rule's update, compiled per parameter shape.
-    updates: Updates,
+    /// The rule's update, compiled per parameter shape, and the rule it
+    /// was traced from as `Debug` shows it (a changed rule is traced again).
+    updates: (String, Updates),
 }
 
-impl<R: Rule + Clone> Optimizer<R> {
+impl<R: Rule + Clone + std::fmt::Debug> Optimizer<R> {
     /// `rule` at `learning_rate` (a number or a [`Schedule`]), with no
     /// steps taken and no state yet.
     pub fn new(rule: R, learning_rate: impl Into<Schedule>) -> Optimizer<R> {
@@ -70,7 +71,7 @@ impl<R: Rule + Clone> Optimizer<R> {
             learning_rate: learning_rate.into(),
             step: 0,
             state: BTreeMap::new(),
-            updates: Updates::default(),
+            updates: Default::default(),
         }
     }
 
@@ -137,6 +138,11 @@ impl<R: Rule + Clone> Optimizer<R> {
         }
         self.step += 1;
         let lr = self.learning_rate.at(self.step - 1);
+        let traced = format!("{:?}", self.rule);
+        if traced != self.updates.0 {
+            self.updates = (traced, Updates::default());
+        }
+        let updates = &mut self.updates.1;
         for (path, p, value, g) in targets {
             if !self.state.contains_key(&path) {
                 let slots = (0..slot_count)
@@ -148,10 +154,7 @@ impl<R: Rule + Clone> Optimizer<R> {
             let st = self.state.get_mut(&path).expect("just inserted");
             st.steps += 1;
             let g = g.astype(value.dtype())?;
-            p.set(
-                self.updates
-                    .apply(&self.rule, st.steps, lr, &value, &g, &mut st.slots)?,
-            );
+            p.set(updates.apply(&self.rule, st.steps, lr, &value, &g, &mut st.slots)?);
         }
         Ok(())
     }

@@ -11,10 +11,11 @@ use crate::ops::elementwise::{add, divide, multiply, sign, sqrt, square, subtrac
 /// elementwise ops fused (see [`compile`](crate::compile)): every number
 /// that changes from step to step (the learning rate, bias corrections,
 /// first-step factors) must come from the coefficients, while the rule's
-/// own fields are fixed into the trace (a changed rule is traced again),
-/// and the compiled update keeps a copy of the rule (hence `Send + Sync +
-/// 'static`: rules are plain data).
-pub trait Rule: std::fmt::Debug + Send + Sync + 'static {
+/// own fields are fixed into the trace (an [`Optimizer`](super::Optimizer)
+/// whose rule changed, as `Debug` shows it, traces it again), and the
+/// compiled update keeps a copy of the rule (hence `Send + Sync + 'static`:
+/// rules are plain data).
+pub trait Rule: Send + Sync + 'static {
     /// Names of the per-parameter state arrays, which start at zero.
     fn slots(&self) -> &'static [&'static str];
 

@@ -13,12 +13,10 @@ use std::sync::Arc;
 
 type Update = Box<dyn Fn(&[Array]) -> Result<Vec<Array>> + Send + Sync>;
 
-/// The compiled updates of one rule, and the coefficients of the last step.
+/// The compiled updates of one rule (whose fields are fixed into them: a
+/// changed rule needs new `Updates`), and the coefficients of the last step.
 #[derive(Default)]
 pub(crate) struct Updates {
-    /// The rule they were traced from, as `Debug` shows it: a rule whose
-    /// fields changed is traced again.
-    traced: String,
     /// By parameter shape and dtype.
     compiled: HashMap<(Vec<usize>, DType), Update>,
     /// The step, learning rate and dtype the coefficients were made for
@@ -44,11 +42,6 @@ impl Updates {
         g: &Array,
         state: &mut [Array],
     ) -> Result<Array> {
-        let traced = format!("{rule:?}");
-        if traced != self.traced {
-            self.compiled.clear();
-            self.traced = traced;
-        }
         let key = (step, lr.to_bits(), p.dtype());
         let coefficients = match &self.coefficients {
             Some((made, arrays)) if *made == key => arrays.clone(),
