@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::ops::elementwise::{add, divide, multiply, sign, sqrt, square, subtract};
 
 /// How one parameter is updated from its gradient. The optimizers trace
-/// [`Rule::apply`] once per parameter size and replay it with its chain of
+/// [`Rule::apply`] once per parameter shape and replay it with its chain of
 /// elementwise ops fused (see [`compile`](crate::compile)): every number
 /// that changes from step to step (the learning rate, bias corrections,
 /// first-step factors) must come from the coefficients, while the rule's

@@ -119,20 +119,25 @@ async function testSvd(page) {
   await shoot(page, '#svd', '2a-svd.png');
 }
 
+// Waits until section `name` is idle with its `result` field set or an error.
+async function settled(page, name, result, timeout) {
+  await page.waitForFunction(
+    ([name, result]) => {
+      const s = window.kilnDemo.state[name];
+      return !s.busy && (s[result] !== null || s.error !== null);
+    },
+    [name, result],
+    { ...POLL, timeout },
+  );
+}
+
 async function testSolve(page) {
   for (const op of ['solve', 'inv']) {
     console.log(`\n2b. Linear system, n = ${SOLVE_N}, ${op}`);
     await page.selectOption('#solve [data-role=n]', String(SOLVE_N));
     await page.selectOption('#solve [data-role=op]', op);
     await page.click('#solve [data-role=run]');
-    await page.waitForFunction(
-      () => {
-        const s = window.kilnDemo.state.solve;
-        return !s.busy && (s.kilnMs !== null || s.error !== null);
-      },
-      null,
-      { ...POLL, timeout: 60_000 },
-    );
+    await settled(page, 'solve', 'kilnMs', 60_000);
     const s = await state(page, 'solve');
     check(s.error === null, `${op} ran without error${s.error ? `: ${s.error}` : ''}`);
     if (s.error !== null) continue;
@@ -210,14 +215,7 @@ async function testChars(page) {
   console.log('\n4. The character model trained natively');
   await page.fill('#chars [data-role=prompt]', CHARS_PROMPT);
   await page.click('#chars [data-role=write]');
-  await page.waitForFunction(
-    () => {
-      const s = window.kilnDemo.state.chars;
-      return !s.busy && (s.text !== null || s.error !== null);
-    },
-    null,
-    { ...POLL, timeout: 300_000 },
-  );
+  await settled(page, 'chars', 'text', 300_000);
   const s = await state(page, 'chars');
   check(s.error === null, `the model loaded and wrote${s.error ? `: ${s.error}` : ''}`);
   if (s.error !== null) return;
