@@ -151,15 +151,18 @@ fn main() -> Result<()> {
             ..Default::default()
         },
         schedule,
-    );
+    )
+    .with_max_grad_norm(1.0);
+    // The loss and its gradients, traced once and replayed every step.
+    let value_and_grad =
+        nn::compile_value_and_grad(&model, |inputs: &[Array]| model.loss(&inputs[0]));
     let starts = batch_starts(&random::key(2), steps, train.len())?;
     let report_every = (steps / 15).max(1);
     let start = Instant::now();
     let mut timed = (Instant::now(), 0usize);
     for step in 1..=steps {
         let batch = windows(train, &starts[(step - 1) * BATCH..step * BATCH])?;
-        let (loss, grads) = nn::value_and_grad(&model, || model.loss(&batch))?;
-        let (grads, _) = optimizers::clip_grad_norm(&grads, 1.0)?;
+        let (loss, grads) = value_and_grad(&[batch])?;
         optimizer.step(&model, &grads)?;
         if step % report_every == 0 || step == steps {
             let train_loss = loss.item::<f32>()?;

@@ -1,11 +1,12 @@
 //! Where one training step of the character transformer goes: its
 //! dispatches and GPU time (where the adapter has timestamps) by op and by
 //! kernel, from `kiln::profile`, then the wall time per step over four runs
-//! of 50 steps (the same model, batch and optimizer as
+//! of 50 steps: eagerly, and with the gradient compiled and the clipping
+//! inside the optimizer's update (the same model, batch and optimizer as
 //! `examples/char_transformer.rs`, on random tokens: a step's cost does not
 //! depend on the values).
 //!
-//! Run with `cargo run --release --example step_profile`.
+//! Run with `cargo run --release --example step_profile [steps per run] [runs]`.
 
 mod char_model;
 
@@ -40,26 +41,38 @@ fn table(
     rows
 }
 
-fn main() -> Result<()> {
-    let info = kiln::device_info()?;
-    println!("device: {} ({})", info.name, info.backend);
-    let model = CharModel::new(SHAPE, 0)?;
+/// The profile of one step and the wall time per step over `runs` runs of
+/// `steps` steps.
+fn measure(
+    model: &CharModel,
+    value_and_grad: &dyn Fn(&Array) -> Result<(Array, kiln::nn::Params)>,
+    clip_inside: bool,
+    steps: usize,
+    runs: usize,
+) -> Result<()> {
     let mut optimizer = Optimizer::new(AdamW::default(), 1e-3);
-    let mut step_count = 0u32;
+    if clip_inside {
+        optimizer.max_grad_norm = Some(1.0);
+    }
+    let mut count = 0u64;
     let mut step = |optimizer: &mut Optimizer<AdamW>| -> Result<Array> {
-        step_count += 1;
+        count += 1;
         let batch = random::randint(
-            &random::key(step_count as u64),
+            &random::key(count),
             &[BATCH, SHAPE.context + 1],
             0,
             SHAPE.vocab as i32,
         )?;
-        let (loss, grads) = nn::value_and_grad(&model, || model.loss(&batch))?;
-        let (grads, _) = optimizers::clip_grad_norm(&grads, 1.0)?;
-        optimizer.step(&model, &grads)?;
+        let (loss, grads) = value_and_grad(&batch)?;
+        if clip_inside {
+            optimizer.step(model, &grads)?;
+        } else {
+            let (grads, _) = optimizers::clip_grad_norm(&grads, 1.0)?;
+            optimizer.step(model, &grads)?;
+        }
         Ok(loss)
     };
-    // Warm up: pipelines compiled, buffers pooled.
+    // Warm up: pipelines compiled, programs traced, buffers pooled.
     for _ in 0..3 {
         step(&mut optimizer)?.item::<f32>()?;
     }
@@ -88,18 +101,44 @@ fn main() -> Result<()> {
         println!("{count:6} {ms:10.3} ms  {kernel}");
     }
     println!();
-    for run in 0..4 {
+    for run in 0..runs {
         let start = Instant::now();
-        for _ in 0..50 {
+        for _ in 0..steps {
             step(&mut optimizer)?;
         }
         kiln::synchronize()?;
-        let ms = start.elapsed().as_secs_f64() * 1e3 / 50.0;
+        let ms = start.elapsed().as_secs_f64() * 1e3 / steps as f64;
         println!(
-            "steps {:3}-{:3}: {ms:.2} ms/step",
-            50 * run + 1,
-            50 * run + 50
+            "steps {:4}-{:4}: {ms:.2} ms/step",
+            steps * run + 1,
+            steps * run + steps
         );
     }
     Ok(())
+}
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let steps: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
+    let runs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(4);
+    let info = kiln::device_info()?;
+    println!("device: {} ({})", info.name, info.backend);
+    let model = CharModel::new(SHAPE, 0)?;
+    println!("\n## eager: nn::value_and_grad and clip_grad_norm each step\n");
+    measure(
+        &model,
+        &|batch| nn::value_and_grad(&model, || model.loss(batch)),
+        false,
+        steps,
+        runs,
+    )?;
+    println!("\n## compiled: nn::compile_value_and_grad, clipping inside the optimizer\n");
+    let compiled = nn::compile_value_and_grad(&model, |inputs: &[Array]| model.loss(&inputs[0]));
+    measure(
+        &model,
+        &|batch| compiled(std::slice::from_ref(batch)),
+        true,
+        steps,
+        runs,
+    )
 }

@@ -702,6 +702,49 @@ fn optimizer_updates_are_fused_and_follow_the_rule() {
     );
 }
 
+#[test]
+fn clipping_inside_the_optimizer_matches_clip_grad_norm() {
+    let pair = || Pair {
+        w: nn::Parameter::new(Array::from_slice(&[1.0f32, -2.0, 3.0, 0.5], &[2, 2]).unwrap()),
+        b: nn::Parameter::new(Array::from_slice(&[0.25f32, -1.0], &[2]).unwrap()),
+    };
+    let (outside, inside) = (pair(), pair());
+    let mut opt_outside = Optimizer::new(optimizers::AdamW::default(), 0.1);
+    let mut opt_inside = Optimizer::new(optimizers::AdamW::default(), 0.1).with_max_grad_norm(1.5);
+    // Norms 5.6, 0.56 and 11.2: clipped, not clipped, clipped.
+    for (step, k) in [2.0f32, 0.2, 4.0].into_iter().enumerate() {
+        let mut g = Params::new();
+        g.insert(
+            "w".into(),
+            Array::from_slice(&[k, -k, 0.5 * k, 2.0 * k], &[2, 2]).unwrap(),
+        );
+        g.insert("b".into(), Array::from_slice(&[-k, k], &[2]).unwrap());
+        let want_norm = (k as f64) * (1.0f64 + 1.0 + 0.25 + 4.0 + 1.0 + 1.0).sqrt();
+        let (clipped, norm) = optimizers::clip_grad_norm(&g, 1.5).unwrap();
+        opt_outside.step(&outside, &clipped).unwrap();
+        opt_inside.step(&inside, &g).unwrap();
+        let got_norm = opt_inside.grad_norm().unwrap().item::<f32>().unwrap() as f64;
+        assert!(
+            (got_norm - want_norm).abs() < 1e-5 * want_norm,
+            "step {step}: norm {got_norm}, want {want_norm}"
+        );
+        assert!((norm.item::<f32>().unwrap() as f64 - want_norm).abs() < 1e-5 * want_norm);
+        for (name, a, b) in [("w", &inside.w, &outside.w), ("b", &inside.b, &outside.b)] {
+            let (a, b) = (floats(&a.value()), floats(&b.value()));
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    (x - y).abs() < 1e-6,
+                    "step {step}, {name}: {a:?} against {b:?}"
+                );
+            }
+        }
+    }
+    let mut bad = Optimizer::new(optimizers::Sgd::default(), 0.1);
+    bad.max_grad_norm = Some(-1.0);
+    let err = bad.step(&inside, &Params::new()).unwrap_err().to_string();
+    assert!(err.contains("max_grad_norm") && err.contains("-1"), "{err}");
+}
+
 fn schedule(m: &Value) -> optimizers::Schedule {
     match m["name"].as_str().unwrap() {
         "step_decay" => optimizers::step_decay(

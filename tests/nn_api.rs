@@ -462,3 +462,127 @@ fn repeated_convolutions_match_a_direct_sum() {
         }
     }
 }
+
+/// A block with batch norm after it: trainable weights and buffers that
+/// the loss updates.
+struct Normed {
+    block: nn::TransformerEncoderBlock,
+    norm: nn::BatchNorm,
+}
+
+impl Module for Normed {
+    fn visit(&self, scope: &mut nn::Scope) {
+        scope.child("block", &self.block);
+        scope.child("norm", &self.norm);
+    }
+}
+
+impl Normed {
+    fn loss(&self, x: &Array, target: &Array) -> kiln::Result<Array> {
+        let h = self.block.forward_masked(x, None, true)?;
+        let y = self.norm.forward(&kiln::reshape(&h, &[-1, 8])?)?;
+        losses::mse_loss(&y, target, Default::default())
+    }
+}
+
+#[test]
+fn compiled_gradients_and_buffers_follow_the_eager_ones() {
+    let make = || Normed {
+        block: block(),
+        norm: nn::BatchNorm::new(8, 1e-5, 0.1, true).unwrap(),
+    };
+    let (eager, compiled) = (make(), make());
+    let step = nn::compile_value_and_grad(&compiled, |inputs: &[Array]| {
+        compiled.loss(&inputs[0], &inputs[1])
+    });
+    let (mut opt_eager, mut opt_compiled) = (
+        Optimizer::new(Adam::default(), 0.05),
+        Optimizer::new(Adam::default(), 0.05),
+    );
+    let mut dispatches = [0usize; 2];
+    for i in 0..4 {
+        // Every call sees new inputs and the parameters the last step left.
+        let x = random::normal(&key(10 + i), &[2, 5, 8], DType::F32).unwrap();
+        let target = random::normal(&key(20 + i), &[10, 8], DType::F32).unwrap();
+        kiln::eval(&[&x, &target]).unwrap();
+        let before = kiln::dispatch_count();
+        let (loss_e, grads_e) = nn::value_and_grad(&eager, || eager.loss(&x, &target)).unwrap();
+        kiln::eval(&[&loss_e]).unwrap();
+        kiln::eval(&grads_e.values().collect::<Vec<_>>()).unwrap();
+        dispatches[0] = kiln::dispatch_count() - before;
+        let before = kiln::dispatch_count();
+        let (loss_c, grads_c) = step(&[x, target]).unwrap();
+        kiln::eval(&[&loss_c]).unwrap();
+        kiln::eval(&grads_c.values().collect::<Vec<_>>()).unwrap();
+        dispatches[1] = kiln::dispatch_count() - before;
+        let near = |what: &str, got: &Array, want: &Array| {
+            let (g, w) = (floats(got), floats(want));
+            assert_eq!(g.len(), w.len(), "{what}");
+            for (k, (g, w)) in g.iter().zip(&w).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-5 + 1e-4 * w.abs(),
+                    "step {i}, {what}[{k}]: compiled {g}, eager {w}"
+                );
+            }
+        };
+        near("loss", &loss_c, &loss_e);
+        assert_eq!(
+            grads_c.keys().collect::<Vec<_>>(),
+            grads_e.keys().collect::<Vec<_>>()
+        );
+        for (name, g) in &grads_e {
+            near(name, &grads_c[name], g);
+        }
+        // The running statistics moved the same way.
+        for name in ["norm.running_mean", "norm.running_var"] {
+            near(
+                name,
+                &compiled.parameters()[name],
+                &eager.parameters()[name],
+            );
+        }
+        opt_eager.step(&eager, &grads_e).unwrap();
+        opt_compiled.step(&compiled, &grads_c).unwrap();
+    }
+    assert!(
+        dispatches[1] < dispatches[0],
+        "compiled {} dispatches, eager {}",
+        dispatches[1],
+        dispatches[0]
+    );
+
+    // Freezing traces again, without gradients for the frozen parameters.
+    compiled.freeze("block.attention");
+    let x = random::normal(&key(30), &[2, 5, 8], DType::F32).unwrap();
+    let target = random::normal(&key(31), &[10, 8], DType::F32).unwrap();
+    let (_, grads) = step(&[x, target]).unwrap();
+    assert_eq!(
+        grads.keys().cloned().collect::<Vec<_>>(),
+        compiled
+            .trainable_parameters()
+            .into_keys()
+            .collect::<Vec<_>>()
+    );
+    assert!(!grads.contains_key("block.attention.query_proj.weight"));
+}
+
+#[test]
+fn compiled_dropout_is_an_error_in_training_and_off_in_eval() {
+    let model = nn::Sequential::new()
+        .push(nn::Linear::new(4, 4, true, &key(0)).unwrap())
+        .push(nn::Dropout::new(0.5, &key(1)).unwrap());
+    let step = nn::compile_value_and_grad(&model, |inputs: &[Array]| {
+        kiln::sum(&model.forward(&inputs[0])?, Axes::All, false)
+    });
+    let x = random::normal(&key(2), &[3, 4], DType::F32).unwrap();
+    let err = message(step(std::slice::from_ref(&x)));
+    assert!(err.contains("Dropout") && err.contains("compile"), "{err}");
+    // The failed trace left the parameters as they were.
+    assert!(floats(&model.parameters()["0.weight"])
+        .iter()
+        .all(|v| v.is_finite()));
+    model.train(false);
+    let (loss, _) = step(std::slice::from_ref(&x)).unwrap();
+    let want = kiln::sum(&model.forward(&x).unwrap(), Axes::All, false).unwrap();
+    assert!((loss.item::<f32>().unwrap() - want.item::<f32>().unwrap()).abs() < 1e-5);
+}

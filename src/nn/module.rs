@@ -8,10 +8,10 @@
 
 use crate::array::Array;
 use crate::error::{bail, fmt_shape, Result};
-use crate::transforms::value_and_grad_n;
+use crate::transforms::{compile, value_and_grad_n};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 pub use crate::io::Params;
 
@@ -423,6 +423,134 @@ where
     drop(restore);
     let (value, grads) = result?;
     Ok((value, names.into_iter().zip(grads).collect()))
+}
+
+/// What a compiled gradient was traced for: the parameters' paths and
+/// trainable flags, and the modules' training flags.
+#[derive(PartialEq)]
+struct TracedFor {
+    parameters: Vec<(String, bool)>,
+    modes: Vec<bool>,
+}
+
+/// A traced forward and backward program and what it was traced for.
+type CompiledGrad<'a> = (TracedFor, Box<dyn Fn(&[Array]) -> Result<Vec<Array>> + 'a>);
+
+/// Every training flag of `model`, in visiting order.
+fn modes(model: &(impl Module + ?Sized)) -> Vec<bool> {
+    let mut modes = Vec::new();
+    let mut visitor = |entry: Entry<'_>| {
+        if let Entry::Training(flag) = entry {
+            modes.push(flag.get());
+        }
+    };
+    model.visit(&mut Scope {
+        path: String::new(),
+        visitor: &mut visitor,
+    });
+    modes
+}
+
+/// [`value_and_grad`] compiled, as MLX's `mx.compile` over
+/// `nn.value_and_grad`: `loss` takes the step's inputs (a batch, its
+/// targets) as arrays, and is traced with its gradient once per shapes of
+/// the inputs and parameters; later calls replay that program, with chains
+/// of elementwise ops fused into single kernels (in the backward pass too)
+/// and no graph built by autodiff. Buffers that `loss` sets (batch norm's
+/// running statistics) are outputs of the program and are set after each
+/// call. As with [`compile`], arrays `loss` reads that are neither inputs
+/// nor parameters are fixed at tracing, and a [`Dropout`](super::Dropout)
+/// in training mode is an error. Freezing or unfreezing parameters, or
+/// switching between training and evaluation, traces again.
+///
+/// ```
+/// use kiln::nn::{self, Layer, Linear, Module};
+/// use kiln::{random, Array, Axes};
+/// let model = Linear::new(3, 1, true, &random::key(0))?;
+/// let step = nn::compile_value_and_grad(&model, |inputs: &[Array]| {
+///     kiln::sum(&kiln::square(&model.forward(&inputs[0])?)?, Axes::All, false)
+/// });
+/// let x = Array::from_slice(&[1.0f32, 2.0, 3.0], &[1, 3])?;
+/// let (loss, grads) = step(&[x])?;
+/// assert_eq!(grads["weight"].shape(), &[1, 3]);
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn compile_value_and_grad<'a, M, F>(
+    model: &'a M,
+    loss: F,
+) -> impl Fn(&[Array]) -> Result<(Array, Params)> + 'a
+where
+    M: Module + ?Sized,
+    F: Fn(&[Array]) -> Result<Array> + 'a,
+{
+    let loss = Arc::new(loss);
+    let traced: Mutex<Option<CompiledGrad<'a>>> = Mutex::new(None);
+    move |inputs: &[Array]| {
+        let mut layout = Vec::new();
+        let mut handles = Vec::new();
+        model.for_each_parameter(&mut |path, p| {
+            layout.push((path.to_string(), p.is_trainable()));
+            handles.push(p.clone());
+        });
+        let traced_for = TracedFor {
+            parameters: layout,
+            modes: modes(model),
+        };
+        let mut traced = traced.lock().unwrap_or_else(|e| e.into_inner());
+        if traced.as_ref().is_none_or(|(t, _)| *t != traced_for) {
+            let layout = &traced_for.parameters;
+            let trainable: Vec<usize> = (0..layout.len()).filter(|&i| layout[i].1).collect();
+            let (handles, loss) = (handles.clone(), loss.clone());
+            let program = compile(move |args: &[Array]| {
+                let (params, inputs) = args.split_at(handles.len());
+                for (p, a) in handles.iter().zip(params) {
+                    p.set(a.clone());
+                }
+                let with_stand_ins = |params: &[Array]| {
+                    for &i in &trainable {
+                        handles[i].set(params[i].clone());
+                    }
+                    loss(inputs)
+                };
+                let (value, grads) = value_and_grad_n(with_stand_ins, &trainable)(params)?;
+                let mut outputs = vec![value];
+                outputs.extend(grads);
+                // What the other parameters hold now: the argument itself
+                // unless `loss` set it.
+                outputs.extend(
+                    (0..handles.len())
+                        .filter(|i| !trainable.contains(i))
+                        .map(|i| handles[i].value()),
+                );
+                Ok(outputs)
+            });
+            *traced = Some((traced_for, Box::new(program)));
+        }
+        let values: Vec<Array> = handles.iter().map(Parameter::value).collect();
+        let restore = Restore {
+            handles: &handles,
+            values: &values,
+        };
+        let args: Vec<Array> = values.iter().chain(inputs).cloned().collect();
+        let (
+            TracedFor {
+                parameters: layout, ..
+            },
+            program,
+        ) = traced.as_ref().expect("traced");
+        let result = program(&args);
+        drop(restore);
+        let mut outputs = result?.into_iter();
+        let value = outputs.next().expect("the loss");
+        // The gradients come first, then the other parameters' values.
+        let trainable = layout.iter().filter(|(_, t)| *t).map(|(path, _)| path);
+        let grads: Params = trainable.cloned().zip(outputs.by_ref()).collect();
+        let others = layout.iter().zip(&handles).filter(|((_, t), _)| !t);
+        for ((_, _), p) in others {
+            p.set(outputs.next().expect("a value per parameter"));
+        }
+        Ok((value, grads))
+    }
 }
 
 /// Puts parameters back to their values when dropped, also after an error.

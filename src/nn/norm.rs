@@ -489,6 +489,13 @@ impl Layer for Dropout {
         if !self.training.get() || self.p == 0.0 {
             return Ok(x.clone());
         }
+        if crate::transforms::tracing() {
+            bail!(
+                "Dropout",
+                "draws a fresh mask at each call, which compile would fix at tracing; \
+                 compile with the model in evaluation mode, or call nn::dropout with a key passed in as an argument"
+            );
+        }
         let call = self.calls.fetch_add(1, Ordering::Relaxed);
         dropout(x, self.p, &random::fold_in(&self.key, call)?)
     }

@@ -54,6 +54,13 @@ pub struct Optimizer<R: Rule> {
     pub rule: R,
     /// The learning rate by step (a constant converts into one).
     pub learning_rate: Schedule,
+    /// When set, each update first scales the gradients so that their
+    /// global L2 norm is at most this, as [`clip_grad_norm`] does, but
+    /// inside the update's fused kernels instead of a multiply per
+    /// gradient.
+    pub max_grad_norm: Option<f64>,
+    /// The global norm of the last update's gradients before clipping.
+    grad_norm: Option<Array>,
     step: usize,
     /// Each parameter's state by path.
     state: BTreeMap<String, ParamState>,
@@ -69,6 +76,8 @@ impl<R: Rule + Clone + std::fmt::Debug> Optimizer<R> {
         Optimizer {
             rule,
             learning_rate: learning_rate.into(),
+            max_grad_norm: None,
+            grad_norm: None,
             step: 0,
             state: BTreeMap::new(),
             updates: Default::default(),
@@ -83,6 +92,18 @@ impl<R: Rule + Clone + std::fmt::Debug> Optimizer<R> {
     /// The learning rate the next update uses.
     pub fn current_learning_rate(&self) -> f64 {
         self.learning_rate.at(self.step)
+    }
+
+    /// [`Optimizer::max_grad_norm`] set to `max_norm`.
+    pub fn with_max_grad_norm(mut self, max_norm: f64) -> Optimizer<R> {
+        self.max_grad_norm = Some(max_norm);
+        self
+    }
+
+    /// The global L2 norm of the last update's gradients before clipping
+    /// (a lazy float32 scalar), where [`Optimizer::max_grad_norm`] is set.
+    pub fn grad_norm(&self) -> Option<&Array> {
+        self.grad_norm.as_ref()
     }
 
     /// Updates `model`'s parameters named in `grads` (lazily: nothing runs
@@ -115,6 +136,14 @@ impl<R: Rule + Clone + std::fmt::Debug> Optimizer<R> {
                 "the model has no parameter named {unknown:?}"
             );
         }
+        if let Some(max_norm) = self.max_grad_norm {
+            if !(max_norm.is_finite() && max_norm >= 0.0) {
+                bail!(
+                    "optimizer update",
+                    "max_grad_norm must be a finite number >= 0, got {max_norm}"
+                );
+            }
+        }
         // Check everything before changing anything.
         let slot_count = self.rule.slots().len();
         for (path, _, value, _) in &targets {
@@ -143,6 +172,15 @@ impl<R: Rule + Clone + std::fmt::Debug> Optimizer<R> {
             self.updates = (traced, Updates::default());
         }
         let updates = &mut self.updates.1;
+        let factor = match self.max_grad_norm {
+            Some(max_norm) => {
+                let grads: Vec<Array> = targets.iter().map(|t| t.3.clone()).collect();
+                let (norm, factor) = updates.clip_factor(&grads, max_norm)?;
+                self.grad_norm = Some(norm);
+                Some(factor)
+            }
+            None => None,
+        };
         for (path, p, value, g) in targets {
             if !self.state.contains_key(&path) {
                 let slots = (0..slot_count)
@@ -154,7 +192,19 @@ impl<R: Rule + Clone + std::fmt::Debug> Optimizer<R> {
             let st = self.state.get_mut(&path).expect("just inserted");
             st.steps += 1;
             let g = g.astype(value.dtype())?;
-            p.set(updates.apply(&self.rule, st.steps, lr, &value, &g, &mut st.slots)?);
+            let scale = factor
+                .as_ref()
+                .map(|f| f.astype(value.dtype()))
+                .transpose()?;
+            p.set(updates.apply(
+                &self.rule,
+                st.steps,
+                lr,
+                &value,
+                &g,
+                scale.as_ref(),
+                &mut st.slots,
+            )?);
         }
         Ok(())
     }
@@ -268,8 +318,20 @@ pub fn clip_grad_norm(grads: &Params, max_norm: f64) -> Result<(Params, Array)> 
     if grads.is_empty() {
         bail!("clip_grad_norm", "no gradients given");
     }
+    let all: Vec<Array> = grads.values().cloned().collect();
+    let (norm, factor) = clip_factor(&all, &Array::scalar(max_norm as f32))?;
+    let clipped = grads
+        .iter()
+        .map(|(k, g)| Ok((k.clone(), multiply(g, &factor.astype(g.dtype())?)?)))
+        .collect::<Result<Params>>()?;
+    Ok((clipped, norm))
+}
+
+/// The global L2 norm of `grads` (float32) and the factor that scales
+/// them to a norm of at most `max_norm` (a float32 scalar).
+fn clip_factor(grads: &[Array], max_norm: &Array) -> Result<(Array, Array)> {
     let mut total: Option<Array> = None;
-    for g in grads.values() {
+    for g in grads {
         let s = sum(
             &crate::ops::elementwise::square(&g.astype(DType::F32)?)?,
             Axes::All,
@@ -280,17 +342,13 @@ pub fn clip_grad_norm(grads: &Params, max_norm: f64) -> Result<(Params, Array)> 
             None => s,
         });
     }
-    let norm = sqrt(&total.expect("not empty"))?;
+    let Some(total) = total else {
+        bail!("clip_grad_norm", "no gradients given");
+    };
+    let norm = sqrt(&total)?;
     let factor = minimum(
-        &divide(
-            &Array::scalar(max_norm as f32),
-            &add(&norm, &Array::scalar(1e-6f32))?,
-        )?,
+        &divide(max_norm, &add(&norm, &Array::scalar(1e-6f32))?)?,
         &Array::scalar(1.0f32),
     )?;
-    let clipped = grads
-        .iter()
-        .map(|(k, g)| Ok((k.clone(), multiply(g, &factor.astype(g.dtype())?)?)))
-        .collect::<Result<Params>>()?;
-    Ok((clipped, norm))
+    Ok((norm, factor))
 }

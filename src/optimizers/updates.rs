@@ -7,18 +7,23 @@ use super::Rule;
 use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::elementwise::multiply;
 use crate::transforms::compile;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// A compiled function of arrays.
 type Update = Box<dyn Fn(&[Array]) -> Result<Vec<Array>> + Send + Sync>;
 
 /// The compiled updates of one rule (whose fields are fixed into them: a
 /// changed rule needs new `Updates`), and the coefficients of the last step.
 #[derive(Default)]
 pub(crate) struct Updates {
-    /// By parameter shape and dtype.
-    compiled: HashMap<(Vec<usize>, DType), Update>,
+    /// By parameter shape and dtype, and whether the gradient is scaled.
+    compiled: HashMap<(Vec<usize>, DType, bool), Update>,
+    /// The global gradient norm and clipping factor of
+    /// [`Optimizer::max_grad_norm`](super::Optimizer::max_grad_norm).
+    clip: Option<Update>,
     /// The step, learning rate and dtype the coefficients were made for
     /// (shared by the parameters of one step).
     coefficients: Option<((usize, u64, DType), Vec<Array>)>,
@@ -31,8 +36,31 @@ impl std::fmt::Debug for Updates {
 }
 
 impl Updates {
-    /// `rule`'s new value of `p` with gradient `g` (of `p`'s dtype) at
-    /// update `step` and learning rate `lr`, updating `state` in place.
+    /// The global norm of `grads` and the factor that clips it to
+    /// `max_norm`, from one program per gradient shapes (its scalar
+    /// additions fused).
+    pub fn clip_factor(&mut self, grads: &[Array], max_norm: f64) -> Result<(Array, Array)> {
+        let clip = self.clip.get_or_insert_with(|| {
+            Box::new(compile(|args: &[Array]| {
+                let (grads, max_norm) = args.split_at(args.len() - 1);
+                let (norm, factor) = super::clip_factor(grads, &max_norm[0])?;
+                Ok(vec![norm, factor])
+            }))
+        });
+        let args: Vec<Array> = grads
+            .iter()
+            .cloned()
+            .chain([Array::scalar(max_norm as f32)])
+            .collect();
+        let mut outputs = clip(&args)?.into_iter();
+        let norm = outputs.next().expect("the norm");
+        Ok((norm, outputs.next().expect("the factor")))
+    }
+
+    /// `rule`'s new value of `p` with gradient `g` (of `p`'s dtype, times
+    /// `scale` where given) at update `step` and learning rate `lr`,
+    /// updating `state` in place.
+    #[allow(clippy::too_many_arguments)]
     pub fn apply<R: Rule + Clone>(
         &mut self,
         rule: &R,
@@ -40,6 +68,7 @@ impl Updates {
         lr: f64,
         p: &Array,
         g: &Array,
+        scale: Option<&Array>,
         state: &mut [Array],
     ) -> Result<Array> {
         let key = (step, lr.to_bits(), p.dtype());
@@ -56,21 +85,28 @@ impl Updates {
             }
         };
         let slots = state.len();
+        let scaled = scale.is_some();
         let update = self
             .compiled
-            .entry((p.shape().to_vec(), p.dtype()))
+            .entry((p.shape().to_vec(), p.dtype(), scaled))
             .or_insert_with(|| {
                 let rule = Arc::new(rule.clone());
                 Box::new(compile(move |args: &[Array]| {
-                    // [p, g, ...state, ...coefficients]
+                    // [p, g, ...state, scale if scaled, ...coefficients]
                     let mut state = args[2..2 + slots].to_vec();
-                    let p = rule.apply(&args[2 + slots..], &args[0], &args[1], &mut state)?;
+                    let (g, coefficients) = if scaled {
+                        (multiply(&args[1], &args[2 + slots])?, &args[3 + slots..])
+                    } else {
+                        (args[1].clone(), &args[2 + slots..])
+                    };
+                    let p = rule.apply(coefficients, &args[0], &g, &mut state)?;
                     Ok(std::iter::once(p).chain(state).collect())
                 }))
             });
         let args: Vec<Array> = [p.clone(), g.clone()]
             .into_iter()
             .chain(state.iter().cloned())
+            .chain(scale.cloned())
             .chain(coefficients)
             .collect();
         let mut outputs = update(&args)?.into_iter();

@@ -9,8 +9,37 @@ use crate::error::{bail, Result};
 use crate::primitive::{
     Fused, FusedInput, FusedStep, Primitive, MAX_FUSED_INPUTS, MAX_FUSED_STEPS,
 };
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+thread_local! {
+    /// How many `compile` traces are running on this thread.
+    static TRACING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether a function is being traced by [`compile`] on this thread: ops
+/// whose result would be wrong if fixed at tracing (a fresh dropout mask)
+/// refuse to run then.
+pub(crate) fn tracing() -> bool {
+    TRACING.with(|t| t.get() > 0)
+}
+
+/// Marks this thread as tracing until dropped, also after an error.
+struct Tracing;
+
+impl Tracing {
+    fn new() -> Tracing {
+        TRACING.with(|t| t.set(t.get() + 1));
+        Tracing
+    }
+}
+
+impl Drop for Tracing {
+    fn drop(&mut self) {
+        TRACING.with(|t| t.set(t.get() - 1));
+    }
+}
 
 /// How many argument signatures a compiled function keeps programs for;
 /// the least recently used is dropped first.
@@ -53,6 +82,7 @@ type Signature = Vec<(Vec<usize>, DType)>;
 impl Program {
     fn trace(f: &dyn Fn(&[Array]) -> Result<Vec<Array>>, args: &[Array]) -> Result<Program> {
         let _retain = RetainGraph::new();
+        let _tracing = Tracing::new();
         let stand_ins: Vec<Array> = args
             .iter()
             .map(|a| placeholder(a.shape().to_vec(), a))
@@ -302,7 +332,10 @@ impl Program {
 ///
 /// Values `f` reads that do not depend on its arguments (captured arrays,
 /// constants it creates) are fixed at tracing, and `f` must not read its
-/// arguments' values. Results agree with calling `f` directly.
+/// arguments' values. Results agree with calling `f` directly. A
+/// [`Dropout`](crate::nn::Dropout) layer in training mode is an error while
+/// tracing, as its fresh mask would be fixed; [`crate::nn::dropout`] with a
+/// key passed as an argument is not.
 ///
 /// ```
 /// use kiln::Array;

@@ -39,6 +39,7 @@ use crate::ops::creation::{eye, zeros_like};
 use crate::ops::elementwise::add;
 use crate::ops::shape::{broadcast_to, moveaxis, normalize_axis, reshape_to};
 use crate::primitive::{CustomVjp, Primitive};
+pub(crate) use compile::tracing;
 pub use compile::{compile, CACHE_CAPACITY};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};

@@ -65,6 +65,7 @@ impl OptimizerRule {
             lr,
             p,
             &g.astype(p.dtype())?,
+            None,
             &mut state,
         )?;
         wrap_all(op, std::iter::once(updated).chain(state))
