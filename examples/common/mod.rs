@@ -92,6 +92,10 @@ pub fn train<R: Rule + Clone + std::fmt::Debug>(
     seed: u64,
 ) -> Result<Report> {
     let n = data.train.len();
+    // The loss and its gradients, traced once per batch size and replayed.
+    let value_and_grad = nn::compile_value_and_grad(model, |inputs: &[Array]| {
+        losses::cross_entropy(&model.forward(&inputs[0])?, &inputs[1], Default::default())
+    });
     let mut report = Report {
         steps: 0,
         final_loss: f32::NAN,
@@ -106,9 +110,7 @@ pub fn train<R: Rule + Clone + std::fmt::Debug>(
         let mut epoch_losses = Vec::new();
         for index in order.chunks(batch) {
             let (x, y) = data.train.rows(index)?;
-            let (loss, grads) = nn::value_and_grad(model, || {
-                losses::cross_entropy(&model.forward(&x)?, &y, Default::default())
-            })?;
+            let (loss, grads) = value_and_grad(&[x, y])?;
             optimizer.step(model, &grads)?;
             epoch_losses.push(loss);
             report.steps += 1;
