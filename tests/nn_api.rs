@@ -586,3 +586,101 @@ fn compiled_dropout_is_an_error_in_training_and_off_in_eval() {
     let want = kiln::sum(&model.forward(&x).unwrap(), Axes::All, false).unwrap();
     assert!((loss.item::<f32>().unwrap() - want.item::<f32>().unwrap()).abs() < 1e-5);
 }
+
+/// Layer (or RMS) normalisation over the last axis composed of ops: the
+/// reference the fused kernels are checked against.
+fn composed_norm(x: &Array, eps: f32, rms: bool) -> kiln::Result<Array> {
+    let centered = if rms {
+        x.clone()
+    } else {
+        kiln::subtract(x, &kiln::mean(x, -1, true)?)?
+    };
+    let mean_square = kiln::mean(&kiln::square(&centered)?, -1, true)?;
+    kiln::divide(
+        &centered,
+        &kiln::sqrt(&kiln::add(&mean_square, &Array::scalar(eps))?)?,
+    )
+}
+
+#[test]
+fn fused_normalisation_matches_its_composition() {
+    // Short rows (a thread each on CPU adapters, a workgroup on GPUs),
+    // rows longer than a workgroup, one-element rows, a batch of none.
+    for (k, shape) in [
+        vec![4, 7],
+        vec![2, 3, 128],
+        vec![3, 5000],
+        vec![5, 1],
+        vec![0, 6],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let x = kiln::add(
+            &random::normal(&key(40 + k as u64), &shape, DType::F32).unwrap(),
+            &Array::scalar(3.0f32),
+        )
+        .unwrap();
+        let weights = random::normal(&key(50 + k as u64), &shape, DType::F32).unwrap();
+        for rms in [false, true] {
+            let fused = |y: &Array| {
+                if rms {
+                    nn::rms_norm(y, None, 1e-5)
+                } else {
+                    nn::layer_norm(y, None, None, 1e-5)
+                }
+            };
+            let what = format!(
+                "{} of {shape:?}",
+                if rms { "rms_norm" } else { "layer_norm" }
+            );
+            let near = |part: &str, got: &Array, want: &Array| {
+                let (g, w) = (floats(got), floats(want));
+                assert_eq!(got.shape(), want.shape(), "{what}: {part}");
+                for (i, (g, w)) in g.iter().zip(&w).enumerate() {
+                    assert!(
+                        (g - w).abs() <= 1e-4 + 1e-4 * w.abs(),
+                        "{what}: {part}[{i}] fused {g}, composed {w}"
+                    );
+                }
+            };
+            near(
+                "value",
+                &fused(&x).unwrap(),
+                &composed_norm(&x, 1e-5, rms).unwrap(),
+            );
+            let weighted =
+                |normed: Array| kiln::sum(&kiln::multiply(&normed, &weights)?, Axes::All, false);
+            let grad_fused = kiln::grad(|y: &Array| weighted(fused(y)?))(&x).unwrap();
+            let grad_composed =
+                kiln::grad(|y: &Array| weighted(composed_norm(y, 1e-5, rms)?))(&x).unwrap();
+            near("gradient", &grad_fused, &grad_composed);
+            // Forward mode gives the same derivative (the Jacobian is symmetric).
+            let (_, tangents) = kiln::jvp(
+                |y: &[Array]| Ok(vec![fused(&y[0])?]),
+                std::slice::from_ref(&x),
+                std::slice::from_ref(&weights),
+            )
+            .unwrap();
+            near("tangent", &tangents[0], &grad_composed);
+        }
+    }
+    // Float16 in, float16 out, computed in float32.
+    let x = random::normal(&key(60), &[3, 40], DType::F32).unwrap();
+    let half = nn::layer_norm(&x.astype(DType::F16).unwrap(), None, None, 1e-5).unwrap();
+    assert_eq!(half.dtype(), DType::F16);
+    let want = floats(
+        &composed_norm(
+            &x.astype(DType::F16).unwrap().astype(DType::F32).unwrap(),
+            1e-5,
+            false,
+        )
+        .unwrap(),
+    );
+    for (g, w) in floats(&half).iter().zip(&want) {
+        assert!(
+            (g - w).abs() <= 2e-3 * (1.0 + w.abs()),
+            "float16: {g} against {w}"
+        );
+    }
+}

@@ -354,6 +354,32 @@ fn cases() -> Vec<Case> {
     out.push(case("softmax", &[(&[2, 5], R)], |x| {
         kiln::softmax(&x[0], Axes::from(-1))
     }));
+    out.push(case("layer_norm", &[(&[2, 5], R), (&[5], R)], |x| {
+        kiln::nn::layer_norm(&x[0], Some(&x[1]), None, 1e-5)
+    }));
+    out.push(case("rms_norm", &[(&[3, 4], R)], |x| {
+        kiln::nn::rms_norm(&x[0], None, 1e-5)
+    }));
+    // The normalisations' gradients are kernels of their own, whose rules
+    // differentiate the composed derivative.
+    for rms in [false, true] {
+        let name = if rms {
+            "rms_norm gradient"
+        } else {
+            "layer_norm gradient"
+        };
+        out.push(case(name, &[(&[2, 5], R), (&[2, 5], R)], move |x| {
+            let weights = x[1].clone();
+            kiln::grad(move |y: &Array| {
+                let normed = if rms {
+                    kiln::nn::rms_norm(y, None, 1e-5)?
+                } else {
+                    kiln::nn::layer_norm(y, None, None, 1e-5)?
+                };
+                kiln::sum(&kiln::multiply(&normed, &weights)?, Axes::All, false)
+            })(&x[0])
+        }));
+    }
     out.push(case("logsumexp", &[(&[2, 5], R)], |x| {
         kiln::logsumexp(&x[0], Axes::from(1), false)
     }));

@@ -9,7 +9,7 @@ use crate::error::{bail, fmt_shape, Result};
 use crate::ops::creation::{ones, zeros};
 use crate::ops::elementwise::{add, multiply, r#where, rsqrt, subtract};
 use crate::ops::random;
-use crate::ops::reduce::{mean, var};
+use crate::ops::reduce::{mean, normalize_last_axis, var};
 use crate::ops::shape::reshape;
 use crate::transforms::stop_gradient;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -93,18 +93,21 @@ pub fn layer_norm(
 ) -> Result<Array> {
     let op = "layer_norm";
     check_affine(op, features(op, x)?, weight, bias)?;
-    affine(standardize(x, &[-1], eps)?, weight, bias)
+    affine(last_axis_normalized(x, eps, false)?, weight, bias)
+}
+
+/// `x` normalised over its last axis by one kernel (in float32; a second
+/// for the derivative), in `x`'s dtype.
+fn last_axis_normalized(x: &Array, eps: f64, rms: bool) -> Result<Array> {
+    normalize_last_axis(&x.astype(DType::F32)?, eps, rms).astype(x.dtype())
 }
 
 /// `x / √(mean(x²) + eps)` over the last axis, then `* weight` where given.
 pub fn rms_norm(x: &Array, weight: Option<&Array>, eps: f64) -> Result<Array> {
     let op = "rms_norm";
     check_affine(op, features(op, x)?, weight, None)?;
-    // Squares in float32: float16 overflows beyond 256.
-    let wide = x.astype(DType::F32)?;
-    let ms = mean(&multiply(&wide, &wide)?, -1, true)?;
-    let inv = rsqrt(&add(&ms, &scalar(eps, &ms))?)?.astype(x.dtype())?;
-    affine(multiply(x, &inv)?, weight, None)
+    // In float32: float16 squares overflow beyond 256.
+    affine(last_axis_normalized(x, eps, true)?, weight, None)
 }
 
 /// Group normalisation of `(N, ..., C)` inputs: the channels in `groups`

@@ -271,6 +271,50 @@ pub fn log_softmax(a: &Array, axes: impl Into<Axes>) -> Result<Array> {
     subtract(&shifted, &log(&sum(&exp(&shifted)?, axes, true)?)?)?.astype(dtype)
 }
 
+/// Float32 `x` normalised along its last axis as one kernel: `(x - mean) /
+/// √(var + eps)` (biased variance), or `x / √(mean(x²) + eps)` when `rms`.
+pub(crate) fn normalize_last_axis(x: &Array, eps: f64, rms: bool) -> Array {
+    Array::from_primitive(
+        x.shape().to_vec(),
+        DType::F32,
+        Primitive::Normalize { eps, rms },
+        vec![x.clone()],
+    )
+}
+
+/// The derivative of [`normalize_last_axis`] at `x` applied to `g` (both
+/// float32, of one shape) as one kernel.
+pub(crate) fn normalize_grad(x: &Array, g: &Array, eps: f64, rms: bool) -> Array {
+    Array::from_primitive(
+        x.shape().to_vec(),
+        DType::F32,
+        Primitive::NormalizeGrad { eps, rms },
+        vec![x.clone(), g.clone()],
+    )
+}
+
+/// [`normalize_grad`] composed of primitive ops: `r (g - mean(g) - y
+/// mean(g y))` with `y` the normalised `x` and `r` its inverse root (no
+/// `mean(g)` for RMS). The transforms differentiate this.
+pub(crate) fn normalize_grad_composed(x: &Array, g: &Array, eps: f64, rms: bool) -> Result<Array> {
+    use crate::ops::elementwise::{rsqrt, square};
+    let centered = if rms {
+        x.clone()
+    } else {
+        subtract(x, &mean(x, -1, true)?)?
+    };
+    let mean_square = mean(&square(&centered)?, -1, true)?;
+    let r = rsqrt(&add(&mean_square, &Array::scalar(eps as f32))?)?;
+    let y = multiply(&centered, &r)?;
+    let inner = subtract(g, &multiply(&y, &mean(&multiply(g, &y)?, -1, true)?)?)?;
+    let inner = if rms {
+        inner
+    } else {
+        subtract(&inner, &mean(g, -1, true)?)?
+    };
+    multiply(&r, &inner)
+}
+
 pub(crate) fn scan(op: ScanOp, a: &Array, axis: Option<i32>, reverse: bool) -> Result<Array> {
     let name = if op == ScanOp::Sum {
         "cumsum"

@@ -219,6 +219,23 @@ pub enum Primitive {
         /// Give log-softmax instead of softmax.
         log: bool,
     },
+    /// `(x - mean) / √(var + eps)` of float32 values along the last axis
+    /// (biased variance), or `x / √(mean(x²) + eps)` when `rms`.
+    Normalize {
+        /// Added to the variance (or mean square).
+        eps: f64,
+        /// Root-mean-square normalisation: no mean is subtracted.
+        rms: bool,
+    },
+    /// `Normalize`'s derivative at `x` applied to `g` (inputs `x`, `g`):
+    /// its Jacobian is symmetric, so this is both the vector-Jacobian and
+    /// the Jacobian-vector product.
+    NormalizeGrad {
+        /// As in `Normalize`.
+        eps: f64,
+        /// As in `Normalize`.
+        rms: bool,
+    },
     /// Indices that sort the last axis (stable; NaN last, or first when descending).
     ArgSort {
         /// Sort from largest to smallest.
@@ -374,6 +391,9 @@ impl Primitive {
             Primitive::Matmul => "matmul",
             Primitive::Softmax { log: false } => "softmax",
             Primitive::Softmax { log: true } => "log_softmax",
+            Primitive::Normalize { rms: false, .. } => "layer_norm",
+            Primitive::Normalize { rms: true, .. } => "rms_norm",
+            Primitive::NormalizeGrad { .. } => "normalize_grad",
             Primitive::ArgSort { .. } => "argsort",
             Primitive::Linalg(op) => op.name(),
             Primitive::Threefry => "threefry2x32",
@@ -393,6 +413,7 @@ impl Primitive {
             Primitive::Reduce { .. } => "reduce",
             Primitive::Scan { .. } => "scan",
             Primitive::Softmax { .. } => "softmax",
+            Primitive::Normalize { .. } => "normalize",
             Primitive::Linalg(_) => "linalg",
             other => other.name(),
         }
@@ -421,6 +442,8 @@ impl Primitive {
         "scatter_add",
         "matmul",
         "softmax",
+        "normalize",
+        "normalize_grad",
         "argsort",
         "linalg",
         "threefry2x32",

@@ -15,7 +15,7 @@ use crate::ops::elementwise::{
 };
 use crate::ops::index::take_along_axis;
 use crate::ops::matmul::matmul;
-use crate::ops::reduce::{scan, sum, Axes};
+use crate::ops::reduce::{normalize_grad, normalize_grad_composed, scan, sum, Axes};
 use crate::ops::shape::{broadcast_to, concatenate};
 use crate::primitive::{LinalgOp, Primitive, ReduceOp, ScanOp};
 
@@ -96,6 +96,16 @@ pub(crate) fn forward(
                 // y (t - Σ y t)
                 multiply(node, &subtract(&t, &row_sum(&multiply(node, &t)?)?)?)?
             })
+        }
+        Primitive::Normalize { eps, rms } => {
+            let Some(t) = t0 else { return Ok(None) };
+            Some(normalize_grad(&inputs[0], &t, *eps, *rms))
+        }
+        Primitive::NormalizeGrad { eps, rms } => {
+            // Differentiate the derivative's composed form.
+            let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();
+            let out = normalize_grad_composed(&xs[0], &xs[1], *eps, *rms)?;
+            super::forward(&xs, tangents, &[out])?.remove(0)
         }
         Primitive::Scan { op, axis, reverse } => {
             let Some(t) = t0 else { return Ok(None) };

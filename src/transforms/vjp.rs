@@ -16,7 +16,7 @@ use crate::ops::elementwise::{
 };
 use crate::ops::index::{scatter_add, take_along_axis};
 use crate::ops::matmul::matmul;
-use crate::ops::reduce::{scan, sum, Axes};
+use crate::ops::reduce::{normalize_grad, normalize_grad_composed, scan, sum, Axes};
 use crate::ops::shape::{
     concatenate, expand_dims, flip, pad, reshape_to, slice, swapaxes, transpose, Slice,
 };
@@ -86,6 +86,18 @@ pub(crate) fn backward(
                 // y (ct - Σ ct y)
                 multiply(node, &subtract(ct, &row_sum(&multiply(ct, node)?)?)?)?
             })]
+        }
+        Primitive::Normalize { eps, rms } => {
+            vec![Some(normalize_grad(&inputs[0], ct, *eps, *rms))]
+        }
+        Primitive::NormalizeGrad { eps, rms } => {
+            // Differentiate the derivative's composed form.
+            let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();
+            let out = normalize_grad_composed(&xs[0], &xs[1], *eps, *rms)?;
+            super::backward(&xs, &[out], std::slice::from_ref(ct))?
+                .into_iter()
+                .map(Some)
+                .collect()
         }
         Primitive::Scan { op, axis, reverse } => {
             let back = |g: &Array| scan(ScanOp::Sum, g, Some(*axis as i32), !reverse);

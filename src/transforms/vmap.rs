@@ -106,7 +106,10 @@ pub(crate) fn batch(
             vec![first()?],
         ),
         // Along the last axis, which stays last with the batch axis in front.
-        Primitive::Softmax { .. } => rebuild(node, size, node.primitive().clone(), vec![first()?]),
+        Primitive::Softmax { .. } | Primitive::Normalize { .. } => {
+            rebuild(node, size, node.primitive().clone(), vec![first()?])
+        }
+        Primitive::NormalizeGrad { .. } => rebuild(node, size, node.primitive().clone(), fronts()?),
         Primitive::Scan { op, axis, reverse } => rebuild(
             node,
             size,

@@ -25,6 +25,7 @@ pub(crate) mod fused;
 pub(crate) mod index;
 pub(crate) mod linalg;
 pub(crate) mod matmul;
+pub(crate) mod normalize;
 pub(crate) mod random;
 pub(crate) mod reduce;
 pub(crate) mod scan;
@@ -34,7 +35,9 @@ pub(crate) mod views;
 
 use super::device::Device;
 use super::encoder::Encoder;
-use super::limits::{KernelLimits, MAX_LOOP_TRIPS, THREAD_ROW_MAX, WORKGROUP_SIZE};
+use super::limits::{
+    grid, grid_for_threads, KernelLimits, MAX_LOOP_TRIPS, THREAD_ROW_MAX, WORKGROUP_SIZE,
+};
 use crate::array::{contiguous_strides, Array, Data, DeviceData};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -79,6 +82,40 @@ pub(crate) fn thread_row_max(dev: &Device) -> usize {
         CPU_THREAD_ROW_MAX
     } else {
         THREAD_ROW_MAX
+    }
+}
+
+/// How a row kernel (softmax, normalisation) covers the rows along the
+/// last axis of a non-empty array: a workgroup per row, or a thread per
+/// row for rows up to [`thread_row_max`].
+pub(crate) struct Rows {
+    /// How many rows.
+    pub count: usize,
+    /// The length of each.
+    pub len: usize,
+    /// One thread per row.
+    pub by_thread: bool,
+}
+
+impl Rows {
+    /// The rows of `shape`, or `None` when it is empty.
+    pub fn of(dev: &Device, shape: &[usize]) -> Option<Rows> {
+        let size: usize = shape.iter().product();
+        let len = shape.last().copied().unwrap_or(1);
+        (size > 0).then(|| Rows {
+            count: size / len,
+            len,
+            by_thread: len <= thread_row_max(dev),
+        })
+    }
+
+    /// The workgroups to dispatch.
+    pub fn groups(&self) -> [u32; 3] {
+        if self.by_thread {
+            grid_for_threads(self.count)
+        } else {
+            grid(self.count as u32)
+        }
     }
 }
 
@@ -354,6 +391,12 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             dtype,
         ),
         Primitive::Softmax { log } => softmax::encode(enc, &data[0], shape, *log),
+        Primitive::Normalize { eps, rms } => {
+            normalize::encode(enc, &data[0], None, shape, *eps, *rms)
+        }
+        Primitive::NormalizeGrad { eps, rms } => {
+            normalize::encode(enc, &data[0], Some(&data[1]), shape, *eps, *rms)
+        }
         Primitive::ArgSort { descending } => sort::argsort(
             enc,
             &data[0],
@@ -411,7 +454,7 @@ impl KernelSource {
 /// each kernel family lists its own.
 #[doc(hidden)]
 pub fn variants() -> Vec<KernelSource> {
-    let families: [fn(&mut Vec<KernelSource>); 10] = [
+    let families: [fn(&mut Vec<KernelSource>); 11] = [
         elementwise::variants,
         reduce::variants,
         scan::variants,
@@ -421,6 +464,7 @@ pub fn variants() -> Vec<KernelSource> {
         random::variants,
         linalg::variants,
         softmax::variants,
+        normalize::variants,
         fused::variants,
     ];
     let mut out = Vec::new();

@@ -2,10 +2,9 @@
 //! one thread per row for short rows.
 
 use super::elementwise::{contiguous, MATH};
-use super::{fill_template, thread_row_max, KernelSource};
+use super::{fill_template, KernelSource, Rows};
 use crate::array::DeviceData;
 use crate::backend::encoder::Encoder;
-use crate::backend::limits::{grid, grid_for_threads};
 use crate::dtype::DType;
 use crate::error::Result;
 
@@ -43,25 +42,20 @@ pub fn encode(
     shape: &[usize],
     log: bool,
 ) -> Result<DeviceData> {
-    let size: usize = shape.iter().product();
     let result = enc.alloc_array(shape, DType::F32)?;
-    let out = result.gpu();
-    let k_len = shape.last().copied().unwrap_or(1);
-    if size == 0 {
+    let Some(rows) = Rows::of(&enc.dev, shape) else {
         return Ok(result);
-    }
+    };
     let src = contiguous(enc, data, shape, DType::F32)?;
-    let rows = size / k_len;
-    let by_thread = k_len <= thread_row_max(&enc.dev);
-    let (key, entry) = key(log, by_thread);
+    let (key, entry) = key(log, rows.by_thread);
     // Every index is inside a row of the contiguous input or output.
     let pipeline = enc.dev.trusted_pipeline(key, entry, || source(log));
-    let params = [rows as u32, k_len as u32, src.offset as u32];
-    let groups = if by_thread {
-        grid_for_threads(rows)
-    } else {
-        grid(rows as u32)
-    };
-    enc.dispatch(pipeline, &params, vec![src.gpu(), out], groups);
+    let params = [rows.count as u32, rows.len as u32, src.offset as u32];
+    enc.dispatch(
+        pipeline,
+        &params,
+        vec![src.gpu(), result.gpu()],
+        rows.groups(),
+    );
     Ok(result)
 }
