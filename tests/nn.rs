@@ -745,6 +745,45 @@ fn clipping_inside_the_optimizer_matches_clip_grad_norm() {
     assert!(err.contains("max_grad_norm") && err.contains("-1"), "{err}");
 }
 
+#[test]
+fn the_global_norm_covers_every_element_of_many_arrays() {
+    // Sizes around the kernel's chunks of 4096, an empty array, a strided
+    // view, float16, and more arrays than one kernel binds.
+    let mut grads = Params::new();
+    let mut want = 0.0f64;
+    for (k, &size) in [0usize, 1, 7, 4095, 4096, 4097, 10_000, 3]
+        .iter()
+        .enumerate()
+    {
+        let g = kiln::random::normal(&kiln::random::key(k as u64), &[size], DType::F32).unwrap();
+        want += floats(&g).iter().map(|v| v * v).sum::<f64>();
+        grads.insert(format!("g{k}"), g);
+    }
+    let wide = kiln::random::normal(&kiln::random::key(20), &[50, 90], DType::F32).unwrap();
+    let view = kiln::swapaxes(&wide, 0, 1).unwrap();
+    want += floats(&view).iter().map(|v| v * v).sum::<f64>();
+    grads.insert("view".into(), view);
+    let half = kiln::random::normal(&kiln::random::key(21), &[300], DType::F32)
+        .unwrap()
+        .astype(DType::F16)
+        .unwrap();
+    want += floats(&half).iter().map(|v| v * v).sum::<f64>();
+    grads.insert("half".into(), half);
+    let (clipped, norm) = optimizers::clip_grad_norm(&grads, 1.0).unwrap();
+    let (got, want) = (norm.item::<f32>().unwrap() as f64, want.sqrt());
+    assert!((got - want).abs() < 1e-5 * want, "norm {got}, want {want}");
+    // The clipped gradients have norm 1.
+    let after: f64 = clipped
+        .values()
+        .map(|g| floats(g).iter().map(|v| v * v).sum::<f64>())
+        .sum();
+    assert!(
+        (after.sqrt() - 1.0).abs() < 1e-3,
+        "clipped norm {}",
+        after.sqrt()
+    );
+}
+
 fn schedule(m: &Value) -> optimizers::Schedule {
     match m["name"].as_str().unwrap() {
         "step_decay" => optimizers::step_decay(

@@ -380,6 +380,19 @@ fn cases() -> Vec<Case> {
             })(&x[0])
         }));
     }
+    // The global norm of gradient clipping: one kernel over several arrays.
+    out.push(case(
+        "clip_grad_norm",
+        &[(&[2, 3], R), (&[4], R), (&[], R)],
+        |x| {
+            let grads: kiln::nn::Params = ["a", "b", "c"]
+                .into_iter()
+                .map(String::from)
+                .zip(x.iter().cloned())
+                .collect();
+            Ok(kiln::optimizers::clip_grad_norm(&grads, 1.0)?.1)
+        },
+    ));
     out.push(case("logsumexp", &[(&[2, 5], R)], |x| {
         kiln::logsumexp(&x[0], Axes::from(1), false)
     }));

@@ -271,6 +271,42 @@ pub fn log_softmax(a: &Array, axes: impl Into<Axes>) -> Result<Array> {
     subtract(&shifted, &log(&sum(&exp(&shifted)?, axes, true)?)?)?.astype(dtype)
 }
 
+/// Σ x² over every element of every array of `arrays` (float32; each
+/// float array is converted), as a float32 scalar: one kernel per
+/// `MAX_FUSED_INPUTS` arrays and one more reduction each, instead of a
+/// square and a reduction per array.
+pub(crate) fn squared_norm(arrays: &[Array]) -> Result<Array> {
+    let wide = arrays
+        .iter()
+        .map(|a| a.astype(DType::F32))
+        .collect::<Result<Vec<_>>>()?;
+    let mut total: Option<Array> = None;
+    for group in wide.chunks(crate::primitive::MAX_FUSED_INPUTS) {
+        let part =
+            Array::from_primitive(vec![], DType::F32, Primitive::SquaredNorm, group.to_vec());
+        total = Some(match total {
+            Some(t) => add(&t, &part)?,
+            None => part,
+        });
+    }
+    total.ok_or_else(|| crate::error::invalid("squared_norm", "no arrays given"))
+}
+
+/// [`squared_norm`] of arrays whose first axis is a batch, per batch
+/// element, composed of ops (what `vmap` gives).
+pub(crate) fn batched_squared_norm(arrays: &[Array]) -> Result<Array> {
+    let mut total: Option<Array> = None;
+    for a in arrays {
+        let axes: Vec<i32> = (1..a.ndim() as i32).collect();
+        let part = sum(&crate::ops::elementwise::square(a)?, axes, false)?;
+        total = Some(match total {
+            Some(t) => add(&t, &part)?,
+            None => part,
+        });
+    }
+    total.ok_or_else(|| crate::error::invalid("squared_norm", "no arrays given"))
+}
+
 /// Float32 `x` normalised along its last axis as one kernel: `(x - mean) /
 /// √(var + eps)` (biased variance), or `x / √(mean(x²) + eps)` when `rms`.
 pub(crate) fn normalize_last_axis(x: &Array, eps: f64, rms: bool) -> Array {

@@ -34,7 +34,6 @@ use crate::error::{bail, fmt_shape, Result};
 use crate::nn::{Module, Params};
 use crate::ops::creation::zeros_like;
 use crate::ops::elementwise::{add, divide, minimum, multiply, sqrt};
-use crate::ops::reduce::{sum, Axes};
 use std::collections::BTreeMap;
 pub(crate) use updates::Updates;
 
@@ -315,9 +314,6 @@ impl<R: Rule + Clone + std::fmt::Debug> Optimizer<R> {
 /// when below 1). Returns the clipped gradients and the norm before
 /// clipping, computed on the GPU (no sync).
 pub fn clip_grad_norm(grads: &Params, max_norm: f64) -> Result<(Params, Array)> {
-    if grads.is_empty() {
-        bail!("clip_grad_norm", "no gradients given");
-    }
     let all: Vec<Array> = grads.values().cloned().collect();
     let (norm, factor) = clip_factor(&all, &Array::scalar(max_norm as f32))?;
     let clipped = grads
@@ -330,21 +326,10 @@ pub fn clip_grad_norm(grads: &Params, max_norm: f64) -> Result<(Params, Array)> 
 /// The global L2 norm of `grads` (float32) and the factor that scales
 /// them to a norm of at most `max_norm` (a float32 scalar).
 fn clip_factor(grads: &[Array], max_norm: &Array) -> Result<(Array, Array)> {
-    let mut total: Option<Array> = None;
-    for g in grads {
-        let s = sum(
-            &crate::ops::elementwise::square(&g.astype(DType::F32)?)?,
-            Axes::All,
-            false,
-        )?;
-        total = Some(match total {
-            Some(t) => add(&t, &s)?,
-            None => s,
-        });
-    }
-    let Some(total) = total else {
+    if grads.is_empty() {
         bail!("clip_grad_norm", "no gradients given");
-    };
+    }
+    let total = crate::ops::reduce::squared_norm(grads)?;
     let norm = sqrt(&total)?;
     let factor = minimum(
         &divide(max_norm, &add(&norm, &Array::scalar(1e-6f32))?)?,

@@ -236,6 +236,9 @@ pub enum Primitive {
         /// As in `Normalize`.
         rms: bool,
     },
+    /// The sum of the squares of every element of the float32 inputs (at
+    /// most [`MAX_FUSED_INPUTS`]), a float32 scalar.
+    SquaredNorm,
     /// Indices that sort the last axis (stable; NaN last, or first when descending).
     ArgSort {
         /// Sort from largest to smallest.
@@ -394,6 +397,7 @@ impl Primitive {
             Primitive::Normalize { rms: false, .. } => "layer_norm",
             Primitive::Normalize { rms: true, .. } => "rms_norm",
             Primitive::NormalizeGrad { .. } => "normalize_grad",
+            Primitive::SquaredNorm => "squared_norm",
             Primitive::ArgSort { .. } => "argsort",
             Primitive::Linalg(op) => op.name(),
             Primitive::Threefry => "threefry2x32",
@@ -444,6 +448,7 @@ impl Primitive {
         "softmax",
         "normalize",
         "normalize_grad",
+        "squared_norm",
         "argsort",
         "linalg",
         "threefry2x32",

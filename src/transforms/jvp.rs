@@ -101,6 +101,23 @@ pub(crate) fn forward(
             let Some(t) = t0 else { return Ok(None) };
             Some(normalize_grad(&inputs[0], &t, *eps, *rms))
         }
+        Primitive::SquaredNorm => {
+            // 2 Σ x t over the inputs that have tangents.
+            let mut total: Option<Array> = None;
+            for (x, t) in inputs.iter().zip(tangents) {
+                if let Some(t) = t {
+                    let part = sum(&multiply(x, t)?, Axes::All, false)?;
+                    total = Some(match total {
+                        Some(s) => add(&s, &part)?,
+                        None => part,
+                    });
+                }
+            }
+            match total {
+                Some(t) => Some(multiply(&t, &Array::scalar(2.0f32))?),
+                None => None,
+            }
+        }
         Primitive::NormalizeGrad { eps, rms } => {
             // Differentiate the derivative's composed form.
             let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();

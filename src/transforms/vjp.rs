@@ -90,6 +90,13 @@ pub(crate) fn backward(
         Primitive::Normalize { eps, rms } => {
             vec![Some(normalize_grad(&inputs[0], ct, *eps, *rms))]
         }
+        Primitive::SquaredNorm => {
+            let twice = multiply(ct, &Array::scalar(2.0f32))?;
+            inputs
+                .iter()
+                .map(|x| Ok(Some(multiply(x, &twice)?)))
+                .collect::<Result<_>>()?
+        }
         Primitive::NormalizeGrad { eps, rms } => {
             // Differentiate the derivative's composed form.
             let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();

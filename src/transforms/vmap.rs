@@ -110,6 +110,7 @@ pub(crate) fn batch(
             rebuild(node, size, node.primitive().clone(), vec![first()?])
         }
         Primitive::NormalizeGrad { .. } => rebuild(node, size, node.primitive().clone(), fronts()?),
+        Primitive::SquaredNorm => crate::ops::reduce::batched_squared_norm(&fronts()?)?,
         Primitive::Scan { op, axis, reverse } => rebuild(
             node,
             size,

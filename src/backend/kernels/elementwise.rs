@@ -105,7 +105,7 @@ fn repeat_period(shape: &[usize], strides: &[isize]) -> Option<usize> {
 
 /// Whether `strides` lay `shape` out densely (each element once, no gaps),
 /// in some order of the axes.
-fn dense(shape: &[usize], strides: &[isize]) -> bool {
+pub(crate) fn dense(shape: &[usize], strides: &[isize]) -> bool {
     let mut axes: Vec<usize> = (0..shape.len()).filter(|&d| shape[d] > 1).collect();
     axes.sort_by_key(|&d| std::cmp::Reverse(strides[d]));
     let mut step = 1isize;

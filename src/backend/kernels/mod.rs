@@ -31,6 +31,7 @@ pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod softmax;
 pub(crate) mod sort;
+pub(crate) mod squared_norm;
 pub(crate) mod views;
 
 use super::device::Device;
@@ -394,6 +395,14 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
         Primitive::Normalize { eps, rms } => {
             normalize::encode(enc, &data[0], None, shape, *eps, *rms)
         }
+        Primitive::SquaredNorm => {
+            let parts: Vec<(&DeviceData, &[usize])> = data
+                .iter()
+                .zip(&inputs)
+                .map(|(d, a)| (d, a.shape()))
+                .collect();
+            squared_norm::encode(enc, &parts)
+        }
         Primitive::NormalizeGrad { eps, rms } => {
             normalize::encode(enc, &data[0], Some(&data[1]), shape, *eps, *rms)
         }
@@ -454,7 +463,7 @@ impl KernelSource {
 /// each kernel family lists its own.
 #[doc(hidden)]
 pub fn variants() -> Vec<KernelSource> {
-    let families: [fn(&mut Vec<KernelSource>); 11] = [
+    let families: [fn(&mut Vec<KernelSource>); 12] = [
         elementwise::variants,
         reduce::variants,
         scan::variants,
@@ -465,6 +474,7 @@ pub fn variants() -> Vec<KernelSource> {
         linalg::variants,
         softmax::variants,
         normalize::variants,
+        squared_norm::variants,
         fused::variants,
     ];
     let mut out = Vec::new();
