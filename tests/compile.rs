@@ -278,3 +278,61 @@ fn long_chains_split_into_several_kernels() {
     assert!((2..=10).contains(&kernels), "400 ops in {kernels} kernels");
     assert_agree("a 400-op chain", &compiled[0], &eager[0]);
 }
+
+/// Three outputs of one shape that read each other (as an optimizer's new
+/// moment, second moment and parameter do), and a fourth that a reduction
+/// reads, so it stays a kernel of its own.
+fn updates(a: &[Array]) -> Result<Vec<Array>> {
+    let (p, g, m) = (&a[0], &a[1], &a[2]);
+    let m_new = kiln::add(&kiln::multiply(m, &c(0.9))?, &kiln::multiply(g, &c(0.1))?)?;
+    let v_new = kiln::multiply(&kiln::square(g)?, &c(0.5))?;
+    let p_new = kiln::subtract(
+        p,
+        &kiln::divide(&m_new, &kiln::add(&kiln::sqrt(&v_new)?, &c(1e-3))?)?,
+    )?;
+    let other = kiln::exp(&kiln::negative(p)?)?;
+    let total = kiln::sum(&other, Axes::All, false)?;
+    Ok(vec![m_new, v_new, p_new, other, total])
+}
+
+#[test]
+fn outputs_that_read_each_other_share_one_kernel() {
+    let args: Vec<Array> = (0..3).map(|k| array(70 + k, &[5, 7])).collect();
+    let compiled = kiln::compile(updates);
+    let got = compiled(&args).unwrap();
+    let want = updates(&args).unwrap();
+    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_agree(&format!("output {k}"), g, w);
+    }
+    // m, v and p in one kernel (three arrays read: every adapter binds
+    // that many); exp(-p) and its sum (one or two passes).
+    let count = dispatches(&compiled(&args).unwrap());
+    assert!(count <= 4, "{count} dispatches");
+    // Transforms see through the stacked kernel: a gradient and a vmap.
+    let loss = |a: &[Array]| -> Result<Array> {
+        let outs = compiled(a)?;
+        kiln::sum(&kiln::multiply(&outs[2], &outs[0])?, Axes::All, false)
+    };
+    let eager_loss = |a: &[Array]| -> Result<Array> {
+        let outs = updates(a)?;
+        kiln::sum(&kiln::multiply(&outs[2], &outs[0])?, Axes::All, false)
+    };
+    let grads = kiln::grad_n(loss, &[0, 1, 2])(&args).unwrap();
+    let want = kiln::grad_n(eager_loss, &[0, 1, 2])(&args).unwrap();
+    for (k, (g, w)) in grads.iter().zip(&want).enumerate() {
+        assert_agree(&format!("gradient {k}"), g, w);
+    }
+    let rows = |a: &Array| -> Result<Array> {
+        let outs = compiled(&[a.clone(), args[1].clone(), args[2].clone()])?;
+        Ok(outs[2].clone())
+    };
+    let stacked = kiln::stack(&[&args[0], &args[1]], 0).unwrap();
+    let batched = kiln::vmap(rows)(&stacked).unwrap();
+    for b in 0..2 {
+        let one = kiln::index_axis(&batched, 0, b).unwrap();
+        let want = updates(&[args[b as usize].clone(), args[1].clone(), args[2].clone()])
+            .unwrap()
+            .remove(2);
+        assert_agree(&format!("vmap row {b}"), &one, &want);
+    }
+}

@@ -671,8 +671,17 @@ fn optimizer_updates_are_fused_and_follow_the_rule() {
     let before = kiln::dispatch_count();
     opt.step(&model, &g).unwrap();
     let dispatches = kiln::dispatch_count() - before;
+    // One kernel per parameter writes it and its two slots where a kernel
+    // may read all seven arrays of the update (parameter, gradient, slots,
+    // three coefficients) besides its parameters and result; else one per
+    // array written.
+    let per_parameter = if kiln::device_info().unwrap().max_storage_buffers_per_kernel >= 9 {
+        1
+    } else {
+        3
+    };
     assert!(
-        dispatches <= 6,
+        dispatches <= 2 * per_parameter,
         "an AdamW step of 2 parameters took {dispatches} dispatches"
     );
 

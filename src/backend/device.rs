@@ -32,6 +32,9 @@ pub struct DeviceInfo {
     pub max_workgroup_storage_bytes: u32,
     /// Threads per workgroup.
     pub max_invocations_per_workgroup: u32,
+    /// Storage buffers one kernel may bind (fused kernels read up to two
+    /// fewer arrays).
+    pub max_storage_buffers_per_kernel: u32,
     /// Whether arrays live in memory the host maps directly (CPU adapters,
     /// integrated GPUs, Apple silicon): uploads and readbacks then copy
     /// straight between the array's buffer and host memory, with no staging
@@ -161,6 +164,7 @@ async fn create() -> Result<Device> {
         max_workgroup_storage_bytes: adapter_limits.max_compute_workgroup_storage_size,
         max_invocations_per_workgroup: adapter_limits.max_compute_invocations_per_workgroup,
         storage_offset_alignment: adapter_limits.min_storage_buffer_offset_alignment,
+        max_storage_buffers: adapter_limits.max_storage_buffers_per_shader_stage,
         shader_f16,
         cooperative_f16,
         cpu: raw.device_type == wgpu::DeviceType::Cpu,
@@ -178,6 +182,7 @@ async fn create() -> Result<Device> {
         max_buffer_bytes: limits.max_buffer_bytes,
         max_workgroup_storage_bytes: limits.max_workgroup_storage_bytes,
         max_invocations_per_workgroup: limits.max_invocations_per_workgroup,
+        max_storage_buffers_per_kernel: limits.max_storage_buffers,
         unified_memory,
     };
     Ok(Device {

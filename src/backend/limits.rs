@@ -52,6 +52,8 @@ pub struct DeviceLimits {
     pub max_invocations_per_workgroup: u32,
     /// The alignment of storage binding offsets, in bytes.
     pub storage_offset_alignment: u32,
+    /// Storage buffers one kernel may bind.
+    pub max_storage_buffers: u32,
     /// Whether kernels may use float16 (`shader-f16`).
     pub shader_f16: bool,
     /// 16 x 16 x 16 float16 cooperative matrices with float32 accumulators

@@ -1,7 +1,8 @@
 //! A rule's update compiled per parameter shape: its chain of elementwise
-//! ops fused into a few kernels (one per output: the parameter and each
-//! state slot) instead of a dispatch per op, replayed every step with the
-//! step's coefficients as scalar arguments.
+//! ops fused into one kernel that writes the parameter and each state slot
+//! (one kernel per output where the adapter binds too few arrays for all
+//! the update reads) instead of a dispatch per op, replayed every step with
+//! the step's coefficients as scalar arguments.
 
 use super::Rule;
 use crate::array::Array;

@@ -257,7 +257,8 @@ pub enum Primitive {
     /// it has no values.
     Placeholder,
     /// Elementwise primitives run as one kernel over inputs broadcast to
-    /// the node's shape (made by [`crate::compile`]).
+    /// the node's shape (made by [`crate::compile`]); a chain with several
+    /// roots gives them stacked along a new first axis.
     Fused(Arc<Fused>),
 }
 
@@ -274,8 +275,11 @@ pub const MAX_FUSED_STEPS: usize = 64;
 /// generates the kernel from the steps (and keeps it in `kernel`).
 #[derive(Debug)]
 pub struct Fused {
-    /// The chain, inputs before users; the last step gives the result.
+    /// The chain, inputs before users.
     pub steps: Vec<FusedStep>,
+    /// The steps whose values the kernel writes: the last step, or for
+    /// several, each in turn along a first axis of the result.
+    pub roots: Vec<usize>,
     /// The dtypes of the kernel's inputs.
     pub inputs: Vec<DType>,
     /// 0-d host constants written into the kernel (see [`Fused::can_inline`]).
@@ -288,11 +292,23 @@ impl Fused {
     /// A fused chain over inputs of `inputs` dtypes.
     pub fn new(steps: Vec<FusedStep>, inputs: Vec<DType>, constants: Vec<Array>) -> Fused {
         Fused {
+            roots: vec![steps.len().saturating_sub(1)],
             steps,
             inputs,
             constants,
             kernel: OnceLock::new(),
         }
+    }
+
+    /// The chain giving the values of `roots` (of one dtype, not bool),
+    /// stacked along a new first axis.
+    pub fn with_roots(self, roots: Vec<usize>) -> Fused {
+        Fused { roots, ..self }
+    }
+
+    /// Whether the chain gives several results (stacked).
+    pub fn is_stacked(&self) -> bool {
+        self.roots.len() > 1
     }
 
     /// Whether `a` can be written into a fused kernel as a constant: a 0-d

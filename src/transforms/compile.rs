@@ -64,6 +64,7 @@ impl Ref {
     }
 }
 
+#[derive(Clone)]
 struct Step {
     primitive: Primitive,
     shape: Vec<usize>,
@@ -111,7 +112,7 @@ impl Program {
             });
         }
         let outputs = outs.iter().map(|o| resolve(&refs, o)).collect();
-        Program { steps, outputs }.fused(args)
+        Program { steps, outputs }.fused(args)?.merged_outputs(args)
     }
 
     fn dtype_of(&self, r: &Ref, args: &[Array]) -> DType {
@@ -131,14 +132,7 @@ impl Program {
     /// its own kernel goes when every reader's chain has it.
     fn fused(self, args: &[Array]) -> Result<Program> {
         let n = self.steps.len();
-        let mut readers: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (c, step) in self.steps.iter().enumerate() {
-            for r in &step.inputs {
-                if let Ref::Step(j) = r {
-                    readers[*j].push(c);
-                }
-            }
-        }
+        let readers = self.readers();
         let mut is_output = vec![false; n];
         for r in &self.outputs {
             if let Ref::Step(j) = r {
@@ -223,23 +217,219 @@ impl Program {
                 continue;
             }
             let mut step = replacement.remove(&j).unwrap_or(step);
-            for r in &mut step.inputs {
-                if let Ref::Step(s) = r {
-                    *s = index[*s];
-                }
-            }
+            step.inputs = step.inputs.iter().map(|r| renumbered(r, &index)).collect();
             index[j] = steps.len();
             steps.push(step);
         }
-        let outputs = self
-            .outputs
-            .into_iter()
-            .map(|r| match r {
-                Ref::Step(s) => Ref::Step(index[s]),
-                other => other,
-            })
-            .collect();
+        let outputs = self.outputs.iter().map(|r| renumbered(r, &index)).collect();
         Ok(Program { steps, outputs })
+    }
+
+    /// The program with its elementwise outputs of one shape and dtype
+    /// computed by one kernel with several roots (an optimizer's new
+    /// parameter and state, say), where only those outputs read each other
+    /// and together they read no more arrays than one kernel may bind. Each
+    /// output becomes a view of the stacked result.
+    fn merged_outputs(self, args: &[Array]) -> Result<Program> {
+        let n = self.steps.len();
+        let readers = self.readers();
+        let mut outputs: Vec<usize> = Vec::new();
+        for r in &self.outputs {
+            if let Ref::Step(j) = r {
+                if !outputs.contains(j) {
+                    outputs.push(*j);
+                }
+            }
+        }
+        let chain_like = |j: usize| {
+            let step = &self.steps[j];
+            step.dtype != DType::Bool
+                && match &step.primitive {
+                    Primitive::Fused(f) => !f.is_stacked(),
+                    p => p.is_elementwise(),
+                }
+        };
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for &j in outputs.iter().filter(|&&j| chain_like(j)) {
+            let step = &self.steps[j];
+            match groups.iter_mut().find(|g| {
+                let first = &self.steps[g[0]];
+                first.shape == step.shape && first.dtype == step.dtype
+            }) {
+                Some(group) => group.push(j),
+                None => groups.push(vec![j]),
+            }
+        }
+        let limit = crate::backend::kernels::fused::input_limit();
+        let mut merged: Vec<(Vec<usize>, Step)> = Vec::new();
+        for mut group in groups {
+            // Only members may read members.
+            while let Some(k) = group
+                .iter()
+                .position(|&j| readers[j].iter().any(|c| !group.contains(c)))
+            {
+                group.remove(k);
+            }
+            group.sort_unstable();
+            let steps: usize = group.iter().map(|&j| self.chain_len(j)).sum();
+            if group.len() < 2 || steps > MAX_FUSED_STEPS || self.leaves(&group).len() > limit {
+                continue;
+            }
+            let step = self.stack(&group, args)?;
+            merged.push((group, step));
+        }
+        if merged.is_empty() {
+            return Ok(self);
+        }
+        // The stacked step goes where its last member was, each member's
+        // view right after it.
+        let mut index = vec![usize::MAX; n];
+        let mut steps = Vec::new();
+        let mut stacked_at: HashMap<usize, Step> = merged
+            .iter()
+            .map(|(group, step)| (*group.last().expect("a group"), step.clone()))
+            .collect();
+        let member_of = |j: usize| merged.iter().find(|(g, _)| g.contains(&j));
+        for (j, step) in self.steps.into_iter().enumerate() {
+            let Some((group, _)) = member_of(j) else {
+                let mut step = step;
+                step.inputs = step.inputs.iter().map(|r| renumbered(r, &index)).collect();
+                index[j] = steps.len();
+                steps.push(step);
+                continue;
+            };
+            let Some(mut stacked) = stacked_at.remove(&j) else {
+                continue;
+            };
+            stacked.inputs = stacked
+                .inputs
+                .iter()
+                .map(|r| renumbered(r, &index))
+                .collect();
+            let at = steps.len();
+            let each = stacked.shape[1..].to_vec();
+            let dtype = stacked.dtype;
+            steps.push(stacked);
+            for (k, &member) in group.iter().enumerate() {
+                let mut start = vec![0; each.len() + 1];
+                start[0] = k;
+                let mut sliced = vec![1];
+                sliced.extend_from_slice(&each);
+                steps.push(Step {
+                    primitive: Primitive::Slice {
+                        start,
+                        step: vec![1; each.len() + 1],
+                    },
+                    shape: sliced,
+                    dtype,
+                    inputs: vec![Ref::Step(at)],
+                });
+                steps.push(Step {
+                    primitive: Primitive::Reshape,
+                    shape: each.clone(),
+                    dtype,
+                    inputs: vec![Ref::Step(steps.len() - 1)],
+                });
+                index[member] = steps.len() - 1;
+            }
+        }
+        let outputs = self.outputs.iter().map(|r| renumbered(r, &index)).collect();
+        Ok(Program { steps, outputs })
+    }
+
+    /// The steps that read each step.
+    fn readers(&self) -> Vec<Vec<usize>> {
+        let mut readers: Vec<Vec<usize>> = vec![Vec::new(); self.steps.len()];
+        for (c, step) in self.steps.iter().enumerate() {
+            for r in &step.inputs {
+                if let Ref::Step(j) = r {
+                    readers[*j].push(c);
+                }
+            }
+        }
+        readers
+    }
+
+    /// The number of elementwise ops step `j` runs.
+    fn chain_len(&self, j: usize) -> usize {
+        match &self.steps[j].primitive {
+            Primitive::Fused(f) => f.steps.len(),
+            _ => 1,
+        }
+    }
+
+    /// One fused step computing the chains or elementwise steps `group`
+    /// (sorted, reading each other only as earlier members), their values
+    /// stacked along a new first axis.
+    fn stack(&self, group: &[usize], args: &[Array]) -> Result<Step> {
+        let leaves = self.leaves(group);
+        let mut chain: Vec<FusedStep> = Vec::new();
+        let mut constants: Vec<Array> = Vec::new();
+        let mut constant_index = |a: &Array| index_in(&mut constants, a);
+        let mut roots: Vec<usize> = Vec::new();
+        for &m in group {
+            let step = &self.steps[m];
+            let outside = |r: &Ref, roots: &[usize]| match r {
+                Ref::Step(j) if group.contains(j) => {
+                    FusedInput::Step(roots[group.iter().position(|g| g == j).expect("a member")])
+                }
+                _ => FusedInput::Input(leaves.iter().position(|l| l.same(r)).expect("a leaf")),
+            };
+            match &step.primitive {
+                Primitive::Fused(f) => {
+                    let base = chain.len();
+                    for fs in &f.steps {
+                        let inputs = fs
+                            .inputs
+                            .iter()
+                            .map(|r| match *r {
+                                FusedInput::Input(k) => outside(&step.inputs[k], &roots),
+                                FusedInput::Step(s) => FusedInput::Step(base + s),
+                                FusedInput::Constant(k) => {
+                                    FusedInput::Constant(constant_index(&f.constants[k]))
+                                }
+                            })
+                            .collect();
+                        chain.push(FusedStep {
+                            primitive: fs.primitive.clone(),
+                            dtype: fs.dtype,
+                            inputs,
+                        });
+                    }
+                    roots.push(base + f.roots[0]);
+                }
+                primitive => {
+                    let inputs = step
+                        .inputs
+                        .iter()
+                        .map(|r| match r {
+                            Ref::Const(a) if Fused::can_inline(a) => {
+                                FusedInput::Constant(constant_index(a))
+                            }
+                            r => outside(r, &roots),
+                        })
+                        .collect();
+                    chain.push(FusedStep {
+                        primitive: primitive.clone(),
+                        dtype: step.dtype,
+                        inputs,
+                    });
+                    roots.push(chain.len() - 1);
+                }
+            }
+        }
+        let dtypes: Vec<DType> = leaves.iter().map(|l| self.dtype_of(l, args)).collect();
+        let first = &self.steps[group[0]];
+        let mut shape = vec![group.len()];
+        shape.extend_from_slice(&first.shape);
+        Ok(Step {
+            primitive: Primitive::Fused(Arc::new(
+                Fused::new(chain, dtypes, constants).with_roots(roots),
+            )),
+            shape,
+            dtype: first.dtype,
+            inputs: leaves,
+        })
     }
 
     /// The distinct operands that `members` read from outside themselves
@@ -262,13 +452,7 @@ impl Program {
     fn fuse(&self, members: &[usize], args: &[Array]) -> Result<Step> {
         let leaves = self.leaves(members);
         let mut constants: Vec<Array> = Vec::new();
-        let mut constant_index = |a: &Array| {
-            let k = constants.iter().position(|c| c.id() == a.id());
-            k.unwrap_or_else(|| {
-                constants.push(a.clone());
-                constants.len() - 1
-            })
-        };
+        let mut constant_index = |a: &Array| index_in(&mut constants, a);
         let chain = members
             .iter()
             .map(|&m| {
@@ -324,6 +508,25 @@ impl Program {
         }
         self.outputs.iter().map(|r| get(&values, r)).collect()
     }
+}
+
+/// `r` with a step index moved to `index[step]`.
+fn renumbered(r: &Ref, index: &[usize]) -> Ref {
+    match r {
+        Ref::Step(s) => Ref::Step(index[*s]),
+        other => other.clone(),
+    }
+}
+
+/// Where `a` is among a fused kernel's `constants`, added if new.
+fn index_in(constants: &mut Vec<Array>, a: &Array) -> usize {
+    constants
+        .iter()
+        .position(|c| c.id() == a.id())
+        .unwrap_or_else(|| {
+            constants.push(a.clone());
+            constants.len() - 1
+        })
 }
 
 /// `f`, traced once per argument shapes and dtypes into a program whose
@@ -385,8 +588,19 @@ where
 }
 
 /// A fused node's chain rebuilt from ordinary elementwise ops on `inputs`,
-/// for the transforms to differentiate.
+/// for the transforms to differentiate (several roots stacked).
 pub(crate) fn unfuse(fused: &Fused, inputs: &[Array]) -> Result<Array> {
+    let mut roots = unfuse_roots(fused, inputs)?;
+    if fused.is_stacked() {
+        return crate::ops::shape::stack(&roots.iter().collect::<Vec<_>>(), 0);
+    }
+    roots
+        .pop()
+        .ok_or_else(|| crate::error::invalid("compile", "a fused kernel has no steps"))
+}
+
+/// The values of a fused node's roots, rebuilt from ordinary ops.
+pub(crate) fn unfuse_roots(fused: &Fused, inputs: &[Array]) -> Result<Vec<Array>> {
     use crate::ops::elementwise::{astype, binary, r#where, unary};
     let mut values: Vec<Array> = Vec::with_capacity(fused.steps.len());
     for step in &fused.steps {
@@ -407,7 +621,5 @@ pub(crate) fn unfuse(fused: &Fused, inputs: &[Array]) -> Result<Array> {
             other => bail!("compile", "{} cannot be fused", other.name()),
         });
     }
-    values
-        .pop()
-        .ok_or_else(|| crate::error::invalid("compile", "a fused kernel has no steps"))
+    Ok(fused.roots.iter().map(|&r| values[r].clone()).collect())
 }

@@ -85,6 +85,25 @@ pub(crate) fn batch(
             );
             return Ok((out, axes[0].expect("the input is batched")));
         }
+        Primitive::Fused(fused) if fused.is_stacked() => {
+            // The roots batched one by one (batch first), stacked after it.
+            let aligned = inputs
+                .iter()
+                .zip(axes)
+                .map(|(x, &a)| match a {
+                    Some(a) => to_front_aligned(x, a, node.ndim() - 1),
+                    None => Ok(x.clone()),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut batched = node.shape().to_vec();
+            batched[0] = size;
+            let roots = super::compile::unfuse_roots(fused, &aligned)?
+                .iter()
+                .map(|r| broadcast_to(r, &batched))
+                .collect::<Result<Vec<_>>>()?;
+            let stacked = crate::ops::shape::stack(&roots.iter().collect::<Vec<_>>(), 0)?;
+            return Ok((stacked, 1));
+        }
         Primitive::Binary(_) | Primitive::Where | Primitive::Fused(_) => {
             let aligned = inputs
                 .iter()

@@ -297,6 +297,10 @@ fn device_object(info: &crate::DeviceInfo) -> JsValue {
         "maxInvocationsPerWorkgroup",
         info.max_invocations_per_workgroup.into(),
     );
+    set(
+        "maxStorageBuffersPerKernel",
+        info.max_storage_buffers_per_kernel.into(),
+    );
     o.into()
 }
 

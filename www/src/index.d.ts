@@ -92,6 +92,8 @@ export interface DeviceInfo {
   maxWorkgroupStorageBytes: number;
   /** Threads per workgroup. */
   maxInvocationsPerWorkgroup: number;
+  /** Storage buffers one kernel may bind. */
+  maxStorageBuffersPerKernel: number;
 }
 
 /** Live arrays and GPU memory, as `memory()` reports them. */

@@ -9,7 +9,7 @@ use crate::backend::encoder::Encoder;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::primitive::elementwise::{cast_expr, where_expr};
-use crate::primitive::{Fused, FusedInput, Primitive};
+use crate::primitive::{Fused, FusedInput, Primitive, MAX_FUSED_INPUTS};
 use std::fmt::Write;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -50,6 +50,16 @@ fn literal(a: &Array) -> Option<String> {
         DType::I32 => format!("bitcast<i32>({}u)", word(bytes)),
         DType::U32 | DType::Bool => format!("{}u", word(bytes)),
     })
+}
+
+/// The most arrays one fused kernel reads on the default device: its
+/// storage bindings but the parameters and the result; at least
+/// [`MAX_FUSED_INPUTS`] (what every WebGPU adapter allows), at most 14.
+pub(crate) fn input_limit() -> usize {
+    crate::backend::device::device()
+        .map(|d| (d.limits.max_storage_buffers as usize).saturating_sub(2))
+        .unwrap_or(0)
+        .clamp(MAX_FUSED_INPUTS, 14)
 }
 
 /// The kernel of `fused`, generated on first use.
@@ -134,11 +144,36 @@ pub(crate) fn generate(fused: &Fused) -> Result<FusedKernel> {
     let root = steps
         .last()
         .ok_or_else(|| Error::Eval("fused kernel: no steps".into()))?;
-    let result = calls.pop().expect("one call per step");
-    let expr = if root.dtype == DType::Bool {
-        format!("{result} != 0u")
+    let expr = if fused.is_stacked() {
+        // Element i is of root i / p0 (p0: the elements of each root).
+        let params: Vec<String> = inputs
+            .iter()
+            .enumerate()
+            .map(|(k, d)| format!("x{k}: {}", value_type(*d)))
+            .collect();
+        let args: Vec<String> = (0..inputs.len()).map(|k| format!("x{k}")).collect();
+        let mut body = String::new();
+        for (r, &root) in fused.roots.iter().enumerate() {
+            if r + 1 == fused.roots.len() {
+                let _ = write!(body, "    return {};", calls[root]);
+            } else {
+                let _ = writeln!(body, "    if (k == {r}u) {{ return {}; }}", calls[root]);
+            }
+        }
+        let _ = writeln!(
+            functions,
+            "fn fused_roots(k: u32, {}) -> {} {{\n{body}\n}}",
+            params.join(", "),
+            value_type(steps[fused.roots[0]].dtype)
+        );
+        format!("fused_roots(i / p0, {})", args.join(", "))
     } else {
-        result
+        let result = calls.pop().expect("one call per step");
+        if root.dtype == DType::Bool {
+            format!("{result} != 0u")
+        } else {
+            result
+        }
     };
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     (&functions, &expr).hash(&mut hasher);
@@ -164,15 +199,29 @@ pub(crate) fn encode(
         // float16 inputs do.
         super::check_dtypes(&enc.dev, [DType::F16])?;
     }
+    // Stacked roots: every input is read once per root.
+    let roots = if fused.is_stacked() { shape[0] } else { 1 };
+    let each = if fused.is_stacked() {
+        &shape[1..]
+    } else {
+        shape
+    };
     let views: Vec<(DeviceData, DType)> = inputs
         .iter()
-        .map(|(d, s, dt)| (broadcast_view(d, s, shape), *dt))
+        .map(|(d, s, dt)| {
+            let mut view = broadcast_view(d, s, each);
+            if fused.is_stacked() {
+                view.strides.insert(0, 0);
+            }
+            (view, *dt)
+        })
         .collect();
     let operands: Vec<(&DeviceData, DType)> = views.iter().map(|(d, dt)| (d, *dt)).collect();
+    let per_root = (shape.iter().product::<usize>() / roots.max(1)) as u32;
     let op = MapOp {
         functions: &kernel.functions,
         f16: kernel.f16,
-        ..MapOp::new(&kernel.name, &kernel.expr)
+        ..MapOp::new(&kernel.name, &kernel.expr).with_params([per_root, 0])
     };
     map(enc, op, &operands, shape, dtype, None)
 }
