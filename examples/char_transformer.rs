@@ -6,7 +6,8 @@
 //! Prints the validation loss against the text's unigram entropy as it
 //! trains, saves and reloads its weights, and samples text at the end.
 //!
-//! Run with `cargo run --release --example char_transformer [steps [weights]]`;
+//! Run with `cargo run --release --example char_transformer [steps [weights]] [--f16]`
+//! (`--f16`: float16 compute, float32 weights and optimizer state);
 //! `weights` is where the trained weights go (default: the temporary
 //! directory), with the alphabet and the model's shape as metadata (the
 //! demo page's fourth section loads `www/demo/data/char_transformer.safetensors`,
@@ -114,13 +115,21 @@ fn sample(
 }
 
 fn main() -> Result<()> {
-    let steps: usize = std::env::args()
-        .nth(1)
+    // `--f16`: float16 compute, float32 weights and optimizer state.
+    let mixed = std::env::args().any(|a| a == "--f16");
+    let args: Vec<String> = std::env::args().filter(|a| a != "--f16").collect();
+    let steps: usize = args
+        .get(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1500)
         .max(2);
     let info = kiln::device_info()?;
-    println!("device: {} ({})", info.name, info.backend);
+    println!(
+        "device: {} ({}){}",
+        info.name,
+        info.backend,
+        if mixed { ", float16 compute" } else { "" }
+    );
     let (ids, alphabet, entropy) = load_text()?;
     let cut = ids.len() * 9 / 10;
     let (train, valid) = (&ids[..cut], &ids[cut..]);
@@ -154,8 +163,16 @@ fn main() -> Result<()> {
     )
     .with_max_grad_norm(1.0);
     // The loss and its gradients, traced once and replayed every step.
-    let value_and_grad =
-        nn::compile_value_and_grad(&model, |inputs: &[Array]| model.loss(&inputs[0]));
+    let loss = |inputs: &[Array]| model.loss(&inputs[0]);
+    let float32 = nn::compile_value_and_grad(&model, loss);
+    let float16 = nn::compile_value_and_grad_mixed(&model, nn::MixedPrecision::default(), loss);
+    let value_and_grad = |inputs: &[Array]| {
+        if mixed {
+            float16(inputs)
+        } else {
+            float32(inputs)
+        }
+    };
     let starts = batch_starts(&random::key(2), steps, train.len())?;
     let report_every = (steps / 15).max(1);
     let start = Instant::now();
@@ -181,8 +198,8 @@ fn main() -> Result<()> {
         start.elapsed().as_secs_f64(),
         100.0 * valid_loss as f64 / entropy
     );
-    let path = std::env::args()
-        .nth(2)
+    let path = args
+        .get(2)
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("char_transformer.safetensors"));
     let metadata = [

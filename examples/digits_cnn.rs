@@ -4,7 +4,8 @@
 //! per epoch, reaches about 98% test accuracy, then saves and reloads its
 //! weights with safetensors.
 //!
-//! Run with `cargo run --release --example digits_cnn [epochs]`.
+//! Run with `cargo run --release --example digits_cnn [epochs] [--f16]` (`--f16`:
+//! float16 compute, float32 weights and optimizer state).
 
 mod common;
 

@@ -3,7 +3,8 @@
 //! cosine learning-rate decay, cross-entropy; prints progress per epoch, reaches about 97% test
 //! accuracy, then saves and reloads its weights with safetensors.
 //!
-//! Run with `cargo run --release --example digits_mlp [epochs]`.
+//! Run with `cargo run --release --example digits_mlp [epochs] [--f16]` (`--f16`:
+//! float16 compute, float32 weights and optimizer state).
 
 mod common;
 

@@ -1,8 +1,9 @@
 //! Where one training step of the character transformer goes: its
 //! dispatches and GPU time (where the adapter has timestamps) by op and by
 //! kernel, from `kiln::profile`, then the wall time per step over four runs
-//! of 50 steps: eagerly, and with the gradient compiled and the clipping
-//! inside the optimizer's update (the same model, batch and optimizer as
+//! of 50 steps: eagerly, with the gradient compiled and the clipping
+//! inside the optimizer's update, and the same in mixed precision (float16
+//! compute, where the adapter has it) (the same model, batch and optimizer as
 //! `examples/char_transformer.rs`, on random tokens: a step's cost does not
 //! depend on the values).
 //!
@@ -137,6 +138,22 @@ fn main() -> Result<()> {
     measure(
         &model,
         &|batch| compiled(std::slice::from_ref(batch)),
+        true,
+        steps,
+        runs,
+    )?;
+    if !info.shader_f16 {
+        return Ok(());
+    }
+    println!("\n## mixed precision: float16 compute, float32 weights and optimizer state\n");
+    let mixed = nn::compile_value_and_grad_mixed(
+        &model,
+        nn::MixedPrecision::default(),
+        |inputs: &[Array]| model.loss(&inputs[0]),
+    );
+    measure(
+        &model,
+        &|batch| mixed(std::slice::from_ref(batch)),
         true,
         steps,
         runs,

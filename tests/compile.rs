@@ -336,3 +336,22 @@ fn outputs_that_read_each_other_share_one_kernel() {
         assert_agree(&format!("vmap row {b}"), &one, &want);
     }
 }
+
+#[test]
+fn a_constant_written_into_a_kernel_may_also_be_read_from_memory() {
+    // The scalar is written into the fused kernel of `x * s + 1`, and read
+    // as an array by the broadcast the sum reads, which may move its data
+    // to the device before the fused kernel is generated.
+    let s = c(2.5);
+    let f = move |a: &[Array]| -> Result<Vec<Array>> {
+        let spread = kiln::sum(&kiln::broadcast_to(&s, a[0].shape())?, Axes::All, false)?;
+        let chain = kiln::add(&kiln::multiply(&a[0], &s)?, &c(1.0))?;
+        Ok(vec![spread, chain])
+    };
+    let x = array(90, &[4]);
+    let got = kiln::compile(f.clone())(&[x.clone()]).unwrap();
+    let want = f(&[x]).unwrap();
+    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_agree(&format!("output {k}"), g, w);
+    }
+}

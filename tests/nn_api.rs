@@ -684,3 +684,68 @@ fn fused_normalisation_matches_its_composition() {
         );
     }
 }
+
+#[test]
+fn mixed_precision_gradients_follow_the_float32_ones() {
+    let mlp = || {
+        nn::Sequential::new()
+            .push(nn::Linear::new(16, 32, true, &key(80)).unwrap())
+            .push(nn::Activation::Gelu)
+            .push(nn::LayerNorm::new(32, 1e-5, true).unwrap())
+            .push(nn::Linear::new(32, 5, true, &key(81)).unwrap())
+    };
+    let (wide, mixed) = (mlp(), mlp());
+    let x = random::normal(&key(82), &[12, 16], DType::F32).unwrap();
+    let labels = random::randint(&key(83), &[12], 0, 5).unwrap();
+    let seen = std::cell::Cell::new(None);
+    let float32 = nn::compile_value_and_grad(&wide, |inputs: &[Array]| {
+        losses::cross_entropy(&wide.forward(&inputs[0])?, &inputs[1], Default::default())
+    });
+    let float16 = nn::compile_value_and_grad_mixed(
+        &mixed,
+        nn::MixedPrecision::default(),
+        |inputs: &[Array]| {
+            let logits = mixed.forward(&inputs[0].astype(DType::F16)?)?;
+            seen.set(Some(logits.dtype()));
+            losses::cross_entropy(&logits, &inputs[1], Default::default())
+        },
+    );
+    let (loss32, grads32) = float32(&[x.clone(), labels.clone()]).unwrap();
+    let (loss16, grads16) = float16(&[x, labels]).unwrap();
+    assert_eq!(
+        seen.get(),
+        Some(DType::F16),
+        "the model computed in float16"
+    );
+    assert_eq!(loss16.dtype(), DType::F32);
+    let (l32, l16) = (loss32.item::<f32>().unwrap(), loss16.item::<f32>().unwrap());
+    assert!((l32 - l16).abs() < 1e-2 * l32, "loss {l16} against {l32}");
+    let mut differs = false;
+    for (name, g32) in &grads32 {
+        let g16 = &grads16[name];
+        assert_eq!(g16.dtype(), DType::F32, "{name}: float32 gradients");
+        let (a, b) = (floats(g16), floats(g32));
+        let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (u, v) in a.iter().zip(&b) {
+            assert!(
+                (u - v).abs() <= 2e-2 * scale + 1e-6,
+                "{name}: {u} against {v}"
+            );
+            differs |= u != v;
+        }
+    }
+    assert!(differs, "float16 rounding shows somewhere");
+    // A compute dtype that is not float is an error.
+    let bad = nn::compile_value_and_grad_mixed(
+        &mixed,
+        nn::MixedPrecision {
+            compute: DType::I32,
+            loss_scale: 1.0,
+        },
+        |inputs: &[Array]| kiln::sum(&mixed.forward(&inputs[0])?, Axes::All, false),
+    );
+    let err = message(bad(&[
+        random::normal(&key(84), &[2, 16], DType::F32).unwrap()
+    ]));
+    assert!(err.contains("float compute dtype"), "{err}");
+}

@@ -22,7 +22,7 @@ fn digits_mlp_reaches_94_percent() {
     let mut optimizer = Optimizer::new(Adam::default(), 1e-3);
     let mut accuracy = 0.0;
     for epoch in 1..=10 {
-        let report = common::train(&model, &mut optimizer, &data, 1, 32, epoch).unwrap();
+        let report = common::train(&model, &mut optimizer, &data, 1, 32, epoch, None).unwrap();
         accuracy = report.test_accuracy;
         if accuracy >= 0.94 {
             break;

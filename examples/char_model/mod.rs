@@ -73,7 +73,9 @@ impl CharModel {
             &self.positions,
             &[kiln::Slice::new(None, Some(len as i64), None)],
         )?;
-        let mut h = kiln::add(&self.embed.forward(tokens)?, &positions)?;
+        // In the embeddings' dtype (float16 under mixed precision).
+        let embedded = self.embed.forward(tokens)?;
+        let mut h = kiln::add(&embedded, &positions.astype(embedded.dtype())?)?;
         for block in &self.blocks {
             h = block.forward_masked(&h, None, true)?;
         }

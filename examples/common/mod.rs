@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use kiln::nn::Sequential;
-use kiln::nn::{self, losses, Layer};
+use kiln::nn::{self, losses, Layer, MixedPrecision};
 use kiln::optimizers::{cosine_decay, Adam, Optimizer, Rule};
 use kiln::{random, Array, DType, Result};
 use std::time::Instant;
@@ -80,9 +80,12 @@ pub struct Report {
     pub ms_per_step: f64,
 }
 
+/// The loss and gradients of a training step from its inputs.
+type Gradient<'a> = Box<dyn Fn(&[Array]) -> Result<(Array, nn::Params)> + 'a>;
+
 /// Trains `model` with cross-entropy on shuffled mini-batches for
-/// `epochs`, printing the loss, the test accuracy and the time per step
-/// after each epoch.
+/// `epochs`, in mixed `precision` where given, printing the loss, the test
+/// accuracy and the time per step after each epoch.
 pub fn train<R: Rule + Clone + std::fmt::Debug>(
     model: &dyn Layer,
     optimizer: &mut Optimizer<R>,
@@ -90,12 +93,23 @@ pub fn train<R: Rule + Clone + std::fmt::Debug>(
     epochs: usize,
     batch: usize,
     seed: u64,
+    precision: Option<MixedPrecision>,
 ) -> Result<Report> {
     let n = data.train.len();
     // The loss and its gradients, traced once per batch size and replayed.
-    let value_and_grad = nn::compile_value_and_grad(model, |inputs: &[Array]| {
-        losses::cross_entropy(&model.forward(&inputs[0])?, &inputs[1], Default::default())
-    });
+    let value_and_grad: Gradient = match precision {
+        None => Box::new(nn::compile_value_and_grad(model, |inputs: &[Array]| {
+            losses::cross_entropy(&model.forward(&inputs[0])?, &inputs[1], Default::default())
+        })),
+        Some(p) => Box::new(nn::compile_value_and_grad_mixed(
+            model,
+            p,
+            move |inputs: &[Array]| {
+                let logits = model.forward(&inputs[0].astype(p.compute)?)?;
+                losses::cross_entropy(&logits, &inputs[1], Default::default())
+            },
+        )),
+    };
     let mut report = Report {
         steps: 0,
         final_loss: f32::NAN,
@@ -174,8 +188,21 @@ pub fn run_example(
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(default_epochs);
+    // `--f16`: float16 compute, float32 weights and optimizer state.
+    let precision = std::env::args()
+        .any(|a| a == "--f16")
+        .then(MixedPrecision::default);
     let info = kiln::device_info()?;
-    println!("device: {} ({})", info.name, info.backend);
+    println!(
+        "device: {} ({}){}",
+        info.name,
+        info.backend,
+        if precision.is_some() {
+            ", float16 compute"
+        } else {
+            ""
+        }
+    );
     let data = load_digits()?;
     println!(
         "digits: {} training, {} test images",
@@ -185,7 +212,7 @@ pub fn run_example(
     let model = build(0)?;
     let steps = epochs * data.train.len().div_ceil(32);
     let mut optimizer = Optimizer::new(Adam::default(), cosine_decay(1e-3, steps, 1e-5));
-    let report = train(&model, &mut optimizer, &data, epochs, 32, 1)?;
+    let report = train(&model, &mut optimizer, &data, epochs, 32, 1, precision)?;
     println!(
         "{} steps: test accuracy {:.1}%, {:.2} ms per step",
         report.steps,

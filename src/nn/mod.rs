@@ -47,8 +47,8 @@ pub use conv::{
 };
 pub use linear::{Embedding, Linear};
 pub use module::{
-    compile_value_and_grad, value_and_grad, Entry, Flatten, Layer, Module, Parameter, Params,
-    Scope, Sequential, Training,
+    compile_value_and_grad, compile_value_and_grad_mixed, value_and_grad, Entry, Flatten, Layer,
+    MixedPrecision, Module, Parameter, Params, Scope, Sequential, Training,
 };
 pub use norm::{
     batch_norm, dropout, group_norm, layer_norm, rms_norm, BatchNorm, Dropout, GroupNorm,

@@ -7,7 +7,9 @@
 //! [`Parameter`] is the same parameter.
 
 use crate::array::Array;
+use crate::dtype::DType;
 use crate::error::{bail, fmt_shape, Result};
+use crate::ops::elementwise::multiply;
 use crate::transforms::{compile, value_and_grad_n};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -483,9 +485,88 @@ where
     M: Module + ?Sized,
     F: Fn(&[Array]) -> Result<Array> + 'a,
 {
+    compiled_gradient(model, None, loss)
+}
+
+/// Mixed precision for [`compile_value_and_grad_mixed`]: the loss
+/// computes in a narrower float dtype while the parameters (and so the
+/// gradients and the optimizer's state) stay in theirs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MixedPrecision {
+    /// The dtype the loss computes in: the float trainable parameters are
+    /// cast to it (float16: matmuls on tensor cores where the adapter has
+    /// them; layer norm, softmax and the losses still accumulate in
+    /// float32).
+    pub compute: DType,
+    /// The loss is multiplied by this before differentiation and the
+    /// gradients divided by it after, so that small float16 cotangents do
+    /// not flush to zero. Gradients that overflow come back infinite or
+    /// NaN: lower it then.
+    pub loss_scale: f64,
+}
+
+impl Default for MixedPrecision {
+    /// Float16 with a loss scale of 1024.
+    fn default() -> MixedPrecision {
+        MixedPrecision {
+            compute: DType::F16,
+            loss_scale: 1024.0,
+        }
+    }
+}
+
+/// [`compile_value_and_grad`] with the loss computed in `precision.compute`
+/// from float parameters cast to it, the loss scaled for differentiation;
+/// the loss (float32) and the gradients (in the parameters' dtypes) come
+/// back unscaled.
+///
+/// ```
+/// use kiln::nn::{self, Layer, Linear, MixedPrecision};
+/// use kiln::{random, Array, Axes, DType};
+/// let model = Linear::new(3, 1, true, &random::key(0))?;
+/// let step = nn::compile_value_and_grad_mixed(&model, MixedPrecision::default(), |inputs: &[Array]| {
+///     kiln::sum(&kiln::square(&model.forward(&inputs[0].astype(DType::F16)?)?)?, Axes::All, false)
+/// });
+/// let x = Array::from_slice(&[1.0f32, 2.0, 3.0], &[1, 3])?;
+/// let (loss, grads) = step(&[x])?;
+/// assert_eq!((loss.dtype(), grads["weight"].dtype()), (DType::F32, DType::F32));
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn compile_value_and_grad_mixed<'a, M, F>(
+    model: &'a M,
+    precision: MixedPrecision,
+    loss: F,
+) -> impl Fn(&[Array]) -> Result<(Array, Params)> + 'a
+where
+    M: Module + ?Sized,
+    F: Fn(&[Array]) -> Result<Array> + 'a,
+{
+    compiled_gradient(model, Some(precision), loss)
+}
+
+/// [`compile_value_and_grad`], in `precision` where given.
+fn compiled_gradient<'a, M, F>(
+    model: &'a M,
+    precision: Option<MixedPrecision>,
+    loss: F,
+) -> impl Fn(&[Array]) -> Result<(Array, Params)> + 'a
+where
+    M: Module + ?Sized,
+    F: Fn(&[Array]) -> Result<Array> + 'a,
+{
     let loss = Arc::new(loss);
     let traced: Mutex<Option<CompiledGrad<'a>>> = Mutex::new(None);
     move |inputs: &[Array]| {
+        if let Some(p) = precision {
+            if !(p.compute.is_float() && p.loss_scale.is_finite() && p.loss_scale > 0.0) {
+                bail!(
+                    "compile_value_and_grad_mixed",
+                    "needs a float compute dtype and a finite loss scale > 0, got {} and {}",
+                    p.compute,
+                    p.loss_scale
+                );
+            }
+        }
         let mut layout = Vec::new();
         let mut handles = Vec::new();
         model.for_each_parameter(&mut |path, p| {
@@ -508,11 +589,33 @@ where
                 }
                 let with_stand_ins = |params: &[Array]| {
                     for &i in &trainable {
-                        handles[i].set(params[i].clone());
+                        handles[i].set(match precision {
+                            Some(p) if params[i].dtype().is_float() => {
+                                params[i].astype(p.compute)?
+                            }
+                            _ => params[i].clone(),
+                        });
                     }
-                    loss(inputs)
+                    let value = loss(inputs)?;
+                    match precision {
+                        Some(p) => multiply(
+                            &value.astype(DType::F32)?,
+                            &Array::scalar(p.loss_scale as f32),
+                        ),
+                        None => Ok(value),
+                    }
                 };
                 let (value, grads) = value_and_grad_n(with_stand_ins, &trainable)(params)?;
+                let (value, grads) = match precision {
+                    Some(p) => {
+                        let unscale = |a: &Array| {
+                            multiply(a, &Array::scalar_of(1.0 / p.loss_scale, a.dtype()))
+                        };
+                        let grads = grads.iter().map(unscale).collect::<Result<Vec<_>>>()?;
+                        (unscale(&value)?, grads)
+                    }
+                    None => (value, grads),
+                };
                 let mut outputs = vec![value];
                 outputs.extend(grads);
                 // What the other parameters hold now: the argument itself

@@ -284,6 +284,9 @@ pub struct Fused {
     pub inputs: Vec<DType>,
     /// 0-d host constants written into the kernel (see [`Fused::can_inline`]).
     pub constants: Vec<Array>,
+    /// The constants' bytes as the chain was made (an evaluation may move
+    /// a constant's data to the device before the kernel is generated).
+    pub(crate) constant_bytes: Vec<Option<Vec<u8>>>,
     /// The backend's kernel for this chain, made on first use.
     pub(crate) kernel: OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
@@ -295,6 +298,7 @@ impl Fused {
             roots: vec![steps.len().saturating_sub(1)],
             steps,
             inputs,
+            constant_bytes: constants.iter().map(Array::host_scalar_bytes).collect(),
             constants,
             kernel: OnceLock::new(),
         }

@@ -260,7 +260,7 @@ impl Program {
                 None => groups.push(vec![j]),
             }
         }
-        let limit = crate::backend::kernels::fused::input_limit();
+        let limit = fused_input_limit();
         let mut merged: Vec<(Vec<usize>, Step)> = Vec::new();
         for mut group in groups {
             // Only members may read members.
@@ -508,6 +508,16 @@ impl Program {
         }
         self.outputs.iter().map(|r| get(&values, r)).collect()
     }
+}
+
+/// The most arrays one fused kernel reads on the default device: its
+/// storage bindings but the parameters and the result; at least
+/// [`MAX_FUSED_INPUTS`] (what every WebGPU adapter allows), at most 14.
+fn fused_input_limit() -> usize {
+    crate::backend::device::device_info()
+        .map(|info| (info.max_storage_buffers_per_kernel as usize).saturating_sub(2))
+        .unwrap_or(0)
+        .clamp(MAX_FUSED_INPUTS, 14)
 }
 
 /// `r` with a step index moved to `index[step]`.

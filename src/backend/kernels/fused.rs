@@ -9,7 +9,7 @@ use crate::backend::encoder::Encoder;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::primitive::elementwise::{cast_expr, where_expr};
-use crate::primitive::{Fused, FusedInput, Primitive, MAX_FUSED_INPUTS};
+use crate::primitive::{Fused, FusedInput, Primitive};
 use std::fmt::Write;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -36,12 +36,11 @@ fn value_type(dtype: DType) -> &'static str {
     }
 }
 
-/// A 0-d constant's value as a WGSL literal of its value type, if its
-/// bytes are still on the host.
-fn literal(a: &Array) -> Option<String> {
-    let bytes = &a.host_scalar_bytes()?;
+/// A 0-d constant's value (its `bytes` of `dtype`) as a WGSL literal of
+/// its value type.
+fn literal(bytes: &[u8], dtype: DType) -> String {
     let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-    Some(match a.dtype() {
+    match dtype {
         DType::F32 => format!("bitcast<f32>({}u)", word(bytes)),
         DType::F16 => {
             let value = half::f16::from_le_bytes([bytes[0], bytes[1]]).to_f32();
@@ -49,17 +48,7 @@ fn literal(a: &Array) -> Option<String> {
         }
         DType::I32 => format!("bitcast<i32>({}u)", word(bytes)),
         DType::U32 | DType::Bool => format!("{}u", word(bytes)),
-    })
-}
-
-/// The most arrays one fused kernel reads on the default device: its
-/// storage bindings but the parameters and the result; at least
-/// [`MAX_FUSED_INPUTS`] (what every WebGPU adapter allows), at most 14.
-pub(crate) fn input_limit() -> usize {
-    crate::backend::device::device()
-        .map(|d| (d.limits.max_storage_buffers as usize).saturating_sub(2))
-        .unwrap_or(0)
-        .clamp(MAX_FUSED_INPUTS, 14)
+    }
 }
 
 /// The kernel of `fused`, generated on first use.
@@ -79,9 +68,12 @@ pub(crate) fn generate(fused: &Fused) -> Result<FusedKernel> {
     let (steps, inputs, constants) = (&fused.steps, &fused.inputs, &fused.constants);
     let literals = constants
         .iter()
-        .map(|c| {
-            literal(c)
-                .ok_or_else(|| Error::Eval("fused kernel: a constant is not a host scalar".into()))
+        .zip(&fused.constant_bytes)
+        .map(|(c, bytes)| {
+            let bytes = bytes.as_ref().ok_or_else(|| {
+                Error::Eval("fused kernel: a constant is not a host scalar".into())
+            })?;
+            Ok(literal(bytes, c.dtype()))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut functions = String::new();
