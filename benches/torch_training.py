@@ -4,7 +4,8 @@ pool, 512-64-10) at batch 32 with Adam, and the character transformer
 (3 pre-norm blocks of 128 dims, 4 heads, GELU, context 64, batch 32, causal
 mask) with AdamW and gradient clipping: the same shapes and steps as
 examples/digits_mlp.rs, digits_cnn.rs and char_transformer.rs, on random
-data of the same shapes (a step's cost does not depend on the values).
+data of the same shapes (a step's cost does not depend on the values); on a
+GPU, the transformer also under autocast to float16 with a gradient scaler.
 Eager mode, one device sync at the end of each timed run, the median of
 five. Prints `name<TAB>milliseconds per step` lines.
 
@@ -86,6 +87,23 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
     print(f"char_transformer\t{per_step(step, reps=30):.3f}")
+    if dev != "cuda":
+        return
+    # Mixed precision as PyTorch users train: autocast to float16 and a
+    # gradient scaler, float32 weights and optimizer state.
+    scaler = torch.amp.GradScaler("cuda")
+
+    def mixed_step():
+        with torch.autocast("cuda", dtype=torch.float16):
+            logits = model(tokens[:, :-1])
+            loss = nn.functional.cross_entropy(logits.reshape(-1, 94), tokens[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        scaler.step(opt)
+        scaler.update()
+    print(f"char_transformer_autocast\t{per_step(mixed_step, reps=30):.3f}")
 
 
 if __name__ == "__main__":
