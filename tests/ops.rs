@@ -526,3 +526,34 @@ fn host_functions_match_numpy_fixtures() {
     }
     assert_all_passed("host function", &checked, &failures, cases.len());
 }
+
+#[test]
+fn column_sums_split_long_columns_as_on_a_gpu() {
+    // Columns of 2048 take a pass of segments and one over the partials on
+    // a GPU; short ones one pass; both kernels' choices run here.
+    for shape in [[2048usize, 128], [300, 20], [256, 40], [5000, 17]] {
+        let n = shape[0] * shape[1];
+        let values: Vec<f32> = (0..n)
+            .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
+            .collect();
+        let mut want = vec![0.0f64; shape[1]];
+        for (i, v) in values.iter().enumerate() {
+            want[i % shape[1]] += *v as f64;
+        }
+        let x = Array::from_slice(&values, &shape).unwrap();
+        for as_on_gpu in [false, true] {
+            let sum = || kiln::sum(&x, 0, false).unwrap().to_vec::<f32>().unwrap();
+            let got = if as_on_gpu {
+                kiln::backend::kernels::choose_as_on_gpu(sum)
+            } else {
+                sum()
+            };
+            for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (*g as f64 - w).abs() < 1e-3,
+                    "{shape:?} column {k} (as on a GPU: {as_on_gpu}): {g}, want {w}"
+                );
+            }
+        }
+    }
+}

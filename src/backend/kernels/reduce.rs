@@ -238,11 +238,21 @@ const MIN_COLUMNS: usize = 16;
 /// Threads a column reduction aims for, so that a few columns still fill the GPU.
 const TARGET_COLUMN_THREADS: usize = 65536;
 
+/// Columns up to this long are summed by one thread each on a GPU (a
+/// longer serial loop costs more than a second pass).
+const GPU_COLUMN_MAX: usize = 256;
+
 /// The segment length for columns of `k_len`: whole columns for
-/// arg-reductions (one pass) and small inputs, else short enough to give
-/// about [`TARGET_COLUMN_THREADS`] threads.
-fn column_segment_len(op: ReduceOp, k_len: usize, cols: usize) -> usize {
-    if op.is_arg() || (k_len * cols <= 8 * TARGET_COLUMN_THREADS && k_len <= MAX_LOOP_TRIPS) {
+/// arg-reductions (one pass) and short columns (on a CPU adapter, any
+/// small input), else short enough to give about
+/// [`TARGET_COLUMN_THREADS`] threads.
+fn column_segment_len(op: ReduceOp, k_len: usize, cols: usize, cpu: bool) -> usize {
+    let whole = if cpu {
+        k_len * cols <= 8 * TARGET_COLUMN_THREADS && k_len <= MAX_LOOP_TRIPS
+    } else {
+        k_len <= GPU_COLUMN_MAX
+    };
+    if op.is_arg() || whole {
         return k_len;
     }
     k_len
@@ -260,7 +270,7 @@ fn column_pass(
     (k_len, cols): (usize, usize),
     out_dtype: DType,
 ) -> Result<(DeviceData, usize)> {
-    let seg = column_segment_len(op, k_len, cols);
+    let seg = column_segment_len(op, k_len, cols, cpu_choices(&enc.dev));
     let nseg = k_len.div_ceil(seg);
     let out = dispatch(
         enc,
@@ -291,7 +301,7 @@ fn reduce_columns(
     let partial_dtype = acc_dtype(op, dtype);
     let (mut data, mut rows, mut from) = (src.clone(), k_len, dtype);
     loop {
-        let done = column_segment_len(op, rows, cols) >= rows;
+        let done = column_segment_len(op, rows, cols, cpu_choices(&enc.dev)) >= rows;
         let to = if done { out_dtype } else { partial_dtype };
         let (next, nseg) = column_pass(enc, op, &data, from, (rows, cols), to)?;
         if done {
