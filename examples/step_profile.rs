@@ -90,6 +90,21 @@ fn measure(
             " (no timestamps on this adapter)"
         }
     );
+    // From the first kernel's start to the last one's end: against the
+    // busy time, how long the GPU waited between kernels.
+    let ends = recorded
+        .runs
+        .iter()
+        .filter_map(|r| Some((r.start_ns?, r.start_ns? + r.gpu_ns?)));
+    let (first, last) = ends.fold((f64::INFINITY, 0.0f64), |(a, b), (s, e)| {
+        (a.min(s), b.max(e))
+    });
+    if last > first {
+        println!(
+            "GPU span {:.3} ms (first start to last end)",
+            (last - first) / 1e6
+        );
+    }
     println!("\nby op:");
     for (op, count, ms) in table(&recorded.runs, |r| r.op.to_string()) {
         println!("{count:6} {ms:10.3} ms  {op}");
