@@ -557,3 +557,49 @@ fn column_sums_split_long_columns_as_on_a_gpu() {
         }
     }
 }
+
+#[test]
+fn softmax_rows_match_the_host_on_both_kernels() {
+    // Rows of 1500 (four loads per lane and a rest) and of 5 (a thread
+    // per row), by the kernels a GPU and a CPU adapter choose.
+    for shape in [[3usize, 1500], [4, 5]] {
+        let n = shape[0] * shape[1];
+        let values: Vec<f32> = (0..n)
+            .map(|i| ((i * 7919) % 1000) as f32 / 100.0 - 5.0)
+            .collect();
+        let x = Array::from_slice(&values, &shape).unwrap();
+        for as_on_gpu in [false, true] {
+            for log in [false, true] {
+                let run = || {
+                    let y = if log {
+                        kiln::log_softmax(&x, -1)
+                    } else {
+                        kiln::softmax(&x, -1)
+                    };
+                    y.unwrap().to_vec::<f32>().unwrap()
+                };
+                let got = if as_on_gpu {
+                    kiln::backend::kernels::choose_as_on_gpu(run)
+                } else {
+                    run()
+                };
+                for (r, row) in values.chunks(shape[1]).enumerate() {
+                    let m = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+                    let total: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
+                    for (k, &v) in row.iter().enumerate() {
+                        let want = if log {
+                            v as f64 - m - total.ln()
+                        } else {
+                            (v as f64 - m).exp() / total
+                        };
+                        let g = got[r * shape[1] + k] as f64;
+                        assert!(
+                            (g - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                            "{shape:?} log {log} as on a GPU {as_on_gpu}: [{r}, {k}] {g}, want {want}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

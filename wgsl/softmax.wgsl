@@ -36,11 +36,22 @@ fn shift_of(m: f32) -> f32 {
     return m;
 }
 
+// exp(v) of element k, which softmax keeps in `dst` until it divides it
+// by the total (each lane reads back only what it wrote: one exp per
+// element).
+fn exp_kept(row: u32, k: u32, v: f32) -> f32 {
+    let e = k_exp(v);
+    if (!LOG) {
+        dst[row * params[1] + k] = e;
+    }
+    return e;
+}
+
 fn store(row: u32, k: u32, v: f32, total: f32, log_total: f32) {
     if (LOG) {
         dst[row * params[1] + k] = v - log_total;
     } else {
-        dst[row * params[1] + k] = k_exp(v) / total;
+        dst[row * params[1] + k] = dst[row * params[1] + k] / total;
     }
 }
 
@@ -59,7 +70,7 @@ fn by_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     let shift = shift_of(m);
     var total = 0.0;
     for (var k = 0u; k < k_len; k++) {
-        total += k_exp(src[base + k] - shift);
+        total += exp_kept(row, k, src[base + k] - shift);
     }
     let log_total = k_log(total);
     for (var k = 0u; k < k_len; k++) {
@@ -100,12 +111,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     var total = 0.0;
     k = lid.x;
     for (; k + 768u < k_len; k += 1024u) {
-        let a = k_exp(src[base + k] - shift) + k_exp(src[base + k + 256u] - shift);
-        let b = k_exp(src[base + k + 512u] - shift) + k_exp(src[base + k + 768u] - shift);
+        let a = exp_kept(row, k, src[base + k] - shift) + exp_kept(row, k + 256u, src[base + k + 256u] - shift);
+        let b = exp_kept(row, k + 512u, src[base + k + 512u] - shift) + exp_kept(row, k + 768u, src[base + k + 768u] - shift);
         total += a + b;
     }
     for (; k < k_len; k += 256u) {
-        total += k_exp(src[base + k] - shift);
+        total += exp_kept(row, k, src[base + k] - shift);
     }
     partial[lid.x] = total;
     workgroupBarrier();
