@@ -68,6 +68,18 @@ macro_rules! public_fns {
 unary_table!(public_fns);
 binary_table!(public_fns);
 
+/// The sum of `parts` (`None` for none), added left to right.
+pub(crate) fn add_all(parts: impl IntoIterator<Item = Array>) -> Result<Option<Array>> {
+    let mut total: Option<Array> = None;
+    for part in parts {
+        total = Some(match total {
+            Some(t) => add(&t, &part)?,
+            None => part,
+        });
+    }
+    Ok(total)
+}
+
 /// `negative`, under NumPy's short name.
 pub fn neg(a: &Array) -> Result<Array> {
     negative(a)

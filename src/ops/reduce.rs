@@ -3,7 +3,9 @@
 use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::{bail, Result};
-use crate::ops::elementwise::{add, divide, exp, isfinite, log, multiply, r#where, sqrt, subtract};
+use crate::ops::elementwise::{
+    add, add_all, divide, exp, isfinite, log, multiply, r#where, sqrt, subtract,
+};
 use crate::ops::shape::{flatten, normalize_axes, normalize_axis, reshape_to};
 use crate::primitive::{Primitive, ReduceOp, ScanOp};
 
@@ -280,31 +282,25 @@ pub(crate) fn squared_norm(arrays: &[Array]) -> Result<Array> {
         .iter()
         .map(|a| a.astype(DType::F32))
         .collect::<Result<Vec<_>>>()?;
-    let mut total: Option<Array> = None;
-    for group in wide.chunks(crate::primitive::MAX_FUSED_INPUTS) {
-        let part =
-            Array::from_primitive(vec![], DType::F32, Primitive::SquaredNorm, group.to_vec());
-        total = Some(match total {
-            Some(t) => add(&t, &part)?,
-            None => part,
+    let parts = wide
+        .chunks(crate::primitive::MAX_FUSED_INPUTS)
+        .map(|group| {
+            Array::from_primitive(vec![], DType::F32, Primitive::SquaredNorm, group.to_vec())
         });
-    }
-    total.ok_or_else(|| crate::error::invalid("squared_norm", "no arrays given"))
+    add_all(parts)?.ok_or_else(|| crate::error::invalid("squared_norm", "no arrays given"))
 }
 
 /// [`squared_norm`] of arrays whose first axis is a batch, per batch
 /// element, composed of ops (what `vmap` gives).
 pub(crate) fn batched_squared_norm(arrays: &[Array]) -> Result<Array> {
-    let mut total: Option<Array> = None;
-    for a in arrays {
-        let axes: Vec<i32> = (1..a.ndim() as i32).collect();
-        let part = sum(&crate::ops::elementwise::square(a)?, axes, false)?;
-        total = Some(match total {
-            Some(t) => add(&t, &part)?,
-            None => part,
-        });
-    }
-    total.ok_or_else(|| crate::error::invalid("squared_norm", "no arrays given"))
+    let parts = arrays
+        .iter()
+        .map(|a| {
+            let axes: Vec<i32> = (1..a.ndim() as i32).collect();
+            sum(&crate::ops::elementwise::square(a)?, axes, false)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    add_all(parts)?.ok_or_else(|| crate::error::invalid("squared_norm", "no arrays given"))
 }
 
 /// Float32 `x` normalised along its last axis as one kernel: `(x - mean) /

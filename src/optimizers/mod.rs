@@ -172,13 +172,13 @@ impl<R: Rule + Clone + std::fmt::Debug> Optimizer<R> {
         }
         let updates = &mut self.updates.1;
         let factor = match self.max_grad_norm {
-            Some(max_norm) => {
+            Some(max_norm) if !targets.is_empty() => {
                 let grads: Vec<Array> = targets.iter().map(|t| t.3.clone()).collect();
                 let (norm, factor) = updates.clip_factor(&grads, max_norm)?;
                 self.grad_norm = Some(norm);
                 Some(factor)
             }
-            None => None,
+            _ => None,
         };
         for (path, p, value, g) in targets {
             if !self.state.contains_key(&path) {

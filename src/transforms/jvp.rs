@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::linalg::{block, dims, mt, tri_solve};
 use crate::ops::creation::{tril, triu, zeros_like};
 use crate::ops::elementwise::{
-    add, divide, exp, multiply, negative, r#where, reciprocal, subtract,
+    add, add_all, divide, exp, multiply, negative, r#where, reciprocal, subtract,
 };
 use crate::ops::index::take_along_axis;
 use crate::ops::matmul::matmul;
@@ -103,17 +103,13 @@ pub(crate) fn forward(
         }
         Primitive::SquaredNorm => {
             // 2 Σ x t over the inputs that have tangents.
-            let mut total: Option<Array> = None;
+            let mut parts = Vec::new();
             for (x, t) in inputs.iter().zip(tangents) {
                 if let Some(t) = t {
-                    let part = sum(&multiply(x, t)?, Axes::All, false)?;
-                    total = Some(match total {
-                        Some(s) => add(&s, &part)?,
-                        None => part,
-                    });
+                    parts.push(sum(&multiply(x, t)?, Axes::All, false)?);
                 }
             }
-            match total {
+            match add_all(parts)? {
                 Some(t) => Some(multiply(&t, &Array::scalar(2.0f32))?),
                 None => None,
             }
