@@ -14,9 +14,11 @@
 //! cargo bench --bench kernels                  # small sizes, any adapter
 //! <bench binary> --full --torch benches/torch_kernels.py
 //!                                              # the GPU table, with PyTorch
+//! <bench binary> --full --profile              # and each row's kernels with
+//!                                              # their GPU time
 //! ```
 
-use kiln::{random, Array, Axes, DType, Result};
+use kiln::{profile, random, Array, Axes, DType, Result};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -114,6 +116,9 @@ fn host(a: &Array) -> Vec<f64> {
 
 struct Bench {
     rows: Vec<Row>,
+    /// Whether to print the kernels of one call of each row with their
+    /// GPU time (`--profile`).
+    profile: bool,
 }
 
 impl Bench {
@@ -139,6 +144,23 @@ impl Bench {
             row.figure(seconds),
             row.unit_name()
         );
+        if self.profile && unit != Unit::Ops {
+            let mut profiled = || -> Result<profile::Profile> {
+                profile::start()?;
+                let outs = f()?;
+                kiln::eval(&outs.iter().collect::<Vec<_>>())?;
+                profile::stop()
+            };
+            let recorded = profiled().unwrap_or_else(|e| panic!("{}: {e}", row.name));
+            for kernel in recorded.by_kernel() {
+                eprintln!(
+                    "    {:>3} x {:<60} {:>9.1} µs GPU",
+                    kernel.count,
+                    kernel.name,
+                    kernel.gpu_ns / 1e3
+                );
+            }
+        }
         self.rows.push(row);
     }
 
@@ -199,7 +221,11 @@ fn main() {
         "device: {} ({}, {}); float16 on tensor cores: {}",
         info.name, info.backend, info.driver, info.cooperative_matrix
     );
-    let mut bench = Bench { rows: vec![] };
+    let profile = args.iter().any(|a| a == "--profile");
+    let mut bench = Bench {
+        rows: vec![],
+        profile,
+    };
     // (full size, small size)
     let pick = |big: usize, small: usize| if full { big } else { small };
 

@@ -187,7 +187,16 @@ fn main() -> Result<()> {
             model.train(false);
             let valid_loss = validation_loss(&model, &valid_batches)?;
             model.train(true);
-            println!("step {step:5}: train loss {train_loss:.3}, validation loss {valid_loss:.3} nats/char, {ms:.1} ms/step");
+            // Device memory and pipelines, to show that a long run stays flat.
+            let memory = kiln::memory_stats();
+            println!(
+                "step {step:5}: train loss {train_loss:.3}, validation loss {valid_loss:.3} nats/char, {ms:.1} ms/step; \
+                 {:.1} MB live, {:.1} MB pooled, {} buffers, {} pipelines",
+                memory.active as f64 / 1e6,
+                memory.cached as f64 / 1e6,
+                memory.buffers,
+                memory.pipelines
+            );
             timed = (Instant::now(), step);
         }
     }

@@ -96,8 +96,10 @@ fn every_tiling_and_load_direction_matches_the_host() {
     // Ragged edges in every dimension. Shapes are chosen so that the kernel
     // picks each tiling: few workgroups -> 32 x 32 tiles; 16 products of
     // about 130 x 130 -> 64 x 64 (144 workgroups, 64 at 128 x 128); 32 of
-    // them -> 128 x 128 (128 workgroups). On a CPU adapter the direct
-    // kernel takes each of its widths: up to 16 columns, up to 32, wider.
+    // them -> 128 x 128 (128 workgroups). Few tiles and a long K split K:
+    // 128 x 96 by 2048 into 8 slices of 32 x 32 tiles, two 70 x 40 by
+    // 1536 into 4. On a CPU adapter the direct kernel takes each of its
+    // widths: up to 16 columns, up to 32, wider.
     for (batch, m, n, k) in [
         (1, 1, 1, 1),
         (1, 3, 5, 7),
@@ -109,6 +111,8 @@ fn every_tiling_and_load_direction_matches_the_host() {
         (16, 130, 129, 21),
         (32, 130, 129, 21),
         (32, 129, 131, 9),
+        (1, 128, 96, 2048),
+        (2, 70, 40, 1536),
     ] {
         for (at, bt) in [(false, false), (true, false), (false, true), (true, true)] {
             on_every_kernel(|| check(batch, m, n, k, at, bt));
@@ -173,8 +177,9 @@ fn float16_products_match_the_host_on_every_path() {
 fn float16_products_on_every_path() {
     // Every side >= 64: tensor cores where the adapter has cooperative
     // matrices (ragged edges padded to whole 128 x 128 tiles; interior
-    // tiles load fragments directly when K is a multiple of 16), the
-    // register-tiled kernel elsewhere. Small integers keep every product
+    // tiles load fragments directly when K is a multiple of 16; one tile
+    // by a K of 2048 splits K into 8 slices), the register-tiled kernel
+    // elsewhere. Small integers keep every product
     // and sum exact in float16 and float32.
     let f16 = kiln::device_info().unwrap().shader_f16;
     for (batch, m, n, k, bt) in [
@@ -182,6 +187,7 @@ fn float16_products_on_every_path() {
         (3, 130, 257, 64, true),
         (2, 64, 64, 200, false),
         (1, 256, 384, 96, false),
+        (1, 128, 128, 2048, false),
     ] {
         let ints = |seed: u64, len: usize| -> Vec<f64> {
             uniform(seed, len, -2.5, 2.5)

@@ -604,8 +604,19 @@ fn composed_norm(x: &Array, eps: f32, rms: bool) -> kiln::Result<Array> {
 
 #[test]
 fn fused_normalisation_matches_its_composition() {
-    // Short rows (a thread each on CPU adapters, a workgroup on GPUs),
-    // rows longer than a workgroup, one-element rows, a batch of none.
+    // Short rows (a thread each on CPU adapters, a workgroup on GPUs: both
+    // kernels' choices run here), rows longer than a workgroup, one-element
+    // rows, a batch of none.
+    for as_on_gpu in [false, true] {
+        if as_on_gpu {
+            kiln::backend::kernels::choose_as_on_gpu(fused_normalisation_cases);
+        } else {
+            fused_normalisation_cases();
+        }
+    }
+}
+
+fn fused_normalisation_cases() {
     for (k, shape) in [
         vec![4, 7],
         vec![2, 3, 128],

@@ -559,15 +559,121 @@ fn column_sums_split_long_columns_as_on_a_gpu() {
 }
 
 #[test]
-fn softmax_rows_match_the_host_on_both_kernels() {
-    // Rows of 1500 (four loads per lane and a rest) and of 5 (a thread
-    // per row), by the kernels a GPU and a CPU adapter choose.
-    for shape in [[3usize, 1500], [4, 5]] {
+fn row_reductions_match_the_host_on_both_kernels() {
+    // Rows of 100 and 1500 (a workgroup each on a GPU, a thread on a CPU
+    // adapter), 70000 (segments, then a pass over the partials) and a
+    // single row of 300000; sums, maxes and argmaxes (a tie: the first
+    // index wins) by the kernels a GPU and a CPU adapter choose.
+    for shape in [[7usize, 100], [3, 1500], [2, 70000], [1, 300000]] {
         let n = shape[0] * shape[1];
-        let values: Vec<f32> = (0..n)
+        let mut values: Vec<f32> = (0..n)
+            .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
+            .collect();
+        for r in 0..shape[0] {
+            let row = &mut values[r * shape[1]..(r + 1) * shape[1]];
+            let last = row.len() - 1;
+            row[(r * 37) % row.len()] = 7.0;
+            row[last] = 7.0;
+        }
+        let x = Array::from_slice(&values, &shape).unwrap();
+        for as_on_gpu in [false, true] {
+            let run = || {
+                let sums = kiln::sum(&x, -1, false)?.to_vec::<f32>()?;
+                let maxes = kiln::max(&x, -1, false)?.to_vec::<f32>()?;
+                let args = kiln::argmax(&x, Some(-1), false)?.to_vec::<i32>()?;
+                Ok::<_, kiln::Error>((sums, maxes, args))
+            };
+            let (sums, maxes, args) = if as_on_gpu {
+                kiln::backend::kernels::choose_as_on_gpu(run)
+            } else {
+                run()
+            }
+            .unwrap();
+            for (r, row) in values.chunks(shape[1]).enumerate() {
+                let want: f64 = row.iter().map(|&v| v as f64).sum();
+                let what = format!("{shape:?} row {r} (as on a GPU: {as_on_gpu})");
+                assert!(
+                    (sums[r] as f64 - want).abs() < 1e-6 * row.len() as f64,
+                    "{what}: sum {}, want {want}",
+                    sums[r]
+                );
+                assert_eq!(maxes[r], 7.0, "{what}: max");
+                let first = ((r * 37) % row.len()).min(row.len() - 1) as i32;
+                assert_eq!(args[r], first, "{what}: argmax");
+            }
+        }
+    }
+}
+
+/// Softmax (or log-softmax) of `row` in float64 by the kernels' rules: the
+/// max is NaN where any value is, and log-softmax shifts by it only where
+/// it is finite.
+fn host_softmax(row: &[f32], log: bool) -> Vec<f64> {
+    let m = row.iter().fold(f64::NEG_INFINITY, |m, &v| {
+        if m.is_nan() || v.is_nan() {
+            f64::NAN
+        } else {
+            m.max(v as f64)
+        }
+    });
+    let shift = if log && !m.is_finite() { 0.0 } else { m };
+    let total: f64 = row.iter().map(|&v| (v as f64 - shift).exp()).sum();
+    row.iter()
+        .map(|&v| {
+            if log {
+                v as f64 - shift - total.ln()
+            } else {
+                (v as f64 - shift).exp() / total
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn softmax_rows_match_the_host_on_every_kernel() {
+    // By the kernels a GPU and a CPU adapter choose: rows of 1500 and 1022
+    // (three sweeps, with four loads per lane and a rest), rows held in
+    // registers by 64 lanes (1024: every lane full; 260: lanes with one or
+    // two vec4) and by 16 lanes, four rows to a workgroup (256 full, 64,
+    // and five rows of 12: a workgroup with rows missing), rows of 5 (a
+    // thread per row) and rows of 256 starting one element into their
+    // buffer (three sweeps). Rows of the 260 case hold a NaN, an infinity
+    // and only minus infinities; a row of the 256 case falls to -127.5
+    // (exponentials that underflow).
+    for (shape, skip) in [
+        ([3usize, 1500], 0),
+        ([2, 1022], 0),
+        ([5, 1024], 0),
+        ([4, 260], 0),
+        ([7, 256], 0),
+        ([8, 64], 0),
+        ([5, 12], 0),
+        ([4, 5], 0),
+        ([3, 256], 1),
+    ] {
+        let n = shape[0] * shape[1];
+        let mut values: Vec<f32> = (0..n + skip)
             .map(|i| ((i * 7919) % 1000) as f32 / 100.0 - 5.0)
             .collect();
-        let x = Array::from_slice(&values, &shape).unwrap();
+        if shape == [4, 260] {
+            values[260 + 17] = f32::NAN;
+            values[2 * 260 + 3] = f32::INFINITY;
+            values[3 * 260..].fill(f32::NEG_INFINITY);
+        }
+        if shape == [7, 256] {
+            // Exponentials down to underflow: 0 to -127.5 by halves.
+            for (k, v) in values[6 * 256..].iter_mut().enumerate() {
+                *v = -0.5 * k as f32;
+            }
+        }
+        let all = Array::from_slice(&values, &[n + skip]).unwrap();
+        let window = (skip as i64)..((n + skip) as i64);
+        let x = kiln::reshape(
+            &kiln::slice(&all, &[window.into()]).unwrap(),
+            &shape.map(|d| d as i64),
+        )
+        .unwrap();
+        let values = &values[skip..];
         for as_on_gpu in [false, true] {
             for log in [false, true] {
                 let run = || {
@@ -584,17 +690,20 @@ fn softmax_rows_match_the_host_on_both_kernels() {
                     run()
                 };
                 for (r, row) in values.chunks(shape[1]).enumerate() {
-                    let m = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
-                    let total: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
-                    for (k, &v) in row.iter().enumerate() {
-                        let want = if log {
-                            v as f64 - m - total.ln()
-                        } else {
-                            (v as f64 - m).exp() / total
-                        };
+                    for (k, want) in host_softmax(row, log).into_iter().enumerate() {
                         let g = got[r * shape[1] + k] as f64;
+                        // Probabilities relative to themselves (down to
+                        // float32's smallest normal numbers), logarithms
+                        // relative to 1 + themselves.
+                        let bound = if log {
+                            1e-5 * (1.0 + want.abs())
+                        } else {
+                            1e-5 * want.abs() + 1e-37
+                        };
                         assert!(
-                            (g - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                            (g - want).abs() <= bound
+                                || (g.is_nan() && want.is_nan())
+                                || g == want,
                             "{shape:?} log {log} as on a GPU {as_on_gpu}: [{r}, {k}] {g}, want {want}"
                         );
                     }

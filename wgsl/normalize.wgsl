@@ -10,8 +10,9 @@
 // Parameters: [rows, K, x offset, g offset, eps as f32 bits]. Filled in:
 // `rms`, `grad` (true for the derivative), `bindings` (of `dst`, and of
 // `gin` for the derivative), `load_g` (of `at`); by workgroup or by
-// thread: `row` (of the builtins), `lane` and `lanes` (the first element a
-// lane visits and the stride), `row_total` (the sum of `v` over the lanes).
+// thread: `workgroup_size`, `row` (of the builtins), `lane` and `lanes`
+// (the first element a lane visits and the stride), `row_total` (the sum
+// of `v` over the lanes).
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 {{bindings}}
@@ -19,7 +20,7 @@
 const RMS: bool = {{rms}};
 const GRAD: bool = {{grad}};
 
-var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial: array<f32, {{workgroup_size}}>;
 
 fn load_g(at: u32) -> f32 {
     return {{load_g}};
@@ -30,7 +31,7 @@ fn row_total(lid: u32, v: f32) -> f32 {
     {{row_total}}
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size({{workgroup_size}})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = {{row}};
     if (row >= params[0]) {

@@ -1,10 +1,14 @@
 // Row reductions of a contiguous (rows, K) input. Each row is split into
 // segments of `seg` elements (so no thread loops too long); item = (row,
 // segment) writes one partial result. `by_workgroup` gives each item a
-// workgroup and a tree in workgroup memory; `by_thread` one thread (short rows).
+// workgroup of `lanes` lanes, each with four loads in flight, and a tree in
+// workgroup memory (64 lanes for whole rows of up to a few thousand: fewer
+// barriers per element and more loads in flight than 256 sharing a short
+// row; 256 for long segments, where 64 lanes would each combine too many
+// values one after another); `by_thread` one thread (short rows).
 //
 // Parameters: [rows, K, seg, nseg, offset].
-// Filled in: `enable`, `in_t`, `out_t`, `acc_t`, `identity`,
+// Filled in: `enable`, `in_t`, `out_t`, `acc_t`, `identity`, `lanes`,
 // `load` (of `v: in_t`), `combine` (of `a, b: Acc`), `store` (of `r: Acc`).
 {{enable}}
 @group(0) @binding(0) var<storage, read> params: array<u32>;
@@ -31,9 +35,11 @@ fn store(r: Acc) -> {{out_t}} {
     return {{store}};
 }
 
-var<workgroup> partial: array<Acc, 256>;
+const LANES: u32 = {{lanes}}u;
 
-@compute @workgroup_size(256)
+var<workgroup> partial: array<Acc, LANES>;
+
+@compute @workgroup_size(LANES)
 fn by_workgroup(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let item = wid.x + wid.y * nwg.x;
     let nseg = params[3];
@@ -47,17 +53,17 @@ fn by_workgroup(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
     var acc = Acc({{identity}}, 0xffffffffu);
     var k = begin + lid.x;
     // Four independent loads in flight per thread, then the rest one by one.
-    for (; k + 768u < end; k += 1024u) {
-        let a = combine(load(base + k, k), load(base + k + 256u, k + 256u));
-        let b = combine(load(base + k + 512u, k + 512u), load(base + k + 768u, k + 768u));
+    for (; k + 3u * LANES < end; k += 4u * LANES) {
+        let a = combine(load(base + k, k), load(base + k + LANES, k + LANES));
+        let b = combine(load(base + k + 2u * LANES, k + 2u * LANES), load(base + k + 3u * LANES, k + 3u * LANES));
         acc = combine(acc, combine(a, b));
     }
-    for (; k < end; k += 256u) {
+    for (; k < end; k += LANES) {
         acc = combine(acc, load(base + k, k));
     }
     partial[lid.x] = acc;
     workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
+    for (var s = LANES / 2u; s > 0u; s >>= 1u) {
         if (lid.x < s) {
             partial[lid.x] = combine(partial[lid.x], partial[lid.x + s]);
         }

@@ -1,8 +1,9 @@
 // Softmax (or log-softmax) along contiguous rows of length K: one
-// workgroup per row sweeps it three times (max, sum of exponentials,
-// output); a row is read from memory once and re-read from cache. Short
-// rows take `by_thread`: one thread per row, no barriers (which cost more
-// than such a row's work, and far more on CPU adapters).
+// workgroup of 64 lanes per row sweeps it three times (max, sum of
+// exponentials, output); a row is read from memory once and re-read from
+// cache. Short rows take `by_thread`: one thread per row, no barriers
+// (which cost more than such a row's work, and far more on CPU adapters).
+// Rows that `softmax_vec4.wgsl` holds in registers go there.
 //
 // softmax:     exp(x - m) / sum(exp(x - m)), m the row's max (NaN if any is)
 // log-softmax: (x - s) - log(sum(exp(x - s))), s = m where m is finite, else 0
@@ -17,17 +18,7 @@
 
 const LOG: bool = {{log}};
 
-var<workgroup> partial: array<f32, 256>;
-
-fn max_or_nan(a: f32, b: f32) -> f32 {
-    if (k_isnan(a)) {
-        return a;
-    }
-    if (k_isnan(b)) {
-        return b;
-    }
-    return max(a, b);
-}
+var<workgroup> partial: array<f32, 64>;
 
 fn shift_of(m: f32) -> f32 {
     if (LOG && (k_isnan(m) || k_isinf(m))) {
@@ -65,7 +56,7 @@ fn by_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     let base = params[2] + row * k_len;
     var m = -k_inf();
     for (var k = 0u; k < k_len; k++) {
-        m = max_or_nan(m, src[base + k]);
+        m = k_max_or_nan(m, src[base + k]);
     }
     let shift = shift_of(m);
     var total = 0.0;
@@ -78,7 +69,7 @@ fn by_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = wid.x + wid.y * nwg.x;
     if (row >= params[0]) {
@@ -89,19 +80,19 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     var m = -k_inf();
     var k = lid.x;
     // Four independent loads in flight per thread, then the rest one by one.
-    for (; k + 768u < k_len; k += 1024u) {
-        let a = max_or_nan(src[base + k], src[base + k + 256u]);
-        let b = max_or_nan(src[base + k + 512u], src[base + k + 768u]);
-        m = max_or_nan(m, max_or_nan(a, b));
+    for (; k + 192u < k_len; k += 256u) {
+        let a = k_max_or_nan(src[base + k], src[base + k + 64u]);
+        let b = k_max_or_nan(src[base + k + 128u], src[base + k + 192u]);
+        m = k_max_or_nan(m, k_max_or_nan(a, b));
     }
-    for (; k < k_len; k += 256u) {
-        m = max_or_nan(m, src[base + k]);
+    for (; k < k_len; k += 64u) {
+        m = k_max_or_nan(m, src[base + k]);
     }
     partial[lid.x] = m;
     workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
+    for (var s = 32u; s > 0u; s >>= 1u) {
         if (lid.x < s) {
-            partial[lid.x] = max_or_nan(partial[lid.x], partial[lid.x + s]);
+            partial[lid.x] = k_max_or_nan(partial[lid.x], partial[lid.x + s]);
         }
         workgroupBarrier();
     }
@@ -110,17 +101,17 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let shift = shift_of(m);
     var total = 0.0;
     k = lid.x;
-    for (; k + 768u < k_len; k += 1024u) {
-        let a = exp_kept(row, k, src[base + k] - shift) + exp_kept(row, k + 256u, src[base + k + 256u] - shift);
-        let b = exp_kept(row, k + 512u, src[base + k + 512u] - shift) + exp_kept(row, k + 768u, src[base + k + 768u] - shift);
+    for (; k + 192u < k_len; k += 256u) {
+        let a = exp_kept(row, k, src[base + k] - shift) + exp_kept(row, k + 64u, src[base + k + 64u] - shift);
+        let b = exp_kept(row, k + 128u, src[base + k + 128u] - shift) + exp_kept(row, k + 192u, src[base + k + 192u] - shift);
         total += a + b;
     }
-    for (; k < k_len; k += 256u) {
+    for (; k < k_len; k += 64u) {
         total += exp_kept(row, k, src[base + k] - shift);
     }
     partial[lid.x] = total;
     workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
+    for (var s = 32u; s > 0u; s >>= 1u) {
         if (lid.x < s) {
             partial[lid.x] += partial[lid.x + s];
         }
@@ -128,7 +119,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     }
     total = partial[0];
     let log_total = k_log(total);
-    for (k = lid.x; k < k_len; k += 256u) {
+    for (k = lid.x; k < k_len; k += 64u) {
         store(row, k, src[base + k] - shift, total, log_total);
     }
 }

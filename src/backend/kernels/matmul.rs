@@ -6,10 +6,13 @@ use crate::array::{contiguous_strides, DeviceData};
 use crate::backend::device::Device;
 use crate::backend::encoder::Encoder;
 use crate::backend::limits::MAX_WORKGROUPS_PER_DIM;
+use crate::backend::pool::Buffer;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::primitive::elementwise::cast_expr;
+use crate::primitive::ReduceOp;
 use std::fmt::Write;
+use std::sync::Arc;
 
 pub const TEMPLATE: &str = wgsl!("matmul.wgsl");
 pub const COOP_TEMPLATE: &str = wgsl!("matmul_coop.wgsl");
@@ -69,6 +72,49 @@ pub const MAX_K: usize = 16384;
 /// side per workgroup.
 pub const MAX_ROWS: usize = MAX_WORKGROUPS_PER_DIM as usize * 32;
 
+/// Workgroups a product aims for, to fill a large GPU's cores.
+const ENOUGH_WORKGROUPS: usize = 128;
+
+/// The shortest slice of K a workgroup of a split product sums.
+const MIN_SPLIT_K: usize = 256;
+
+/// The workgroups a split product aims for: two per core of a 132-core
+/// GPU (one 128 x 128 tile per core leaves it waiting on memory).
+const SPLIT_WORKGROUPS: usize = 256;
+
+/// Into how many slices to split K (a power of two, each a multiple of 16
+/// and at least [`MIN_SPLIT_K`] long) when products of `tiles` output
+/// tiles give fewer than [`ENOUGH_WORKGROUPS`], aiming for
+/// [`SPLIT_WORKGROUPS`]: 1 where they already do or K is short. Each
+/// slice's product is one entry of a batch of partial products, which a
+/// column sum adds up (a 256 x 4096 by 4096 x 4096 product has only 64
+/// tiles of 128 x 128 for an H100's 132 cores).
+fn k_splits(tiles: usize, k: usize) -> usize {
+    if tiles >= ENOUGH_WORKGROUPS {
+        return 1;
+    }
+    let mut splits = 1;
+    while tiles * splits < SPLIT_WORKGROUPS
+        && k.is_multiple_of(32 * splits)
+        && k / (2 * splits) >= MIN_SPLIT_K
+    {
+        splits *= 2;
+    }
+    splits
+}
+
+/// `op` (A or B) viewed as `splits` slices of K stacked along a new
+/// leading batch axis: `k_axis` is K's axis in its strides.
+fn split_k_view(op: &DeviceData, k_axis: usize, slice: usize) -> DeviceData {
+    let mut strides = vec![op.strides[k_axis] * slice as isize];
+    strides.extend_from_slice(&op.strides);
+    DeviceData {
+        buffer: op.buffer.clone(),
+        strides,
+        offset: op.offset,
+    }
+}
+
 /// A register tiling: each workgroup computes `bm × bn` of C, each thread
 /// `tm × tn` of it, with `bk` steps of K staged in workgroup memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,16 +168,17 @@ impl Tile {
             && self.workgroup_bytes(4) <= dev.limits.max_workgroup_storage_bytes
     }
 
-    /// The largest tiling the adapter allows that still gives `batch`
-    /// products of `m × n` enough workgroups to fill a large GPU.
-    fn choose(dev: &Device, m: usize, n: usize, batch: usize) -> Tile {
-        const ENOUGH_WORKGROUPS: usize = 128;
+    /// The largest tiling the adapter allows that, with K split into
+    /// [`k_splits`] slices, still gives `batch` products of `m × n` by `k`
+    /// enough workgroups to fill a large GPU; and the slices.
+    fn choose(dev: &Device, m: usize, n: usize, k: usize, batch: usize) -> (Tile, usize) {
         let count = |t: &Tile| m.div_ceil(t.bm as usize) * n.div_ceil(t.bn as usize) * batch;
         Tile::ALL
             .into_iter()
             .filter(|t| t.fits(dev))
-            .find(|t| count(t) >= ENOUGH_WORKGROUPS)
-            .unwrap_or(Tile::SMALL)
+            .map(|t| (t, k_splits(count(&t), k)))
+            .find(|(t, splits)| count(t) * splits >= ENOUGH_WORKGROUPS)
+            .unwrap_or((Tile::SMALL, k_splits(count(&Tile::SMALL), k)))
     }
 
     fn name(self) -> String {
@@ -391,21 +438,58 @@ pub fn encode(
         out_shape[nd - 1],
         a_shape[a_shape.len() - 1],
     );
-    let batch_shape = &out_shape[..nd - 2];
-    let batch: usize = batch_shape.iter().product();
-    let size = batch * m * n;
-    let result = enc.alloc_array(out_shape, dtype)?;
-    let out = result.gpu();
-    if size == 0 {
-        return Ok(result);
+    let out_batch_shape = &out_shape[..nd - 2];
+    let out_batch: usize = out_batch_shape.iter().product();
+    if out_batch * m * n == 0 {
+        return enc.alloc_array(out_shape, dtype);
     }
     // Batch dimensions broadcast as views: stride 0 where an operand has size 1.
-    let mut a_full = batch_shape.to_vec();
+    let mut a_full = out_batch_shape.to_vec();
     a_full.extend_from_slice(&a_shape[a_shape.len() - 2..]);
-    let mut b_full = batch_shape.to_vec();
+    let mut b_full = out_batch_shape.to_vec();
     b_full.extend_from_slice(&b_shape[b_shape.len() - 2..]);
-    let a = views::broadcast_view(a, a_shape, &a_full);
-    let b = views::broadcast_view(b, b_shape, &b_full);
+    let (a, b) = (
+        views::broadcast_view(a, a_shape, &a_full),
+        views::broadcast_view(b, b_shape, &b_full),
+    );
+    // Tensor cores write float32 into whole 128 x 128 tiles; the result is
+    // the M x N corner of each, converted to float16.
+    let (m_pad, n_pad) = (m.next_multiple_of(128), n.next_multiple_of(128));
+    let padded_bytes = (out_batch * m_pad * n_pad * 4) as u64;
+    let coop =
+        dtype == DType::F16 && enc.dev.limits.cooperative_f16 && m.min(n).min(k) >= COOP_MIN_SIDE;
+    // CPU adapters take the direct kernel at every size: without barriers
+    // it beats the tilings there (BENCHMARKS.md, "Matmul on CPU adapters").
+    // Partial products are float32: float16 splits K only on tensor cores.
+    let splittable_k = if dtype == DType::F32 || coop { k } else { 0 };
+    let (staged, splits) = if coop {
+        let tiles = out_batch * (m_pad / 128) * (n_pad / 128);
+        let splits = k_splits(tiles, k);
+        (None, splits)
+    } else if cpu_choices(&enc.dev) {
+        (None, 1)
+    } else {
+        let (tile, splits) = Tile::choose(&enc.dev, m, n, splittable_k, out_batch);
+        (Some(tile), splits)
+    };
+    let coop = coop && padded_bytes * splits as u64 <= enc.dev.limits.max_storage_binding_bytes;
+    // A split product is a batch of `splits` products over slices of K,
+    // stacked along a new leading batch axis.
+    let nb0 = out_batch_shape.len();
+    let (a, b, k, batch_shape) = if splits > 1 {
+        let slice = k / splits;
+        let mut shape = vec![splits];
+        shape.extend_from_slice(out_batch_shape);
+        (
+            split_k_view(&a, nb0 + 1, slice),
+            split_k_view(&b, nb0, slice),
+            slice,
+            shape,
+        )
+    } else {
+        (a, b, k, out_batch_shape.to_vec())
+    };
+    let batch = out_batch * splits;
     let nb = batch_shape.len();
     // Whether K is the contiguous axis of A (column stride 1) and of B (row
     // stride 1): tiles then load along K.
@@ -444,15 +528,27 @@ pub fn encode(
                 )
             })
     };
-    // Tensor cores write float32 into whole 128 x 128 tiles; the result is
-    // the M x N corner of each, converted to float16.
-    let (m_pad, n_pad) = (m.next_multiple_of(128), n.next_multiple_of(128));
-    let padded_bytes = (batch * m_pad * n_pad * 4) as u64;
-    if dtype == DType::F16
-        && enc.dev.limits.cooperative_f16
-        && m.min(n).min(k) >= COOP_MIN_SIDE
-        && padded_bytes <= enc.dev.limits.max_storage_binding_bytes
-    {
+    // The sum over the leading `splits` axis of contiguous float32 partial
+    // products, `len` values each.
+    let add_splits = |enc: &mut Encoder, partials: Arc<Buffer>, len: usize| {
+        let partials = DeviceData {
+            buffer: partials,
+            strides: vec![len as isize, 1],
+            offset: 0,
+        };
+        let sum = &[0];
+        super::reduce::encode(
+            enc,
+            ReduceOp::Sum,
+            &partials,
+            &[splits, len],
+            DType::F32,
+            sum,
+            DType::F32,
+        )
+        .map(|summed| summed.buffer)
+    };
+    if coop {
         // Fragments load straight from the operands when each is dense
         // along the axis its fragments are read along (K for A when
         // `a_k_fast`, M otherwise; K for B when `b_k_fast`, N otherwise),
@@ -475,7 +571,7 @@ pub fn encode(
             .chain(&a.strides[..nb])
             .chain(&b.strides[..nb])
             .all(|&v| aligned(v));
-        let padded = enc.alloc(padded_bytes)?;
+        let padded = enc.alloc(padded_bytes * splits as u64)?;
         let pipeline = enc
             .dev
             .trusted_pipeline(&coop_key(a_k_fast, b_k_fast), "main", || {
@@ -489,18 +585,24 @@ pub fn encode(
                 [(n_pad / 128) as u32, (m_pad / 128) as u32, count],
             );
         }
-        let mut strides: Vec<isize> = contiguous_strides(batch_shape)
+        let summed = if splits > 1 {
+            add_splits(enc, padded, out_batch * m_pad * n_pad)?
+        } else {
+            padded
+        };
+        let mut strides: Vec<isize> = contiguous_strides(out_batch_shape)
             .iter()
             .map(|s| s * (m_pad * n_pad) as isize)
             .collect();
         strides.extend([n_pad as isize, 1]);
         let view = DeviceData {
-            buffer: padded,
+            buffer: summed,
             strides,
             offset: 0,
         };
+        let result = enc.alloc_array(out_shape, dtype)?;
         let target = Target {
-            buffer: out,
+            buffer: result.gpu(),
             offset: 0,
             strides: result.strides.clone(),
         };
@@ -516,9 +618,6 @@ pub fn encode(
         )?;
         return Ok(result);
     }
-    // CPU adapters take the direct kernel at every size: without barriers
-    // it beats the tilings there (BENCHMARKS.md, "Matmul on CPU adapters").
-    let staged = (!cpu_choices(&enc.dev)).then(|| Tile::choose(&enc.dev, m, n, batch));
     let (pipeline, side_m, side_n) = if let Some(tile) = staged {
         let pipeline =
             enc.dev
@@ -539,15 +638,28 @@ pub fn encode(
             DIRECT_BLOCK * width as usize,
         )
     };
+    let products = if splits > 1 {
+        enc.alloc_array(&[batch * m * n], DType::F32)?
+    } else {
+        enc.alloc_array(out_shape, dtype)?
+    };
     let groups_x = n.div_ceil(side_n) as u32;
     let groups_y = m.div_ceil(side_m) as u32;
     for (base, count) in batches() {
         enc.dispatch(
             pipeline.clone(),
             &params(base, &[]),
-            vec![a.gpu(), b.gpu(), out.clone()],
+            vec![a.gpu(), b.gpu(), products.gpu()],
             [groups_x, groups_y, count],
         );
     }
-    Ok(result)
+    if splits == 1 {
+        return Ok(products);
+    }
+    let summed = add_splits(enc, products.gpu(), out_batch * m * n)?;
+    Ok(DeviceData {
+        buffer: summed,
+        strides: contiguous_strides(out_shape),
+        offset: 0,
+    })
 }

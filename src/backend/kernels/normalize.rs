@@ -5,15 +5,17 @@ use super::elementwise::contiguous;
 use super::{fill_template, KernelSource, Rows};
 use crate::array::DeviceData;
 use crate::backend::encoder::Encoder;
+use crate::backend::limits::ROW_LANES;
 use crate::dtype::DType;
 use crate::error::Result;
 
 pub const TEMPLATE: &str = wgsl!("normalize.wgsl");
 
-/// The sum over a workgroup's lanes, in workgroup memory.
+/// The sum over a workgroup's lanes, in workgroup memory (its first
+/// step `{{half}}` is half the lanes).
 const WORKGROUP_TOTAL: &str = "partial[lid] = v;
     workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
+    for (var s = {{half}}u; s > 0u; s >>= 1u) {
         if (lid < s) {
             partial[lid] += partial[lid + s];
         }
@@ -36,10 +38,24 @@ pub fn source(rms: bool, grad: bool, by_thread: bool) -> String {
             "0.0",
         )
     };
-    let (row, lane, lanes, row_total) = if by_thread {
-        ("gid.x + gid.y * nwg.x * 256u", "0u", "1u", "return v;")
+    let row_lanes = ROW_LANES.to_string();
+    let (workgroup_size, row, lane, lanes, row_total) = if by_thread {
+        (
+            "256",
+            "gid.x + gid.y * nwg.x * 256u",
+            "0u",
+            "1u".to_string(),
+            "return v;".to_string(),
+        )
     } else {
-        ("wid.x + wid.y * nwg.x", "lid.x", "256u", WORKGROUP_TOTAL)
+        let total = WORKGROUP_TOTAL.replace("{{half}}", &(ROW_LANES / 2).to_string());
+        (
+            row_lanes.as_str(),
+            "wid.x + wid.y * nwg.x",
+            "lid.x",
+            format!("{ROW_LANES}u"),
+            total,
+        )
     };
     fill_template(
         TEMPLATE,
@@ -48,10 +64,11 @@ pub fn source(rms: bool, grad: bool, by_thread: bool) -> String {
             ("rms", &rms.to_string()),
             ("grad", &grad.to_string()),
             ("load_g", load_g),
+            ("workgroup_size", workgroup_size),
             ("row", row),
             ("lane", lane),
-            ("lanes", lanes),
-            ("row_total", row_total),
+            ("lanes", &lanes),
+            ("row_total", &row_total),
         ],
     )
 }
