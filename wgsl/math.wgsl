@@ -54,10 +54,16 @@ fn k_exp(x: f32) -> f32 {
     return k_exp_scaled(x, 0);
 }
 
-// exp(x) 2^s, for x and s whose result is finite and nonzero.
+// exp(x) 2^s, for x and s whose result is finite and nonzero. A
+// subnormal result is built from its bits (the integer m of m 2^-149,
+// rounded once): adapters that flush subnormal results of arithmetic, as
+// NVIDIA's do, would give 0.
 fn k_exp_scaled(x: f32, s: i32) -> f32 {
     let p = k_exp_parts(x);
     let k = i32(p.x) + s;
+    if (k < -126) {
+        return bitcast<f32>(u32(round(ldexp(p.y, k + 149))));
+    }
     let half = k / 2;
     return ldexp(ldexp(p.y, half), k - half);
 }
@@ -318,6 +324,9 @@ fn k_log1p(x: f32) -> f32 {
 fn k_sigmoid(x: f32) -> f32 {
     if (x >= 0.0) { return 1.0 / (1.0 + k_exp(-x)); }
     let e = k_exp(x);
+    // e / (1 + e) is e itself below the smallest normal number (returned
+    // as is: dividing would flush it to 0 where the adapter flushes).
+    if (e < 1.17549435e-38) { return e; }
     return e / (1.0 + e);
 }
 
