@@ -9,6 +9,7 @@ fn memory_is_accounted_and_reused() {
     memory_stats_track_buffers_and_clear_cache_frees_them();
     intermediates_give_their_buffers_to_later_kernels();
     checkpointing_lowers_peak_memory();
+    a_compiled_training_loop_stays_flat();
 }
 
 /// The peak of active memory while `f`'s results are evaluated, above
@@ -103,4 +104,44 @@ fn memory_stats_track_buffers_and_clear_cache_frees_them() {
     assert!(without.cached >= 1 << 20, "{without:?}");
     kiln::clear_cache();
     assert_eq!(kiln::memory_stats().cached, 0);
+}
+
+/// Live and pooled memory, buffers and pipelines.
+fn footprint() -> [u64; 4] {
+    let m = kiln::memory_stats();
+    [m.active, m.cached, m.buffers, m.pipelines]
+}
+
+fn a_compiled_training_loop_stays_flat() {
+    use kiln::nn::{self, losses, Layer};
+    use kiln::optimizers::{AdamW, Optimizer};
+    let key = |k| kiln::random::key(k);
+    let model = nn::Sequential::new()
+        .push(nn::Linear::new(16, 32, true, &key(1)).unwrap())
+        .push(nn::LayerNorm::new(32, 1e-5, true).unwrap())
+        .push(nn::Activation::Gelu)
+        .push(nn::Linear::new(32, 4, true, &key(2)).unwrap());
+    let step = nn::compile_value_and_grad(&model, |inputs: &[Array]| {
+        losses::mse_loss(&model.forward(&inputs[0])?, &inputs[1], Default::default())
+    });
+    let mut optimizer = Optimizer::new(AdamW::default(), 1e-3).with_max_grad_norm(1.0);
+    let mut train = |steps: u64| {
+        for i in 0..steps {
+            let x = kiln::random::normal(&key(100 + i), &[8, 16], DType::F32).unwrap();
+            let y = kiln::random::normal(&key(200 + i), &[8, 4], DType::F32).unwrap();
+            let (loss, grads) = step(&[x, y]).unwrap();
+            optimizer.step(&model, &grads).unwrap();
+            assert!(loss.item::<f32>().unwrap().is_finite());
+        }
+    };
+    // After a few steps (tracing, pipelines, the pool's first buffers),
+    // many more leave the footprint as it was.
+    train(5);
+    let settled = footprint();
+    train(60);
+    assert_eq!(
+        footprint(),
+        settled,
+        "live bytes, pooled bytes, buffers, pipelines after 5 and 65 steps"
+    );
 }
