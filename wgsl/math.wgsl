@@ -85,8 +85,7 @@ fn k_exp_parts(x: f32) -> vec2<f32> {
 // k_exp of four values at most 0 (or NaN), without branches or ldexp
 // (which cost some GPUs more than the rest of exp: softmax of 16384 rows
 // of 1024 on an H100 took 104 us with k_exp): 2^n is built from its bits,
-// as 2^(n + 64) 2^-64 where the result is subnormal, so that it is rounded
-// once, as ldexp rounds it.
+// and a subnormal result from its bits as k_exp_scaled builds it.
 fn k_exp4_nonpositive(v: vec4<f32>) -> vec4<f32> {
     let x = max(v, vec4(-103.97208404541015625));
     let a = k_exp_parts(x.x);
@@ -94,10 +93,11 @@ fn k_exp4_nonpositive(v: vec4<f32>) -> vec4<f32> {
     let c = k_exp_parts(x.z);
     let d = k_exp_parts(x.w);
     let n = vec4(a.x, b.x, c.x, d.x);
+    // Where the result is subnormal, y 2^(n + 149) is the integer m of m 2^-149.
     let low = n < vec4(-126.0);
-    let e = vec4<i32>(select(n, n + 64.0, low)) + 127;
+    let e = vec4<i32>(select(n, n + 149.0, low)) + 127;
     let scaled = vec4(a.y, b.y, c.y, d.y) * bitcast<vec4<f32>>(vec4<u32>(e) << vec4(23u));
-    let out = select(scaled, scaled * 5.42101086242752217e-20, low);
+    let out = select(scaled, bitcast<vec4<f32>>(vec4<u32>(round(scaled))), low);
     return select(out, v, k_isnan4(v));
 }
 

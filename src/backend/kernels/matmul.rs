@@ -456,23 +456,28 @@ pub fn encode(
     // the M x N corner of each, converted to float16.
     let (m_pad, n_pad) = (m.next_multiple_of(128), n.next_multiple_of(128));
     let padded_bytes = (out_batch * m_pad * n_pad * 4) as u64;
-    let coop =
-        dtype == DType::F16 && enc.dev.limits.cooperative_f16 && m.min(n).min(k) >= COOP_MIN_SIDE;
+    let max_binding = enc.dev.limits.max_storage_binding_bytes;
+    let coop = dtype == DType::F16
+        && enc.dev.limits.cooperative_f16
+        && m.min(n).min(k) >= COOP_MIN_SIDE
+        && padded_bytes <= max_binding;
     // CPU adapters take the direct kernel at every size: without barriers
     // it beats the tilings there (BENCHMARKS.md, "Matmul on CPU adapters").
-    // Partial products are float32: float16 splits K only on tensor cores.
-    let splittable_k = if dtype == DType::F32 || coop { k } else { 0 };
     let (staged, splits) = if coop {
         let tiles = out_batch * (m_pad / 128) * (n_pad / 128);
-        let splits = k_splits(tiles, k);
+        let mut splits = k_splits(tiles, k);
+        while padded_bytes * splits as u64 > max_binding {
+            splits /= 2;
+        }
         (None, splits)
     } else if cpu_choices(&enc.dev) {
         (None, 1)
     } else {
+        // Partial products are float32: float16 splits K only on tensor cores.
+        let splittable_k = if dtype == DType::F32 { k } else { 0 };
         let (tile, splits) = Tile::choose(&enc.dev, m, n, splittable_k, out_batch);
         (Some(tile), splits)
     };
-    let coop = coop && padded_bytes * splits as u64 <= enc.dev.limits.max_storage_binding_bytes;
     // A split product is a batch of `splits` products over slices of K,
     // stacked along a new leading batch axis.
     let nb0 = out_batch_shape.len();

@@ -160,7 +160,7 @@ const ROW_LANES_MAX: usize = 2048;
 /// a GPU short enough to give about [`TARGET_ITEMS`] workgroups and to keep
 /// loops short.
 fn segment_len(rows: usize, k_len: usize, single_pass: bool, thread_max: usize) -> usize {
-    let lanes = WORKGROUP_SIZE as usize;
+    let wg = WORKGROUP_SIZE as usize;
     if k_len <= thread_max || single_pass {
         return k_len;
     }
@@ -171,8 +171,8 @@ fn segment_len(rows: usize, k_len: usize, single_pass: bool, thread_max: usize) 
     let per_row = TARGET_ITEMS.div_ceil(rows);
     k_len
         .div_ceil(per_row)
-        .next_multiple_of(lanes)
-        .clamp(MIN_SEGMENT, lanes * MAX_LOOP_TRIPS)
+        .next_multiple_of(wg)
+        .clamp(MIN_SEGMENT, wg * MAX_LOOP_TRIPS)
 }
 
 /// Dispatches entry point `entry` of `op`'s kernel (with `lanes` lanes
