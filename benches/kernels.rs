@@ -389,6 +389,78 @@ fn main() {
         || Ok(vec![kiln::softmax(&rows, Axes::from(-1))?]),
     );
 
+    // Causal attention: the fused kernel, the same composed of matrix
+    // products and a softmax, and the fused forward and backward.
+    let (heads, len, dim) = (pick(128, 8), pick(1024, 128), 64);
+    let shape = [heads, len, dim];
+    let (q, k, v) = (
+        uniform(6, &shape, DType::F32),
+        uniform(7, &shape, DType::F32),
+        uniform(8, &shape, DType::F32),
+    );
+    let attention = kiln::nn::scaled_dot_product_attention(&q, &k, &v, None, None, true).unwrap();
+    let (hq, hk, hv, ha) = (host(&q), host(&k), host(&v), host(&attention));
+    let (mut got, mut want) = (vec![], vec![]);
+    for i in (0..len).step_by(len / 16) {
+        // The first head's query i against the float64 softmax.
+        let scores: Vec<f64> = (0..=i)
+            .map(|j| {
+                (0..dim)
+                    .map(|c| hq[i * dim + c] * hk[j * dim + c])
+                    .sum::<f64>()
+                    / (dim as f64).sqrt()
+            })
+            .collect();
+        let top = scores.iter().cloned().fold(f64::MIN, f64::max);
+        let z: f64 = scores.iter().map(|s| (s - top).exp()).sum();
+        for c in 0..dim {
+            got.push(ha[i * dim + c]);
+            want.push(
+                scores
+                    .iter()
+                    .enumerate()
+                    .map(|(j, s)| (s - top).exp() / z * hv[j * dim + c])
+                    .sum(),
+            );
+        }
+    }
+    check("attention", &got, &want, &vec![1e-5; got.len()]);
+    let name = format!("attention causal {heads}x{len}x{dim}");
+    let flops = 2.0 * (heads * len * len * dim) as f64;
+    bench.time(name.clone(), Unit::Flops, flops, || {
+        Ok(vec![kiln::nn::scaled_dot_product_attention(
+            &q, &k, &v, None, None, true,
+        )?])
+    });
+    let visible = kiln::tri(len, None, 0, DType::Bool).unwrap();
+    bench.time(format!("{name}, composed"), Unit::Flops, flops, || {
+        let scores = kiln::matmul(
+            &kiln::multiply(&q, &Array::scalar(1.0 / (dim as f32).sqrt()))?,
+            &kiln::swapaxes(&k, -1, -2)?,
+        )?;
+        let masked = kiln::r#where(&visible, &scores, &Array::scalar(f32::NEG_INFINITY))?;
+        Ok(vec![kiln::matmul(
+            &kiln::softmax(&masked, Axes::from(-1))?,
+            &v,
+        )?])
+    });
+    let weights = uniform(9, &shape, DType::F32);
+    let forward_backward = kiln::grad_n(
+        |x: &[Array]| {
+            let out =
+                kiln::nn::scaled_dot_product_attention(&x[0], &x[1], &x[2], None, None, true)?;
+            kiln::sum(&kiln::multiply(&out, &weights)?, Axes::All, false)
+        },
+        &[0, 1, 2],
+    );
+    let qkv = [q.clone(), k.clone(), v.clone()];
+    bench.time(
+        format!("{name}, forward and backward"),
+        Unit::Flops,
+        3.5 * flops,
+        || forward_backward(&qkv),
+    );
+
     // A chain of 8 elementwise ops (twice the tanh-GELU), eager and compiled.
     let chain = |v: &[Array]| -> Result<Vec<Array>> {
         let x = &v[0];

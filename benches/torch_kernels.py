@@ -84,6 +84,19 @@ def main():
     report(f"sum first axis {n_rows}x1024", lambda: rows.sum(0))
     report(f"softmax rows {n_rows}x1024", lambda: torch.softmax(rows, -1))
 
+    heads, length, dim = pick(128, 8), pick(1024, 128), 64
+    q, k, v, w = (uniform(heads, length, dim) for _ in range(4))
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+    name = f"attention causal {heads}x{length}x{dim}"
+    report(name, lambda: sdpa(q, k, v, is_causal=True))
+    leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+
+    def forward_backward():
+        out = sdpa(*leaves, is_causal=True)
+        return torch.autograd.grad(out, leaves, w)
+
+    report(f"{name}, forward and backward", forward_backward)
+
     def chain(x):
         cube = x * x * x
         inner = cube * 0.044715 + x

@@ -380,6 +380,41 @@ fn cases() -> Vec<Case> {
             })(&x[0])
         }));
     }
+    // Attention is one kernel (a causal one with an additive mask here),
+    // and so are its queries' and its keys' gradients, whose rules
+    // differentiate the composed derivative.
+    let attention_shapes: [(&[usize], Domain); 4] = [
+        (&[2, 3, 4], R),
+        (&[2, 5, 4], R),
+        (&[2, 5, 3], R),
+        (&[3, 5], R),
+    ];
+    out.push(case("attention", &attention_shapes, |x| {
+        kiln::nn::scaled_dot_product_attention(&x[0], &x[1], &x[2], None, Some(&x[3]), true)
+    }));
+    for (name, wrt) in [
+        ("attention gradient (queries)", 0),
+        ("attention gradient (keys)", 1),
+    ] {
+        out.push(case(name, &attention_shapes, move |x| {
+            let (at, x) = (x[wrt].clone(), x.to_vec());
+            let weights =
+                kiln::cos(&kiln::arange(0.0, 6.0, 1.0, DType::F32)?.reshape(&[2, 1, 3])?)?;
+            kiln::grad(move |y: &Array| {
+                let mut args = x.clone();
+                args[wrt] = y.clone();
+                let out = kiln::nn::scaled_dot_product_attention(
+                    &args[0],
+                    &args[1],
+                    &args[2],
+                    None,
+                    Some(&args[3]),
+                    true,
+                )?;
+                kiln::sum(&kiln::multiply(&out, &weights)?, Axes::All, false)
+            })(&at)
+        }));
+    }
     // The global norm of gradient clipping: one kernel over several arrays.
     out.push(case(
         "clip_grad_norm",

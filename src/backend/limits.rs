@@ -97,6 +97,9 @@ pub struct KernelLimits {
     /// Triangular solves for a few right-hand sides (at most
     /// [`NARROW_RHS`]) of matrices larger than this run blocked.
     pub narrow_triangular_blocked_from: usize,
+    /// The longest query, key or value rows attention's kernels take
+    /// (longer ones run composed).
+    pub attention_max_head_dim: usize,
     /// The largest array a kernel can write, in bytes (larger results are
     /// an error before anything is lowered or encoded).
     pub max_array_bytes: u64,

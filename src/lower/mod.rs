@@ -15,13 +15,18 @@ mod reduce;
 use crate::array::Array;
 use crate::backend::limits::KernelLimits;
 use crate::error::Result;
+use crate::ops::attention::{attention_grad_composed, attention_packed_composed};
 use crate::primitive::{Primitive, ReduceOp};
 
 /// The graph that computes `node` from its inputs in smaller pieces, or
 /// `None` when one kernel can compute it.
 pub(crate) fn lower(node: &Array, limits: &KernelLimits) -> Result<Option<Array>> {
     let may_lower = match node.primitive() {
-        Primitive::Matmul | Primitive::Scan { .. } | Primitive::Linalg(_) => true,
+        Primitive::Matmul
+        | Primitive::Scan { .. }
+        | Primitive::Linalg(_)
+        | Primitive::Attention { .. }
+        | Primitive::AttentionGrad { .. } => true,
         Primitive::Reduce { op, .. } => op.is_arg(),
         _ => false,
     };
@@ -42,6 +47,39 @@ pub(crate) fn lower(node: &Array, limits: &KernelLimits) -> Result<Option<Array>
             reduce::long_arg_reduce(arg_max, &inputs[0], axes[0], limits)
         }
         Primitive::Linalg(op) => linalg::expand(*op, &inputs, limits),
+        Primitive::Attention { scale, causal } => attention(node, &inputs, limits, |xs| {
+            attention_packed_composed(xs, *scale, *causal)
+        }),
+        Primitive::AttentionGrad {
+            scale,
+            causal,
+            keys,
+        } => attention(node, &inputs, limits, |xs| {
+            attention_grad_composed(xs, *scale, *causal, *keys)
+        }),
         _ => Ok(None),
+    }
+}
+
+/// Attention (or its derivative) composed of matrix products where its
+/// kernels cannot take it: rows longer than they hold in registers, or an
+/// array larger than a binding.
+fn attention(
+    node: &Array,
+    inputs: &[Array],
+    limits: &KernelLimits,
+    composed: impl FnOnce(&[Array]) -> Result<Array>,
+) -> Result<Option<Array>> {
+    let head_dim = |a: &Array| a.shape()[a.ndim() - 1];
+    let too_long = inputs[..3]
+        .iter()
+        .any(|a| head_dim(a) > limits.attention_max_head_dim);
+    let too_large = std::iter::once(node)
+        .chain(inputs)
+        .any(|a| (a.size() * a.dtype().device_size()) as u64 > limits.max_array_bytes);
+    if too_long || too_large {
+        composed(inputs).map(Some)
+    } else {
+        Ok(None)
     }
 }

@@ -6,17 +6,16 @@ use super::activations::Activation;
 use super::linear::Linear;
 use super::module::{Layer, Module, Scope};
 use super::norm::{Dropout, LayerNorm};
-use super::scalar;
 use crate::array::Array;
-use crate::dtype::DType;
+use crate::dtype::{promote, DType};
 use crate::error::{bail, fmt_shape, Result};
-use crate::ops::creation::{arange, tri};
+use crate::ops::creation::arange;
 use crate::ops::elementwise::{add, cos, exp, multiply, not_equal, r#where, sin, subtract};
-use crate::ops::matmul::{matmul, outer};
+use crate::ops::matmul::outer;
 use crate::ops::random;
-use crate::ops::reduce::softmax;
 use crate::ops::shape::{
-    concatenate, expand_dims, reshape, split, squeeze, stack, swapaxes, Sections,
+    broadcast_shapes, broadcast_to, concatenate, expand_dims, reshape, reshape_to, split, squeeze,
+    stack, swapaxes, Sections,
 };
 
 /// `softmax(q kᵀ · scale + mask) v` over the last two axes: `q`
@@ -27,6 +26,13 @@ use crate::ops::shape::{
 /// key, as with a cache of earlier keys; for `Lq = Lk` this is PyTorch's
 /// `is_causal`). A query that may see no key at all gets NaN, as in
 /// PyTorch.
+///
+/// It runs as one kernel, as FlashAttention does (a running softmax over
+/// tiles of keys: no `(Lq, Lk)` score matrix in memory), and its gradient
+/// as two (the queries', and the keys' with the values'); float16
+/// operands compute in float32 and the result comes back in float16. Rows longer than the kernels hold in registers (D or Dv
+/// above 128), and CPU adapters, run the same composed of matrix products
+/// and a softmax.
 pub fn scaled_dot_product_attention(
     q: &Array,
     k: &Array,
@@ -60,20 +66,54 @@ pub fn scaled_dot_product_attention(
         );
     }
     let scale = scale.unwrap_or(1.0 / (d.max(1) as f64).sqrt());
-    let mut scores = matmul(&multiply(q, &scalar(scale, q))?, &swapaxes(k, -1, -2)?)?;
-    let neg_inf = scalar(f64::NEG_INFINITY, &scores);
-    if causal {
-        let visible = tri(lq, Some(lk), lk as i64 - lq as i64, DType::Bool)?;
-        scores = r#where(&visible, &scores, &neg_inf)?;
+    let dtype = promote(promote(q.dtype(), k.dtype()), v.dtype());
+    let dv = v.shape()[v.ndim() - 1];
+    // One kernel over float32 operands of one batch shape; the mask
+    // additive, with its own batch axes (1 where it broadcasts).
+    let mask = match mask {
+        Some(m) if m.dtype() == DType::Bool => Some(r#where(
+            m,
+            &Array::scalar(0.0f32),
+            &Array::scalar(f32::NEG_INFINITY),
+        )?),
+        Some(m) => Some(m.astype(DType::F32)?),
+        None => None,
+    };
+    let batch_of = |a: &Array| a.shape()[..a.ndim().saturating_sub(2)].to_vec();
+    let mut batch = broadcast_shapes(op, &batch_of(q), &batch_of(k))?;
+    batch = broadcast_shapes(op, &batch, &batch_of(v))?;
+    if let Some(m) = &mask {
+        batch = broadcast_shapes(op, &batch, &batch_of(m))?;
     }
-    if let Some(mask) = mask {
-        scores = if mask.dtype() == DType::Bool {
-            r#where(mask, &scores, &neg_inf)?
-        } else {
-            add(&scores, mask)?
-        };
-    }
-    matmul(&softmax(&scores, -1)?, v)
+    let operand = |a: &Array, rows: usize, cols: usize| {
+        broadcast_to(
+            &a.astype(DType::F32)?,
+            &[&batch[..], &[rows, cols]].concat(),
+        )
+    };
+    let (q, k, v) = (operand(q, lq, d)?, operand(k, lk, d)?, operand(v, lk, dv)?);
+    let mask = match mask {
+        Some(m) => {
+            // (batch axes, 1 or Lq, Lk), with leading axes of 1 added.
+            let lead = batch.len() + 2 - m.ndim().min(batch.len() + 2);
+            let padded = reshape_to(&m, [&vec![1; lead][..], m.shape()].concat());
+            let rows = padded.shape()[batch.len()];
+            let kept = if rows == 1 { 1 } else { lq };
+            let full = [&padded.shape()[..batch.len()], &[kept, lk]].concat();
+            Some(broadcast_to(&padded, &full)?)
+        }
+        None => None,
+    };
+    let packed = if [lq, lk, d, dv].contains(&0) {
+        let mut inputs = vec![q, k, v];
+        inputs.extend(mask);
+        crate::ops::attention::attention_packed_composed(&inputs, scale, causal)?
+    } else {
+        crate::ops::attention::attention_packed(&q, &k, &v, mask.as_ref(), scale, causal)
+    };
+    split(&packed, Sections::Indices(vec![dv as i64]), -1)?
+        .swap_remove(0)
+        .astype(dtype)
 }
 
 /// A bool mask `(B, 1, 1, L)` for attention from `key_mask` `(B, L)`

@@ -1,6 +1,7 @@
 //! The public ops. Everything here builds graph nodes from the primitives
 //! in `crate::primitive`; nothing computes until evaluation.
 
+pub(crate) mod attention;
 pub mod composite;
 pub mod creation;
 pub mod einsum;

@@ -239,6 +239,33 @@ pub enum Primitive {
     /// The sum of the squares of every element of the float32 inputs (at
     /// most [`MAX_FUSED_INPUTS`]), a float32 scalar.
     SquaredNorm,
+    /// Scaled dot-product attention as one kernel (no score matrix in
+    /// memory): float32 queries `(..., Lq, D)`, keys `(..., Lk, D)` and
+    /// values `(..., Lk, Dv)` of one batch shape, and optionally an
+    /// additive float32 mask `(..., Lq or 1, Lk)` whose batch axes are 1 or
+    /// the batch's. The output `(..., Lq, Dv + 1)` holds each query's
+    /// result, then the log-sum-exp of its scores (which the derivative
+    /// reads).
+    Attention {
+        /// The scores are `scale q kᵀ`.
+        scale: f64,
+        /// Query `i` sees keys `j ≤ i + Lk - Lq` only.
+        causal: bool,
+    },
+    /// `Attention`'s derivative as one kernel, from its inputs `q`, `k`,
+    /// `v`, `stats` `(..., Lq, 2)` (each query's log-sum-exp, and the sum
+    /// of its output times the output's cotangent less the log-sum-exp's
+    /// cotangent), the output's cotangent `(..., Lq, Dv)`, and the mask
+    /// when there is one: the queries' gradient `(..., Lq, D)`, or the
+    /// keys' beside the values' `(..., Lk, D + Dv)`.
+    AttentionGrad {
+        /// As in `Attention`.
+        scale: f64,
+        /// As in `Attention`.
+        causal: bool,
+        /// Give the keys' and values' gradients (else the queries').
+        keys: bool,
+    },
     /// Indices that sort the last axis (stable; NaN last, or first when descending).
     ArgSort {
         /// Sort from largest to smallest.
@@ -418,6 +445,8 @@ impl Primitive {
             Primitive::Normalize { rms: true, .. } => "rms_norm",
             Primitive::NormalizeGrad { .. } => "normalize_grad",
             Primitive::SquaredNorm => "squared_norm",
+            Primitive::Attention { .. } => "attention",
+            Primitive::AttentionGrad { .. } => "attention_grad",
             Primitive::ArgSort { .. } => "argsort",
             Primitive::Linalg(op) => op.name(),
             Primitive::Threefry => "threefry2x32",
@@ -469,6 +498,8 @@ impl Primitive {
         "normalize",
         "normalize_grad",
         "squared_norm",
+        "attention",
+        "attention_grad",
         "argsort",
         "linalg",
         "threefry2x32",

@@ -9,6 +9,7 @@ use super::derivatives::{
 use crate::array::Array;
 use crate::error::Result;
 use crate::linalg::{block, dims, mt, tri_solve};
+use crate::ops::attention::{attention_grad_composed, attention_packed_composed};
 use crate::ops::creation::{tril, triu, zeros_like};
 use crate::ops::elementwise::{
     add, add_all, divide, exp, multiply, negative, r#where, reciprocal, subtract,
@@ -22,6 +23,19 @@ use crate::primitive::{LinalgOp, Primitive, ReduceOp, ScanOp};
 /// The node's primitive applied to new inputs, with the node's shape.
 pub(crate) fn replay(node: &Array, primitive: Primitive, inputs: Vec<Array>) -> Array {
     Array::from_primitive(node.shape().to_vec(), node.dtype(), primitive, inputs)
+}
+
+/// The tangent of a node that `composed` computes from its inputs as
+/// well, given the inputs' tangents: a fused kernel's derivative is that
+/// of its composed form.
+fn differentiate_composed(
+    inputs: &[Array],
+    tangents: &[Option<Array>],
+    composed: impl FnOnce(&[Array]) -> Result<Array>,
+) -> Result<Option<Array>> {
+    let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();
+    let out = composed(&xs)?;
+    Ok(super::forward(&xs, tangents, &[out])?.remove(0))
 }
 
 /// The tangent of `node`'s output given its inputs' tangents (`None` for
@@ -114,12 +128,21 @@ pub(crate) fn forward(
                 None => None,
             }
         }
-        Primitive::NormalizeGrad { eps, rms } => {
-            // Differentiate the derivative's composed form.
-            let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();
-            let out = normalize_grad_composed(&xs[0], &xs[1], *eps, *rms)?;
-            super::forward(&xs, tangents, &[out])?.remove(0)
-        }
+        Primitive::NormalizeGrad { eps, rms } => differentiate_composed(inputs, tangents, |xs| {
+            normalize_grad_composed(&xs[0], &xs[1], *eps, *rms)
+        })?,
+        // The output is a smooth function of the inputs: differentiate the
+        // composed forms.
+        Primitive::Attention { scale, causal } => differentiate_composed(inputs, tangents, |xs| {
+            attention_packed_composed(xs, *scale, *causal)
+        })?,
+        Primitive::AttentionGrad {
+            scale,
+            causal,
+            keys,
+        } => differentiate_composed(inputs, tangents, |xs| {
+            attention_grad_composed(xs, *scale, *causal, *keys)
+        })?,
         Primitive::Scan { op, axis, reverse } => {
             let Some(t) = t0 else { return Ok(None) };
             let along = |g: &Array| scan(ScanOp::Sum, g, Some(*axis as i32), *reverse);

@@ -10,6 +10,7 @@ use super::derivatives::{
 use crate::array::Array;
 use crate::error::{bail, fmt_shape, Result};
 use crate::linalg::{block, dims, mt, tri_solve};
+use crate::ops::attention::{attention_grad_composed, attention_vjp};
 use crate::ops::creation::{eye, tril, triu, zeros, zeros_like};
 use crate::ops::elementwise::{
     add, divide, exp, multiply, negative, r#where, reciprocal, subtract,
@@ -21,6 +22,22 @@ use crate::ops::shape::{
     concatenate, expand_dims, flip, pad, reshape_to, slice, swapaxes, transpose, Slice,
 };
 use crate::primitive::{LinalgOp, Primitive, ReduceOp, ScanOp};
+
+/// The cotangents of the inputs of a node that `composed` computes from
+/// them as well: the derivative of a fused derivative kernel is that of
+/// its composed form.
+fn differentiate_composed(
+    inputs: &[Array],
+    ct: &Array,
+    composed: impl FnOnce(&[Array]) -> Result<Array>,
+) -> Result<Vec<Option<Array>>> {
+    let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();
+    let out = composed(&xs)?;
+    Ok(super::backward(&xs, &[out], std::slice::from_ref(ct))?
+        .into_iter()
+        .map(Some)
+        .collect())
+}
 
 /// The cotangents of `node`'s inputs given the cotangent `ct` of its
 /// output; only those marked `needed` are computed (the rest are `None`,
@@ -98,14 +115,22 @@ pub(crate) fn backward(
                 .collect::<Result<_>>()?
         }
         Primitive::NormalizeGrad { eps, rms } => {
-            // Differentiate the derivative's composed form.
-            let xs: Vec<Array> = inputs.iter().map(super::trace::fresh).collect();
-            let out = normalize_grad_composed(&xs[0], &xs[1], *eps, *rms)?;
-            super::backward(&xs, &[out], std::slice::from_ref(ct))?
-                .into_iter()
-                .map(Some)
-                .collect()
+            differentiate_composed(inputs, ct, |xs| normalize_grad_composed(&xs[0], &xs[1], *eps, *rms))?
         }
+        Primitive::Attention { scale, causal } => {
+            let mut grads = attention_vjp(node, inputs, ct, needed, *scale, *causal)?;
+            if let Some(Some(d_scores)) = grads.get_mut(3) {
+                *d_scores = unbroadcast(d_scores, inputs[3].shape())?;
+            }
+            grads
+        }
+        Primitive::AttentionGrad {
+            scale,
+            causal,
+            keys,
+        } => differentiate_composed(inputs, ct, |xs| {
+            attention_grad_composed(xs, *scale, *causal, *keys)
+        })?,
         Primitive::Scan { op, axis, reverse } => {
             let back = |g: &Array| scan(ScanOp::Sum, g, Some(*axis as i32), !reverse);
             vec![Some(match op {

@@ -128,7 +128,12 @@ pub(crate) fn batch(
         Primitive::Softmax { .. } | Primitive::Normalize { .. } => {
             rebuild(node, size, node.primitive().clone(), vec![first()?])
         }
-        Primitive::NormalizeGrad { .. } => rebuild(node, size, node.primitive().clone(), fronts()?),
+        // Every input shares the batch axes (a mask's may be 1).
+        Primitive::NormalizeGrad { .. }
+        | Primitive::Attention { .. }
+        | Primitive::AttentionGrad { .. } => {
+            rebuild(node, size, node.primitive().clone(), fronts()?)
+        }
         Primitive::SquaredNorm => crate::ops::reduce::batched_squared_norm(&fronts()?)?,
         Primitive::Scan { op, axis, reverse } => rebuild(
             node,

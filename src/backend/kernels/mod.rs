@@ -20,6 +20,7 @@ macro_rules! wgsl {
     }};
 }
 
+pub(crate) mod attention;
 pub(crate) mod elementwise;
 pub(crate) mod fused;
 pub(crate) mod index;
@@ -125,6 +126,9 @@ pub(crate) fn kernel_limits(dev: &Device) -> KernelLimits {
     let cpu = cpu_choices(dev);
     KernelLimits {
         max_array_bytes: dev.limits.max_storage_binding_bytes,
+        // A CPU adapter runs a thread's registers from memory: the
+        // composed form's matrix products are faster there.
+        attention_max_head_dim: if cpu { 0 } else { attention::MAX_HEAD_DIM },
         matmul_max_rows: matmul::MAX_ROWS,
         matmul_max_k: matmul::MAX_K,
         scan_max_len: scan::MAX_SCAN_LEN,
@@ -403,6 +407,14 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
                 .collect();
             squared_norm::encode(enc, &parts)
         }
+        Primitive::Attention { scale, causal } => {
+            attention::encode(enc, &inputs, &data, shape, *scale, *causal, None)
+        }
+        Primitive::AttentionGrad {
+            scale,
+            causal,
+            keys,
+        } => attention::encode(enc, &inputs, &data, shape, *scale, *causal, Some(*keys)),
         Primitive::NormalizeGrad { eps, rms } => {
             normalize::encode(enc, &data[0], Some(&data[1]), shape, *eps, *rms)
         }
@@ -463,7 +475,7 @@ impl KernelSource {
 /// each kernel family lists its own.
 #[doc(hidden)]
 pub fn variants() -> Vec<KernelSource> {
-    let families: [fn(&mut Vec<KernelSource>); 12] = [
+    let families: [fn(&mut Vec<KernelSource>); 13] = [
         elementwise::variants,
         reduce::variants,
         scan::variants,
@@ -476,6 +488,7 @@ pub fn variants() -> Vec<KernelSource> {
         normalize::variants,
         squared_norm::variants,
         fused::variants,
+        attention::variants,
     ];
     let mut out = Vec::new();
     for family in families {
