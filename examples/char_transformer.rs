@@ -165,7 +165,11 @@ fn main() -> Result<()> {
     // The loss and its gradients, traced once and replayed every step.
     let loss = |inputs: &[Array]| model.loss(&inputs[0]);
     let float32 = nn::compile_value_and_grad(&model, loss);
-    let float16 = nn::compile_value_and_grad_mixed(&model, nn::MixedPrecision::default(), loss);
+    // Float16 compute with a dynamic loss scale: steps whose gradients
+    // overflow are skipped and the scale lowered.
+    let precision = nn::MixedPrecision::default();
+    let scaler = precision.scaler().cloned().expect("a dynamic loss scale");
+    let float16 = nn::compile_value_and_grad_mixed(&model, precision, loss);
     let value_and_grad = |inputs: &[Array]| {
         if mixed {
             float16(inputs)
@@ -180,7 +184,9 @@ fn main() -> Result<()> {
     for step in 1..=steps {
         let batch = windows(train, &starts[(step - 1) * BATCH..step * BATCH])?;
         let (loss, grads) = value_and_grad(&[batch])?;
-        optimizer.step(&model, &grads)?;
+        if !mixed || scaler.update(&grads)? {
+            optimizer.step(&model, &grads)?;
+        }
         if step % report_every == 0 || step == steps {
             let train_loss = loss.item::<f32>()?;
             let ms = 1e3 * timed.0.elapsed().as_secs_f64() / (step - timed.1) as f64;
@@ -199,6 +205,13 @@ fn main() -> Result<()> {
             );
             timed = (Instant::now(), step);
         }
+    }
+    if mixed {
+        println!(
+            "loss scale {}, {} of {steps} steps skipped for overflowing gradients",
+            scaler.scale(),
+            scaler.skipped_steps()
+        );
     }
     model.train(false);
     let valid_loss = validation_loss(&model, &valid_batches)?;

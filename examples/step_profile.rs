@@ -12,6 +12,7 @@
 mod char_model;
 
 use char_model::{CharModel, Shape};
+use kiln::nn::LossScaler;
 use kiln::optimizers::{self, AdamW, Optimizer};
 use kiln::{nn, profile, random, Array, Result};
 use std::collections::BTreeMap;
@@ -43,11 +44,13 @@ fn table(
 }
 
 /// The profile of one step and the wall time per step over `runs` runs of
-/// `steps` steps.
+/// `steps` steps; with a `scaler`, each step reads back whether its
+/// gradients are finite and applies them only then.
 fn measure(
     model: &CharModel,
     value_and_grad: &dyn Fn(&Array) -> Result<(Array, kiln::nn::Params)>,
     clip_inside: bool,
+    scaler: Option<&LossScaler>,
     steps: usize,
     runs: usize,
 ) -> Result<()> {
@@ -65,6 +68,11 @@ fn measure(
             SHAPE.vocab as i32,
         )?;
         let (loss, grads) = value_and_grad(&batch)?;
+        if let Some(scaler) = scaler {
+            if !scaler.update(&grads)? {
+                return Ok(loss);
+            }
+        }
         if clip_inside {
             optimizer.step(model, &grads)?;
         } else {
@@ -130,6 +138,13 @@ fn measure(
             steps * run + steps
         );
     }
+    if let Some(scaler) = scaler {
+        println!(
+            "loss scale {}, {} steps skipped",
+            scaler.scale(),
+            scaler.skipped_steps()
+        );
+    }
     Ok(())
 }
 
@@ -145,6 +160,7 @@ fn main() -> Result<()> {
         &model,
         &|batch| nn::value_and_grad(&model, || model.loss(batch)),
         false,
+        None,
         steps,
         runs,
     )?;
@@ -154,6 +170,7 @@ fn main() -> Result<()> {
         &model,
         &|batch| compiled(std::slice::from_ref(batch)),
         true,
+        None,
         steps,
         runs,
     )?;
@@ -161,15 +178,16 @@ fn main() -> Result<()> {
         return Ok(());
     }
     println!("\n## mixed precision: float16 compute, float32 weights and optimizer state\n");
-    let mixed = nn::compile_value_and_grad_mixed(
-        &model,
-        nn::MixedPrecision::default(),
-        |inputs: &[Array]| model.loss(&inputs[0]),
-    );
+    let precision = nn::MixedPrecision::default();
+    let scaler = precision.scaler().cloned();
+    let mixed = nn::compile_value_and_grad_mixed(&model, precision, |inputs: &[Array]| {
+        model.loss(&inputs[0])
+    });
     measure(
         &model,
         &|batch| mixed(std::slice::from_ref(batch)),
         true,
+        scaler.as_ref(),
         steps,
         runs,
     )

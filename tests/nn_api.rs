@@ -712,17 +712,27 @@ fn mixed_precision_gradients_follow_the_float32_ones() {
     let float32 = nn::compile_value_and_grad(&wide, |inputs: &[Array]| {
         losses::cross_entropy(&wide.forward(&inputs[0])?, &inputs[1], Default::default())
     });
-    let float16 = nn::compile_value_and_grad_mixed(
-        &mixed,
-        nn::MixedPrecision::default(),
-        |inputs: &[Array]| {
-            let logits = mixed.forward(&inputs[0].astype(DType::F16)?)?;
-            seen.set(Some(logits.dtype()));
-            losses::cross_entropy(&logits, &inputs[1], Default::default())
-        },
-    );
+    let precision = nn::MixedPrecision::default();
+    let scaler = precision.scaler().cloned().unwrap();
+    let float16 = nn::compile_value_and_grad_mixed(&mixed, precision, |inputs: &[Array]| {
+        let logits = mixed.forward(&inputs[0].astype(DType::F16)?)?;
+        seen.set(Some(logits.dtype()));
+        losses::cross_entropy(&logits, &inputs[1], Default::default())
+    });
     let (loss32, grads32) = float32(&[x.clone(), labels.clone()]).unwrap();
-    let (loss16, grads16) = float16(&[x, labels]).unwrap();
+    // The default scale (2^16) overflows float16 here (on lavapipe it
+    // does): the scaler lowers it until the gradients are finite.
+    let (loss16, grads16) = loop {
+        let (loss, grads) = float16(&[x.clone(), labels.clone()]).unwrap();
+        if scaler.update(&grads).unwrap() {
+            break (loss, grads);
+        }
+        assert!(
+            scaler.scale() >= 1.0,
+            "the scale fell to {}",
+            scaler.scale()
+        );
+    };
     assert_eq!(
         seen.get(),
         Some(DType::F16),
@@ -751,7 +761,7 @@ fn mixed_precision_gradients_follow_the_float32_ones() {
         &mixed,
         nn::MixedPrecision {
             compute: DType::I32,
-            loss_scale: 1.0,
+            loss_scale: nn::LossScale::Fixed(1.0),
         },
         |inputs: &[Array]| kiln::sum(&mixed.forward(&inputs[0])?, Axes::All, false),
     );
@@ -759,4 +769,74 @@ fn mixed_precision_gradients_follow_the_float32_ones() {
         random::normal(&key(84), &[2, 16], DType::F32).unwrap()
     ]));
     assert!(err.contains("float compute dtype"), "{err}");
+}
+
+#[test]
+fn a_dynamic_loss_scale_skips_overflowing_steps_lowers_and_grows_back() {
+    let model = nn::Linear::new(4, 2, true, &key(90)).unwrap();
+    let x = random::normal(&key(91), &[3, 4], DType::F32).unwrap();
+    // The output's cotangent is 32 times the output times the scale.
+    let loss = |x: &Array| {
+        let out = kiln::multiply(&model.forward(x)?, &Array::scalar(4.0f32))?;
+        kiln::sum(&kiln::square(&out)?, Axes::All, false)
+    };
+    let plain = nn::compile_value_and_grad(&model, |inputs: &[Array]| loss(&inputs[0]));
+    let (_, want) = plain(std::slice::from_ref(&x)).unwrap();
+    // Float32 compute, so that a scale near float32's largest overflows
+    // the scaled loss on every adapter.
+    let scaler = nn::LossScaler::new(2f64.powi(127))
+        .unwrap()
+        .with_growth(2.0, 3)
+        .unwrap();
+    let precision = nn::MixedPrecision {
+        compute: DType::F32,
+        loss_scale: nn::LossScale::Dynamic(scaler.clone()),
+    };
+    let traces = std::cell::Cell::new(0);
+    let step = nn::compile_value_and_grad_mixed(&model, precision, |inputs: &[Array]| {
+        traces.set(traces.get() + 1);
+        loss(&inputs[0])
+    });
+    let mut skipped = 0;
+    loop {
+        let (_, grads) = step(std::slice::from_ref(&x)).unwrap();
+        let scale = scaler.scale();
+        if scaler.update(&grads).unwrap() {
+            // A power of two scales and unscales exactly.
+            for (name, g) in &want {
+                assert_eq!(floats(&grads[name]), floats(g), "{name} at scale {scale}");
+            }
+            break;
+        }
+        skipped += 1;
+        assert_eq!(scaler.scale(), scale / 2.0, "halved after an overflow");
+        assert!(skipped < 100, "the scale never came down: {scale}");
+    }
+    assert!(skipped > 0, "2^127 times the loss must overflow");
+    assert_eq!(scaler.skipped_steps(), skipped);
+    // Every scale replayed the first trace.
+    assert_eq!(traces.get(), 1);
+    // Three finite steps in a row double the scale.
+    let before = scaler.scale();
+    for _ in 0..2 {
+        let (_, grads) = step(std::slice::from_ref(&x)).unwrap();
+        assert!(scaler.update(&grads).unwrap());
+    }
+    assert_eq!(scaler.scale(), 2.0 * before);
+    // Bad settings are errors naming the scaler.
+    for err in [
+        message(nn::LossScaler::new(0.0)),
+        message(nn::LossScaler::new(f64::INFINITY)),
+        message(nn::LossScaler::default().with_growth(0.5, 10)),
+        message(nn::LossScaler::default().with_growth(2.0, 0)),
+    ] {
+        assert!(err.contains("LossScaler"), "{err}");
+    }
+    // A NaN gradient is not finite either.
+    let mut grads = want.clone();
+    grads.insert(
+        "bias".into(),
+        Array::from_slice(&[f32::NAN, 0.0], &[2]).unwrap(),
+    );
+    assert!(!nn::LossScaler::default().update(&grads).unwrap());
 }

@@ -97,18 +97,21 @@ pub fn train<R: Rule + Clone + std::fmt::Debug>(
 ) -> Result<Report> {
     let n = data.train.len();
     // The loss and its gradients, traced once per batch size and replayed.
-    let value_and_grad: Gradient = match precision {
+    let value_and_grad: Gradient = match &precision {
         None => Box::new(nn::compile_value_and_grad(model, |inputs: &[Array]| {
             losses::cross_entropy(&model.forward(&inputs[0])?, &inputs[1], Default::default())
         })),
-        Some(p) => Box::new(nn::compile_value_and_grad_mixed(
-            model,
-            p,
-            move |inputs: &[Array]| {
-                let logits = model.forward(&inputs[0].astype(p.compute)?)?;
-                losses::cross_entropy(&logits, &inputs[1], Default::default())
-            },
-        )),
+        Some(p) => {
+            let compute = p.compute;
+            Box::new(nn::compile_value_and_grad_mixed(
+                model,
+                p.clone(),
+                move |inputs: &[Array]| {
+                    let logits = model.forward(&inputs[0].astype(compute)?)?;
+                    losses::cross_entropy(&logits, &inputs[1], Default::default())
+                },
+            ))
+        }
     };
     let mut report = Report {
         steps: 0,
@@ -125,7 +128,14 @@ pub fn train<R: Rule + Clone + std::fmt::Debug>(
         for index in order.chunks(batch) {
             let (x, y) = data.train.rows(index)?;
             let (loss, grads) = value_and_grad(&[x, y])?;
-            optimizer.step(model, &grads)?;
+            // A dynamic loss scale skips steps whose gradients overflow.
+            let finite = match precision.as_ref().and_then(MixedPrecision::scaler) {
+                Some(scaler) => scaler.update(&grads)?,
+                None => true,
+            };
+            if finite {
+                optimizer.step(model, &grads)?;
+            }
             epoch_losses.push(loss);
             report.steps += 1;
         }

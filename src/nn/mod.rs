@@ -31,6 +31,7 @@ mod conv;
 pub mod init;
 mod linear;
 pub mod losses;
+mod mixed;
 mod module;
 mod norm;
 
@@ -46,9 +47,10 @@ pub use conv::{
     avg_pool2d, conv1d, conv2d, max_pool2d, AvgPool2d, Conv, Conv1d, Conv2d, ConvOptions, MaxPool2d,
 };
 pub use linear::{Embedding, Linear};
+pub use mixed::{LossScale, LossScaler, MixedPrecision};
 pub use module::{
     compile_value_and_grad, compile_value_and_grad_mixed, value_and_grad, Entry, Flatten, Layer,
-    MixedPrecision, Module, Parameter, Params, Scope, Sequential, Training,
+    Module, Parameter, Params, Scope, Sequential, Training,
 };
 pub use norm::{
     batch_norm, dropout, group_norm, layer_norm, rms_norm, BatchNorm, Dropout, GroupNorm,

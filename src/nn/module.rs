@@ -6,10 +6,11 @@
 //! shared handles, so `&self` is enough to update them, and a clone of a
 //! [`Parameter`] is the same parameter.
 
+use super::mixed::MixedPrecision;
 use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::{bail, fmt_shape, Result};
-use crate::ops::elementwise::multiply;
+use crate::ops::elementwise::{multiply, reciprocal};
 use crate::transforms::{compile, value_and_grad_n};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -488,43 +489,19 @@ where
     compiled_gradient(model, None, loss)
 }
 
-/// Mixed precision for [`compile_value_and_grad_mixed`]: the loss
-/// computes in a narrower float dtype while the parameters (and so the
-/// gradients and the optimizer's state) stay in theirs.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MixedPrecision {
-    /// The dtype the loss computes in: the float trainable parameters are
-    /// cast to it (float16: matmuls on tensor cores where the adapter has
-    /// them; layer norm, softmax and the losses still accumulate in
-    /// float32).
-    pub compute: DType,
-    /// The loss is multiplied by this before differentiation and the
-    /// gradients divided by it after, so that small float16 cotangents do
-    /// not flush to zero. Gradients that overflow come back infinite or
-    /// NaN: lower it then.
-    pub loss_scale: f64,
-}
-
-impl Default for MixedPrecision {
-    /// Float16 with a loss scale of 1024.
-    fn default() -> MixedPrecision {
-        MixedPrecision {
-            compute: DType::F16,
-            loss_scale: 1024.0,
-        }
-    }
-}
-
 /// [`compile_value_and_grad`] with the loss computed in `precision.compute`
 /// from float parameters cast to it, the loss scaled for differentiation;
 /// the loss (float32) and the gradients (in the parameters' dtypes) come
-/// back unscaled.
+/// back unscaled. A change of the scale (a dynamic one's) replays the
+/// same trace. With a [`LossScale::Dynamic`] scale, apply each step only
+/// where [`LossScaler::update`] says its gradients are finite.
 ///
 /// ```
-/// use kiln::nn::{self, Layer, Linear, MixedPrecision};
+/// use kiln::nn::{self, Layer, Linear, LossScale, MixedPrecision};
 /// use kiln::{random, Array, Axes, DType};
 /// let model = Linear::new(3, 1, true, &random::key(0))?;
-/// let step = nn::compile_value_and_grad_mixed(&model, MixedPrecision::default(), |inputs: &[Array]| {
+/// let precision = MixedPrecision { compute: DType::F16, loss_scale: LossScale::Fixed(1024.0) };
+/// let step = nn::compile_value_and_grad_mixed(&model, precision, |inputs: &[Array]| {
 ///     kiln::sum(&kiln::square(&model.forward(&inputs[0].astype(DType::F16)?)?)?, Axes::All, false)
 /// });
 /// let x = Array::from_slice(&[1.0f32, 2.0, 3.0], &[1, 3])?;
@@ -556,17 +533,13 @@ where
 {
     let loss = Arc::new(loss);
     let traced: Mutex<Option<CompiledGrad<'a>>> = Mutex::new(None);
+    let compute = precision.as_ref().map(|p| p.compute);
     move |inputs: &[Array]| {
-        if let Some(p) = precision {
-            if !(p.compute.is_float() && p.loss_scale.is_finite() && p.loss_scale > 0.0) {
-                bail!(
-                    "compile_value_and_grad_mixed",
-                    "needs a float compute dtype and a finite loss scale > 0, got {} and {}",
-                    p.compute,
-                    p.loss_scale
-                );
-            }
-        }
+        // The loss scale is the trace's last argument.
+        let scale = match &precision {
+            Some(p) => Some(p.current_scale()?),
+            None => None,
+        };
         let mut layout = Vec::new();
         let mut handles = Vec::new();
         model.for_each_parameter(&mut |path, p| {
@@ -584,33 +557,33 @@ where
             let (handles, loss) = (handles.clone(), loss.clone());
             let program = compile(move |args: &[Array]| {
                 let (params, inputs) = args.split_at(handles.len());
+                let (inputs, scale) = match compute {
+                    Some(_) => (&inputs[..inputs.len() - 1], inputs.last()),
+                    None => (inputs, None),
+                };
                 for (p, a) in handles.iter().zip(params) {
                     p.set(a.clone());
                 }
                 let with_stand_ins = |params: &[Array]| {
                     for &i in &trainable {
-                        handles[i].set(match precision {
-                            Some(p) if params[i].dtype().is_float() => {
-                                params[i].astype(p.compute)?
+                        handles[i].set(match compute {
+                            Some(dtype) if params[i].dtype().is_float() => {
+                                params[i].astype(dtype)?
                             }
                             _ => params[i].clone(),
                         });
                     }
                     let value = loss(inputs)?;
-                    match precision {
-                        Some(p) => multiply(
-                            &value.astype(DType::F32)?,
-                            &Array::scalar(p.loss_scale as f32),
-                        ),
+                    match scale {
+                        Some(s) => multiply(&value.astype(DType::F32)?, s),
                         None => Ok(value),
                     }
                 };
                 let (value, grads) = value_and_grad_n(with_stand_ins, &trainable)(params)?;
-                let (value, grads) = match precision {
-                    Some(p) => {
-                        let unscale = |a: &Array| {
-                            multiply(a, &Array::scalar_of(1.0 / p.loss_scale, a.dtype()))
-                        };
+                let (value, grads) = match scale {
+                    Some(s) => {
+                        let inverse = reciprocal(s)?;
+                        let unscale = |a: &Array| multiply(a, &inverse.astype(a.dtype())?);
                         let grads = grads.iter().map(unscale).collect::<Result<Vec<_>>>()?;
                         (unscale(&value)?, grads)
                     }
@@ -634,7 +607,8 @@ where
             handles: &handles,
             values: &values,
         };
-        let args: Vec<Array> = values.iter().chain(inputs).cloned().collect();
+        let mut args: Vec<Array> = values.iter().chain(inputs).cloned().collect();
+        args.extend(scale.map(|s| Array::scalar(s as f32)));
         let (
             TracedFor {
                 parameters: layout, ..
