@@ -11,7 +11,7 @@ const root = new URL('../', import.meta.url);
 const gzipped = async (path) => gzipSync(await readFile(new URL(path, root)), { level: 9 }).length;
 
 /** Budgets in bytes, gzipped. */
-const BUDGET = { wasm: 378_000, js: 56_000 };
+const BUDGET = { wasm: 387_000, js: 56_000 };
 
 test('the wasm stays within its budget', async () => {
   const wasm = await gzipped('pkg/kiln_bg.wasm');
