@@ -1,7 +1,8 @@
 //! The kernel speed table: matmul (f32 square, skinny, batched, transposed;
 //! f16), elementwise (unary, binary, broadcast), reductions (all, last
-//! axis, first axis), softmax over rows, a compiled chain of 8 elementwise
-//! ops, and the CPU cost per op. Every row is checked against a CPU
+//! axis, first axis), softmax over rows, causal attention (fused, composed,
+//! forward and backward), a compiled chain of 8 elementwise ops, and the
+//! CPU cost per op. Every row is checked against a CPU
 //! reference before it is timed.
 //!
 //! Each figure is the time per call of `reps` calls queued back to back
@@ -16,6 +17,8 @@
 //!                                              # the GPU table, with PyTorch
 //! <bench binary> --full --profile              # and each row's kernels with
 //!                                              # their GPU time
+//! <bench binary> --full --only "sum all,softmax" # only rows whose names
+//!                                              # contain one of these
 //! ```
 
 use kiln::{profile, random, Array, Axes, DType, Result};
@@ -119,6 +122,8 @@ struct Bench {
     /// Whether to print the kernels of one call of each row with their
     /// GPU time (`--profile`).
     profile: bool,
+    /// Time only the rows whose names contain one of these (`--only a,b`).
+    only: Vec<String>,
 }
 
 impl Bench {
@@ -129,6 +134,9 @@ impl Bench {
         work: f64,
         mut f: impl FnMut() -> Result<Vec<Array>>,
     ) {
+        if !self.only.is_empty() && !self.only.iter().any(|o| name.contains(o.as_str())) {
+            return;
+        }
         let seconds =
             time_per_call(&mut f, unit == Unit::Ops).unwrap_or_else(|e| panic!("{name}: {e}"));
         let row = Row {
@@ -222,9 +230,16 @@ fn main() {
         info.name, info.backend, info.driver, info.cooperative_matrix
     );
     let profile = args.iter().any(|a| a == "--profile");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|list| list.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
     let mut bench = Bench {
         rows: vec![],
         profile,
+        only,
     };
     // (full size, small size)
     let pick = |big: usize, small: usize| if full { big } else { small };

@@ -154,13 +154,7 @@ fn check(s: Shape, causal: bool, mask: Mask, seed: u64) {
     let v = uniform(seed + 2, n * lk * dv, -1.0, 1.0);
     let w = uniform(seed + 3, n * lq * dv, -1.0, 1.0);
     let keep: Vec<f64> = (0..n * lk)
-        .map(|e| {
-            if e < lk && e % lk > lk / 2 {
-                0.0
-            } else {
-                1.0
-            }
-        })
+        .map(|e| if e < lk && e % lk > lk / 2 { 0.0 } else { 1.0 })
         .collect();
     let float_mask: Vec<f64> = uniform(seed + 4, lq * lk, -2.0, 2.0)
         .into_iter()

@@ -561,10 +561,17 @@ fn column_sums_split_long_columns_as_on_a_gpu() {
 #[test]
 fn row_reductions_match_the_host_on_both_kernels() {
     // Rows of 100 and 1500 (a workgroup each on a GPU, a thread on a CPU
-    // adapter), 70000 (segments, then a pass over the partials) and a
-    // single row of 300000; sums, maxes and argmaxes (a tie: the first
-    // index wins) by the kernels a GPU and a CPU adapter choose.
-    for shape in [[7usize, 100], [3, 1500], [2, 70000], [1, 300000]] {
+    // adapter; 256 lanes for a few rows, 64 for 1100 of them), 70000
+    // (segments, then a pass over the partials) and a single row of
+    // 300000; sums, maxes and argmaxes (a tie: the first index wins) by
+    // the kernels a GPU and a CPU adapter choose.
+    for shape in [
+        [7usize, 100],
+        [3, 1500],
+        [1100, 300],
+        [2, 70000],
+        [1, 300000],
+    ] {
         let n = shape[0] * shape[1];
         let mut values: Vec<f32> = (0..n)
             .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)

@@ -154,6 +154,12 @@ const MIN_SEGMENT: usize = 16 * WORKGROUP_SIZE as usize;
 /// the bound).
 const ROW_LANES_MAX: usize = 2048;
 
+/// Fewer workgroups than this take [`WORKGROUP_SIZE`] lanes whatever their
+/// segment: with the GPU mostly idle (the second pass of a whole-array
+/// reduction is one workgroup over 2048 partials), each lane's chain of
+/// dependent loads is the time, four times longer with 64 lanes.
+const ROW_LANES_MIN_ITEMS: usize = 1024;
+
 /// The segment length for `rows` rows of `k_len`: whole rows when they are
 /// short (up to `thread_max`, one thread each) or when the op needs one
 /// pass (arg-reductions); else one thread's worth on a CPU adapter, and on
@@ -220,7 +226,7 @@ fn pass(
     let by_thread = seg <= thread_max;
     let nseg = k_len.div_ceil(seg);
     let items = rows * nseg;
-    let lanes = if seg.min(k_len) <= ROW_LANES_MAX {
+    let lanes = if seg.min(k_len) <= ROW_LANES_MAX && items >= ROW_LANES_MIN_ITEMS {
         ROW_LANES
     } else {
         WORKGROUP_SIZE
