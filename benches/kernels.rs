@@ -549,15 +549,21 @@ fn main() {
         },
     );
 
-    print_table(&bench.rows, torch.map(|script| run_torch(&script, full)));
+    print_table(
+        &bench.rows,
+        torch.map(|script| run_torch(&script, full, &bench.only)),
+    );
 }
 
 /// Runs the PyTorch baseline script: one `name<TAB>seconds` line per row.
-fn run_torch(script: &str, full: bool) -> HashMap<String, f64> {
+fn run_torch(script: &str, full: bool, only: &[String]) -> HashMap<String, f64> {
     let mut cmd = std::process::Command::new("python3");
     cmd.arg(script);
     if full {
         cmd.arg("--full");
+    }
+    if !only.is_empty() {
+        cmd.args(["--only", &only.join(",")]);
     }
     let out = cmd.output().expect("running python3");
     eprint!("{}", String::from_utf8_lossy(&out.stderr));

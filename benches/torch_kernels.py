@@ -4,7 +4,7 @@ sync at the end, the median of five trials; the CPU rows time only the
 launches). Prints `name<TAB>seconds`
 lines; benches/kernels.rs runs it with `--torch` and prints the ratios.
 
-    python3 benches/torch_kernels.py [--full]
+    python3 benches/torch_kernels.py [--full] [--only name,name]
 """
 import statistics
 import sys
@@ -29,7 +29,12 @@ def per_call(fn, cpu_only=False):
     return statistics.median(run(reps) for _ in range(5))
 
 
+ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else []
+
+
 def report(name, fn):
+    if ONLY and not any(o in name for o in ONLY):
+        return
     print(f"{name}\t{per_call(fn):.9g}", flush=True)
 
 

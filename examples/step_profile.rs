@@ -3,7 +3,8 @@
 //! kernel, from `kiln::profile`, then the wall time per step over four runs
 //! of 50 steps: eagerly, with the gradient compiled and the clipping
 //! inside the optimizer's update, and the same in mixed precision (float16
-//! compute, where the adapter has it) (the same model, batch and optimizer as
+//! compute, where the adapter has it; a fixed loss scale, then a dynamic
+//! one) (the same model, batch and optimizer as
 //! `examples/char_transformer.rs`, on random tokens: a step's cost does not
 //! depend on the values).
 //!
@@ -177,18 +178,27 @@ fn main() -> Result<()> {
     if !info.shader_f16 {
         return Ok(());
     }
-    println!("\n## mixed precision: float16 compute, float32 weights and optimizer state\n");
-    let precision = nn::MixedPrecision::default();
-    let scaler = precision.scaler().cloned();
-    let mixed = nn::compile_value_and_grad_mixed(&model, precision, |inputs: &[Array]| {
-        model.loss(&inputs[0])
-    });
-    measure(
-        &model,
-        &|batch| mixed(std::slice::from_ref(batch)),
-        true,
-        scaler.as_ref(),
-        steps,
-        runs,
-    )
+    // Float16 compute, float32 weights and optimizer state: with a fixed
+    // loss scale, then with the dynamic one, which reads back whether each
+    // step's gradients are finite before applying them.
+    let fixed = nn::MixedPrecision {
+        compute: kiln::DType::F16,
+        loss_scale: nn::LossScale::Fixed(1024.0),
+    };
+    for precision in [fixed, nn::MixedPrecision::default()] {
+        println!("\n## mixed precision, {:?}\n", precision.loss_scale);
+        let scaler = precision.scaler().cloned();
+        let mixed = nn::compile_value_and_grad_mixed(&model, precision, |inputs: &[Array]| {
+            model.loss(&inputs[0])
+        });
+        measure(
+            &model,
+            &|batch| mixed(std::slice::from_ref(batch)),
+            true,
+            scaler.as_ref(),
+            steps,
+            runs,
+        )?;
+    }
+    Ok(())
 }

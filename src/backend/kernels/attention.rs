@@ -161,9 +161,14 @@ pub fn encode(
     }
     let (d4, dv4) = (d.div_ceil(4), dv.div_ceil(4));
     let (key, entry) = key(pass, d4, dv4, mask.is_some());
+    // Every read is inside a row of its contiguous array (rows clamped to
+    // the last, columns below D or Dv), of the mask's (batch, query, key)
+    // as materialised or broadcast above, or of a tile; every write is
+    // guarded by its row. Bounds checks and loop counters would keep the
+    // register rows from being unrolled.
     let pipeline = enc
         .dev
-        .pipeline_at(&key, entry, || source(pass, d4, dv4, mask.is_some()));
+        .trusted_pipeline(&key, entry, || source(pass, d4, dv4, mask.is_some()));
     let at = |k: usize| offsets.get(k).copied().unwrap_or(0);
     let params = [
         batches as u32,
