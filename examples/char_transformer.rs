@@ -184,7 +184,9 @@ fn main() -> Result<()> {
     for step in 1..=steps {
         let batch = windows(train, &starts[(step - 1) * BATCH..step * BATCH])?;
         let (loss, grads) = value_and_grad(&[batch])?;
-        if !mixed || scaler.update(&grads)? {
+        if mixed {
+            optimizer.step_if(&model, &grads, &scaler.update(&grads)?)?;
+        } else {
             optimizer.step(&model, &grads)?;
         }
         if step % report_every == 0 || step == steps {
@@ -209,8 +211,8 @@ fn main() -> Result<()> {
     if mixed {
         println!(
             "loss scale {}, {} of {steps} steps skipped for overflowing gradients",
-            scaler.scale(),
-            scaler.skipped_steps()
+            scaler.scale()?,
+            scaler.skipped_steps()?
         );
     }
     model.train(false);

@@ -724,14 +724,11 @@ fn mixed_precision_gradients_follow_the_float32_ones() {
     // does): the scaler lowers it until the gradients are finite.
     let (loss16, grads16) = loop {
         let (loss, grads) = float16(&[x.clone(), labels.clone()]).unwrap();
-        if scaler.update(&grads).unwrap() {
+        if scaler.update(&grads).unwrap().item::<bool>().unwrap() {
             break (loss, grads);
         }
-        assert!(
-            scaler.scale() >= 1.0,
-            "the scale fell to {}",
-            scaler.scale()
-        );
+        let scale = scaler.scale().unwrap();
+        assert!(scale >= 1.0, "the scale fell to {scale}");
     };
     assert_eq!(
         seen.get(),
@@ -773,15 +770,16 @@ fn mixed_precision_gradients_follow_the_float32_ones() {
 
 #[test]
 fn a_dynamic_loss_scale_skips_overflowing_steps_lowers_and_grows_back() {
-    let model = nn::Linear::new(4, 2, true, &key(90)).unwrap();
+    let make = || nn::Linear::new(4, 2, true, &key(90)).unwrap();
+    let (model, reference) = (make(), make());
     let x = random::normal(&key(91), &[3, 4], DType::F32).unwrap();
     // The output's cotangent is 32 times the output times the scale.
-    let loss = |x: &Array| {
-        let out = kiln::multiply(&model.forward(x)?, &Array::scalar(4.0f32))?;
+    let loss = |m: &nn::Linear, x: &Array| {
+        let out = kiln::multiply(&m.forward(x)?, &Array::scalar(4.0f32))?;
         kiln::sum(&kiln::square(&out)?, Axes::All, false)
     };
-    let plain = nn::compile_value_and_grad(&model, |inputs: &[Array]| loss(&inputs[0]));
-    let (_, want) = plain(std::slice::from_ref(&x)).unwrap();
+    let plain =
+        nn::compile_value_and_grad(&reference, |inputs: &[Array]| loss(&reference, &inputs[0]));
     // Float32 compute, so that a scale near float32's largest overflows
     // the scaled loss on every adapter.
     let scaler = nn::LossScaler::new(2f64.powi(127))
@@ -795,13 +793,21 @@ fn a_dynamic_loss_scale_skips_overflowing_steps_lowers_and_grows_back() {
     let traces = std::cell::Cell::new(0);
     let step = nn::compile_value_and_grad_mixed(&model, precision, |inputs: &[Array]| {
         traces.set(traces.get() + 1);
-        loss(&inputs[0])
+        loss(&model, &inputs[0])
     });
+    let (mut opt, mut opt_reference) = (
+        Optimizer::new(Adam::default(), 0.05),
+        Optimizer::new(Adam::default(), 0.05),
+    );
+    let (_, want) = plain(std::slice::from_ref(&x)).unwrap();
     let mut skipped = 0;
     loop {
+        let before = floats(&model.weight.value());
         let (_, grads) = step(std::slice::from_ref(&x)).unwrap();
-        let scale = scaler.scale();
-        if scaler.update(&grads).unwrap() {
+        let scale = scaler.scale().unwrap();
+        let finite = scaler.update(&grads).unwrap();
+        opt.step_if(&model, &grads, &finite).unwrap();
+        if finite.item::<bool>().unwrap() {
             // A power of two scales and unscales exactly.
             for (name, g) in &want {
                 assert_eq!(floats(&grads[name]), floats(g), "{name} at scale {scale}");
@@ -809,34 +815,66 @@ fn a_dynamic_loss_scale_skips_overflowing_steps_lowers_and_grows_back() {
             break;
         }
         skipped += 1;
-        assert_eq!(scaler.scale(), scale / 2.0, "halved after an overflow");
+        assert_eq!(
+            scaler.scale().unwrap(),
+            scale / 2.0,
+            "halved after an overflow"
+        );
+        let after = floats(&model.weight.value());
+        assert_eq!(after, before, "a skipped step changes nothing");
         assert!(skipped < 100, "the scale never came down: {scale}");
     }
     assert!(skipped > 0, "2^127 times the loss must overflow");
-    assert_eq!(scaler.skipped_steps(), skipped);
+    assert_eq!(scaler.skipped_steps().unwrap(), skipped);
     // Every scale replayed the first trace.
     assert_eq!(traces.get(), 1);
+    // The applied step is the plain one, from the Adam state the skipped
+    // steps left untouched. Their step counts still count, so the
+    // reference takes as many steps first, with zero gradients (which
+    // leave zero moments and the parameters as they are).
+    let zero: nn::Params = want
+        .iter()
+        .map(|(k, g)| (k.clone(), kiln::zeros_like(g).unwrap()))
+        .collect();
+    for _ in 0..skipped {
+        opt_reference.step(&reference, &zero).unwrap();
+    }
+    opt_reference.step(&reference, &want).unwrap();
+    for (name, p) in reference.parameters() {
+        let got = floats(&model.parameters()[&name]);
+        for (g, w) in got.iter().zip(floats(&p)) {
+            assert!(
+                (g - w).abs() <= 1e-6 * (1.0 + w.abs()),
+                "{name}: {g} against {w}"
+            );
+        }
+    }
     // Three finite steps in a row double the scale.
-    let before = scaler.scale();
+    let before = scaler.scale().unwrap();
     for _ in 0..2 {
         let (_, grads) = step(std::slice::from_ref(&x)).unwrap();
-        assert!(scaler.update(&grads).unwrap());
+        assert!(scaler.update(&grads).unwrap().item::<bool>().unwrap());
     }
-    assert_eq!(scaler.scale(), 2.0 * before);
-    // Bad settings are errors naming the scaler.
+    assert_eq!(scaler.scale().unwrap(), 2.0 * before);
+    // Bad settings are errors naming the scaler or the update.
     for err in [
         message(nn::LossScaler::new(0.0)),
         message(nn::LossScaler::new(f64::INFINITY)),
         message(nn::LossScaler::default().with_growth(0.5, 10)),
         message(nn::LossScaler::default().with_growth(2.0, 0)),
+        message(nn::LossScaler::default().update(&nn::Params::new())),
     ] {
         assert!(err.contains("LossScaler"), "{err}");
     }
+    let err = message(opt.update_if(&model, &want, &Array::scalar(1.0f32)));
+    assert!(err.contains("bool scalar"), "{err}");
     // A NaN gradient is not finite either.
     let mut grads = want.clone();
     grads.insert(
         "bias".into(),
         Array::from_slice(&[f32::NAN, 0.0], &[2]).unwrap(),
     );
-    assert!(!nn::LossScaler::default().update(&grads).unwrap());
+    let fresh = nn::LossScaler::default();
+    assert!(!fresh.update(&grads).unwrap().item::<bool>().unwrap());
+    assert_eq!(fresh.scale().unwrap(), 32768.0);
 }

@@ -129,12 +129,9 @@ pub fn train<R: Rule + Clone + std::fmt::Debug>(
             let (x, y) = data.train.rows(index)?;
             let (loss, grads) = value_and_grad(&[x, y])?;
             // A dynamic loss scale skips steps whose gradients overflow.
-            let finite = match precision.as_ref().and_then(MixedPrecision::scaler) {
-                Some(scaler) => scaler.update(&grads)?,
-                None => true,
-            };
-            if finite {
-                optimizer.step(model, &grads)?;
+            match precision.as_ref().and_then(MixedPrecision::scaler) {
+                Some(scaler) => optimizer.step_if(model, &grads, &scaler.update(&grads)?)?,
+                None => optimizer.step(model, &grads)?,
             }
             epoch_losses.push(loss);
             report.steps += 1;

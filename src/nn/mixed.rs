@@ -7,7 +7,8 @@ use super::module::Params;
 use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::{bail, Result};
-use crate::ops::elementwise::isfinite;
+use crate::ops::elementwise::{add, greater_equal, isfinite, logical_not, multiply, r#where};
+use crate::transforms::compile;
 use std::sync::{Arc, Mutex};
 
 /// Mixed precision for [`compile_value_and_grad_mixed`](super::compile_value_and_grad_mixed):
@@ -44,22 +45,27 @@ impl MixedPrecision {
         }
     }
 
-    /// The scale the next gradient uses, after checking the settings.
-    pub(crate) fn current_scale(&self) -> Result<f64> {
-        let scale = match &self.loss_scale {
-            LossScale::Fixed(s) => *s,
-            LossScale::Dynamic(s) => s.scale(),
+    /// The scale the next gradient uses, a float32 scalar, after checking
+    /// the settings.
+    pub(crate) fn current_scale(&self) -> Result<Array> {
+        let fixed = match &self.loss_scale {
+            LossScale::Fixed(s) => Some(*s),
+            LossScale::Dynamic(_) => None,
         };
         // The scale is applied in float32: it must be a normal one there.
-        if !(self.compute.is_float() && (scale as f32).is_normal() && scale > 0.0) {
+        let bad_scale = fixed.is_some_and(|s| !((s as f32).is_normal() && s > 0.0));
+        if !self.compute.is_float() || bad_scale {
             bail!(
                 "compile_value_and_grad_mixed",
-                "needs a float compute dtype and a loss scale > 0 that float32 holds, got {} and {}",
+                "needs a float compute dtype and a loss scale > 0 that float32 holds, got {} and {:?}",
                 self.compute,
-                scale
+                self.loss_scale
             );
         }
-        Ok(scale)
+        Ok(match (&self.loss_scale, fixed) {
+            (LossScale::Dynamic(s), _) => s.scale_array(),
+            (_, scale) => Array::scalar(scale.unwrap_or(1.0) as f32),
+        })
     }
 }
 
@@ -69,26 +75,45 @@ pub enum LossScale {
     /// Always this. Gradients that overflow come back infinite or NaN.
     Fixed(f64),
     /// Lowered when gradients overflow and raised while they do not; the
-    /// training loop asks the scaler whether to apply each step.
+    /// training loop applies each step only where the scaler finds its
+    /// gradients finite.
     Dynamic(LossScaler),
 }
 
-#[derive(Debug)]
+/// The compiled update of a dynamic scale: `[grads..., scale, in a row,
+/// skipped]` to `[finite, scale, in a row, skipped]`.
+type ScaleUpdate = Box<dyn Fn(&[Array]) -> Result<Vec<Array>> + Send + Sync>;
+
 struct ScalerState {
-    scale: f64,
+    /// The scale, the finite steps in a row since it last changed, and the
+    /// steps skipped so far: float32 scalars that only the GPU updates.
+    scale: Array,
+    in_a_row: Array,
+    skipped: Array,
     growth_factor: f64,
     backoff_factor: f64,
     growth_interval: usize,
-    finite_in_a_row: usize,
-    skipped: usize,
+    update: Option<ScaleUpdate>,
 }
 
-/// A dynamic loss scale, shared by its clones: after each gradient, call
-/// [`LossScaler::update`] with it and apply the optimizer only when it
-/// returns `true` (the gradients are finite). An overflow multiplies the
-/// scale by the backoff factor (0.5) and skips the step; every
-/// `growth_interval` (2000) finite steps in a row multiply it by the
-/// growth factor (2), as PyTorch's `GradScaler` does.
+impl std::fmt::Debug for ScalerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "LossScaler(growth {} every {} steps, backoff {})",
+            self.growth_factor, self.growth_interval, self.backoff_factor
+        )
+    }
+}
+
+/// A dynamic loss scale, shared by its clones: after each gradient, pass
+/// it to [`LossScaler::update`], which gives a lazy bool (true where the
+/// gradients are finite) for [`Optimizer::step_if`](crate::optimizers::Optimizer::step_if).
+/// An overflow multiplies the scale by the backoff factor (0.5) and skips
+/// the step; every `growth_interval` (2000) finite steps in a row multiply
+/// it by the growth factor (2), as PyTorch's `GradScaler` does. All of it
+/// runs on the GPU: nothing is read back, so the CPU keeps queueing steps
+/// ahead (PyTorch's scaler reads the flag back every step).
 ///
 /// ```
 /// use kiln::nn::{self, Layer, Linear, LossScale, LossScaler, MixedPrecision};
@@ -96,20 +121,27 @@ struct ScalerState {
 /// use kiln::{random, Array, Axes, DType};
 /// let model = Linear::new(3, 1, true, &random::key(0))?;
 /// let scaler = LossScaler::new(1024.0)?;
-/// let precision = MixedPrecision { compute: DType::F16, loss_scale: LossScale::Dynamic(scaler.clone()) };
+/// let precision = MixedPrecision { compute: DType::F32, loss_scale: LossScale::Dynamic(scaler.clone()) };
 /// let step = nn::compile_value_and_grad_mixed(&model, precision, |inputs: &[Array]| {
-///     kiln::sum(&kiln::square(&model.forward(&inputs[0].astype(DType::F16)?)?)?, Axes::All, false)
+///     kiln::sum(&kiln::square(&model.forward(&inputs[0])?)?, Axes::All, false)
 /// });
 /// let mut optimizer = Optimizer::new(Adam::default(), 1e-3);
 /// let x = Array::from_slice(&[1.0f32, 2.0, 3.0], &[1, 3])?;
 /// let (_loss, grads) = step(&[x])?;
-/// if scaler.update(&grads)? {
-///     optimizer.step(&model, &grads)?;
-/// }
+/// let finite = scaler.update(&grads)?;
+/// optimizer.step_if(&model, &grads, &finite)?;
+/// # #[cfg(not(target_arch = "wasm32"))]
+/// assert_eq!((finite.item::<bool>()?, scaler.scale()?), (true, 1024.0));
 /// # Ok::<(), kiln::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LossScaler(Arc<Mutex<ScalerState>>);
+
+impl std::fmt::Debug for LossScaler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.state().fmt(f)
+    }
+}
 
 impl Default for LossScaler {
     /// PyTorch's defaults: from 2^16, halved on overflow, doubled after
@@ -120,22 +152,23 @@ impl Default for LossScaler {
 }
 
 impl LossScaler {
-    /// A scaler from `initial_scale` (finite, > 0), with a backoff factor
-    /// of 0.5 and growth by 2 every 2000 finite steps.
+    /// A scaler from `initial_scale` (a normal float32 > 0), with a
+    /// backoff factor of 0.5 and growth by 2 every 2000 finite steps.
     pub fn new(initial_scale: f64) -> Result<LossScaler> {
-        if !(initial_scale.is_finite() && initial_scale > 0.0) {
+        if !((initial_scale as f32).is_normal() && initial_scale > 0.0) {
             bail!(
                 "LossScaler",
-                "the initial scale must be finite and > 0, got {initial_scale}"
+                "the initial scale must be a normal float32 > 0, got {initial_scale}"
             );
         }
         Ok(LossScaler(Arc::new(Mutex::new(ScalerState {
-            scale: initial_scale,
+            scale: Array::scalar(initial_scale as f32),
+            in_a_row: Array::scalar(0.0f32),
+            skipped: Array::scalar(0.0f32),
             growth_factor: 2.0,
             backoff_factor: 0.5,
             growth_interval: 2000,
-            finite_in_a_row: 0,
-            skipped: 0,
+            update: None,
         }))))
     }
 
@@ -150,7 +183,7 @@ impl LossScaler {
         }
         {
             let mut s = self.state();
-            (s.growth_factor, s.growth_interval) = (factor, interval);
+            (s.growth_factor, s.growth_interval, s.update) = (factor, interval, None);
         }
         Ok(self)
     }
@@ -159,71 +192,74 @@ impl LossScaler {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The scale the next gradient uses.
-    pub fn scale(&self) -> f64 {
-        self.state().scale
+    /// The scale the next gradient uses, as a lazy float32 scalar.
+    pub fn scale_array(&self) -> Array {
+        self.state().scale.clone()
     }
 
-    /// How many steps [`LossScaler::update`] found overflowing so far.
-    pub fn skipped_steps(&self) -> usize {
-        self.state().skipped
-    }
-
-    /// Whether every gradient in `grads` is finite, adjusting the scale
-    /// for the next step: `false` (skip this step) lowers it. Waits for
-    /// the gradients and reads one value back (a float32 sum of squares:
-    /// gradients so large that it overflows count as overflowing too).
+    /// The scale the next gradient uses (waits for the GPU).
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn update(&self, grads: &Params) -> Result<bool> {
-        let finite = match all_finite(grads)? {
-            Some(flag) => flag.item::<bool>()?,
-            None => true,
-        };
-        Ok(self.record(finite))
+    pub fn scale(&self) -> Result<f64> {
+        Ok(self.scale_array().item::<f32>()? as f64)
     }
 
-    /// [`LossScaler::update`], awaiting the read-back (the only way in a
-    /// browser).
-    pub async fn update_async(&self, grads: &Params) -> Result<bool> {
-        let finite = match all_finite(grads)? {
-            Some(flag) => flag.item_async::<bool>().await?,
-            None => true,
-        };
-        Ok(self.record(finite))
+    /// How many steps [`LossScaler::update`] found overflowing so far
+    /// (waits for the GPU).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn skipped_steps(&self) -> Result<usize> {
+        let skipped = self.state().skipped.clone();
+        Ok(skipped.item::<f32>()? as usize)
     }
 
-    /// Adjusts the scale after a step whose gradients were `finite` or not.
-    fn record(&self, finite: bool) -> bool {
-        let mut s = self.state();
-        if finite {
-            s.finite_in_a_row += 1;
-            if s.finite_in_a_row == s.growth_interval {
-                let grown = s.scale * s.growth_factor;
-                // Stay where float32 can hold the scale.
-                if grown <= f32::MAX as f64 {
-                    s.scale = grown;
-                }
-                s.finite_in_a_row = 0;
-            }
-        } else {
-            s.scale *= s.backoff_factor;
-            s.finite_in_a_row = 0;
-            s.skipped += 1;
+    /// Whether every gradient in `grads` is finite, as a lazy bool scalar
+    /// for [`Optimizer::step_if`](crate::optimizers::Optimizer::step_if),
+    /// and the scale for the next step: lowered where not, raised after
+    /// enough finite steps in a row. Nothing is read back. (The test is a
+    /// float32 sum of squares: gradients so large that it overflows count
+    /// as overflowing too.)
+    pub fn update(&self, grads: &Params) -> Result<Array> {
+        let mut args: Vec<Array> = grads
+            .values()
+            .map(|g| g.astype(DType::F32))
+            .collect::<Result<_>>()?;
+        if args.is_empty() {
+            bail!("LossScaler::update", "no gradients given");
         }
-        finite
+        let mut s = self.state();
+        args.extend([s.scale.clone(), s.in_a_row.clone(), s.skipped.clone()]);
+        let (growth, backoff, interval) = (
+            s.growth_factor as f32,
+            s.backoff_factor as f32,
+            s.growth_interval as f32,
+        );
+        let update = s.update.get_or_insert_with(|| {
+            Box::new(compile(move |args: &[Array]| {
+                let (grads, state) = args.split_at(args.len() - 3);
+                let (scale, in_a_row, skipped) = (&state[0], &state[1], &state[2]);
+                let finite = isfinite(&crate::ops::reduce::squared_norm(grads)?)?;
+                let counted = add(in_a_row, &Array::scalar(1.0f32))?;
+                let grow = greater_equal(&counted, &Array::scalar(interval))?;
+                // Grown only while float32 holds the scale.
+                let grown = multiply(scale, &Array::scalar(growth))?;
+                let grown = r#where(&isfinite(&grown)?, &grown, scale)?;
+                let kept = r#where(&grow, &grown, scale)?;
+                let lowered = multiply(scale, &Array::scalar(backoff))?;
+                let zero = Array::scalar(0.0f32);
+                Ok(vec![
+                    finite.clone(),
+                    r#where(&finite, &kept, &lowered)?,
+                    r#where(&finite, &r#where(&grow, &zero, &counted)?, &zero)?,
+                    add(skipped, &logical_not(&finite)?.astype(DType::F32)?)?,
+                ])
+            }))
+        });
+        let mut out = update(&args)?.into_iter();
+        let finite = out.next().expect("the flag");
+        (s.scale, s.in_a_row, s.skipped) = (
+            out.next().expect("the scale"),
+            out.next().expect("the count"),
+            out.next().expect("the skipped steps"),
+        );
+        Ok(finite)
     }
-}
-
-/// Whether every element of `grads` is finite, as a lazy bool scalar
-/// (`None` for no gradients).
-fn all_finite(grads: &Params) -> Result<Option<Array>> {
-    let arrays: Vec<Array> = grads
-        .values()
-        .map(|g| g.astype(DType::F32))
-        .collect::<Result<_>>()?;
-    if arrays.is_empty() {
-        return Ok(None);
-    }
-    let total = crate::ops::reduce::squared_norm(&arrays)?;
-    isfinite(&total).map(Some)
 }

@@ -493,8 +493,9 @@ where
 /// from float parameters cast to it, the loss scaled for differentiation;
 /// the loss (float32) and the gradients (in the parameters' dtypes) come
 /// back unscaled. A change of the scale (a dynamic one's) replays the
-/// same trace. With a [`LossScale::Dynamic`] scale, apply each step only
-/// where [`LossScaler::update`] says its gradients are finite.
+/// same trace. With a [`LossScale::Dynamic`](crate::nn::LossScale::Dynamic) scale, apply each step with
+/// [`Optimizer::step_if`](crate::optimizers::Optimizer::step_if) and the
+/// flag [`LossScaler::update`](crate::nn::LossScaler::update) gives.
 ///
 /// ```
 /// use kiln::nn::{self, Layer, Linear, LossScale, MixedPrecision};
@@ -608,7 +609,7 @@ where
             values: &values,
         };
         let mut args: Vec<Array> = values.iter().chain(inputs).cloned().collect();
-        args.extend(scale.map(|s| Array::scalar(s as f32)));
+        args.extend(scale);
         let (
             TracedFor {
                 parameters: layout, ..

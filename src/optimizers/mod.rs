@@ -108,6 +108,39 @@ impl<R: Rule + Clone + std::fmt::Debug> Optimizer<R> {
     /// Updates `model`'s parameters named in `grads` (lazily: nothing runs
     /// until the parameters are evaluated; see [`Optimizer::step`]).
     pub fn update(&mut self, model: &(impl Module + ?Sized), grads: &Params) -> Result<()> {
+        self.update_where(model, grads, None)
+    }
+
+    /// [`Optimizer::update`] where `apply` (a bool scalar, lazy: the GPU
+    /// decides, with no read-back) is true; where it is false, every
+    /// parameter and state slot keeps its value (as a dynamic loss scale
+    /// skips a step whose gradients overflow: see
+    /// [`LossScaler::update`](crate::nn::LossScaler::update)). The step
+    /// counts that the schedule and bias corrections follow count the
+    /// step either way.
+    pub fn update_if(
+        &mut self,
+        model: &(impl Module + ?Sized),
+        grads: &Params,
+        apply: &Array,
+    ) -> Result<()> {
+        if apply.dtype() != DType::Bool || apply.ndim() != 0 {
+            bail!(
+                "optimizer update",
+                "the condition must be a bool scalar, got {} of shape {}",
+                apply.dtype(),
+                fmt_shape(apply.shape())
+            );
+        }
+        self.update_where(model, grads, Some(apply))
+    }
+
+    fn update_where(
+        &mut self,
+        model: &(impl Module + ?Sized),
+        grads: &Params,
+        apply: Option<&Array>,
+    ) -> Result<()> {
         let mut targets = Vec::new();
         let mut problem = None;
         model.for_each_parameter(&mut |path, p| {
@@ -197,11 +230,11 @@ impl<R: Rule + Clone + std::fmt::Debug> Optimizer<R> {
                 .transpose()?;
             p.set(updates.apply(
                 &self.rule,
-                st.steps,
-                lr,
+                (st.steps, lr),
                 &value,
                 &g,
                 scale.as_ref(),
+                apply,
                 &mut st.slots,
             )?);
         }
@@ -212,6 +245,21 @@ impl<R: Rule + Clone + std::fmt::Debug> Optimizer<R> {
     /// so that the next step starts from values rather than a growing graph.
     pub fn step(&mut self, model: &(impl Module + ?Sized), grads: &Params) -> Result<()> {
         self.update(model, grads)?;
+        self.evaluate(model)
+    }
+
+    /// [`Optimizer::update_if`], then evaluates as [`Optimizer::step`] does.
+    pub fn step_if(
+        &mut self,
+        model: &(impl Module + ?Sized),
+        grads: &Params,
+        apply: &Array,
+    ) -> Result<()> {
+        self.update_if(model, grads, apply)?;
+        self.evaluate(model)
+    }
+
+    fn evaluate(&self, model: &(impl Module + ?Sized)) -> Result<()> {
         let mut arrays: Vec<Array> = model.parameters().into_values().collect();
         arrays.extend(self.state.values().flat_map(|st| st.slots.iter().cloned()));
         crate::array::eval(&arrays.iter().collect::<Vec<_>>())

@@ -8,7 +8,7 @@ use super::Rule;
 use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::Result;
-use crate::ops::elementwise::multiply;
+use crate::ops::elementwise::{multiply, r#where};
 use crate::transforms::compile;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,8 +20,9 @@ type Update = Box<dyn Fn(&[Array]) -> Result<Vec<Array>> + Send + Sync>;
 /// changed rule needs new `Updates`), and the coefficients of the last step.
 #[derive(Default)]
 pub(crate) struct Updates {
-    /// By parameter shape and dtype, and whether the gradient is scaled.
-    compiled: HashMap<(Vec<usize>, DType, bool), Update>,
+    /// By parameter shape and dtype, whether the gradient is scaled, and
+    /// whether the update is conditional.
+    compiled: HashMap<(Vec<usize>, DType, bool, bool), Update>,
     /// The global gradient norm and clipping factor of
     /// [`Optimizer::max_grad_norm`](super::Optimizer::max_grad_norm).
     clip: Option<Update>,
@@ -60,16 +61,17 @@ impl Updates {
 
     /// `rule`'s new value of `p` with gradient `g` (of `p`'s dtype, times
     /// `scale` where given) at update `step` and learning rate `lr`,
-    /// updating `state` in place.
+    /// updating `state` in place; where `apply` (a bool scalar) is given
+    /// and false, `p` and `state` keep their values.
     #[allow(clippy::too_many_arguments)]
     pub fn apply<R: Rule + Clone>(
         &mut self,
         rule: &R,
-        step: usize,
-        lr: f64,
+        (step, lr): (usize, f64),
         p: &Array,
         g: &Array,
         scale: Option<&Array>,
+        apply: Option<&Array>,
         state: &mut [Array],
     ) -> Result<Array> {
         let key = (step, lr.to_bits(), p.dtype());
@@ -86,28 +88,48 @@ impl Updates {
             }
         };
         let slots = state.len();
-        let scaled = scale.is_some();
+        let (scaled, guarded) = (scale.is_some(), apply.is_some());
         let update = self
             .compiled
-            .entry((p.shape().to_vec(), p.dtype(), scaled))
+            .entry((p.shape().to_vec(), p.dtype(), scaled, guarded))
             .or_insert_with(|| {
                 let rule = Arc::new(rule.clone());
                 Box::new(compile(move |args: &[Array]| {
-                    // [p, g, ...state, scale if scaled, ...coefficients]
+                    // [p, g, ...state, scale if scaled, apply if guarded,
+                    // ...coefficients]
+                    let old: Vec<Array> = std::iter::once(&args[0])
+                        .chain(&args[2..2 + slots])
+                        .cloned()
+                        .collect();
                     let mut state = args[2..2 + slots].to_vec();
-                    let (g, coefficients) = if scaled {
-                        (multiply(&args[1], &args[2 + slots])?, &args[3 + slots..])
+                    let mut rest = &args[2 + slots..];
+                    let g = if scaled {
+                        let g = multiply(&args[1], &rest[0])?;
+                        rest = &rest[1..];
+                        g
                     } else {
-                        (args[1].clone(), &args[2 + slots..])
+                        args[1].clone()
                     };
-                    let p = rule.apply(coefficients, &args[0], &g, &mut state)?;
-                    Ok(std::iter::once(p).chain(state).collect())
+                    let apply = if guarded {
+                        let a = rest[0].clone();
+                        rest = &rest[1..];
+                        Some(a)
+                    } else {
+                        None
+                    };
+                    let p = rule.apply(rest, &args[0], &g, &mut state)?;
+                    let new = std::iter::once(p).chain(state);
+                    match apply {
+                        Some(a) => new.zip(&old).map(|(n, o)| r#where(&a, &n, o)).collect(),
+                        None => Ok(new.collect()),
+                    }
                 }))
             });
         let args: Vec<Array> = [p.clone(), g.clone()]
             .into_iter()
             .chain(state.iter().cloned())
             .chain(scale.cloned())
+            .chain(apply.cloned())
             .chain(coefficients)
             .collect();
         let mut outputs = update(&args)?.into_iter();

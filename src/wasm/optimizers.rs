@@ -61,10 +61,10 @@ impl OptimizerRule {
         }
         let updated = self.updates.borrow_mut().apply(
             &self.rule,
-            step.max(1) as usize,
-            lr,
+            (step.max(1) as usize, lr),
             p,
             &g.astype(p.dtype())?,
+            None,
             None,
             &mut state,
         )?;
