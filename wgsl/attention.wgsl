@@ -153,15 +153,15 @@ fn key_scores(qr: ptr<function, array<vec4<f32>, D4>>, t: u32) -> vec4<f32> {
     return s;
 }
 
-// Which batch and which 64 rows (queries, or keys) a workgroup takes, and
-// the row of lane `lane`: (batch, first row, row). The batch is past the
-// last when the grid overshoots; lanes past the last row take the last
-// one's (and write nothing).
-fn group_rows(wid: vec3<u32>, nwg: vec3<u32>, lane: u32, rows: u32) -> vec3<u32> {
+// Which batch and which 64 rows (queries, or keys) a workgroup takes:
+// (batch, first row); the batch is past the last when the grid overshoots.
+// Uniform across the workgroup (the barriers depend on it): each lane's
+// row is `min(first + lane, rows - 1)`, lanes past the last row taking the
+// last one's and writing nothing.
+fn group_rows(wid: vec3<u32>, nwg: vec3<u32>, rows: u32) -> vec2<u32> {
     let tiles = (rows + LANES - 1u) / LANES;
     let group = wid.x + wid.y * nwg.x;
-    let first = (group % tiles) * LANES;
-    return vec3(group / tiles, first, min(first + lane, rows - 1u));
+    return vec2(group / tiles, (group % tiles) * LANES);
 }
 
 {{kernel}}

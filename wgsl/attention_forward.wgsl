@@ -4,12 +4,12 @@
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let lq = params[1];
     let dv = params[4];
-    let at = group_rows(wid, nwg, lid.x, lq);
+    let at = group_rows(wid, nwg, lq);
     let b = at.x;
-    let i = at.z;
     if (b >= params[0]) {
         return;
     }
+    let i = min(at.y + lid.x, lq - 1u);
     var qr = query_row(b, i);
     var acc: array<vec4<f32>, DV4>;
     var m = -k_inf();

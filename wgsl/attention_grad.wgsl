@@ -28,12 +28,12 @@ fn queries(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) 
     let lq = params[1];
     let d = params[3];
     let dv = params[4];
-    let at = group_rows(wid, nwg, lid.x, lq);
+    let at = group_rows(wid, nwg, lq);
     let b = at.x;
-    let i = at.z;
     if (b >= params[0]) {
         return;
     }
+    let i = min(at.y + lid.x, lq - 1u);
     let scale = bitcast<f32>(params[12]);
     var qr = query_row(b, i);
     var dor: array<vec4<f32>, DV4>;
@@ -110,12 +110,12 @@ fn keys(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let lk = params[2];
     let d = params[3];
     let dv = params[4];
-    let at = group_rows(wid, nwg, lid.x, lk);
+    let at = group_rows(wid, nwg, lk);
     let b = at.x;
-    let j = at.z;
     if (b >= params[0]) {
         return;
     }
+    let j = min(at.y + lid.x, lk - 1u);
     var kr: array<vec4<f32>, D4>;
     for (var c = 0u; c < D4; c++) {
         kr[c] = k4(params[6] + (b * lk + j) * d, c * 4u, d);
