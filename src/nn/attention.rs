@@ -30,9 +30,9 @@ use crate::ops::shape::{
 /// It runs as one kernel, as FlashAttention does (a running softmax over
 /// tiles of keys: no `(Lq, Lk)` score matrix in memory), and its gradient
 /// as two (the queries', and the keys' with the values'); float16
-/// operands compute in float32 and the result comes back in float16. Rows longer than the kernels hold in registers (D or Dv
-/// above 128), and CPU adapters, run the same composed of matrix products
-/// and a softmax.
+/// operands compute in float32 and the result comes back in float16.
+/// Rows longer than the kernels hold in registers (D or Dv above 128), and
+/// CPU adapters, run the same composed of matrix products and a softmax.
 pub fn scaled_dot_product_attention(
     q: &Array,
     k: &Array,

@@ -48,13 +48,13 @@ impl MixedPrecision {
     /// The scale the next gradient uses, a float32 scalar, after checking
     /// the settings.
     pub(crate) fn current_scale(&self) -> Result<Array> {
-        let fixed = match &self.loss_scale {
-            LossScale::Fixed(s) => Some(*s),
-            LossScale::Dynamic(_) => None,
+        // The scale is applied in float32: it must be a normal one there
+        // (a dynamic scale's start was checked when it was made).
+        let valid = match &self.loss_scale {
+            LossScale::Fixed(s) => (*s as f32).is_normal() && *s > 0.0,
+            LossScale::Dynamic(_) => true,
         };
-        // The scale is applied in float32: it must be a normal one there.
-        let bad_scale = fixed.is_some_and(|s| !((s as f32).is_normal() && s > 0.0));
-        if !self.compute.is_float() || bad_scale {
+        if !(self.compute.is_float() && valid) {
             bail!(
                 "compile_value_and_grad_mixed",
                 "needs a float compute dtype and a loss scale > 0 that float32 holds, got {} and {:?}",
@@ -62,9 +62,9 @@ impl MixedPrecision {
                 self.loss_scale
             );
         }
-        Ok(match (&self.loss_scale, fixed) {
-            (LossScale::Dynamic(s), _) => s.scale_array(),
-            (_, scale) => Array::scalar(scale.unwrap_or(1.0) as f32),
+        Ok(match &self.loss_scale {
+            LossScale::Fixed(s) => Array::scalar(*s as f32),
+            LossScale::Dynamic(s) => s.scale_array(),
         })
     }
 }
@@ -193,7 +193,7 @@ impl LossScaler {
     }
 
     /// The scale the next gradient uses, as a lazy float32 scalar.
-    pub fn scale_array(&self) -> Array {
+    pub(crate) fn scale_array(&self) -> Array {
         self.state().scale.clone()
     }
 

@@ -134,13 +134,15 @@ pub fn encode(
         |enc: &mut Encoder, k: usize| contiguous(enc, &data[k], inputs[k].shape(), DType::F32);
     let mut buffers = Vec::new();
     let mut offsets = Vec::new();
+    // The operands (q, k, v, and for the derivative the statistics and the
+    // output's cotangent), then the result, then the mask.
     let tensors = if pass == Pass::Forward { 3 } else { 5 };
     for k in 0..tensors {
         let x = dense(enc, k)?;
         offsets.push(x.offset as u32);
         buffers.push(x.gpu());
     }
-    buffers.insert(if pass == Pass::Forward { 3 } else { 5 }, result.gpu());
+    buffers.push(result.gpu());
     let mask = inputs.get(tensors);
     let (mut mask_offset, mut mask_batch_stride, mut mask_query_stride) = (0, 0, 0);
     if let Some(mask) = mask {
