@@ -337,6 +337,37 @@ fn outputs_that_read_each_other_share_one_kernel() {
     }
 }
 
+/// The updates of [`updates`] kept where a bool flag is false (as a
+/// skipped mixed-precision step keeps them): the new moments are read by
+/// the new parameter and by their own kept-or-new outputs, never returned.
+fn guarded_updates(a: &[Array]) -> Result<Vec<Array>> {
+    let (p, g, m, flag) = (&a[0], &a[1], &a[2], &a[3]);
+    let new = updates(&a[..3])?;
+    Ok(vec![
+        kiln::r#where(flag, &new[0], m)?,
+        kiln::r#where(flag, &new[2], p)?,
+        kiln::r#where(flag, &new[1], g)?,
+    ])
+}
+
+#[test]
+fn steps_that_only_merged_outputs_read_join_their_kernel() {
+    let mut args: Vec<Array> = (0..3).map(|k| array(80 + k, &[5, 7])).collect();
+    for apply in [true, false] {
+        args.truncate(3);
+        args.push(Array::scalar(apply));
+        let compiled = kiln::compile(guarded_updates);
+        let got = compiled(&args).unwrap();
+        let want = guarded_updates(&args).unwrap();
+        for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_agree(&format!("apply {apply}, output {k}"), g, w);
+        }
+        // The new moment and parameter and the three choices: one kernel.
+        let count = dispatches(&compiled(&args).unwrap());
+        assert_eq!(count, 1, "apply {apply}");
+    }
+}
+
 #[test]
 fn a_constant_written_into_a_kernel_may_also_be_read_from_memory() {
     // The scalar is written into the fused kernel of `x * s + 1`, and read

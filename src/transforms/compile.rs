@@ -261,7 +261,9 @@ impl Program {
             }
         }
         let limit = fused_input_limit();
-        let mut merged: Vec<(Vec<usize>, Step)> = Vec::new();
+        // Per merge: every step the kernel computes, the outputs among them
+        // (both sorted), and the kernel.
+        let mut merged: Vec<(Vec<usize>, Vec<usize>, Step)> = Vec::new();
         for mut group in groups {
             // Only members may read members.
             while let Some(k) = group
@@ -271,12 +273,31 @@ impl Program {
                 group.remove(k);
             }
             group.sort_unstable();
-            let steps: usize = group.iter().map(|&j| self.chain_len(j)).sum();
-            if group.len() < 2 || steps > MAX_FUSED_STEPS || self.leaves(&group).len() > limit {
+            if group.len() < 2 {
                 continue;
             }
-            let step = self.stack(&group, args)?;
-            merged.push((group, step));
+            // Elementwise steps of the same shape that only members read
+            // (the new moments of a guarded optimizer update, which both
+            // the new parameter and the kept-or-new moment read) join as
+            // members whose values are not written.
+            let mut members = group.clone();
+            while let Some(j) = (0..n).find(|&j| {
+                !members.contains(&j)
+                    && !outputs.contains(&j)
+                    && chain_like(j)
+                    && self.steps[j].shape == self.steps[group[0]].shape
+                    && !readers[j].is_empty()
+                    && readers[j].iter().all(|c| members.contains(c))
+            }) {
+                members.push(j);
+            }
+            members.sort_unstable();
+            let steps: usize = members.iter().map(|&j| self.chain_len(j)).sum();
+            if steps > MAX_FUSED_STEPS || self.leaves(&members).len() > limit {
+                continue;
+            }
+            let step = self.stack(&members, &group, args)?;
+            merged.push((members, group, step));
         }
         if merged.is_empty() {
             return Ok(self);
@@ -287,11 +308,11 @@ impl Program {
         let mut steps = Vec::new();
         let mut stacked_at: HashMap<usize, Step> = merged
             .iter()
-            .map(|(group, step)| (*group.last().expect("a group"), step.clone()))
+            .map(|(members, _, step)| (*members.last().expect("members"), step.clone()))
             .collect();
-        let member_of = |j: usize| merged.iter().find(|(g, _)| g.contains(&j));
+        let member_of = |j: usize| merged.iter().find(|(members, _, _)| members.contains(&j));
         for (j, step) in self.steps.into_iter().enumerate() {
-            let Some((group, _)) = member_of(j) else {
+            let Some((_, group, _)) = member_of(j) else {
                 let mut step = step;
                 step.inputs = step.inputs.iter().map(|r| renumbered(r, &index)).collect();
                 index[j] = steps.len();
@@ -358,20 +379,21 @@ impl Program {
         }
     }
 
-    /// One fused step computing the chains or elementwise steps `group`
-    /// (sorted, reading each other only as earlier members), their values
-    /// stacked along a new first axis.
-    fn stack(&self, group: &[usize], args: &[Array]) -> Result<Step> {
-        let leaves = self.leaves(group);
+    /// One fused step computing the chains or elementwise steps `members`
+    /// (sorted, reading each other only as earlier members), the values of
+    /// those in `written` stacked along a new first axis.
+    fn stack(&self, members: &[usize], written: &[usize], args: &[Array]) -> Result<Step> {
+        let leaves = self.leaves(members);
         let mut chain: Vec<FusedStep> = Vec::new();
         let mut constants: Vec<Array> = Vec::new();
         let mut constant_index = |a: &Array| index_in(&mut constants, a);
-        let mut roots: Vec<usize> = Vec::new();
-        for &m in group {
+        // Where in the chain each member's value is.
+        let mut values: Vec<usize> = Vec::new();
+        for &m in members {
             let step = &self.steps[m];
-            let outside = |r: &Ref, roots: &[usize]| match r {
-                Ref::Step(j) if group.contains(j) => {
-                    FusedInput::Step(roots[group.iter().position(|g| g == j).expect("a member")])
+            let outside = |r: &Ref, values: &[usize]| match r {
+                Ref::Step(j) if members.contains(j) => {
+                    FusedInput::Step(values[members.iter().position(|g| g == j).expect("a member")])
                 }
                 _ => FusedInput::Input(leaves.iter().position(|l| l.same(r)).expect("a leaf")),
             };
@@ -383,7 +405,7 @@ impl Program {
                             .inputs
                             .iter()
                             .map(|r| match *r {
-                                FusedInput::Input(k) => outside(&step.inputs[k], &roots),
+                                FusedInput::Input(k) => outside(&step.inputs[k], &values),
                                 FusedInput::Step(s) => FusedInput::Step(base + s),
                                 FusedInput::Constant(k) => {
                                     FusedInput::Constant(constant_index(&f.constants[k]))
@@ -396,7 +418,7 @@ impl Program {
                             inputs,
                         });
                     }
-                    roots.push(base + f.roots[0]);
+                    values.push(base + f.roots[0]);
                 }
                 primitive => {
                     let inputs = step
@@ -406,7 +428,7 @@ impl Program {
                             Ref::Const(a) if Fused::can_inline(a) => {
                                 FusedInput::Constant(constant_index(a))
                             }
-                            r => outside(r, &roots),
+                            r => outside(r, &values),
                         })
                         .collect();
                     chain.push(FusedStep {
@@ -414,13 +436,19 @@ impl Program {
                         dtype: step.dtype,
                         inputs,
                     });
-                    roots.push(chain.len() - 1);
+                    values.push(chain.len() - 1);
                 }
             }
         }
+        let roots = members
+            .iter()
+            .zip(&values)
+            .filter(|(m, _)| written.contains(m))
+            .map(|(_, &v)| v)
+            .collect();
         let dtypes: Vec<DType> = leaves.iter().map(|l| self.dtype_of(l, args)).collect();
-        let first = &self.steps[group[0]];
-        let mut shape = vec![group.len()];
+        let first = &self.steps[written[0]];
+        let mut shape = vec![written.len()];
         shape.extend_from_slice(&first.shape);
         Ok(Step {
             primitive: Primitive::Fused(Arc::new(
