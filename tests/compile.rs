@@ -369,6 +369,61 @@ fn steps_that_only_merged_outputs_read_join_their_kernel() {
 }
 
 #[test]
+fn a_float16_round_trip_inside_a_fused_kernel_rounds() {
+    if !kiln::device_info().unwrap().shader_f16 {
+        return;
+    }
+    // Every magnitude float16 has (subnormals, normals, past its largest),
+    // the exact midpoints between neighbours (ties go to the even one),
+    // signed zeros, infinities and NaN.
+    let mut host: Vec<f32> = (0..4000)
+        .map(|i| {
+            let magnitude = 2f32.powf(-26.0 + 43.0 * (i as f32 / 4000.0));
+            let wobble = 1.0 + ((i as f32) * 0.618).fract() * 1e-3;
+            if i % 2 == 0 {
+                magnitude * wobble
+            } else {
+                -magnitude * wobble
+            }
+        })
+        .collect();
+    for bits in [
+        0x3c00u16, 0x3c01, 0x0001, 0x0002, 0x03ff, 0x0400, 0x7bfe, 0x7bff,
+    ] {
+        let low = half::f16::from_bits(bits).to_f32();
+        let high = half::f16::from_bits(bits + 1).to_f32();
+        host.extend([(low + high) / 2.0, -(low + high) / 2.0]);
+    }
+    host.extend([
+        0.0,
+        -0.0,
+        65504.0,
+        65519.0,
+        65520.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ]);
+    let x = Array::from_slice(&host, &[host.len()]).unwrap();
+    // The round trip between two ops, so that all three fuse.
+    let f = |a: &[Array]| -> Result<Vec<Array>> {
+        let doubled = kiln::multiply(&a[0], &c(2.0))?;
+        let rounded = doubled.astype(DType::F16)?.astype(DType::F32)?;
+        Ok(vec![kiln::multiply(&rounded, &c(0.5))?])
+    };
+    let compiled = kiln::compile(f)(&[x.clone()]).unwrap();
+    assert_eq!(dispatches(&compiled), 1, "one fused kernel");
+    let got = compiled[0].to_vec::<f32>().unwrap();
+    for (k, (g, v)) in got.iter().zip(&host).enumerate() {
+        let want = half::f16::from_f32(v * 2.0).to_f32() * 0.5;
+        assert!(
+            g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan()),
+            "{k}: {v} rounded to {g}, float16 gives {want}"
+        );
+    }
+}
+
+#[test]
 fn a_constant_written_into_a_kernel_may_also_be_read_from_memory() {
     // The scalar is written into the fused kernel of `x * s + 1`, and read
     // as an array by the broadcast the sum reads, which may move its data

@@ -63,6 +63,27 @@ pub(crate) fn kernel(fused: &Fused) -> Result<Arc<FusedKernel>> {
     Ok(kernel)
 }
 
+/// Rounds a float32 to the nearest float16 (ties to even), kept as a
+/// float32, by its bits: NVIDIA's Vulkan driver folds both `f32(f16(x))`
+/// and an unpack of a pack to `x`.
+const ROUND_TO_F16: &str = "fn round_to_f16(x: f32) -> f32 {
+    let bits = bitcast<u32>(x);
+    let magnitude = bits & 0x7fffffffu;
+    // Infinities and NaNs as they are.
+    if (magnitude >= 0x7f800000u) {
+        return x;
+    }
+    // Below float16's smallest normal: multiples of 2^-24 (all exact).
+    if (magnitude < 0x38800000u) {
+        return round(x * 16777216.0) * 5.9604644775390625e-8;
+    }
+    // Ten bits of mantissa, to nearest even; past 65504, infinity.
+    let rounded = (magnitude + 0xfffu + ((magnitude >> 13u) & 1u)) & 0xffffe000u;
+    let sign = bits & 0x80000000u;
+    return bitcast<f32>(sign | select(rounded, 0x7f800000u, rounded > 0x477fe000u));
+}
+";
+
 /// The kernel for `fused`'s steps, with its host constants written in.
 pub(crate) fn generate(fused: &Fused) -> Result<FusedKernel> {
     let (steps, inputs, constants) = (&fused.steps, &fused.inputs, &fused.constants);
@@ -107,7 +128,7 @@ pub(crate) fn generate(fused: &Fused) -> Result<FusedKernel> {
             }
             DType::F16 => {
                 f16 = true;
-                format!("f32(f16({body}))")
+                format!("round_to_f16({body})")
             }
             _ => body,
         };
@@ -132,6 +153,9 @@ pub(crate) fn generate(fused: &Fused) -> Result<FusedKernel> {
             })
             .collect();
         calls.push(format!("fused_{j}({})", args.join(", ")));
+    }
+    if steps.iter().any(|s| s.dtype == DType::F16) {
+        functions.insert_str(0, ROUND_TO_F16);
     }
     let root = steps
         .last()
