@@ -177,13 +177,15 @@ fn float16_products_match_the_host_on_every_path() {
 fn float16_products_on_every_path() {
     // Every side >= 64: tensor cores where the adapter has cooperative
     // matrices (ragged edges padded to whole 128 x 128 tiles; interior
-    // tiles load fragments directly when K is a multiple of 16; one tile
-    // by a K of 2048 splits K into 8 slices), the register-tiled kernel
-    // elsewhere. Small integers keep every product
-    // and sum exact in float16 and float32.
+    // tiles stream K through workgroup memory 32 at a time when K is a
+    // multiple of 16, a K of 80 taking its last 16 straight from memory;
+    // one tile by a K of 2048 splits K into 8 slices), the register-tiled
+    // kernel elsewhere. Small integers keep every product and sum exact in
+    // float16 and float32.
     let f16 = kiln::device_info().unwrap().shader_f16;
     for (batch, m, n, k, bt) in [
         (1usize, 200usize, 136usize, 72usize, false),
+        (1, 128, 256, 80, true),
         (3, 130, 257, 64, true),
         (2, 64, 64, 200, false),
         (1, 256, 384, 96, false),

@@ -232,7 +232,8 @@ fn lost_reason(reason: wgpu::DeviceLostReason, message: &str) -> String {
 
 /// Whether the adapter offers what the tensor-core matmul kernel needs:
 /// 16 x 16 x 16 float16 cooperative matrices accumulating in float32, in
-/// subgroups of exactly 32 invocations.
+/// subgroups of exactly 32 invocations, and the workgroup memory its
+/// streamed tiles take.
 fn has_cooperative_f16(adapter: &wgpu::Adapter) -> bool {
     let info = adapter.get_info();
     adapter
@@ -240,6 +241,8 @@ fn has_cooperative_f16(adapter: &wgpu::Adapter) -> bool {
         .contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX)
         && info.subgroup_min_size == 32
         && info.subgroup_max_size == 32
+        && adapter.limits().max_compute_workgroup_storage_size
+            >= super::kernels::matmul::COOP_WORKGROUP_BYTES
         && adapter.cooperative_matrix_properties().iter().any(|p| {
             (p.m_size, p.n_size, p.k_size) == (16, 16, 16)
                 && p.ab_type == wgpu::CooperativeScalarType::F16

@@ -313,14 +313,24 @@ pub fn direct_key(dtype: DType, width: u32) -> String {
 /// the tensor-core kernel (a 64 x 64 block).
 const COOP_FRAGMENTS: usize = 4;
 
+/// Workgroup memory of the tensor-core kernel: two buffers of streamed A
+/// and B tiles (see wgsl/matmul_coop.wgsl).
+pub const COOP_WORKGROUP_BYTES: u32 = 2 * 10240 * 2;
+
 /// The tensor-core kernel for float16 (see wgsl/matmul_coop.wgsl), its
 /// per-fragment code unrolled.
 pub fn coop_source(a_k_fast: bool, b_k_fast: bool) -> String {
     let f = COOP_FRAGMENTS;
-    let (mut accumulators, mut direct, mut staged, mut stores) =
-        (String::new(), String::new(), String::new(), String::new());
+    let (mut accumulators, mut direct, mut streamed, mut staged, mut stores) = (
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    );
     // A fragment is row-major when K is A's contiguous axis; a B fragment
-    // is column-major when K is B's.
+    // is column-major when K is B's. The streamed tiles keep the operands'
+    // layouts.
     let load_a = if a_k_fast { "coopLoadT" } else { "coopLoad" };
     let load_b = if b_k_fast { "coopLoad" } else { "coopLoadT" };
     for i in 0..f {
@@ -332,6 +342,24 @@ pub fn coop_source(a_k_fast: bool, b_k_fast: bool) -> String {
         let _ = writeln!(
             direct,
             "            let b{i} = {load_b}<coop_mat16x16<f16, B>>(&b[b_k + {o}u * u32(b_col)], b_ld);"
+        );
+        let a_at = if a_k_fast {
+            format!("(sub_row + {o}u) * LDA + kk")
+        } else {
+            format!("kk * LDA + sub_row + {o}u")
+        };
+        let b_at = if b_k_fast {
+            format!("(sub_col + {o}u) * LDB + kk")
+        } else {
+            format!("kk * LDB + sub_col + {o}u")
+        };
+        let _ = writeln!(
+            streamed,
+            "                let a{i} = {load_a}<coop_mat16x16<f16, A>>(&tile_a[buffer + {a_at}], LDA);"
+        );
+        let _ = writeln!(
+            streamed,
+            "                let b{i} = {load_b}<coop_mat16x16<f16, B>>(&tile_b[buffer + {b_at}], LDB);"
         );
         let _ = writeln!(
             staged,
@@ -345,9 +373,10 @@ pub fn coop_source(a_k_fast: bool, b_k_fast: bool) -> String {
     for i in 0..f {
         for j in 0..f {
             let _ = writeln!(accumulators, "    var acc{i}{j} = coop_mat16x16<f32, C>();");
-            let mma = format!("            acc{i}{j} = coopMultiplyAdd(a{i}, b{j}, acc{i}{j});\n");
-            direct.push_str(&mma);
-            staged.push_str(&mma);
+            let mma = format!("acc{i}{j} = coopMultiplyAdd(a{i}, b{j}, acc{i}{j});\n");
+            direct.push_str(&format!("            {mma}"));
+            staged.push_str(&format!("            {mma}"));
+            streamed.push_str(&format!("                {mma}"));
             let _ = writeln!(
                 stores,
                 "    let at{i}{j} = block + {}u * ldc + {}u;\n    coopStoreT(acc{i}{j}, &c[at{i}{j}], ldc);",
@@ -366,6 +395,7 @@ pub fn coop_source(a_k_fast: bool, b_k_fast: bool) -> String {
             ("b_ld", if b_k_fast { "b_col" } else { "b_row" }),
             ("accumulators", &accumulators),
             ("direct_step", &direct),
+            ("streamed_step", &streamed),
             ("staged_step", &staged),
             ("stores", &stores),
         ],
@@ -554,11 +584,12 @@ pub fn encode(
         .map(|summed| summed.buffer)
     };
     if coop {
-        // Fragments load straight from the operands when each is dense
-        // along the axis its fragments are read along (K for A when
+        // Interior tiles stream 16-byte chunks (and load a last 16 of K's
+        // fragments straight from the operands) when each operand is
+        // dense along the axis its tiles' rows run (K for A when
         // `a_k_fast`, M otherwise; K for B when `b_k_fast`, N otherwise),
-        // K is whole fragments, and every fragment row starts 16 bytes
-        // aligned: offsets, the other strides and the batch strides are
+        // K is whole fragments, and every row starts 16 bytes aligned:
+        // offsets, the other strides and the batch strides are
         // non-negative multiples of 8 elements.
         let aligned = |v: isize| v >= 0 && v % 8 == 0;
         let (a_dense, a_lead) = if a_k_fast { (nb + 1, nb) } else { (nb, nb + 1) };
@@ -586,7 +617,8 @@ pub fn encode(
             enc.dispatch(
                 pipeline.clone(),
                 &params(base, &[n_pad as u32, m_pad as u32, direct as u32]),
-                vec![a.gpu(), b.gpu(), padded.clone()],
+                // A and B also as 16-byte chunks for the streamed tiles.
+                vec![a.gpu(), b.gpu(), padded.clone(), a.gpu(), b.gpu()],
                 [(n_pad / 128) as u32, (m_pad / 128) as u32, count],
             );
         }
