@@ -292,10 +292,15 @@ impl Program {
                 members.push(j);
             }
             members.sort_unstable();
-            let steps: usize = members.iter().map(|&j| self.chain_len(j)).sum();
-            if steps > MAX_FUSED_STEPS || self.leaves(&members).len() > limit {
-                continue;
-            }
+            // Without them where they make the kernel too large.
+            let fits = |members: &[usize]| {
+                let steps: usize = members.iter().map(|&j| self.chain_len(j)).sum();
+                steps <= MAX_FUSED_STEPS && self.leaves(members).len() <= limit
+            };
+            let members = match [members, group.clone()].into_iter().find(|m| fits(m)) {
+                Some(members) => members,
+                None => continue,
+            };
             let step = self.stack(&members, &group, args)?;
             merged.push((members, group, step));
         }
