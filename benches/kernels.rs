@@ -90,6 +90,19 @@ fn time_per_call(f: &mut dyn FnMut() -> Result<Vec<Array>>, cpu_only: bool) -> R
     ))
 }
 
+/// Keeps the GPU busy for two seconds, so that its clocks have left their
+/// idle state before the first row is timed (rows picked with `--only`
+/// otherwise ran at a fraction of their speed).
+fn warm_up() -> Result<()> {
+    let a = uniform(0, &[2048, 2048], DType::F32);
+    let start = Instant::now();
+    while start.elapsed().as_secs_f64() < 2.0 {
+        kiln::eval(&[&kiln::matmul(&a, &a)?])?;
+        kiln::synchronize()?;
+    }
+    Ok(())
+}
+
 /// Fails unless every `got[i]` is within `tol[i]` of `want[i]`.
 fn check(name: &str, got: &[f64], want: &[f64], tol: &[f64]) {
     assert_eq!(got.len(), want.len(), "{name}: result length");
@@ -241,6 +254,9 @@ fn main() {
         profile,
         only,
     };
+    if full {
+        warm_up().expect("warm-up");
+    }
     // (full size, small size)
     let pick = |big: usize, small: usize| if full { big } else { small };
 

@@ -29,6 +29,16 @@ def per_call(fn, cpu_only=False):
     return statistics.median(run(reps) for _ in range(5))
 
 
+def warm_up():
+    """Two seconds of work, so that the GPU's clocks have left their idle
+    state before the first row is timed (as benches/kernels.rs does)."""
+    a = torch.randn(2048, 2048, device="cuda")
+    start = time.perf_counter()
+    while time.perf_counter() - start < 2.0:
+        a @ a
+        torch.cuda.synchronize()
+
+
 ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else []
 
 
@@ -44,6 +54,8 @@ def main():
     torch.backends.cudnn.allow_tf32 = False
     dev = "cuda"
     print(f"torch {torch.__version__} on {torch.cuda.get_device_name()}", file=sys.stderr)
+    if full:
+        warm_up()
 
     def pick(big, small):
         return big if full else small

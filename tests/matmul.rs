@@ -222,8 +222,21 @@ fn float16_products_on_every_path() {
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             assert_eq!(*g as f64, *w, "batch {batch}, {m}x{n}x{k}: element {i}");
         }
-        // The same A as a view with negative row strides (rows stored
-        // reversed, then flipped): staged, never loaded directly.
+        // Other layouts of the same A, as float16 views of (batch, m, k).
+        let check = |what: &str, a: Array| {
+            let got = kiln::matmul(&a, &b.astype(DType::F16).unwrap())
+                .unwrap()
+                .astype(DType::F32)
+                .unwrap()
+                .to_vec::<f32>()
+                .unwrap();
+            let exact = got.iter().zip(&want).all(|(g, w)| *g as f64 == *w);
+            assert!(exact, "{what} A, batch {batch}, {m}x{n}x{k}");
+        };
+        let half =
+            |values: &[f64], shape: &[usize]| f32_array(values, shape).astype(DType::F16).unwrap();
+        // Negative row strides (rows stored reversed, then flipped):
+        // staged, never loaded directly.
         let mut reversed = Vec::with_capacity(a_host.len());
         for p in 0..batch {
             for r in (0..m).rev() {
@@ -231,17 +244,20 @@ fn float16_products_on_every_path() {
                 reversed.extend_from_slice(&a_host[start..start + k]);
             }
         }
-        let stored = f32_array(&reversed, &[batch, m, k])
-            .astype(DType::F16)
-            .unwrap();
-        let flipped = kiln::flip(&stored, &[1]).unwrap();
-        let got = kiln::matmul(&flipped, &b.astype(DType::F16).unwrap())
-            .unwrap()
-            .astype(DType::F32)
-            .unwrap()
-            .to_vec::<f32>()
-            .unwrap();
-        let exact = got.iter().zip(&want).all(|(g, w)| *g as f64 == *w);
-        assert!(exact, "flipped A, batch {batch}, {m}x{n}x{k}");
+        check(
+            "flipped",
+            kiln::flip(&half(&reversed, &[batch, m, k]), &[1]).unwrap(),
+        );
+        // Stored as (batch, k, m) and transposed: M is its contiguous
+        // axis, in the streamed tiles and the staged ones alike.
+        let mut columns = vec![0.0; a_host.len()];
+        for p in 0..batch {
+            for r in 0..m {
+                for q in 0..k {
+                    columns[(p * k + q) * m + r] = a_host[(p * m + r) * k + q];
+                }
+            }
+        }
+        check("transposed", half(&columns, &[batch, k, m]).mt().unwrap());
     }
 }

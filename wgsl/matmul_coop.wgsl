@@ -11,8 +11,10 @@
 // B as 16-byte chunks into registers while the subgroups multiply the
 // current ones, then stores them into the other buffer; one barrier per
 // step. The tiles keep the operands' layouts (rows along K, or along M
-// and N) with rows padded by 8 halves against bank conflicts. A last 16
-// of K loads its fragments straight from the operands.
+// and N) with rows padded by 8 halves against bank conflicts. They hold
+// vec4<f16> so that a chunk takes two stores, not eight; fragments load
+// from them with offsets and strides counted in vec4s. A last 16 of K
+// loads its fragments straight from the operands.
 //
 // Other tiles stage A and B row-major with zeros past the matrices' edges
 // (so any M, N, K and any strides work).
@@ -52,9 +54,10 @@ const LDB: u32 = select(136u, 40u, B_K_FAST);
 const BUFFER: u32 = 5120u;
 
 // Two buffers of the streamed tiles; the staged ones use the first 4096
-// halves: A [BM][BK] and B [BK][BN], row-major.
-var<workgroup> tile_a: array<f16, 10240>;
-var<workgroup> tile_b: array<f16, 10240>;
+// halves: A [BM][BK] and B [BK][BN], row-major. Fragment offsets count
+// halves; `/ 4u` gives the vec4 holding one.
+var<workgroup> tile_a: array<vec4<f16>, 2560>;
+var<workgroup> tile_b: array<vec4<f16>, 2560>;
 
 // This thread's chunks of the next streamed tiles.
 var<private> next_a: array<mat2x4<f16>, 4>;
@@ -88,12 +91,12 @@ fn stash(tid: u32, buffer: u32) {
         let e = tid + i * THREADS;
         let ca = chunk_at(e, A_K_FAST);
         let cb = chunk_at(e, B_K_FAST);
-        let a_at = buffer * BUFFER + ca.x * LDA + ca.y;
-        let b_at = buffer * BUFFER + cb.x * LDB + cb.y;
-        for (var h = 0u; h < 8u; h++) {
-            tile_a[a_at + h] = next_a[i][h / 4u][h % 4u];
-            tile_b[b_at + h] = next_b[i][h / 4u][h % 4u];
-        }
+        let a_at = (buffer * BUFFER + ca.x * LDA + ca.y) / 4u;
+        let b_at = (buffer * BUFFER + cb.x * LDB + cb.y) / 4u;
+        tile_a[a_at] = next_a[i][0];
+        tile_a[a_at + 1u] = next_a[i][1];
+        tile_b[b_at] = next_b[i][0];
+        tile_b[b_at + 1u] = next_b[i][1];
     }
 }
 
@@ -141,23 +144,31 @@ fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: v
 {{direct_step}}        }
     }
     for (var k0 = 0u; k0 < select(k_len, 0u, interior); k0 += BK) {
-        for (var e = tid; e < BM * BK; e += THREADS) {
-            let k_fast = A_K_FAST;
-            let r = select(e % BM, e / BK, k_fast);
-            let kk = select(e / BM, e % BK, k_fast);
+        // Four neighbours along K (A) or N (B) per vec4; neighbouring
+        // threads read neighbouring addresses of the operand.
+        for (var e = tid; e < BM * BK / 4u; e += THREADS) {
+            let r = select(e % BM, e / (BK / 4u), A_K_FAST);
+            let q = select(e / BM, e % (BK / 4u), A_K_FAST);
             let row = row0 + r;
-            let kg = k0 + kk;
-            let at = a_at + i32(min(row, m - 1u)) * a_row + i32(min(kg, k_len - 1u)) * a_col;
-            tile_a[r * BK + kk] = select(f16(0.0), a[at], row < m && kg < k_len);
+            var v = vec4<f16>();
+            for (var h = 0u; h < 4u; h++) {
+                let kg = k0 + 4u * q + h;
+                let at = a_at + i32(min(row, m - 1u)) * a_row + i32(min(kg, k_len - 1u)) * a_col;
+                v[h] = select(f16(0.0), a[at], row < m && kg < k_len);
+            }
+            tile_a[r * (BK / 4u) + q] = v;
         }
-        for (var e = tid; e < BK * BN; e += THREADS) {
-            let k_fast = B_K_FAST;
-            let col = select(e % BN, e / BK, k_fast);
-            let kk = select(e / BN, e % BK, k_fast);
-            let cg = col0 + col;
+        for (var e = tid; e < BK * BN / 4u; e += THREADS) {
+            let kk = select(e / (BN / 4u), e % BK, B_K_FAST);
+            let q = select(e % (BN / 4u), e / BK, B_K_FAST);
             let kg = k0 + kk;
-            let at = b_at + i32(min(kg, k_len - 1u)) * b_row + i32(min(cg, n - 1u)) * b_col;
-            tile_b[kk * BN + col] = select(f16(0.0), b[at], cg < n && kg < k_len);
+            var v = vec4<f16>();
+            for (var h = 0u; h < 4u; h++) {
+                let cg = col0 + 4u * q + h;
+                let at = b_at + i32(min(kg, k_len - 1u)) * b_row + i32(min(cg, n - 1u)) * b_col;
+                v[h] = select(f16(0.0), b[at], cg < n && kg < k_len);
+            }
+            tile_b[kk * (BN / 4u) + q] = v;
         }
         workgroupBarrier();
         for (var kk = 0u; kk < BK; kk += 16u) {

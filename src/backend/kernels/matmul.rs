@@ -355,19 +355,19 @@ pub fn coop_source(a_k_fast: bool, b_k_fast: bool) -> String {
         };
         let _ = writeln!(
             streamed,
-            "                let a{i} = {load_a}<coop_mat16x16<f16, A>>(&tile_a[buffer + {a_at}], LDA);"
+            "                let a{i} = {load_a}<coop_mat16x16<f16, A>>(&tile_a[(buffer + {a_at}) / 4u], LDA / 4u);"
         );
         let _ = writeln!(
             streamed,
-            "                let b{i} = {load_b}<coop_mat16x16<f16, B>>(&tile_b[buffer + {b_at}], LDB);"
+            "                let b{i} = {load_b}<coop_mat16x16<f16, B>>(&tile_b[(buffer + {b_at}) / 4u], LDB / 4u);"
         );
         let _ = writeln!(
             staged,
-            "            let a{i} = coopLoadT<coop_mat16x16<f16, A>>(&tile_a[(sub_row + {o}u) * BK + kk], BK);"
+            "            let a{i} = coopLoadT<coop_mat16x16<f16, A>>(&tile_a[((sub_row + {o}u) * BK + kk) / 4u], BK / 4u);"
         );
         let _ = writeln!(
             staged,
-            "            let b{i} = coopLoadT<coop_mat16x16<f16, B>>(&tile_b[kk * BN + sub_col + {o}u], BN);"
+            "            let b{i} = coopLoadT<coop_mat16x16<f16, B>>(&tile_b[(kk * BN + sub_col + {o}u) / 4u], BN / 4u);"
         );
     }
     for i in 0..f {

@@ -49,7 +49,13 @@ fn identity(op: ReduceOp, dtype: DType) -> &'static str {
 }
 
 fn combine(op: ReduceOp, float: bool) -> String {
-    let nan_first = "if (k_isnan(a.v)) { return a; } if (k_isnan(b.v)) { return b; } ";
+    // NaN wins (the first one), chosen without branches: a combine per
+    // element is on the hot path of whole-array reductions.
+    let nan_first = |f: &str| {
+        format!(
+            "return Acc(select(select({f}(a.v, b.v), b.v, k_isnan(b.v)), a.v, k_isnan(a.v)), 0u);"
+        )
+    };
     let arg = |cmp: &str| {
         let ordered =
             format!("if (a.v {cmp} b.v || (a.v == b.v && a.i < b.i)) {{ return a; }} return b;");
@@ -62,14 +68,10 @@ fn combine(op: ReduceOp, float: bool) -> String {
     match op {
         ReduceOp::Sum => "return Acc(a.v + b.v, 0u);".into(),
         ReduceOp::Prod => "return Acc(a.v * b.v, 0u);".into(),
-        ReduceOp::Max => format!(
-            "{}return Acc(max(a.v, b.v), 0u);",
-            if float { nan_first } else { "" }
-        ),
-        ReduceOp::Min => format!(
-            "{}return Acc(min(a.v, b.v), 0u);",
-            if float { nan_first } else { "" }
-        ),
+        ReduceOp::Max if float => nan_first("max"),
+        ReduceOp::Min if float => nan_first("min"),
+        ReduceOp::Max => "return Acc(max(a.v, b.v), 0u);".into(),
+        ReduceOp::Min => "return Acc(min(a.v, b.v), 0u);".into(),
         ReduceOp::ArgMax => arg(">"),
         ReduceOp::ArgMin => arg("<"),
         ReduceOp::All => "return Acc(a.v & b.v, 0u);".into(),
