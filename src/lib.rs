@@ -45,6 +45,7 @@ pub use backend::device::{
 };
 pub use backend::pool::MemoryStats;
 pub use backend::profile;
+pub use backend::{init_with, BackendKind};
 pub use dtype::{promote, DType, Element, Scalar};
 pub use error::{Error, Result};
 pub use ops::composite::{

@@ -5,7 +5,8 @@
 
 use crate::array::{retaining_graph, Array, Data, DeviceData};
 use crate::backend::limits::KernelLimits;
-use crate::backend::Backend;
+use crate::backend::view::view_of;
+use crate::backend::{Active, Backend};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::lower::lower;
@@ -55,6 +56,15 @@ fn encode<B: Backend>(
             limits.max_array_bytes
         )));
     }
+    // Views cost no kernel on any backend.
+    let data: Vec<DeviceData> = node
+        .inputs()
+        .iter()
+        .map(|a| a.device_data().expect("inputs are evaluated first"))
+        .collect();
+    if let Some(view) = view_of(node, &data) {
+        return Ok(view);
+    }
     let Some(graph) = lower(node, limits)? else {
         return backend.encode(batch, node);
     };
@@ -65,9 +75,12 @@ fn encode<B: Backend>(
     Ok(graph.device_data().expect("just encoded"))
 }
 
-/// Evaluates `outputs` on the device.
+/// Evaluates `outputs` on the chosen backend.
 pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
-    eval_on(&crate::backend::device::device()?, outputs)
+    match crate::backend::active()? {
+        Active::Gpu(dev) => eval_on(&dev, outputs),
+        Active::Cpu => eval_on(&crate::backend::cpu::CPU, outputs),
+    }
 }
 
 /// Evaluates `outputs` on `backend`: encodes their kernels into its batch
@@ -146,8 +159,14 @@ pub(crate) async fn read<T: Element>(array: &Array) -> Result<Vec<T>> {
     let data = array
         .device_data()
         .ok_or_else(|| Error::Eval("readback of an array that is not evaluated".into()))?;
-    let backend = crate::backend::device::device()?;
-    backend.read::<T>(&data, array.shape()).await
+    match crate::backend::active()? {
+        Active::Gpu(dev) => dev.read::<T>(&data, array.shape()).await,
+        Active::Cpu => {
+            crate::backend::cpu::CPU
+                .read::<T>(&data, array.shape())
+                .await
+        }
+    }
 }
 
 thread_local! {

@@ -8,22 +8,13 @@
 mod common;
 
 use common::noise::uniform;
+use common::read_f64;
 use kiln::{Array, Axes, DType, Result, Slice, UnaryOp};
 use std::collections::BTreeSet;
 
 fn f32s(v: &[f64], shape: &[usize]) -> Array {
     let data: Vec<f32> = v.iter().map(|&x| x as f32).collect();
     Array::from_slice(&data, shape).unwrap()
-}
-
-fn values(a: &Array) -> Vec<f64> {
-    a.astype(DType::F32)
-        .unwrap()
-        .to_vec::<f32>()
-        .unwrap()
-        .into_iter()
-        .map(f64::from)
-        .collect()
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -555,7 +546,7 @@ fn inputs_of(c: &Case, seed: u64) -> Vec<Array> {
 /// <w, f(x)> for fixed weights `w`.
 fn weighted(c: &Case, w: &Array, x: &[Array]) -> f64 {
     let y = (c.f)(x).unwrap();
-    dot(&values(&y), &values(w))
+    dot(&read_f64(&y), &read_f64(w))
 }
 
 #[test]
@@ -573,7 +564,7 @@ fn vjp_matches_finite_differences() {
         let ad: f64 = grads
             .iter()
             .zip(&v)
-            .map(|(g, vi)| dot(&values(g), &values(vi)))
+            .map(|(g, vi)| dot(&read_f64(g), &read_f64(vi)))
             .sum();
         // Central differences along v with step h: truncation ~h², rounding
         // ~ε·Σ|w·f|/h; h = 1e-2 balances them for float32.
@@ -588,9 +579,9 @@ fn vjp_matches_finite_differences() {
                 .collect()
         };
         let fd = (weighted(c, &w, &shifted(1.0)) - weighted(c, &w, &shifted(-1.0))) / (2.0 * h);
-        let scale: f64 = values(&y)
+        let scale: f64 = read_f64(&y)
             .iter()
-            .zip(values(&w))
+            .zip(read_f64(&w))
             .map(|(a, b)| (a * b).abs())
             .sum();
         let tol = 1e-2 * ad.abs().max(fd.abs()) + 1e-3 * scale + 1e-4;
@@ -614,11 +605,11 @@ fn jvp_agrees_with_vjp() {
         let (outs, tangents) = kiln::jvp(|xs| Ok(vec![(c.f)(xs)?]), &x, &v).unwrap();
         let w = draw(600 + n as u64, outs[0].shape(), R);
         let (_, grads) = kiln::vjp(|xs| Ok(vec![(c.f)(xs)?]), &x, &[w.clone()]).unwrap();
-        let lhs = dot(&values(&w), &values(&tangents[0]));
+        let lhs = dot(&read_f64(&w), &read_f64(&tangents[0]));
         let rhs: f64 = grads
             .iter()
             .zip(&v)
-            .map(|(g, vi)| dot(&values(g), &values(vi)))
+            .map(|(g, vi)| dot(&read_f64(g), &read_f64(vi)))
             .sum();
         assert!(
             (lhs - rhs).abs() <= 1e-4 * (1.0 + lhs.abs().max(rhs.abs())),
@@ -627,8 +618,8 @@ fn jvp_agrees_with_vjp() {
         );
         assert_close(
             &format!("{}: jvp's primal output", c.name),
-            &values(&outs[0]),
-            &values(&(c.f)(&x).unwrap()),
+            &read_f64(&outs[0]),
+            &read_f64(&(c.f)(&x).unwrap()),
             1e-6,
             1e-6,
         );
@@ -686,8 +677,8 @@ fn vmap_matches_a_loop() {
         assert_eq!(got[0].shape(), want.shape(), "{}: vmap shape", c.name);
         assert_close(
             &format!("{}: vmap", c.name),
-            &values(&got[0]),
-            &values(&want),
+            &read_f64(&got[0]),
+            &read_f64(&want),
             1e-5,
             1e-5,
         );
@@ -724,8 +715,8 @@ fn nested_vmap_matches_a_double_loop() {
         let want = kiln::stack(&want.iter().collect::<Vec<_>>(), 0).unwrap();
         assert_close(
             &format!("{}: vmap of vmap", c.name),
-            &values(&got),
-            &values(&want),
+            &read_f64(&got),
+            &read_f64(&want),
             1e-5,
             1e-5,
         );
@@ -777,7 +768,13 @@ fn vmap_of_random_over_keys() {
         let k = kiln::index_axis(&keys, 0, b).unwrap();
         let want = kiln::random::normal(&k, &[5], DType::F32).unwrap();
         let got = kiln::index_axis(&draws, 0, b).unwrap();
-        assert_close("normal under vmap", &values(&got), &values(&want), 0.0, 0.0);
+        assert_close(
+            "normal under vmap",
+            &read_f64(&got),
+            &read_f64(&want),
+            0.0,
+            0.0,
+        );
     }
 }
 
@@ -794,8 +791,8 @@ fn vmap_with_batched_indices() {
     let want = kiln::take(&x, &idx, Some(0)).unwrap();
     assert_close(
         "take under vmap",
-        &values(&got[0]),
-        &values(&want),
+        &read_f64(&got[0]),
+        &read_f64(&want),
         0.0,
         0.0,
     );
@@ -817,8 +814,14 @@ fn grad_of_grad_of_tanh() {
     let d1_again = kiln::grad(sum_of(kiln::tanh));
     let want1: Vec<f64> = xs.iter().map(|x| 1.0 - x.tanh().powi(2)).collect();
     let want2: Vec<f64> = xs.iter().map(|&x| tanh_second(x)).collect();
-    assert_close("tanh'", &values(&d1_again(&x).unwrap()), &want1, 1e-5, 1e-6);
-    assert_close("tanh''", &values(&d2(&x).unwrap()), &want2, 1e-4, 1e-5);
+    assert_close(
+        "tanh'",
+        &read_f64(&d1_again(&x).unwrap()),
+        &want1,
+        1e-5,
+        1e-6,
+    );
+    assert_close("tanh''", &read_f64(&d2(&x).unwrap()), &want2, 1e-4, 1e-5);
     // Third order, through the same rules.
     let d2b = kiln::grad(move |x: &Array| {
         kiln::sum(&kiln::grad(sum_of(kiln::tanh))(x)?, Axes::All, false)
@@ -831,7 +834,7 @@ fn grad_of_grad_of_tanh() {
             -2.0 * (1.0 - t * t) * (1.0 - 3.0 * t * t)
         })
         .collect();
-    assert_close("tanh'''", &values(&d3(&x).unwrap()), &want3, 1e-3, 1e-4);
+    assert_close("tanh'''", &read_f64(&d3(&x).unwrap()), &want3, 1e-3, 1e-4);
 }
 
 fn rosenbrock(x: &Array) -> Result<Array> {
@@ -866,9 +869,15 @@ fn hessian_of_rosenbrock() {
             want[i * n + i] += 200.0;
         }
     }
-    assert_close("hessian of rosenbrock", &values(&h), &want, 1e-4, 1e-3);
+    assert_close("hessian of rosenbrock", &read_f64(&h), &want, 1e-4, 1e-3);
     let by_reverse = kiln::jacobian(kiln::jacobian(rosenbrock))(&f32s(&xs, &[n])).unwrap();
-    assert_close("jacrev of jacrev", &values(&by_reverse), &want, 1e-4, 1e-3);
+    assert_close(
+        "jacrev of jacrev",
+        &read_f64(&by_reverse),
+        &want,
+        1e-4,
+        1e-3,
+    );
 }
 
 /// A 3-4-2 tanh MLP's squared loss on a fixed batch, as a function of all
@@ -896,7 +905,7 @@ fn hessian_of_an_mlp_loss_matches_differences_of_its_gradient() {
     let p0 = uniform(9, n, -0.8, 0.8);
     let h = kiln::hessian(mlp_loss)(&f32s(&p0, &[n])).unwrap();
     assert_eq!(h.shape(), &[n, n]);
-    let h = values(&h);
+    let h = read_f64(&h);
     let grad = kiln::grad(mlp_loss);
     // Column j ≈ (∇L(p + e_j s) - ∇L(p - e_j s)) / 2s.
     let step = 1e-2;
@@ -904,7 +913,7 @@ fn hessian_of_an_mlp_loss_matches_differences_of_its_gradient() {
         let shifted = |sign: f64| {
             let mut p = p0.clone();
             p[j] += sign * step;
-            values(&grad(&f32s(&p, &[n])).unwrap())
+            read_f64(&grad(&f32s(&p, &[n])).unwrap())
         };
         let (up, down) = (shifted(1.0), shifted(-1.0));
         let fd: Vec<f64> = up
@@ -942,8 +951,8 @@ fn jacobian_of_softmax_is_diag_minus_outer() {
     }
     let rev = kiln::jacobian(softmax)(&x).unwrap();
     let fwd = kiln::jacfwd(softmax)(&x).unwrap();
-    assert_close("jacrev of softmax", &values(&rev), &want, 1e-5, 1e-6);
-    assert_close("jacfwd of softmax", &values(&fwd), &want, 1e-5, 1e-6);
+    assert_close("jacrev of softmax", &read_f64(&rev), &want, 1e-5, 1e-6);
+    assert_close("jacfwd of softmax", &read_f64(&fwd), &want, 1e-5, 1e-6);
 }
 
 #[test]
@@ -953,7 +962,13 @@ fn jacobian_shapes_follow_output_then_input() {
     let rev = kiln::jacobian(f)(&x).unwrap();
     let fwd = kiln::jacfwd(f)(&x).unwrap();
     assert_eq!(rev.shape(), &[3, 2, 3]);
-    assert_close("jacrev vs jacfwd", &values(&rev), &values(&fwd), 1e-6, 1e-6);
+    assert_close(
+        "jacrev vs jacfwd",
+        &read_f64(&rev),
+        &read_f64(&fwd),
+        1e-6,
+        1e-6,
+    );
 }
 
 #[test]
@@ -968,10 +983,10 @@ fn grad_n_picks_arguments_and_value_and_grad_returns_the_value() {
         )
     };
     let g = kiln::grad_n(loss, &[1, 0])(&[w.clone(), x.clone()]).unwrap();
-    assert_close("d/dx", &values(&g[0]), &[1.0, 4.0], 0.0, 0.0);
-    assert_close("d/dw", &values(&g[1]), &[6.0, -2.0], 0.0, 0.0);
+    assert_close("d/dx", &read_f64(&g[0]), &[1.0, 4.0], 0.0, 0.0);
+    assert_close("d/dw", &read_f64(&g[1]), &[6.0, -2.0], 0.0, 0.0);
     let (value, grads) = kiln::value_and_grad_n(loss, &[0])(&[w, x]).unwrap();
-    assert_close("value", &values(&value), &[5.0], 0.0, 0.0);
+    assert_close("value", &read_f64(&value), &[5.0], 0.0, 0.0);
     assert_eq!(grads.len(), 1);
     let (v, g) = kiln::value_and_grad(|x: &Array| kiln::sum(&kiln::exp(x)?, Axes::All, false))(
         &Array::scalar(0.0f32),
@@ -989,10 +1004,22 @@ fn vmap_of_grad_and_grad_of_vmap() {
     let f = |x: &Array| kiln::sum(&kiln::sin(&kiln::square(x)?)?, Axes::All, false);
     let per_row = kiln::vmap(kiln::grad(f))(&x).unwrap();
     let whole = kiln::grad(f)(&x).unwrap();
-    assert_close("vmap(grad)", &values(&per_row), &values(&whole), 1e-6, 1e-6);
+    assert_close(
+        "vmap(grad)",
+        &read_f64(&per_row),
+        &read_f64(&whole),
+        1e-6,
+        1e-6,
+    );
     let total =
         kiln::grad(|x: &Array| kiln::sum(&kiln::vmap(f)(x)?, Axes::All, false))(&x).unwrap();
-    assert_close("grad(vmap)", &values(&total), &values(&whole), 1e-6, 1e-6);
+    assert_close(
+        "grad(vmap)",
+        &read_f64(&total),
+        &read_f64(&whole),
+        1e-6,
+        1e-6,
+    );
 }
 
 #[test]
@@ -1007,7 +1034,7 @@ fn stop_gradient_custom_vjp_and_checkpoint() {
         )
     })(&x)
     .unwrap();
-    assert_close("stop_gradient", &values(&g), &[0.5, -1.0, 2.0], 0.0, 0.0);
+    assert_close("stop_gradient", &read_f64(&g), &[0.5, -1.0, 2.0], 0.0, 0.0);
     // A custom rule replaces the derivative: here, twice the true one.
     let doubled = kiln::custom_vjp(
         |a: &[Array]| kiln::square(&a[0]),
@@ -1020,7 +1047,7 @@ fn stop_gradient_custom_vjp_and_checkpoint() {
     );
     let g = kiln::grad(move |x: &Array| kiln::sum(&doubled(&[x.clone()])?, Axes::All, false))(&x)
         .unwrap();
-    assert_close("custom_vjp", &values(&g), &[2.0, -4.0, 8.0], 0.0, 0.0);
+    assert_close("custom_vjp", &read_f64(&g), &[2.0, -4.0, 8.0], 0.0, 0.0);
     // Checkpointing gives the same gradient and recomputes the forward pass.
     let body = |a: &[Array]| {
         kiln::sum(
@@ -1042,15 +1069,15 @@ fn stop_gradient_custom_vjp_and_checkpoint() {
     let remat_dispatches = kiln::dispatch_count() - before;
     assert_close(
         "checkpoint value",
-        &values(&v_remat),
-        &values(&v_plain),
+        &read_f64(&v_remat),
+        &read_f64(&v_plain),
         0.0,
         0.0,
     );
     assert_close(
         "checkpoint",
-        &values(&g_remat),
-        &values(&g_plain),
+        &read_f64(&g_remat),
+        &read_f64(&g_plain),
         1e-6,
         1e-6,
     );
@@ -1074,10 +1101,10 @@ fn casts_pass_cotangents_through() {
         &[w.clone()],
     )
     .unwrap();
-    assert_close("vjp of astype", &values(&g[0]), &values(&w), 0.0, 0.0);
+    assert_close("vjp of astype", &read_f64(&g[0]), &read_f64(&w), 0.0, 0.0);
     let (_, t) = kiln::jvp(|xs| Ok(vec![xs[0].astype(DType::F16)?]), &[x], &[w.clone()]).unwrap();
     assert_eq!(t[0].dtype(), DType::F16);
-    assert_close("jvp of astype", &values(&t[0]), &values(&w), 0.0, 0.0);
+    assert_close("jvp of astype", &read_f64(&t[0]), &read_f64(&w), 0.0, 0.0);
 }
 
 #[test]
@@ -1094,7 +1121,13 @@ fn integer_paths_carry_no_derivative() {
         )
     })(&x)
     .unwrap();
-    assert_close("grad of sort", &values(&g), &[2.0, 4.0, 1.0, 3.0], 0.0, 0.0);
+    assert_close(
+        "grad of sort",
+        &read_f64(&g),
+        &[2.0, 4.0, 1.0, 3.0],
+        0.0,
+        0.0,
+    );
     // Rounding and casts through integers have zero derivative.
     let g = kiln::grad(|x: &Array| {
         let through_int = x.astype(DType::I32)?.astype(DType::F32)?;
@@ -1105,7 +1138,7 @@ fn integer_paths_carry_no_derivative() {
         )
     })(&x)
     .unwrap();
-    assert_close("grad through int", &values(&g), &[0.0; 4], 0.0, 0.0);
+    assert_close("grad through int", &read_f64(&g), &[0.0; 4], 0.0, 0.0);
 }
 
 #[test]
@@ -1194,7 +1227,7 @@ fn custom_rules_must_take_traced_arrays_as_arguments() {
     .unwrap();
     assert_close(
         "checkpoint with two arguments",
-        &values(&g),
+        &read_f64(&g),
         &[1.0, 2.0],
         0.0,
         0.0,
@@ -1225,7 +1258,7 @@ fn checkpoint_takes_integer_arguments() {
     // d/dx Σ x[idx]² = 2 x[j] times how often j is picked.
     assert_close(
         "grad through a checkpointed take",
-        &values(&g),
+        &read_f64(&g),
         &[2.0, 0.0, 12.0],
         0.0,
         0.0,

@@ -250,12 +250,23 @@ fn has_cooperative_f16(adapter: &wgpu::Adapter) -> bool {
         })
 }
 
-/// Opens the default device. Needed once before any evaluation in a browser
-/// (where nothing may block); natively the device opens on first use.
-/// After the device is lost (see [`destroy_device`]), or failed to open,
-/// `init` opens a new one; arrays computed on the old device cannot be used
-/// on the new one.
+/// Opens the default backend. Needed once before any evaluation in a
+/// browser (where nothing may block), where it opens the GPU; natively the
+/// backend opens on first use, and `init` opens the one `KILN_BACKEND`
+/// names (`auto`, `gpu` or `cpu`; `auto` by default, see
+/// [`init_with`](super::init_with)). After the device is lost (see
+/// [`destroy_device`]), or failed to open, `init` opens a new one; arrays
+/// computed on the old device cannot be used on the new one.
 pub async fn init() -> Result<DeviceInfo> {
+    #[cfg(not(target_arch = "wasm32"))]
+    let kind = super::default_kind()?;
+    #[cfg(target_arch = "wasm32")]
+    let kind = super::BackendKind::Gpu;
+    super::init_with(kind).await
+}
+
+/// Opens the GPU device (a new one after a loss); what it runs on.
+pub(crate) async fn open() -> Result<DeviceInfo> {
     if let Some(Ok(dev)) = current() {
         if dev.lost_error().is_none() {
             return Ok(dev.info.clone());
@@ -316,16 +327,22 @@ pub fn destroy_device() {
     }
 }
 
-/// The adapter kiln runs on (opens the device natively if needed).
+/// The backend kiln runs on and its adapter (opens it natively if needed).
 pub fn device_info() -> Result<DeviceInfo> {
-    device().map(|d| d.info.clone())
+    Ok(match super::active()? {
+        super::Active::Gpu(dev) => dev.info.clone(),
+        super::Active::Cpu => super::cpu::info(),
+    })
 }
 
 /// Waits until the GPU has finished all evaluated work (native only; in a
 /// browser, await a read instead). For timing.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn synchronize() -> Result<()> {
-    let dev = device()?;
+    let super::Active::Gpu(dev) = super::active()? else {
+        // The CPU backend computes as it evaluates.
+        return Ok(());
+    };
     dev.flush()?;
     dev.device
         .poll(wgpu::PollType::wait_indefinitely())

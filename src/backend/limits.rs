@@ -98,7 +98,7 @@ pub struct KernelLimits {
     /// [`NARROW_RHS`]) of matrices larger than this run blocked.
     pub narrow_triangular_blocked_from: usize,
     /// The longest query, key or value rows attention's kernels take
-    /// (longer ones run composed).
+    /// (longer ones run composed; 0: attention always runs composed).
     pub attention_max_head_dim: usize,
     /// The largest array a kernel can write, in bytes (larger results are
     /// an error before anything is lowered or encoded).

@@ -62,7 +62,10 @@ impl Backend for Arc<Device> {
     fn encode(&self, batch: &mut WgpuBatch<'_>, node: &Array) -> Result<DeviceData> {
         for input in node.inputs().iter() {
             if let Some(data) = input.device_data() {
-                self.check_owns(&data.gpu(), node.primitive().name())?;
+                self.check_owns(
+                    &*data.wgpu_buffer(node.primitive().name())?,
+                    node.primitive().name(),
+                )?;
             }
         }
         batch.encoder.set_op(node.primitive().name());
@@ -84,7 +87,7 @@ impl Backend for Arc<Device> {
             return Ok(Vec::new());
         }
         let dev = self;
-        dev.check_owns(&data.gpu(), "readback")?;
+        dev.check_owns(&*data.wgpu_buffer("readback")?, "readback")?;
         let mut data = data.clone();
         let aligned = (data.offset * dtype.device_size()).is_multiple_of(4);
         if !is_contiguous(shape, &data.strides) || !aligned {
@@ -154,10 +157,22 @@ impl Backend for Arc<Device> {
 }
 
 impl DeviceData {
-    /// The wgpu buffer under the view. Every view the wgpu backend is given
-    /// was made by it: the only backend.
+    /// The wgpu buffer under a view the wgpu backend made (checked for every
+    /// input as a node is encoded, by [`DeviceData::wgpu_buffer`]).
     pub(crate) fn gpu(&self) -> Arc<Buffer> {
         Arc::downcast(self.buffer.clone()).expect("a view of a wgpu buffer")
+    }
+
+    /// The wgpu buffer under the view, or an error naming `op` where
+    /// another backend made it.
+    pub(crate) fn wgpu_buffer(&self, op: &str) -> Result<Arc<Buffer>> {
+        Arc::downcast(self.buffer.clone()).map_err(|_| {
+            Error::Eval(format!(
+                "{op}: an input was computed on the CPU backend, and this evaluation runs on \
+                 the GPU backend; arrays of two backends do not mix (read its values and make \
+                 a new array on this one)"
+            ))
+        })
     }
 }
 

@@ -34,7 +34,14 @@ pub(crate) fn lower(node: &Array, limits: &KernelLimits) -> Result<Option<Array>
         return Ok(None);
     }
     let inputs = node.inputs().clone();
-    if inputs.iter().any(|a| a.size() == 0) {
+    // Kernels take empty inputs, except attention on a backend without its
+    // kernels.
+    let no_attention_kernel = limits.attention_max_head_dim == 0
+        && matches!(
+            node.primitive(),
+            Primitive::Attention { .. } | Primitive::AttentionGrad { .. }
+        );
+    if inputs.iter().any(|a| a.size() == 0) && !no_attention_kernel {
         return Ok(None);
     }
     match node.primitive() {
@@ -71,9 +78,11 @@ fn attention(
     composed: impl FnOnce(&[Array]) -> Result<Array>,
 ) -> Result<Option<Array>> {
     let head_dim = |a: &Array| a.shape()[a.ndim() - 1];
-    let too_long = inputs[..3]
-        .iter()
-        .any(|a| head_dim(a) > limits.attention_max_head_dim);
+    // A limit of 0: the backend has no attention kernel.
+    let too_long = limits.attention_max_head_dim == 0
+        || inputs[..3]
+            .iter()
+            .any(|a| head_dim(a) > limits.attention_max_head_dim);
     let too_large = std::iter::once(node)
         .chain(inputs)
         .any(|a| (a.size() * a.dtype().device_size()) as u64 > limits.max_array_bytes);

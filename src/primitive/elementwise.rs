@@ -304,8 +304,8 @@ macro_rules! unary_table {
         Sinh => sinh, "sinh", Float { float: "k_sinh(x0)" => |x| x.sinh() };
         Cosh => cosh, "cosh", Float { float: "k_cosh(x0)" => |x| x.cosh() };
         Tanh => tanh, "tanh", Float { float: "k_tanh(x0)" => |x| x.tanh() };
-        Arcsinh => arcsinh, "arcsinh", Float { float: "k_asinh(x0)" => |x| x.asinh() };
-        Arccosh => arccosh, "arccosh", Float { float: "k_acosh(x0)" => libm::acoshf };
+        Arcsinh => arcsinh, "arcsinh", Float { float: "k_asinh(x0)" => libm::asinhf };
+        Arccosh => arccosh, "arccosh", Float { float: "k_acosh(x0)" => math::acosh };
         Arctanh => arctanh, "arctanh", Float { float: "k_atanh(x0)" => libm::atanhf };
         Sigmoid => sigmoid, "sigmoid", Float { float: "k_sigmoid(x0)" => math::sigmoid };
         Erf => erf, "erf", Float { float: "k_erf(x0)" => libm::erff };

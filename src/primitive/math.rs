@@ -15,6 +15,16 @@ pub fn sign(x: f32) -> f32 {
     }
 }
 
+/// `acosh`, NaN below 1 (libm's `acoshf` reads only `|x|` past 2, so it
+/// gives numbers for arguments below -2).
+pub fn acosh(x: f32) -> f32 {
+    if x < 1.0 {
+        f32::NAN
+    } else {
+        libm::acoshf(x)
+    }
+}
+
 /// The logistic function, without overflow for large `|x|`.
 pub fn sigmoid(x: f32) -> f32 {
     if x >= 0.0 {

@@ -7,7 +7,7 @@ pub mod math;
 
 use crate::array::Array;
 use crate::dtype::{DType, Scalar};
-use crate::error::Result;
+use crate::error::{Error, Result};
 pub use elementwise::{BinaryHost, BinaryOp, HostValue, PerType, UnaryHost, UnaryOp};
 use std::sync::{Arc, OnceLock};
 
@@ -331,6 +331,13 @@ impl Fused {
         }
     }
 
+    /// The host bytes of constant `k`, as the chain was made.
+    pub(crate) fn constant_host_bytes(&self, k: usize) -> Result<&[u8]> {
+        self.constant_bytes[k]
+            .as_deref()
+            .ok_or_else(|| Error::Eval("fused kernel: a constant is not a host scalar".into()))
+    }
+
     /// The chain giving the values of `roots` (of one dtype, not bool),
     /// stacked along a new first axis.
     pub fn with_roots(self, roots: Vec<usize>) -> Fused {
@@ -371,6 +378,10 @@ pub struct FusedStep {
     /// Where each operand comes from.
     pub inputs: Vec<FusedInput>,
 }
+
+/// Why a [`Primitive::Placeholder`] cannot be evaluated.
+pub(crate) const PLACEHOLDER_READ: &str = "a traced function read the values of an argument \
+    of vmap or compile; transformed functions cannot branch on their arguments' values";
 
 /// Where a fused step's operand comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,6 +11,17 @@ pub mod fuzz;
 pub mod host_matrix;
 pub mod noise;
 
+/// An array's values as f64 (read through float32).
+pub fn read_f64(a: &Array) -> Vec<f64> {
+    a.astype(DType::F32)
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap()
+        .into_iter()
+        .map(f64::from)
+        .collect()
+}
+
 /// A number from a fixture (non-finite values are strings).
 pub fn number(v: &Value) -> f64 {
     match v {

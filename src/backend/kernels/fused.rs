@@ -89,13 +89,8 @@ pub(crate) fn generate(fused: &Fused) -> Result<FusedKernel> {
     let (steps, inputs, constants) = (&fused.steps, &fused.inputs, &fused.constants);
     let literals = constants
         .iter()
-        .zip(&fused.constant_bytes)
-        .map(|(c, bytes)| {
-            let bytes = bytes.as_ref().ok_or_else(|| {
-                Error::Eval("fused kernel: a constant is not a host scalar".into())
-            })?;
-            Ok(literal(bytes, c.dtype()))
-        })
+        .enumerate()
+        .map(|(k, c)| Ok(literal(fused.constant_host_bytes(k)?, c.dtype())))
         .collect::<Result<Vec<_>>>()?;
     let mut functions = String::new();
     let mut calls: Vec<String> = Vec::with_capacity(steps.len());

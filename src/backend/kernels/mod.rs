@@ -44,7 +44,7 @@ use crate::array::{contiguous_strides, Array, Data, DeviceData};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::primitive::elementwise::{arange_expr, bitcast_expr, cast_expr, full_expr, where_expr};
-use crate::primitive::Primitive;
+use crate::primitive::{Primitive, PLACEHOLDER_READ};
 use elementwise::{map, MapOp};
 use std::cell::Cell;
 
@@ -348,14 +348,6 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             scan::encode(enc, *op, &data[0], shape, dtype, *axis, *reverse)
         }
         Primitive::Reshape => views::reshape(enc, &data[0], inputs[0].shape(), shape, dtype),
-        Primitive::Transpose(perm) => Ok(views::transpose(&data[0], perm)),
-        Primitive::Broadcast => Ok(views::broadcast_view(&data[0], inputs[0].shape(), shape)),
-        Primitive::Slice { start, step } => Ok(views::slice(&data[0], start, step)),
-        Primitive::Diagonal {
-            offset,
-            axis1,
-            axis2,
-        } => Ok(views::diagonal(&data[0], *offset, *axis1, *axis2)),
         Primitive::Concatenate { axis } => {
             let parts: Vec<(&DeviceData, &[usize])> = data
                 .iter()
@@ -434,9 +426,6 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
             linalg::encode(enc, *op, &operands, shape)
         }
         Primitive::Threefry => random::threefry(enc, &data[0], &data[1], shape),
-        Primitive::StopGradient | Primitive::Custom(_) => {
-            Ok(data.last().expect("has an input").clone())
-        }
         Primitive::Fused(fused) => {
             let operands: Vec<(&DeviceData, &[usize], DType)> = data
                 .iter()
@@ -445,11 +434,16 @@ pub(crate) fn encode(enc: &mut Encoder, node: &Array) -> Result<DeviceData> {
                 .collect();
             fused::encode(enc, fused, &operands, shape, dtype)
         }
-        Primitive::Placeholder => Err(Error::Eval(
-            "a traced function read the values of an argument of vmap or compile; \
-             transformed functions cannot branch on their arguments' values"
-                .into(),
-        )),
+        Primitive::Placeholder => Err(Error::Eval(PLACEHOLDER_READ.into())),
+        Primitive::Transpose(_)
+        | Primitive::Broadcast
+        | Primitive::Slice { .. }
+        | Primitive::Diagonal { .. }
+        | Primitive::StopGradient
+        | Primitive::Custom(_) => Err(Error::Eval(format!(
+            "{}: views are taken by the scheduler",
+            node.primitive().name()
+        ))),
     }
 }
 

@@ -1,0 +1,396 @@
+//! The CPU backend: every primitive computed on the host in plain Rust, at
+//! once, as the scheduler hands it over (there is no queue to batch into).
+//! It runs where there is no GPU (natively and in WebAssembly), and serves
+//! as the reference the GPU backend is checked against.
+//!
+//! Buffers hold elements as the GPU stores them (float16 as `f16`, bools as
+//! `u32` 0 or 1); an op reads its inputs' views into vectors of their
+//! compute type ([`Values`]: `f32` for both float dtypes, `i32`, `u32` for
+//! uint32 and bool), computes with the op tables' plain Rust functions, and
+//! stores the result in its dtype.
+
+mod elementwise;
+mod index;
+mod matmul;
+mod random;
+mod reduce;
+
+use super::limits::KernelLimits;
+use super::Backend;
+use crate::array::{contiguous_strides, is_contiguous, Array, Data, DeviceData};
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+use crate::primitive::{Primitive, PLACEHOLDER_READ};
+use half::f16;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The CPU backend. Its buffers are reference-counted host memory, freed
+/// with the last array viewing them.
+pub(crate) struct Cpu {
+    /// Held by each evaluation: one graph is computed at a time, so that
+    /// another thread's evaluation sees a node only once it is computed.
+    evaluating: Mutex<()>,
+}
+
+/// The one CPU backend.
+pub(crate) static CPU: Cpu = Cpu {
+    evaluating: Mutex::new(()),
+};
+
+/// Elements as the GPU stores them.
+pub(crate) enum HostBuffer {
+    F32(Vec<f32>),
+    F16(Vec<f16>),
+    I32(Vec<i32>),
+    /// uint32, and bools as 0 or 1.
+    U32(Vec<u32>),
+}
+
+/// Elements in the type an op computes in.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Values {
+    /// float32 and float16.
+    F(Vec<f32>),
+    /// int32.
+    I(Vec<i32>),
+    /// uint32, and bools as 0 or 1.
+    U(Vec<u32>),
+}
+
+impl Values {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Values::F(v) => v.len(),
+            Values::I(v) => v.len(),
+            Values::U(v) => v.len(),
+        }
+    }
+
+    /// `n` copies of nothing in `dtype`'s compute type, to push into.
+    pub(crate) fn with_capacity(dtype: DType, n: usize) -> Values {
+        match dtype {
+            DType::F32 | DType::F16 => Values::F(Vec::with_capacity(n)),
+            DType::I32 => Values::I(Vec::with_capacity(n)),
+            DType::U32 | DType::Bool => Values::U(Vec::with_capacity(n)),
+        }
+    }
+}
+
+/// The integer compute types (int32; uint32 and bools): wrapping
+/// arithmetic, as in the kernels.
+pub(crate) trait Int: Copy + Ord + Default {
+    const ZERO: Self;
+    const ONE: Self;
+    const MIN: Self;
+    const MAX: Self;
+    fn wrapping_add(self, other: Self) -> Self;
+    fn wrapping_mul(self, other: Self) -> Self;
+
+    /// Addition for a running sum, else multiplication.
+    fn scan_op(sum: bool) -> fn(Self, Self) -> Self {
+        if sum {
+            Self::wrapping_add
+        } else {
+            Self::wrapping_mul
+        }
+    }
+}
+
+macro_rules! int {
+    ($($t:ty),*) => {$(
+        impl Int for $t {
+            const ZERO: Self = 0;
+            const ONE: Self = 1;
+            const MIN: Self = <$t>::MIN;
+            const MAX: Self = <$t>::MAX;
+            fn wrapping_add(self, other: Self) -> Self {
+                <$t>::wrapping_add(self, other)
+            }
+            fn wrapping_mul(self, other: Self) -> Self {
+                <$t>::wrapping_mul(self, other)
+            }
+        }
+    )*};
+}
+int!(i32, u32);
+
+/// The buffer under a view the CPU backend made; an error naming `op` for
+/// a view another backend made.
+pub(crate) fn host_buffer<'a>(data: &'a DeviceData, op: &str) -> Result<&'a HostBuffer> {
+    data.buffer.downcast_ref::<HostBuffer>().ok_or_else(|| {
+        Error::Eval(format!(
+            "{op}: an input was computed on the GPU backend, and this evaluation runs on the \
+             CPU backend; arrays of two backends do not mix (read its values and make a new \
+             array on this one)"
+        ))
+    })
+}
+
+/// Calls `f` with the buffer position of each element of the view
+/// (`shape`, `strides`, `offset`), in row-major order.
+pub(crate) fn for_each_position(
+    shape: &[usize],
+    strides: &[isize],
+    offset: usize,
+    mut f: impl FnMut(usize),
+) {
+    if shape.contains(&0) {
+        return;
+    }
+    let Some((&inner, outer)) = shape.split_last() else {
+        f(offset);
+        return;
+    };
+    let inner_stride = strides[outer.len()];
+    let mut index = vec![0usize; outer.len()];
+    let mut base = offset as isize;
+    loop {
+        let mut at = base;
+        for _ in 0..inner {
+            f(at as usize);
+            at += inner_stride;
+        }
+        // The next row: the last outer axis that has not wrapped steps on.
+        let mut d = outer.len();
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            index[d] += 1;
+            base += strides[d];
+            if index[d] < outer[d] {
+                break;
+            }
+            base -= strides[d] * outer[d] as isize;
+            index[d] = 0;
+        }
+    }
+}
+
+/// The elements of a view, row-major, each converted by `f`.
+fn gather<T: Copy, U>(src: &[T], data: &DeviceData, shape: &[usize], f: impl Fn(T) -> U) -> Vec<U> {
+    let n = shape.iter().product();
+    if is_contiguous(shape, &data.strides) {
+        return src[data.offset..data.offset + n]
+            .iter()
+            .map(|&x| f(x))
+            .collect();
+    }
+    let mut out = Vec::with_capacity(n);
+    for_each_position(shape, &data.strides, data.offset, |at| out.push(f(src[at])));
+    out
+}
+
+/// The values of a view of `shape`, row-major, in their compute type.
+pub(crate) fn load(data: &DeviceData, shape: &[usize], op: &str) -> Result<Values> {
+    Ok(match host_buffer(data, op)? {
+        HostBuffer::F32(v) => Values::F(gather(v, data, shape, |x| x)),
+        HostBuffer::F16(v) => Values::F(gather(v, data, shape, f16::to_f32)),
+        HostBuffer::I32(v) => Values::I(gather(v, data, shape, |x| x)),
+        HostBuffer::U32(v) => Values::U(gather(v, data, shape, |x| x)),
+    })
+}
+
+/// `values` stored as `dtype` (float16 rounded to nearest, ties to even).
+pub(crate) fn store(values: Values, dtype: DType) -> HostBuffer {
+    match (values, dtype) {
+        (Values::F(v), DType::F16) => HostBuffer::F16(v.into_iter().map(f16::from_f32).collect()),
+        (Values::F(v), _) => HostBuffer::F32(v),
+        (Values::I(v), _) => HostBuffer::I32(v),
+        (Values::U(v), _) => HostBuffer::U32(v),
+    }
+}
+
+/// A contiguous view of `shape` over a new buffer.
+pub(crate) fn output(buffer: HostBuffer, shape: &[usize]) -> DeviceData {
+    DeviceData {
+        buffer: Arc::new(buffer),
+        strides: contiguous_strides(shape),
+        offset: 0,
+    }
+}
+
+/// `values` of `shape` stored as `dtype` in a new buffer.
+pub(crate) fn stored(values: Values, dtype: DType, shape: &[usize]) -> DeviceData {
+    output(store(values, dtype), shape)
+}
+
+/// A constant's host bytes (the GPU's layout) as a buffer.
+fn upload(bytes: &[u8], dtype: DType) -> HostBuffer {
+    match dtype {
+        DType::F32 => HostBuffer::F32(bytemuck::pod_collect_to_vec(bytes)),
+        DType::F16 => HostBuffer::F16(bytemuck::pod_collect_to_vec(bytes)),
+        DType::I32 => HostBuffer::I32(bytemuck::pod_collect_to_vec(bytes)),
+        DType::U32 | DType::Bool => HostBuffer::U32(bytemuck::pod_collect_to_vec(bytes)),
+    }
+}
+
+/// What is reported about the CPU backend.
+pub(crate) fn info() -> super::device::DeviceInfo {
+    super::device::DeviceInfo {
+        name: "CPU".into(),
+        backend: "cpu".into(),
+        device_type: "Cpu".into(),
+        driver: String::new(),
+        shader_f16: true,
+        cooperative_matrix: false,
+        max_storage_binding_bytes: isize::MAX as u64,
+        max_buffer_bytes: isize::MAX as u64,
+        max_workgroup_storage_bytes: 0,
+        max_invocations_per_workgroup: 1,
+        // As many as a fused chain may read (plus its output and
+        // parameters, as on a GPU).
+        max_storage_buffers_per_kernel: crate::primitive::MAX_FUSED_INPUTS as u32 + 2,
+        unified_memory: true,
+    }
+}
+
+/// The evaluation in progress: the nodes it has computed so far (for
+/// counts), holding the backend for its duration.
+pub(crate) struct CpuBatch<'a> {
+    computed: usize,
+    _evaluating: MutexGuard<'a, ()>,
+}
+
+impl Backend for Cpu {
+    type Batch<'a> = CpuBatch<'a>;
+
+    fn kernel_limits(&self) -> KernelLimits {
+        KernelLimits {
+            matmul_max_rows: usize::MAX,
+            matmul_max_k: usize::MAX,
+            scan_max_len: usize::MAX,
+            arg_reduce_max_len: usize::MAX,
+            // Factorizations run whole (see `linalg`).
+            linalg_blocked_from: usize::MAX,
+            lu_blocked_from: usize::MAX,
+            lu_panel: usize::MAX,
+            narrow_triangular_blocked_from: usize::MAX,
+            // Attention runs composed: its products and softmax are the
+            // CPU's kernels.
+            attention_max_head_dim: 0,
+            max_array_bytes: isize::MAX as u64,
+        }
+    }
+
+    fn begin(&self) -> CpuBatch<'_> {
+        CpuBatch {
+            computed: 0,
+            _evaluating: self.evaluating.lock().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+
+    fn encode(&self, batch: &mut CpuBatch<'_>, node: &Array) -> Result<DeviceData> {
+        let data = compute(node)?;
+        // Counted as the GPU counts its kernels: views and constants compute
+        // nothing.
+        let view = node.inputs().iter().any(|input| {
+            input
+                .device_data()
+                .is_some_and(|d| Arc::ptr_eq(&d.buffer, &data.buffer))
+        });
+        if !view && !matches!(node.primitive(), Primitive::Constant) {
+            batch.computed += 1;
+        }
+        Ok(data)
+    }
+
+    fn dispatches(batch: &CpuBatch<'_>) -> usize {
+        batch.computed
+    }
+
+    fn abandon(&self, _batch: &mut CpuBatch<'_>) {}
+
+    fn finish(&self, _batch: CpuBatch<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    async fn read<T: Element>(&self, data: &DeviceData, shape: &[usize]) -> Result<Vec<T>> {
+        let buffer = host_buffer(data, "readback")?;
+        let bytes: Vec<u8> = match buffer {
+            HostBuffer::F32(v) => bytemuck::cast_slice(&gather(v, data, shape, |x| x)).to_vec(),
+            HostBuffer::F16(v) => bytemuck::cast_slice(&gather(v, data, shape, |x| x)).to_vec(),
+            HostBuffer::I32(v) => bytemuck::cast_slice(&gather(v, data, shape, |x| x)).to_vec(),
+            HostBuffer::U32(v) => bytemuck::cast_slice(&gather(v, data, shape, |x| x)).to_vec(),
+        };
+        Ok(T::decode(&bytes))
+    }
+}
+
+/// Computes `node`, whose inputs are evaluated.
+fn compute(node: &Array) -> Result<DeviceData> {
+    let inputs: Vec<Array> = node.inputs().clone();
+    let data: Vec<DeviceData> = inputs
+        .iter()
+        .map(|a| a.device_data().expect("inputs are evaluated first"))
+        .collect();
+    let shape = node.shape();
+    let dtype = node.dtype();
+    let name = node.primitive().name();
+    if node.size() == 0 && !matches!(node.primitive(), Primitive::Constant) {
+        return Ok(stored(Values::with_capacity(dtype, 0), dtype, shape));
+    }
+    // Each input as (view, shape, dtype).
+    let operands: Vec<(&DeviceData, &[usize], DType)> = data
+        .iter()
+        .zip(&inputs)
+        .map(|(d, a)| (d, a.shape(), a.dtype()))
+        .collect();
+    match node.primitive() {
+        Primitive::Constant => {
+            let guard = node.data();
+            let Some(Data::Host(bytes)) = &*guard else {
+                return Err(Error::Eval("a constant lost its data".into()));
+            };
+            Ok(output(upload(bytes, dtype), shape))
+        }
+        Primitive::Arange { start, step } => elementwise::arange(*start, *step, shape, dtype),
+        Primitive::Full(value) => Ok(elementwise::full(*value, shape, dtype)),
+        Primitive::Unary(_)
+        | Primitive::Binary(_)
+        | Primitive::Where
+        | Primitive::AsType
+        | Primitive::BitCast => elementwise::encode(node.primitive(), &operands, shape, dtype),
+        Primitive::Fused(fused) => elementwise::fused(fused, &operands, shape, dtype),
+        Primitive::Reduce { op, axes } => reduce::reduce(*op, axes, operands[0], dtype),
+        Primitive::Scan { op, axis, reverse } => {
+            reduce::scan(*op, *axis, *reverse, operands[0], dtype)
+        }
+        Primitive::Softmax { log } => reduce::softmax(operands[0], *log),
+        Primitive::Normalize { eps, rms } => {
+            reduce::normalize(operands[0], None, *eps as f32, *rms)
+        }
+        Primitive::NormalizeGrad { eps, rms } => {
+            reduce::normalize(operands[0], Some(operands[1]), *eps as f32, *rms)
+        }
+        Primitive::SquaredNorm => reduce::squared_norm(&operands),
+        Primitive::Reshape => index::reshape(operands[0], shape),
+        Primitive::Concatenate { axis } => index::concatenate(&operands, *axis, shape, dtype),
+        Primitive::Pad { low, value } => index::pad(operands[0], low, *value, shape, dtype),
+        Primitive::Gather { axis } => index::gather(operands[0], operands[1], *axis, shape),
+        Primitive::ScatterAdd { axis } => {
+            index::scatter_add(operands[0], operands[1], operands[2], *axis)
+        }
+        Primitive::ArgSort { descending } => index::argsort(operands[0], *descending),
+        Primitive::Matmul => matmul::matmul(operands[0], operands[1], shape, dtype),
+        Primitive::Threefry => random::threefry(operands[0], operands[1], shape),
+        Primitive::Linalg(op) => Err(Error::Eval(format!(
+            "{}: linear algebra does not run on the CPU backend yet",
+            op.name()
+        ))),
+        Primitive::Attention { .. } | Primitive::AttentionGrad { .. } => Err(Error::Eval(
+            format!("{name}: the CPU backend computes attention composed; this node should have been lowered"),
+        )),
+        Primitive::Placeholder => Err(Error::Eval(PLACEHOLDER_READ.into())),
+        Primitive::Transpose(_)
+        | Primitive::Broadcast
+        | Primitive::Slice { .. }
+        | Primitive::Diagonal { .. }
+        | Primitive::StopGradient
+        | Primitive::Custom(_) => Err(Error::Eval(format!(
+            "{}: views are taken by the scheduler",
+            node.primitive().name()
+        ))),
+    }
+}

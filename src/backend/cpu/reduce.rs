@@ -1,0 +1,306 @@
+//! Reductions, scans and the row-wise primitives (softmax, normalisation,
+//! squared norm) on the CPU. Float sums accumulate in float64, float
+//! scans in float32 in order (as NumPy's `cumsum`); max and min propagate
+//! NaN, and arg-reductions take the first of equal values (a NaN counts as
+//! the largest and the smallest).
+
+use super::elementwise::cast;
+use super::{load, stored, Int, Values};
+use crate::array::DeviceData;
+use crate::backend::view::transpose;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::primitive::{ReduceOp, ScanOp};
+
+type Operand<'a> = (&'a DeviceData, &'a [usize], DType);
+
+/// The values of `input` with `axes` moved last, as rows of their elements:
+/// (values, rows, row length).
+fn rows_over(input: Operand, axes: &[usize], op: &str) -> Result<(Values, usize, usize)> {
+    let (data, shape, _) = input;
+    let kept: Vec<usize> = (0..shape.len()).filter(|d| !axes.contains(d)).collect();
+    let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
+    let view = transpose(data, &perm);
+    let moved: Vec<usize> = perm.iter().map(|&d| shape[d]).collect();
+    let k_len: usize = axes.iter().map(|&d| shape[d]).product();
+    let rows: usize = kept.iter().map(|&d| shape[d]).product();
+    Ok((load(&view, &moved, op)?, rows, k_len))
+}
+
+/// The float32 values of an operand, row-major.
+fn floats(input: Operand, op: &str) -> Result<Vec<f32>> {
+    match load(input.0, input.1, op)? {
+        Values::F(v) => Ok(v),
+        _ => Err(Error::Eval(format!("{op} needs float arrays"))),
+    }
+}
+
+/// The index of the first maximum (or, with `less`, minimum) of `row`:
+/// a NaN wins over every number.
+fn arg_extreme(row: &[f32], less: bool) -> usize {
+    let mut best = 0;
+    for (k, &v) in row.iter().enumerate().skip(1) {
+        let b = row[best];
+        if b.is_nan() {
+            break;
+        }
+        if v.is_nan() || (if less { v < b } else { v > b }) {
+            best = k;
+        }
+    }
+    best
+}
+
+fn arg_extreme_ord<T: PartialOrd + Copy>(row: &[T], less: bool) -> usize {
+    let mut best = 0;
+    for (k, &v) in row.iter().enumerate().skip(1) {
+        if if less { v < row[best] } else { v > row[best] } {
+            best = k;
+        }
+    }
+    best
+}
+
+/// Each row's `f` of `values` in rows of `k_len` (empty rows included).
+fn per_row<T, R>(values: &[T], rows: usize, k_len: usize, f: impl Fn(&[T]) -> R) -> Vec<R> {
+    (0..rows)
+        .map(|r| f(&values[r * k_len..(r + 1) * k_len]))
+        .collect()
+}
+
+/// Float rows: sums and products in float64, NaN-propagating max and min.
+fn float_rows(op: ReduceOp, v: &[f32], rows: usize, k_len: usize) -> Values {
+    use ReduceOp::*;
+    let each = |f: &dyn Fn(&[f32]) -> f32| Values::F(per_row(v, rows, k_len, f));
+    match op {
+        Sum => each(&|row| row.iter().map(|&x| x as f64).sum::<f64>() as f32),
+        Prod => each(&|row| row.iter().map(|&x| x as f64).product::<f64>() as f32),
+        Max | Min => each(&|row| {
+            let start = if op == Max {
+                f32::NEG_INFINITY
+            } else {
+                f32::INFINITY
+            };
+            row.iter()
+                .fold(start, |m, &x| match (m.is_nan() || x.is_nan(), op) {
+                    (true, _) => f32::NAN,
+                    (false, Max) => m.max(x),
+                    (false, _) => m.min(x),
+                })
+        }),
+        ArgMax | ArgMin => Values::I(per_row(v, rows, k_len, |row| {
+            arg_extreme(row, op == ArgMin) as i32
+        })),
+        All => Values::U(per_row(v, rows, k_len, |row| {
+            row.iter().all(|&x| x != 0.0) as u32
+        })),
+        Any => Values::U(per_row(v, rows, k_len, |row| {
+            row.iter().any(|&x| x != 0.0) as u32
+        })),
+    }
+}
+
+/// Integer rows (wrapping sums and products), given as `T` by `wrap`.
+fn int_rows<T: Int>(
+    op: ReduceOp,
+    v: &[T],
+    rows: usize,
+    k_len: usize,
+    wrap: fn(Vec<T>) -> Values,
+) -> Values {
+    use ReduceOp::*;
+    let fold = |start: T, f: fn(T, T) -> T| {
+        wrap(per_row(v, rows, k_len, |row| {
+            row.iter().fold(start, |a, &x| f(a, x))
+        }))
+    };
+    match op {
+        Sum => fold(T::ZERO, T::wrapping_add),
+        Prod => fold(T::ONE, T::wrapping_mul),
+        Max => fold(T::MIN, Ord::max),
+        Min => fold(T::MAX, Ord::min),
+        ArgMax | ArgMin => Values::I(per_row(v, rows, k_len, |row| {
+            arg_extreme_ord(row, op == ArgMin) as i32
+        })),
+        All => Values::U(per_row(v, rows, k_len, |row| {
+            row.iter().all(|&x| x != T::ZERO) as u32
+        })),
+        Any => Values::U(per_row(v, rows, k_len, |row| {
+            row.iter().any(|&x| x != T::ZERO) as u32
+        })),
+    }
+}
+
+/// `op` over each row of `k_len` values of one compute type.
+fn reduce_rows(op: ReduceOp, values: Values, k_len: usize, rows: usize) -> Values {
+    match values {
+        Values::F(v) => float_rows(op, &v, rows, k_len),
+        Values::I(v) => int_rows(op, &v, rows, k_len, Values::I),
+        Values::U(v) => int_rows(op, &v, rows, k_len, Values::U),
+    }
+}
+
+/// A `Reduce` node of `dtype` over `axes` of `input`.
+pub(crate) fn reduce(
+    op: ReduceOp,
+    axes: &[usize],
+    input: Operand,
+    dtype: DType,
+) -> Result<DeviceData> {
+    let name = op.name();
+    let (values, rows, k_len) = rows_over(input, axes, name)?;
+    // Sums and products compute in the result's type (bools sum as int32).
+    let values = match op {
+        ReduceOp::Sum | ReduceOp::Prod => cast(values, dtype),
+        _ => values,
+    };
+    let out_shape: Vec<usize> = (0..input.1.len())
+        .filter(|d| !axes.contains(d))
+        .map(|d| input.1[d])
+        .collect();
+    Ok(stored(
+        reduce_rows(op, values, k_len, rows),
+        dtype,
+        &out_shape,
+    ))
+}
+
+/// Inclusive scan of `op` along rows of `k_len`, backwards with `reverse`.
+fn scan_rows<T: Copy>(v: &mut [T], k_len: usize, reverse: bool, f: impl Fn(T, T) -> T) {
+    if k_len == 0 {
+        return;
+    }
+    for row in v.chunks_mut(k_len) {
+        if reverse {
+            for k in (0..k_len - 1).rev() {
+                row[k] = f(row[k + 1], row[k]);
+            }
+        } else {
+            for k in 1..k_len {
+                row[k] = f(row[k - 1], row[k]);
+            }
+        }
+    }
+}
+
+/// A `Scan` node of `dtype` along `axis` of `input`.
+pub(crate) fn scan(
+    op: ScanOp,
+    axis: usize,
+    reverse: bool,
+    input: Operand,
+    dtype: DType,
+) -> Result<DeviceData> {
+    let shape = input.1;
+    let (values, _, k_len) = rows_over(input, &[axis], "cumsum")?;
+    let mut values = cast(values, dtype);
+    let sum = op == ScanOp::Sum;
+    match &mut values {
+        Values::F(v) if sum => scan_rows(v, k_len, reverse, |a, b| a + b),
+        Values::F(v) => scan_rows(v, k_len, reverse, |a, b| a * b),
+        Values::I(v) => scan_rows(v, k_len, reverse, Int::scan_op(sum)),
+        Values::U(v) => scan_rows(v, k_len, reverse, Int::scan_op(sum)),
+    }
+    // The rows have the scanned axis last: put it back.
+    let mut moved: Vec<usize> = (0..shape.len()).filter(|&d| d != axis).collect();
+    moved.push(axis);
+    let moved_shape: Vec<usize> = moved.iter().map(|&d| shape[d]).collect();
+    let scanned = stored(values, dtype, &moved_shape);
+    let mut inverse = vec![0; moved.len()];
+    for (i, &d) in moved.iter().enumerate() {
+        inverse[d] = i;
+    }
+    Ok(transpose(&scanned, &inverse))
+}
+
+/// Softmax (or log-softmax) along the last axis: NaN rows stay NaN, and
+/// log-softmax shifts by the row's max only where it is finite.
+pub(crate) fn softmax(input: Operand, log: bool) -> Result<DeviceData> {
+    let shape = input.1;
+    let mut v = floats(input, "softmax")?;
+    let k_len = *shape.last().unwrap_or(&1);
+    if k_len > 0 {
+        for row in v.chunks_mut(k_len) {
+            let m = row.iter().fold(f32::NEG_INFINITY, |m, &x| {
+                if m.is_nan() || x.is_nan() {
+                    f32::NAN
+                } else {
+                    m.max(x)
+                }
+            });
+            let shift = if log && !m.is_finite() { 0.0 } else { m };
+            let total: f32 = row.iter().map(|&x| (x - shift).exp()).sum();
+            for x in row.iter_mut() {
+                *x = if log {
+                    *x - shift - total.ln()
+                } else {
+                    (*x - shift).exp() / total
+                };
+            }
+        }
+    }
+    Ok(stored(Values::F(v), DType::F32, shape))
+}
+
+/// Normalisation along the last axis, `(x - m) r` with `r = 1 / √(mean((x
+/// - m)²) + eps)` (`m = 0` for RMS); with `g`, its derivative applied to
+/// `g`: `r (g - mean(g) - y mean(g y))` (no `mean(g)` for RMS).
+pub(crate) fn normalize(
+    input: Operand,
+    g: Option<Operand>,
+    eps: f32,
+    rms: bool,
+) -> Result<DeviceData> {
+    let shape = input.1;
+    let x = floats(input, "layer_norm")?;
+    let g = g.map(|g| floats(g, "layer_norm")).transpose()?;
+    let k_len = *shape.last().unwrap_or(&1);
+    let mut out = vec![0.0f32; x.len()];
+    if k_len > 0 {
+        let n = k_len as f32;
+        for (r, row) in x.chunks(k_len).enumerate() {
+            let m = if rms {
+                0.0
+            } else {
+                row.iter().sum::<f32>() / n
+            };
+            let squares: f32 = row.iter().map(|&v| (v - m) * (v - m)).sum();
+            let inv = 1.0 / (squares / n + eps).sqrt();
+            let dst = &mut out[r * k_len..(r + 1) * k_len];
+            match &g {
+                None => {
+                    for (o, &v) in dst.iter_mut().zip(row) {
+                        *o = (v - m) * inv;
+                    }
+                }
+                Some(g) => {
+                    let g = &g[r * k_len..(r + 1) * k_len];
+                    let g_mean = if rms { 0.0 } else { g.iter().sum::<f32>() / n };
+                    let gy_mean = g
+                        .iter()
+                        .zip(row)
+                        .map(|(&g, &v)| g * (v - m) * inv)
+                        .sum::<f32>()
+                        / n;
+                    for ((o, &v), &g) in dst.iter_mut().zip(row).zip(g) {
+                        let y = (v - m) * inv;
+                        *o = inv * (g - g_mean - y * gy_mean);
+                    }
+                }
+            }
+        }
+    }
+    Ok(stored(Values::F(out), DType::F32, shape))
+}
+
+/// The sum of the squares of every element of the inputs, a float32 scalar.
+pub(crate) fn squared_norm(inputs: &[Operand]) -> Result<DeviceData> {
+    let mut total = 0.0f64;
+    for &input in inputs {
+        total += floats(input, "squared_norm")?
+            .iter()
+            .map(|&x| (x as f64) * (x as f64))
+            .sum::<f64>();
+    }
+    Ok(stored(Values::F(vec![total as f32]), DType::F32, &[]))
+}
