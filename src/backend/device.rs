@@ -331,6 +331,7 @@ pub fn destroy_device() {
 pub fn device_info() -> Result<DeviceInfo> {
     Ok(match super::active()? {
         super::Active::Gpu(dev) => dev.info.clone(),
+        #[cfg(not(target_arch = "wasm32"))]
         super::Active::Cpu => super::cpu::info(),
     })
 }

@@ -6,6 +6,8 @@
 //! Nothing here knows the public ops, the transforms or lowering: the
 //! backend encodes one lowered primitive at a time.
 
+// The web build leaves the CPU backend out until the npm package offers it.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod cpu;
 pub mod device;
 pub(crate) mod encoder;
@@ -99,7 +101,18 @@ enum Chosen {
 /// The backend that evaluates arrays now.
 pub(crate) enum Active {
     Gpu(Arc<Device>),
+    #[cfg(not(target_arch = "wasm32"))]
     Cpu,
+}
+
+/// The CPU backend's description, where this build has it.
+fn cpu_info() -> Result<DeviceInfo> {
+    #[cfg(not(target_arch = "wasm32"))]
+    return Ok(cpu::info());
+    #[cfg(target_arch = "wasm32")]
+    Err(Error::Device(
+        "init: no CPU backend in the web build yet".into(),
+    ))
 }
 
 /// The kind of backend a native program runs on unless told otherwise:
@@ -116,8 +129,13 @@ fn default_kind() -> Result<BackendKind> {
 pub(crate) fn active() -> Result<Active> {
     let chosen = *CHOSEN.lock().unwrap_or_else(|e| e.into_inner());
     match chosen {
+        #[cfg(not(target_arch = "wasm32"))]
         Some(Chosen::Cpu) => Ok(Active::Cpu),
+        #[cfg(not(target_arch = "wasm32"))]
         Some(Chosen::Gpu) => device::device().map(Active::Gpu),
+        // (The web build chooses only the GPU.)
+        #[cfg(target_arch = "wasm32")]
+        Some(_) => device::device().map(Active::Gpu),
         #[cfg(not(target_arch = "wasm32"))]
         None => {
             pollster::block_on(init_with(default_kind()?))?;
@@ -129,17 +147,27 @@ pub(crate) fn active() -> Result<Active> {
     }
 }
 
+/// The error for an input of `op` that the `other` backend computed, in an
+/// evaluation on `this` one.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn mixed_backends(op: &str, other: &str, this: &str) -> Error {
+    Error::Eval(format!(
+        "{op}: an input was computed on the {other} backend, and this evaluation runs on the \
+         {this} backend; arrays of two backends do not mix (read its values into a new array)"
+    ))
+}
+
 /// Chooses the backend arrays are evaluated on and opens it; what it runs
 /// on. `Auto` takes the GPU where an adapter is found and the CPU where
 /// none is. Arrays computed on one backend are not used by the other: read
 /// their values and make new arrays.
 pub async fn init_with(kind: BackendKind) -> Result<DeviceInfo> {
     let (chosen, info) = match kind {
-        BackendKind::Cpu => (Chosen::Cpu, cpu::info()),
-        BackendKind::Gpu => (Chosen::Gpu, device::open().await?),
-        BackendKind::Auto => match device::open().await {
+        BackendKind::Cpu => (Chosen::Cpu, cpu_info()?),
+        BackendKind::Gpu | BackendKind::Auto => match device::open().await {
             Ok(info) => (Chosen::Gpu, info),
-            Err(_) => (Chosen::Cpu, cpu::info()),
+            Err(e) if kind == BackendKind::Auto => (Chosen::Cpu, cpu_info().map_err(|_| e)?),
+            Err(e) => return Err(e),
         },
     };
     *CHOSEN.lock().unwrap_or_else(|e| e.into_inner()) = Some(chosen);

@@ -166,13 +166,15 @@ impl DeviceData {
     /// The wgpu buffer under the view, or an error naming `op` where
     /// another backend made it.
     pub(crate) fn wgpu_buffer(&self, op: &str) -> Result<Arc<Buffer>> {
-        Arc::downcast(self.buffer.clone()).map_err(|_| {
-            Error::Eval(format!(
-                "{op}: an input was computed on the CPU backend, and this evaluation runs on \
-                 the GPU backend; arrays of two backends do not mix (read its values and make \
-                 a new array on this one)"
-            ))
-        })
+        #[cfg(not(target_arch = "wasm32"))]
+        return Arc::downcast(self.buffer.clone())
+            .map_err(|_| super::mixed_backends(op, "CPU", "GPU"));
+        // The web build has one backend.
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = op;
+            Ok(self.gpu())
+        }
     }
 }
 

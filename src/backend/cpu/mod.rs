@@ -117,13 +117,9 @@ int!(i32, u32);
 /// The buffer under a view the CPU backend made; an error naming `op` for
 /// a view another backend made.
 pub(crate) fn host_buffer<'a>(data: &'a DeviceData, op: &str) -> Result<&'a HostBuffer> {
-    data.buffer.downcast_ref::<HostBuffer>().ok_or_else(|| {
-        Error::Eval(format!(
-            "{op}: an input was computed on the GPU backend, and this evaluation runs on the \
-             CPU backend; arrays of two backends do not mix (read its values and make a new \
-             array on this one)"
-        ))
-    })
+    data.buffer
+        .downcast_ref::<HostBuffer>()
+        .ok_or_else(|| super::mixed_backends(op, "GPU", "CPU"))
 }
 
 /// Calls `f` with the buffer position of each element of the view
