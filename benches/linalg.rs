@@ -1,11 +1,11 @@
 //! Linear algebra timings: each op on one n x n matrix (n = 16, 32, 48, 64,
 //! 128, 256, 1024, and 4096 with `--large`) and on stacks of small ones, on
-//! the default GPU, with the dispatches one call queues; with `--features
-//! faer`, the same ops through faer on this CPU. `--profile` prints, per
+//! the default GPU, with the dispatches one call queues, and the same ops
+//! through faer on this CPU. `--profile` prints, per
 //! op and shape, one call's GPU time per kernel (see `kiln::profile`);
 //! `--trace DIR` also writes its Chrome trace to `DIR/<op>_<shape>.json`.
 //!
-//!     cargo bench --bench linalg [--features faer] -- [--large] [--ops inv,svd]
+//!     cargo bench --bench linalg -- [--large] [--ops inv,svd]
 //!         [--sizes 64,256] [--profile] [--trace DIR]
 //!
 //! Times are medians of several runs after a warm-up, each run ending in a
@@ -124,7 +124,6 @@ fn time_kiln(op: &str, batch: &[usize], n: usize, profiled: bool) -> KilnTime {
     }
 }
 
-#[cfg(feature = "faer")]
 mod cpu {
     use faer::linalg::solvers::DenseSolveCore;
     use faer::prelude::*;
@@ -156,12 +155,10 @@ mod cpu {
     }
 }
 
-#[cfg(feature = "faer")]
 #[path = "../tests/common/noise.rs"]
 mod noise;
 
 /// Deterministic values in [-1, 1) for the CPU inputs.
-#[cfg(feature = "faer")]
 fn common_uniform(seed: u64, n: usize) -> Vec<f32> {
     noise::uniform(seed, n, -1.0, 1.0)
         .into_iter()
@@ -169,7 +166,6 @@ fn common_uniform(seed: u64, n: usize) -> Vec<f32> {
         .collect()
 }
 
-#[cfg(feature = "faer")]
 fn time_cpu(op: &str, count: usize, n: usize) -> Option<f64> {
     let mats: Vec<_> = (0..count.min(64))
         .map(|k| cpu::matrix(op, n, k as u64 + 1))
@@ -183,11 +179,6 @@ fn time_cpu(op: &str, count: usize, n: usize) -> Option<f64> {
         std::hint::black_box(acc);
     }) / mats.len() as f64;
     Some(per * count as f64)
-}
-
-#[cfg(not(feature = "faer"))]
-fn time_cpu(_: &str, _: usize, _: usize) -> Option<f64> {
-    None
 }
 
 fn main() {

@@ -1056,3 +1056,25 @@ fn triangular_and_cholesky_variants_meet_their_residuals() {
         }
     }
 }
+
+#[test]
+fn svd_of_matrices_without_columns() {
+    // A stack of 4 x 0 matrices: no singular values, an empty reduced U,
+    // and a full U that is orthogonal.
+    let a = kiln::zeros(&[2, 4, 0], DType::F32).unwrap();
+    let (u, s, vh) = linalg::svd(&a, true).unwrap();
+    assert_eq!(
+        (u.shape(), s.shape(), vh.shape()),
+        (&[2, 4, 4][..], &[2, 0][..], &[2, 0, 0][..])
+    );
+    let gram = kiln::matmul(&u.mt().unwrap(), &u)
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
+    for (k, g) in gram.iter().enumerate() {
+        let want = if k % 16 % 5 == 0 { 1.0 } else { 0.0 };
+        assert!((g - want).abs() < 1e-6, "UᵀU[{k}] = {g}");
+    }
+    let (u, s, _) = linalg::svd(&a, false).unwrap();
+    assert_eq!((u.shape(), s.shape()), (&[2, 4, 0][..], &[2, 0][..]));
+}

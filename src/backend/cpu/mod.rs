@@ -11,6 +11,7 @@
 
 mod elementwise;
 mod index;
+mod linalg;
 mod matmul;
 mod random;
 mod reduce;
@@ -278,6 +279,7 @@ impl Backend for Cpu {
     }
 
     fn encode(&self, batch: &mut CpuBatch<'_>, node: &Array) -> Result<DeviceData> {
+        check_fits(node)?;
         let data = compute(node)?;
         // Counted as the GPU counts its kernels: views and constants compute
         // nothing.
@@ -312,6 +314,25 @@ impl Backend for Cpu {
         };
         Ok(T::decode(&bytes))
     }
+}
+
+/// Results from this size on are first reserved as a whole, so that one
+/// too large for the host's memory is an error, not an abort.
+const RESERVE_FROM: usize = 1 << 26;
+
+/// An error naming the op where `node`'s values cannot be allocated.
+fn check_fits(node: &Array) -> Result<()> {
+    let bytes = node.size().saturating_mul(node.dtype().device_size());
+    if bytes >= RESERVE_FROM {
+        Vec::<u8>::new().try_reserve_exact(bytes).map_err(|_| {
+            Error::Eval(format!(
+                "{} of shape {} is {bytes} bytes, more than this host can allocate",
+                node.primitive().name(),
+                crate::error::fmt_shape(node.shape())
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 /// Computes `node`, whose inputs are evaluated.
@@ -371,10 +392,7 @@ fn compute(node: &Array) -> Result<DeviceData> {
         Primitive::ArgSort { descending } => index::argsort(operands[0], *descending),
         Primitive::Matmul => matmul::matmul(operands[0], operands[1], shape, dtype),
         Primitive::Threefry => random::threefry(operands[0], operands[1], shape),
-        Primitive::Linalg(op) => Err(Error::Eval(format!(
-            "{}: linear algebra does not run on the CPU backend yet",
-            op.name()
-        ))),
+        Primitive::Linalg(op) => linalg::encode(*op, &operands, shape),
         Primitive::Attention { .. } | Primitive::AttentionGrad { .. } => Err(Error::Eval(
             format!("{name}: the CPU backend computes attention composed; this node should have been lowered"),
         )),

@@ -372,7 +372,7 @@ pub fn encode(
         }
         LinalgOp::Eigh => {
             let pairs = n.div_ceil(2);
-            let rounds = (2 * pairs - 1).max(1);
+            let rounds = (2 * pairs).saturating_sub(1).max(1);
             let total = MAX_SWEEPS as usize * rounds;
             let work = enc.alloc((batch * n * n * 4) as u64)?;
             let rot = enc.alloc((batch * pairs * 8) as u64)?;
@@ -442,7 +442,7 @@ pub fn encode(
         LinalgOp::Svd { .. } => {
             let p = shape[shape.len() - 1];
             let pairs = n.div_ceil(2);
-            let rounds = (2 * pairs - 1).max(1);
+            let rounds = (2 * pairs).saturating_sub(1).max(1);
             let jacobi = MAX_SWEEPS as usize * rounds;
             let dots = enc.alloc((batch * p * 4) as u64)?;
             let state = enc.alloc((batch * 3 * 4) as u64)?;
