@@ -1,7 +1,8 @@
 //! The CPU backend: every primitive computed on the host in plain Rust, at
 //! once, as the scheduler hands it over (there is no queue to batch into).
-//! It runs where there is no GPU (natively and in WebAssembly), and serves
-//! as the reference the GPU backend is checked against.
+//! It runs where there is no GPU driver (natively for now; the web build
+//! leaves it out until the npm package offers it), and serves as the
+//! reference the GPU backend is checked against.
 //!
 //! Buffers hold elements as the GPU stores them (float16 as `f16`, bools as
 //! `u32` 0 or 1); an op reads its inputs' views into vectors of their
@@ -67,7 +68,7 @@ impl Values {
         }
     }
 
-    /// `n` copies of nothing in `dtype`'s compute type, to push into.
+    /// An empty vector of `dtype`'s compute type with room for `n`.
     pub(crate) fn with_capacity(dtype: DType, n: usize) -> Values {
         match dtype {
             DType::F32 | DType::F16 => Values::F(Vec::with_capacity(n)),
