@@ -79,7 +79,6 @@ fn encode<B: Backend>(
 pub(crate) fn eval(outputs: &[&Array]) -> Result<()> {
     match crate::backend::active()? {
         Active::Gpu(dev) => eval_on(&dev, outputs),
-        #[cfg(not(target_arch = "wasm32"))]
         Active::Cpu => eval_on(&crate::backend::cpu::CPU, outputs),
     }
 }
@@ -162,7 +161,6 @@ pub(crate) async fn read<T: Element>(array: &Array) -> Result<Vec<T>> {
         .ok_or_else(|| Error::Eval("readback of an array that is not evaluated".into()))?;
     match crate::backend::active()? {
         Active::Gpu(dev) => dev.read::<T>(&data, array.shape()).await,
-        #[cfg(not(target_arch = "wasm32"))]
         Active::Cpu => {
             crate::backend::cpu::CPU
                 .read::<T>(&data, array.shape())

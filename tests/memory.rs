@@ -1,5 +1,5 @@
-//! Memory accounting. One test function, so that no other test in this
-//! binary allocates from the shared pool while it measures.
+//! Memory accounting, on either backend. One test function, so that no
+//! other test in this binary allocates while it measures.
 
 use kiln::{Array, Axes, DType, Result};
 
@@ -101,7 +101,13 @@ fn memory_stats_track_buffers_and_clear_cache_frees_them() {
     assert!(with.active >= 1 << 20 && with.peak >= with.active);
     drop(a);
     let without = kiln::memory_stats();
-    assert!(without.cached >= 1 << 20, "{without:?}");
+    if kiln::device_info().unwrap().backend == "cpu" {
+        // The CPU backend frees a buffer with its last array (no pool).
+        assert!(without.active + (1 << 20) <= with.active, "{without:?}");
+        assert_eq!(without.peak, with.peak);
+    } else {
+        assert!(without.cached >= 1 << 20, "{without:?}");
+    }
     kiln::clear_cache();
     assert_eq!(kiln::memory_stats().cached, 0);
 }

@@ -16,7 +16,7 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn init() {
-    wasm::init()
+    wasm::init("webgpu".into())
         .await
         .map_err(JsValue::from)
         .expect("kiln init");

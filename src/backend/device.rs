@@ -331,7 +331,6 @@ pub fn destroy_device() {
 pub fn device_info() -> Result<DeviceInfo> {
     Ok(match super::active()? {
         super::Active::Gpu(dev) => dev.info.clone(),
-        #[cfg(not(target_arch = "wasm32"))]
         super::Active::Cpu => super::cpu::info(),
     })
 }
@@ -352,8 +351,11 @@ pub fn synchronize() -> Result<()> {
 }
 
 /// Bytes in use, peak and cached in the buffer pool, its buffers, and the
-/// pipelines compiled.
+/// pipelines compiled; on the CPU backend, its buffers' bytes and peak.
 pub fn memory_stats() -> MemoryStats {
+    if super::on_cpu() {
+        return super::cpu::memory_stats();
+    }
     current()
         .and_then(|d| d.ok())
         // A lost device's memory is gone with it.
@@ -377,7 +379,9 @@ pub fn clear_cache() {
 
 /// Restarts peak tracking from the bytes in use now.
 pub fn reset_peak_memory() {
-    if let Some(Ok(d)) = current() {
+    if super::on_cpu() {
+        super::cpu::reset_peak_memory();
+    } else if let Some(Ok(d)) = current() {
         d.pool.reset_peak();
     }
 }

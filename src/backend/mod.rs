@@ -6,8 +6,6 @@
 //! Nothing here knows the public ops, the transforms or lowering: the
 //! backend encodes one lowered primitive at a time.
 
-// The web build leaves the CPU backend out until the npm package offers it.
-#[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod cpu;
 pub mod device;
 pub(crate) mod encoder;
@@ -81,9 +79,10 @@ impl BackendKind {
             "auto" => Ok(BackendKind::Auto),
             "gpu" | "webgpu" => Ok(BackendKind::Gpu),
             "cpu" => Ok(BackendKind::Cpu),
-            other => Err(Error::Device(format!(
-                "init: unknown backend \"{other}\" (use \"auto\", \"gpu\" or \"cpu\")"
-            ))),
+            other => Err(crate::error::invalid(
+                "init",
+                format!("unknown backend \"{other}\" (use \"auto\", \"gpu\" or \"cpu\")"),
+            )),
         }
     }
 }
@@ -101,18 +100,7 @@ enum Chosen {
 /// The backend that evaluates arrays now.
 pub(crate) enum Active {
     Gpu(Arc<Device>),
-    #[cfg(not(target_arch = "wasm32"))]
     Cpu,
-}
-
-/// The CPU backend's description, where this build has it.
-fn cpu_info() -> Result<DeviceInfo> {
-    #[cfg(not(target_arch = "wasm32"))]
-    return Ok(cpu::info());
-    #[cfg(target_arch = "wasm32")]
-    Err(Error::Device(
-        "init: no CPU backend in the web build yet".into(),
-    ))
 }
 
 /// The kind of backend a native program runs on unless told otherwise:
@@ -125,17 +113,17 @@ fn default_kind() -> Result<BackendKind> {
     }
 }
 
+/// Whether evaluations run on the CPU backend now (chosen, not opened here).
+pub(crate) fn on_cpu() -> bool {
+    *CHOSEN.lock().unwrap_or_else(|e| e.into_inner()) == Some(Chosen::Cpu)
+}
+
 /// The backend of this process, chosen on first use natively.
 pub(crate) fn active() -> Result<Active> {
     let chosen = *CHOSEN.lock().unwrap_or_else(|e| e.into_inner());
     match chosen {
-        #[cfg(not(target_arch = "wasm32"))]
         Some(Chosen::Cpu) => Ok(Active::Cpu),
-        #[cfg(not(target_arch = "wasm32"))]
         Some(Chosen::Gpu) => device::device().map(Active::Gpu),
-        // (The web build chooses only the GPU.)
-        #[cfg(target_arch = "wasm32")]
-        Some(_) => device::device().map(Active::Gpu),
         #[cfg(not(target_arch = "wasm32"))]
         None => {
             pollster::block_on(init_with(default_kind()?))?;
@@ -149,7 +137,6 @@ pub(crate) fn active() -> Result<Active> {
 
 /// The error for an input of `op` that the `other` backend computed, in an
 /// evaluation on `this` one.
-#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn mixed_backends(op: &str, other: &str, this: &str) -> Error {
     Error::Eval(format!(
         "{op}: an input was computed on the {other} backend, and this evaluation runs on the \
@@ -163,10 +150,10 @@ pub(crate) fn mixed_backends(op: &str, other: &str, this: &str) -> Error {
 /// their values and make new arrays.
 pub async fn init_with(kind: BackendKind) -> Result<DeviceInfo> {
     let (chosen, info) = match kind {
-        BackendKind::Cpu => (Chosen::Cpu, cpu_info()?),
+        BackendKind::Cpu => (Chosen::Cpu, cpu::info()),
         BackendKind::Gpu | BackendKind::Auto => match device::open().await {
             Ok(info) => (Chosen::Gpu, info),
-            Err(e) if kind == BackendKind::Auto => (Chosen::Cpu, cpu_info().map_err(|_| e)?),
+            Err(_) if kind == BackendKind::Auto => (Chosen::Cpu, cpu::info()),
             Err(e) => return Err(e),
         },
     };

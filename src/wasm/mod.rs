@@ -254,10 +254,12 @@ pub fn weak_scalar(value: f64, like: &JsArray) -> JsArray {
     JsArray::new(Array::scalar_of(scalar, dtype))
 }
 
-/// Opens the GPU device (idempotent) and reports the adapter.
+/// Opens the backend named `backend` (`auto`, `webgpu` or `cpu`; see
+/// [`crate::init_with`]) and reports it; the GPU device once opened is kept.
 #[wasm_bindgen]
-pub async fn init() -> JsResult<JsValue> {
-    Ok(device_object(&crate::init().await?))
+pub async fn init(backend: String) -> JsResult<JsValue> {
+    let kind = crate::BackendKind::from_name(&backend)?;
+    Ok(device_object(&crate::init_with(kind).await?))
 }
 
 /// Destroys the GPU device as a browser's device loss would (see

@@ -10,6 +10,8 @@ use serde_json::Value;
 pub mod fuzz;
 pub mod host_matrix;
 pub mod noise;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod programs;
 
 /// An array's values as f64 (read through float32).
 pub fn read_f64(a: &Array) -> Vec<f64> {

@@ -3,6 +3,7 @@
 // weights file it saved and sampled one character at a time.
 
 import * as kiln from '../src/index.js';
+import { breathe } from './pace.js';
 
 const WEIGHTS_URL = './data/char_transformer.safetensors';
 const LENGTH = 240;
@@ -133,6 +134,7 @@ export function setupChars(root) {
         choice.dispose();
         ids.push(id);
         out.textContent += loaded.alphabet[id];
+        await breathe();
       }
       state.arrayGrowth = kiln.memory().numArrays - live;
       key.dispose();

@@ -5,6 +5,7 @@
 
 import * as kiln from '../src/index.js';
 import { Plot } from './plot.js';
+import { breathe } from './pace.js';
 
 const DATA_URL = '../../examples/data/digits.safetensors';
 const TEST_SIZE = 297;
@@ -131,14 +132,14 @@ export function setupTraining(root, { epochs, batchSize }) {
         run.order = kiln.tidy(() => kiln.random.permutation(kiln.random.key(seed), data.train.size));
       }
       const value = step(run.batch);
-      // Waiting for the loss also lets the browser paint and handle input.
       state.loss.push(await value.item());
+      await breathe();
       value.dispose();
       state.step += 1;
       run.batch += 1;
       windowSteps += 1;
       const now = performance.now();
-      if (now - windowStart > 500) {
+      if (now - windowStart > 500 || (windowSteps > 0 && state.epoch + 1 === epochs && run.batch === state.stepsPerEpoch)) {
         state.stepsPerSecond = (1000 * windowSteps) / (now - windowStart);
         windowStart = now;
         windowSteps = 0;

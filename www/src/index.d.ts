@@ -74,7 +74,7 @@ export type Reduction = 'mean' | 'sum' | 'none';
 export interface DeviceInfo {
   /** The adapter's name, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits)"`. */
   name: string;
-  /** The graphics API underneath: Vulkan, Metal, Dx12, BrowserWebGpu... */
+  /** The graphics API underneath (Vulkan, Metal, Dx12, BrowserWebGpu...), or `'cpu'` on the CPU backend. */
   backend: string;
   /** Discrete, integrated, virtual or CPU. */
   deviceType: string;
@@ -116,6 +116,14 @@ export interface MemoryInfo {
 export type WasmSource = string | URL | Request | Response | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
 
 export interface InitOptions {
+  /**
+   * Which backend evaluates arrays: `'auto'` (default) takes WebGPU where
+   * the browser (or Node) offers an adapter and the CPU backend in
+   * WebAssembly where it does not; `'webgpu'` only WebGPU (rejecting
+   * without it); `'cpu'` the CPU backend. `deviceInfo().backend` says
+   * which runs (`'cpu'` for the CPU backend).
+   */
+  backend?: 'auto' | 'webgpu' | 'cpu' | undefined;
   /**
    * The .wasm as a URL, bytes or a module (default: `pkg/kiln_bg.wasm`
    * of the package, read from disk in Node).
@@ -407,9 +415,11 @@ export declare class Array {
 // ---------------------------------------------------------------- loading
 
 /**
- * Loads the module, opens the WebGPU device (idempotent) and reports the
- * adapter. `options.wasm` may give the .wasm as a URL, bytes or a module;
- * only the first call loads, so later calls ignore `options`.
+ * Loads the module, opens the backend `options.backend` names (default
+ * `'auto'`: WebGPU where there is an adapter, else the CPU backend) and
+ * reports it. `options.wasm` may give the .wasm as a URL, bytes or a
+ * module; only the first call loads, so later calls ignore it. A later
+ * call may switch backends; arrays made before are not used after.
  */
 export declare function init(options?: InitOptions): Promise<DeviceInfo>;
 /** The adapter `init()` opened. */

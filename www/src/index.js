@@ -25,30 +25,37 @@ const rawData = Array.prototype.data;
 
 let loading = null;
 
+const BACKENDS = ['auto', 'webgpu', 'cpu'];
+
 /**
- * Loads the module, opens the WebGPU device (idempotent) and reports the
- * adapter. `options.wasm` may give the .wasm as a URL, bytes or a module.
- * After the device is lost (the browser's loss, or `destroyDevice()`),
- * every op throws until `init()` opens a new device.
+ * Loads the module, opens the backend and reports it. `options.backend`
+ * is `'auto'` (default: WebGPU where the browser or Node offers an
+ * adapter, else the CPU backend in WebAssembly), `'webgpu'` or `'cpu'`;
+ * `options.wasm` may give the .wasm as a URL, bytes or a module. Arrays
+ * made on one backend are not used on another. After the device is lost
+ * (the browser's loss, or `destroyDevice()`), every op throws until
+ * `init()` opens a new device.
  */
 export async function init(options = {}) {
-  loading ??= load(options.wasm).catch((e) => {
+  const { wasm, backend = 'auto' } = optionsOf('init', options, ['backend', 'wasm']);
+  if (!BACKENDS.includes(backend)) {
+    throw new Error(`[init] backend must be ${BACKENDS.map((b) => `'${b}'`).join(', ')}, got ${String(backend)}`);
+  }
+  loading ??= load(wasm).catch((e) => {
     loading = null; // a later call may try again
     throw e;
   });
   await loading;
   state.ready = true;
-  const info = raw.init();
-  return info.then(async (device) => {
-    if (device.name === '' && globalThis.navigator?.gpu) {
-      // Some browsers leave the adapter's description empty; name it by
-      // vendor and architecture instead.
-      const adapter = await navigator.gpu.requestAdapter();
-      const about = adapter?.info ?? {};
-      device.name = [about.vendor, about.architecture, about.device].filter(Boolean).join(' ');
-    }
-    return device;
-  });
+  const device = await raw.init(backend);
+  if (device.name === '' && globalThis.navigator?.gpu) {
+    // Some browsers leave the adapter's description empty; name it by
+    // vendor and architecture instead.
+    const adapter = await navigator.gpu.requestAdapter();
+    const about = adapter?.info ?? {};
+    device.name = [about.vendor, about.architecture, about.device].filter(Boolean).join(' ');
+  }
+  return device;
 }
 
 async function load(wasm) {

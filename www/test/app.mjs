@@ -1,11 +1,12 @@
 // What the browser test pages compute with kiln: a matrix product and a
-// gradient of inputs the test passes as `?input={"a":..,"b":..,"t":..}`.
+// gradient of inputs the test passes as `?input={"a":..,"b":..,"t":..}`
+// (and `"backend"`, init()'s option).
 // The result (or the error) goes into #result as JSON, and
 // document.body.dataset.status becomes 'done' or 'error'. Without ?input
 // the page only loads the package.
 
-async function compute(kiln, { a, b, t }) {
-  const info = await kiln.init();
+async function compute(kiln, { a, b, t, backend }) {
+  const info = await kiln.init({ backend });
   const product = await kiln.matmul(kiln.array(a), kiln.array(b)).array();
   // d/dt sum(t tanh t) = tanh t + t (1 - tanh^2 t)
   const df = kiln.grad((x) => kiln.sum(kiln.tanh(x).mul(x)));

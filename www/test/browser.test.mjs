@@ -21,10 +21,23 @@ after(async () => {
 
 const pageUrl = () => new URL('www/test/plain.html', server.url).href;
 
-test('a plain module script computes a matmul and a gradient', async () => {
+for (const backend of ['webgpu', 'cpu']) {
+  test(`a plain module script computes a matmul and a gradient (${backend})`, async () => {
+    const page = await openPage(browser);
+    const input = { ...appInput(11), backend };
+    assertAppResult(await runApp(page, pageUrl(), input), input);
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  });
+}
+
+test('without WebGPU the page runs on the CPU backend', async () => {
   const page = await openPage(browser);
-  const input = appInput(11);
-  assertAppResult(await runApp(page, pageUrl(), input), input);
+  await page.addInitScript(() => {
+    delete Navigator.prototype.gpu;
+  });
+  const input = appInput(12);
+  assertAppResult(await runApp(page, pageUrl(), input), { ...input, backend: 'cpu' });
   assert.deepEqual(page.problems, []);
   await page.close();
 });
@@ -35,20 +48,20 @@ test('the wasm is served as application/wasm', async () => {
   assert.equal(res.headers.get('content-type'), 'application/wasm');
 });
 
-// The checks in the page; after a call that breaks the module, a reload
-// (a fresh module) goes on from the next function.
-test('bad input throws named Errors in the browser too', async (t) => {
+// The checks in the page, on both backends; after a call that breaks the
+// module, a reload (a fresh module) goes on from the next function.
+for (const backend of ['webgpu', 'cpu']) test(`bad input throws named Errors in the browser too (${backend})`, async (t) => {
   const page = await openPage(browser);
   const reports = [];
   for (let from = 0; from !== null; from = reports.at(-1).next) {
     await page.goto(pageUrl());
     reports.push(
-      await page.evaluate(async (start) => {
+      await page.evaluate(async ([start, backend]) => {
         const kiln = await import('/www/src/index.js');
         const { runErrorChecks } = await import('/www/test/errors.mjs');
-        await kiln.init();
+        await kiln.init({ backend });
         return runErrorChecks(kiln, { from: start });
-      }, from),
+      }, [from, backend]),
     );
   }
   const results = reports.flatMap((r) => r.results);

@@ -58,7 +58,7 @@ async function shoot(page, selector, name) {
   console.log(`  screenshot ${file}`);
 }
 
-async function testTraining(page) {
+async function testTraining(page, prefix) {
   console.log(`\n1. Training (${EPOCHS} epochs)`);
   const started = performance.now();
   await page.click('#train [data-role=toggle]');
@@ -84,10 +84,10 @@ async function testTraining(page) {
     s.numArrays.length > 1 && s.numArrays.every((n) => n === s.numArrays[0]),
     `live arrays stay flat across epochs (${s.numArrays.join(', ')})`,
   );
-  await shoot(page, '#train', '1-training.png');
+  await shoot(page, '#train', `${prefix}1-training.png`);
 }
 
-async function testSvd(page) {
+async function testSvd(page, prefix) {
   console.log('\n2a. SVD image compression');
   const rows = [];
   for (const k of RANKS) {
@@ -116,7 +116,7 @@ async function testSvd(page) {
     errors.every((e, i) => i === 0 || e < errors[i - 1]),
     `error strictly decreases over ranks ${RANKS.join(', ')}`,
   );
-  await shoot(page, '#svd', '2a-svd.png');
+  await shoot(page, '#svd', `${prefix}2a-svd.png`);
 }
 
 // Waits until section `name` is idle with its `result` field set or an error.
@@ -131,7 +131,7 @@ async function settled(page, name, result, timeout) {
   );
 }
 
-async function testSolve(page) {
+async function testSolve(page, prefix) {
   for (const op of ['solve', 'inv']) {
     console.log(`\n2b. Linear system, n = ${SOLVE_N}, ${op}`);
     await page.selectOption('#solve [data-role=n]', String(SOLVE_N));
@@ -146,10 +146,10 @@ async function testSolve(page) {
     check(s.kilnResidual < MAX_KILN_RESIDUAL, `kiln residual < ${MAX_KILN_RESIDUAL}`);
     check(s.jsResidual < MAX_JS_RESIDUAL, `JS residual < ${MAX_JS_RESIDUAL}`);
   }
-  await shoot(page, '#solve', '2b-solve.png');
+  await shoot(page, '#solve', `${prefix}2b-solve.png`);
 }
 
-async function testAutodiff(page) {
+async function testAutodiff(page, prefix) {
   for (const [text, exact] of Object.entries(DERIVATIVES)) {
     console.log(`\n3. Autodiff of f(x) = ${text}`);
     await page.fill('#autodiff [data-role=expression]', text);
@@ -181,7 +181,7 @@ async function testAutodiff(page) {
       );
     }
   }
-  await shoot(page, '#autodiff', '3-autodiff.png');
+  await shoot(page, '#autodiff', `${prefix}3-autodiff.png`);
 
   const drawn = await curvePixels(page);
   check(drawn > 500, `the curves are drawn (${drawn} curve pixels)`);
@@ -198,7 +198,7 @@ async function testAutodiff(page) {
   check(color === hexToRgb(bad), `the error is shown in the error colour (${color}, want ${bad})`);
   const plotted = await curvePixels(page);
   check(plotted === 0, `no curves of the earlier function remain under the error (${plotted} curve pixels)`);
-  await shoot(page, '#autodiff', '3-autodiff-error.png');
+  await shoot(page, '#autodiff', `${prefix}3-autodiff-error.png`);
 }
 
 const CHARS_PROMPT = 'The only thing we have to fear is fear itself. ';
@@ -211,7 +211,7 @@ function charModelParameters({ vocab: v, dims: d, layers }) {
   return v * d + layers * block + 2 * d + d * v + v;
 }
 
-async function testChars(page) {
+async function testChars(page, prefix) {
   console.log('\n4. The character model trained natively');
   await page.fill('#chars [data-role=prompt]', CHARS_PROMPT);
   await page.click('#chars [data-role=write]');
@@ -231,7 +231,7 @@ async function testChars(page) {
   check(written.every((c) => meta.alphabet.includes(c)), 'every character written is in the alphabet');
   check(s.arrayGrowth === 0, `live arrays stay flat while it writes (${s.arrayGrowth} more)`);
   console.log(`  ${JSON.stringify(s.text.slice(0, 160))}...`);
-  await shoot(page, '#chars', '4-chars.png');
+  await shoot(page, '#chars', `${prefix}4-chars.png`);
 }
 
 // Opaque pixels of the autodiff plot in the colours of its three curves
@@ -254,26 +254,59 @@ function hexToRgb(hex) {
   return `rgb(${(v >> 16) & 255}, ${(v >> 8) & 255}, ${v & 255})`;
 }
 
-// The page in a browser without WebGPU: it says so in words and in which
-// browsers it runs, gives no native-driver advice, and no section waits.
-async function testWithoutWebGpu(browser, url) {
-  console.log('\n5. Without WebGPU');
+// Opens the demo and drives every section. `withoutWebGpu`: the browser
+// offers no navigator.gpu, so the page runs on kiln's CPU backend (in
+// WebAssembly) and says so.
+async function runDemo(browser, url, { withoutWebGpu }) {
+  const started = performance.now();
   const page = await openPage(browser);
-  await page.addInitScript(() => {
-    delete Navigator.prototype.gpu;
-  });
+  if (withoutWebGpu) {
+    await page.addInitScript(() => {
+      delete Navigator.prototype.gpu;
+    });
+  }
+  await page.setViewportSize({ width: 1200, height: 900 });
+  console.log(`Opening ${url}${withoutWebGpu ? ' without WebGPU' : ''}`);
   await page.goto(url);
+  // Ready once every section is usable; on SwiftShader the photo's SVD
+  // takes most of this.
   await page.waitForFunction(() => window.kilnDemo, null, { timeout: 30_000 });
-  const ready = await page.evaluate(() => window.kilnDemo.ready);
-  check(!ready.ok, 'the page reports that it cannot start');
-  check(await page.isVisible('#unavailable'), 'the notice is shown');
-  const reason = await page.textContent('#unavailable-reason');
-  check(/Chrome|Safari|Firefox/.test(reason), `it names browsers that run it: "${reason}"`);
-  check(!/mesa|VK_ICD|apt-get|Node/.test(reason), 'it gives no native-driver or Node advice');
-  const hints = await page.locator('[data-role=dataset]').allTextContents();
-  check(hints.every((h) => !/Loading/.test(h)), `no section says it is loading (${hints.join(', ')})`);
-  await page.screenshot({ path: join(screenshotDir, '5-no-webgpu.png') });
+  const ready = await page.evaluate(
+    (ms) => Promise.race([window.kilnDemo.ready, new Promise((ok) => setTimeout(() => ok({ ok: false, error: `not ready after ${ms / 1000} s` }), ms))]),
+    READY_TIMEOUT,
+  );
+  const prefix = withoutWebGpu ? 'cpu-' : '';
+  if (!ready.ok) {
+    await page.screenshot({ path: join(screenshotDir, `${prefix}unavailable.png`), fullPage: true });
+    throw new Error(`the demo did not start${withoutWebGpu ? ' without WebGPU' : ''}: ${ready.error}`);
+  }
+  const adapter = await page.textContent('#adapter-text');
+  console.log(`Backend: ${adapter} (page ready after ${seconds(started)})`);
+  const info = await page.evaluate(() => window.kilnDemo.state.adapter);
+  if (withoutWebGpu) {
+    check(info.backend === 'cpu', `without WebGPU the page runs on the CPU backend (${info.backend})`);
+    check(/CPU backend/.test(adapter) && /no WebGPU/.test(adapter), `the page says so: "${adapter}"`);
+    const note = await page.textContent('#adapter-note');
+    check(await page.isVisible('#adapter-note') && /WebAssembly/.test(note), `the note explains it: "${note}"`);
+    check(!(await page.isVisible('#unavailable')), 'no notice that it cannot start');
+  } else if (info.deviceType === 'Cpu') {
+    check(/\(software\)/.test(adapter), `the adapter is named in words: "${adapter}"`);
+  }
+  await page.screenshot({ path: join(screenshotDir, `${prefix}0-page.png`) });
+
+  // A section that throws (a timeout, say) fails; the next ones still run.
+  const sections = { training: testTraining, svd: testSvd, solve: testSolve, autodiff: testAutodiff, chars: testChars };
+  for (const [name, run] of Object.entries(sections)) {
+    try {
+      await run(page, prefix);
+    } catch (err) {
+      check(false, `${prefix}${name}: ${err.message.split('\n')[0]}`);
+      await page.screenshot({ path: join(screenshotDir, `${prefix}failed-${name}.png`), fullPage: true });
+    }
+  }
+  check(page.problems.length === 0, `no console errors or uncaught exceptions${page.problems.length ? `:\n    ${page.problems.join('\n    ')}` : ''}`);
   await page.close();
+  console.log(`(${seconds(started)})`);
 }
 
 async function main() {
@@ -282,41 +315,10 @@ async function main() {
   const server = await serve({ port: 0 });
   const browser = await launch();
   try {
-    const page = await openPage(browser);
-    await page.setViewportSize({ width: 1200, height: 900 });
     const url = `${server.url}www/demo/?epochs=${EPOCHS}`;
-    console.log(`Opening ${url}`);
-    await page.goto(url);
-    // Ready once every section is usable; on SwiftShader the photo's SVD
-    // (thousands of small dispatches) takes most of this.
-    await page.waitForFunction(() => window.kilnDemo, null, { timeout: 30_000 });
-    const ready = await page.evaluate(
-      (ms) => Promise.race([window.kilnDemo.ready, new Promise((ok) => setTimeout(() => ok({ ok: false, error: `not ready after ${ms / 1000} s` }), ms))]),
-      READY_TIMEOUT,
-    );
-    if (!ready.ok) {
-      await page.screenshot({ path: join(screenshotDir, 'unavailable.png'), fullPage: true });
-      throw new Error(`the demo did not start: ${ready.error}`);
-    }
-    const adapter = await page.textContent('#adapter-text');
-    console.log(`Adapter: ${adapter} (page ready after ${seconds(started)})`);
-    const info = await page.evaluate(() => window.kilnDemo.state.adapter);
-    if (info.deviceType === 'Cpu') check(/\(software\)/.test(adapter), `the adapter is named in words: "${adapter}"`);
-    await page.screenshot({ path: join(screenshotDir, '0-page.png') });
-
-    // A section that throws (a timeout, say) fails; the next ones still run.
-    const sections = { training: testTraining, svd: testSvd, solve: testSolve, autodiff: testAutodiff, chars: testChars };
-    for (const [name, run] of Object.entries(sections)) {
-      try {
-        await run(page);
-      } catch (err) {
-        check(false, `${name}: ${err.message.split('\n')[0]}`);
-        await page.screenshot({ path: join(screenshotDir, `failed-${name}.png`), fullPage: true });
-      }
-    }
-
-    check(page.problems.length === 0, `no console errors or uncaught exceptions${page.problems.length ? `:\n    ${page.problems.join('\n    ')}` : ''}`);
-    await testWithoutWebGpu(browser, url);
+    await runDemo(browser, url, { withoutWebGpu: false });
+    console.log('\n== The same page in a browser without WebGPU');
+    await runDemo(browser, url, { withoutWebGpu: true });
   } finally {
     await browser.close();
     await server.close();

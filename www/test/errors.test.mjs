@@ -38,7 +38,7 @@ const childFlag = '--errors-from';
 async function inChild(from) {
   await import('./gpu-node.mjs');
   const kiln = await import('@kiln-ml/kiln');
-  await kiln.init();
+  await kiln.init({ backend: process.env.KILN_TEST_BACKEND ?? 'webgpu' });
   const report = await runErrorChecks(kiln, { from });
   if (report.next === null) {
     report.product = await kiln.matmul(lhs, rhs).array();

@@ -33,10 +33,18 @@ test('calls before init() say so', async () => {
   assert.deepEqual(await kiln.array([1, 2]).data(), new Float32Array([1, 2]));
 });
 
-test('without WebGPU, init() rejects with what to do', () => {
-  // A Node without the webpgu package's navigator.gpu.
-  const script = `import('@kiln-ml/kiln').then((k) => k.init()).then(() => console.log('opened'), (e) => console.log(e.message));`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-  assert.match(out, /no WebGPU adapter/);
-  assert.match(out, /SwiftShader/);
+test('without WebGPU, init() runs on the CPU backend, and init({ backend: "webgpu" }) rejects with what to do', () => {
+  // A Node without the webgpu package's navigator.gpu.
+  const script = `import('@kiln-ml/kiln').then(async (k) => {
+    const info = await k.init();
+    const sum = await k.sum(k.array([1, 2, 3])).item();
+    console.log(JSON.stringify({ backend: info.backend, sum }));
+    await k.init({ backend: 'webgpu' }).then(() => console.log('opened'), (e) => console.log(e.message));
+    await k.init({ backend: 'metal' }).then(() => console.log('opened'), (e) => console.log(e.message));
+  });`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).split('\n');
+  assert.deepEqual(JSON.parse(out[0]), { backend: 'cpu', sum: 6 });
+  assert.match(out[1], /no WebGPU adapter/);
+  assert.match(out[1], /SwiftShader/);
+  assert.match(out[2], /^\[init\] backend must be 'auto', 'webgpu', 'cpu', got metal$/);
 });

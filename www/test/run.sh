@@ -15,9 +15,12 @@ run() {
 }
 
 run node --expose-gc --test --test-reporter=spec test/node.test.mjs
+# The same tests on the CPU backend (WebAssembly, no WebGPU needed).
+run env KILN_TEST_BACKEND=cpu node --expose-gc --test --test-reporter=spec test/node.test.mjs
 run node --test --test-reporter=spec test/size.test.mjs
 run node --test --test-reporter=spec test/preinit.test.mjs
 run node --test --test-reporter=spec test/errors.test.mjs
+run env KILN_TEST_BACKEND=cpu node --test --test-reporter=spec test/errors.test.mjs
 run node --test --test-reporter=spec test/browser.test.mjs
 run node --test --test-reporter=spec test/vite.test.mjs
 run node --test --test-reporter=spec test/pack.test.mjs

@@ -105,12 +105,12 @@ export function appInput(seed) {
 }
 
 /** Asserts a page's result against the same computation in plain JS. */
-export function assertAppResult(result, { a, b, t }) {
+export function assertAppResult(result, { a, b, t, backend }) {
   assert.equal(result.error, undefined, result.error);
   assert.deepEqual(shapeOf(result.product), [3, 2]);
   assertClose(result.product, matmul(a, b), { rtol: 1e-5, atol: 1e-6, what: 'matmul' });
   const gradient = t.map((v) => Math.tanh(v) + v * (1 - Math.tanh(v) ** 2));
   assertClose(result.gradient, gradient, { rtol: 1e-5, atol: 1e-6, what: 'grad' });
-  assert.equal(result.info.backend, 'BrowserWebGpu');
+  assert.equal(result.info.backend, backend === 'cpu' ? 'cpu' : 'BrowserWebGpu');
   assert.ok(result.info.name.length > 0, `init() reported no adapter name: ${JSON.stringify(result.info)}`);
 }

@@ -1,8 +1,8 @@
 //! The CPU backend: every primitive computed on the host in plain Rust, at
 //! once, as the scheduler hands it over (there is no queue to batch into).
-//! It runs where there is no GPU driver (natively for now; the web build
-//! leaves it out until the npm package offers it), and serves as the
-//! reference the GPU backend is checked against.
+//! It runs where there is no GPU driver, natively and in WebAssembly (where
+//! a browser has no WebGPU), and serves as the reference the GPU backend is
+//! checked against.
 //!
 //! Buffers hold elements as the GPU stores them (float16 as `f16`, bools as
 //! `u32` 0 or 1); an op reads its inputs' views into vectors of their
@@ -18,12 +18,14 @@ mod random;
 mod reduce;
 
 use super::limits::KernelLimits;
+use super::pool::MemoryStats;
 use super::Backend;
 use crate::array::{contiguous_strides, is_contiguous, Array, Data, DeviceData};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::primitive::{Primitive, PLACEHOLDER_READ};
 use half::f16;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The CPU backend. Its buffers are reference-counted host memory, freed
@@ -116,11 +118,63 @@ macro_rules! int {
 }
 int!(i32, u32);
 
+impl HostBuffer {
+    fn bytes(&self) -> usize {
+        match self {
+            HostBuffer::F32(v) => v.len() * 4,
+            HostBuffer::F16(v) => v.len() * 2,
+            HostBuffer::I32(v) => v.len() * 4,
+            HostBuffer::U32(v) => v.len() * 4,
+        }
+    }
+}
+
+/// A buffer of the CPU backend: counted in [`memory_stats`] while it lives.
+struct Allocation(HostBuffer);
+
+/// Bytes and buffers held by live allocations, and the most bytes held.
+static ACTIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
+static BUFFERS: AtomicUsize = AtomicUsize::new(0);
+
+impl Allocation {
+    fn new(buffer: HostBuffer) -> Allocation {
+        let active = ACTIVE_BYTES.fetch_add(buffer.bytes(), Ordering::Relaxed) + buffer.bytes();
+        PEAK_BYTES.fetch_max(active, Ordering::Relaxed);
+        BUFFERS.fetch_add(1, Ordering::Relaxed);
+        Allocation(buffer)
+    }
+}
+
+impl Drop for Allocation {
+    fn drop(&mut self) {
+        ACTIVE_BYTES.fetch_sub(self.0.bytes(), Ordering::Relaxed);
+        BUFFERS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The CPU backend's memory: bytes of live buffers and their peak (it
+/// keeps no cache and compiles no pipelines).
+pub(crate) fn memory_stats() -> MemoryStats {
+    MemoryStats {
+        active: ACTIVE_BYTES.load(Ordering::Relaxed) as u64,
+        peak: PEAK_BYTES.load(Ordering::Relaxed) as u64,
+        buffers: BUFFERS.load(Ordering::Relaxed) as u64,
+        ..MemoryStats::default()
+    }
+}
+
+/// Restarts peak tracking from the bytes in use now.
+pub(crate) fn reset_peak_memory() {
+    PEAK_BYTES.store(ACTIVE_BYTES.load(Ordering::Relaxed), Ordering::Relaxed);
+}
+
 /// The buffer under a view the CPU backend made; an error naming `op` for
 /// a view another backend made.
 pub(crate) fn host_buffer<'a>(data: &'a DeviceData, op: &str) -> Result<&'a HostBuffer> {
     data.buffer
-        .downcast_ref::<HostBuffer>()
+        .downcast_ref::<Allocation>()
+        .map(|a| &a.0)
         .ok_or_else(|| super::mixed_backends(op, "GPU", "CPU"))
 }
 
@@ -203,7 +257,7 @@ pub(crate) fn store(values: Values, dtype: DType) -> HostBuffer {
 /// A contiguous view of `shape` over a new buffer.
 pub(crate) fn output(buffer: HostBuffer, shape: &[usize]) -> DeviceData {
     DeviceData {
-        buffer: Arc::new(buffer),
+        buffer: Arc::new(Allocation::new(buffer)),
         strides: contiguous_strides(shape),
         offset: 0,
     }
