@@ -1,5 +1,6 @@
-// kiln, TensorFlow.js (WebGPU backend) and jax-js (WebGPU) in one session,
-// on the same float32 inputs: in headless Chromium (index.html, page.js) or
+// kiln, TensorFlow.js and jax-js in one session, on the same float32
+// inputs, all on WebGPU or all on the CPU in WebAssembly (`device: 'cpu'`:
+// kiln's CPU backend, TensorFlow.js's wasm backend, jax-js's wasm device): in headless Chromium (index.html, page.js) or
 // in Node on Dawn (run.mjs --node). Every timed call ends by reading its
 // results back to JS (the whole result, same for all libraries), so it
 // covers the queued GPU work. The first call of each library (shader
@@ -268,12 +269,14 @@ function checkEigh({ a }, [w, v]) {
 let kiln;
 let tf;
 let jax;
+// 'webgpu' or 'cpu' (every library in WebAssembly), set by runSuite.
+let device;
 
 const kilnLib = {
   name: 'kiln',
   async load() {
     kiln = await import('../src/index.js');
-    const info = await kiln.init();
+    const info = await kiln.init({ backend: device });
     return { device: `${info.backend}, ${info.deviceType} ${info.name}`.trim(), info };
   },
   // Kernels dispatched so far: a call that dispatched none did not run on the GPU.
@@ -358,13 +361,14 @@ function kilnMlp(inputs, compiled) {
 const tfjsLib = {
   name: 'tfjs',
   async load() {
-    tf = await loadTf();
+    tf = await loadTf(device);
+    const backend = device === 'cpu' ? 'wasm' : 'webgpu';
     // Otherwise tfjs silently runs ops on small tensors on its CPU backend.
-    tf.env().set('WEBGPU_CPU_FORWARD', false);
-    if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not start');
+    if (backend === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
+    if (!(await tf.setBackend(backend))) throw new Error(`the ${backend} backend did not start`);
     await tf.ready();
-    if (tf.getBackend() !== 'webgpu') throw new Error(`backend is ${tf.getBackend()}`);
-    return { device: 'webgpu' };
+    if (tf.getBackend() !== backend) throw new Error(`backend is ${tf.getBackend()}`);
+    return { device: backend };
   },
   matmul({ a, b }) {
     const [x, y] = [a, b].map(toTf);
@@ -403,8 +407,9 @@ function toTf({ data, shape }) {
 }
 
 // A tensor computed on the GPU holds a GPU buffer, one forwarded to the CPU
-// holds plain values.
+// holds plain values. (On the wasm backend every tensor is in wasm memory.)
 function assertTfOnGpu(tensors) {
+  if (device === 'cpu') return;
   for (const t of tensors) {
     if (!(tf.backend().tensorMap.get(t.dataId)?.resource instanceof GPUBuffer)) {
       throw new Error('a result is not in a GPU buffer');
@@ -428,8 +433,9 @@ const jaxLib = {
   async load() {
     jax = await import('../node_modules/@jax-js/jax/dist/index.js');
     // The default device is wasm (CPU): WebGPU has to be asked for.
-    if (!(await jax.init('webgpu')).includes('webgpu')) throw new Error('no webgpu device');
-    jax.defaultDevice('webgpu');
+    const wanted = device === 'cpu' ? 'wasm' : 'webgpu';
+    if (!(await jax.init(wanted)).includes(wanted)) throw new Error(`no ${wanted} device`);
+    jax.defaultDevice(wanted);
     return { device: jax.defaultDevice() };
   },
   matmul({ a, b }) {
@@ -474,7 +480,7 @@ function toJax({ data, shape }) {
 // Reads every array back, consuming it.
 function jaxRead(arrays) {
   for (const a of arrays) {
-    if (a.device !== 'webgpu') throw new Error(`a result is on ${a.device}`);
+    if (a.device !== jax.defaultDevice()) throw new Error(`a result is on ${a.device}`);
   }
   return Promise.all(arrays.map((a) => a.data()));
 }
@@ -644,19 +650,23 @@ async function adapterInfo() {
 /**
  * Runs the benchmarks and returns the results (report.js prints them).
  * `libs` and `only` pick libraries and benchmark ids (all when absent),
- * `budgetMs` the warm time per library and benchmark; `environment`
+ * `budgetMs` the warm time per library and benchmark; `device` is
+ * 'webgpu' (default) or 'cpu' (every library in WebAssembly); `environment`
  * names the runtime, `versions` gives each library's version,
- * `loadTf()` resolves to TensorFlow.js with its WebGPU backend
- * registered, and `log(line)` reports progress.
+ * `loadTf(device)` resolves to TensorFlow.js with its WebGPU (or wasm)
+ * backend registered, and `log(line)` reports progress.
  */
-export async function runSuite({ libs, only, budgetMs = 4000, environment, versions = {}, loadTf: tfLoader, log: logger }) {
+export async function runSuite({ libs, only, budgetMs = 4000, device: where = 'webgpu', environment, versions = {}, loadTf: tfLoader, log: logger }) {
+  if (!['webgpu', 'cpu'].includes(where)) throw new Error(`device must be webgpu or cpu, got ${where}`);
   log = logger;
   loadTf = tfLoader;
+  device = where;
   const libraries = ALL_LIBRARIES.filter((lib) => !libs || libs.includes(lib.name));
   const benchmarks = ALL_BENCHMARKS.filter((b) => !only || only.includes(b.id));
   const results = {
     userAgent: environment,
-    adapter: await adapterInfo(),
+    device,
+    adapter: device === 'webgpu' ? await adapterInfo() : null,
     config: { budgetMs, minRuns: MIN_RUNS, maxRuns: MAX_RUNS, tolerance: TOLERANCE },
     libs: {},
     benchmarks: [],

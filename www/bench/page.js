@@ -20,14 +20,19 @@ async function main() {
     libs: query.get('libs')?.split(','),
     only: query.get('only')?.split(','),
     budgetMs: 1000 * Number(query.get('budget') ?? 4),
+    device: query.get('device') ?? 'webgpu',
     environment: navigator.userAgent,
     versions: {
       kiln: await packageVersion('../package.json'),
       tfjs: await packageVersion('../node_modules/@tensorflow/tfjs/package.json'),
       jax: await packageVersion('../node_modules/@jax-js/jax/package.json'),
     },
-    // index.html loads TensorFlow.js's UMD bundles, which define `tf`.
-    loadTf: async () => window.tf,
+    // index.html loads TensorFlow.js's UMD bundles, which define `tf`; the
+    // wasm backend fetches its .wasm files from beside its bundle.
+    loadTf: async (device) => {
+      if (device === 'cpu') window.tf.wasm.setWasmPaths(new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', location.href).href);
+      return window.tf;
+    },
     log: (line) => {
       console.log(`[bench] ${line}`);
       logEl.textContent += `${line}\n`;

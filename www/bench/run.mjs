@@ -2,8 +2,11 @@
 // full results as JSON: in headless Chromium (the page bench/index.html),
 // or with --node in this Node process on Dawn (the `webgpu` package).
 //
-//   node bench/run.mjs [--node] [--out bench/results.json]
+//   node bench/run.mjs [--node] [--out bench/results.json] [--device webgpu|cpu]
 //                      [--libs kiln,tfjs,jax] [--only matmul256,mlp] [--budget 4]
+//
+// --device cpu runs every library on the CPU in WebAssembly (kiln's CPU
+// backend, TensorFlow.js's wasm backend, jax-js's wasm device), in Chromium.
 //
 // Chromium is the system's ($CHROMIUM, else /usr/bin/chromium), with WebGPU
 // enabled (SwiftShader where there is no GPU). Dawn takes the GPU's Vulkan
@@ -25,15 +28,17 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     budget: { type: 'string' },
     node: { type: 'boolean', default: false },
+    device: { type: 'string', default: 'webgpu' },
   },
 });
+if (args.node && args.device !== 'webgpu') throw new Error('--device cpu runs in Chromium, not with --node');
 
 async function inChromium() {
   // Only this runner needs a browser (playwright-core) and the file server.
   const { serve } = await import('../scripts/serve.mjs');
   const { launch } = await import('../test/chromium.mjs');
   const query = new URLSearchParams();
-  for (const key of ['libs', 'only', 'budget']) {
+  for (const key of ['libs', 'only', 'budget', 'device']) {
     if (args[key] !== undefined) query.set(key, args[key]);
   }
   const server = await serve({ port: 0 });

@@ -2,7 +2,7 @@
 //! plain Rust functions (the same the kernels' expressions are tested
 //! against).
 
-use super::{load, stored, upload, Values};
+use super::{load, stored, upload, Slice, Values};
 use crate::array::DeviceData;
 use crate::backend::view::broadcast_view;
 use crate::dtype::{DType, Scalar};
@@ -17,14 +17,17 @@ fn no_kernel(op: &str, dtype: DType) -> Error {
 /// `f` of each element, for the compute type the values are in; `None`
 /// where the op has no function for it.
 fn map1<F, I, U>(
-    values: Values,
+    values: Slice,
     fns: crate::primitive::elementwise::UnaryFns<F, I, U>,
     wrap: impl Fn(Vec<F>, Vec<I>, Vec<U>) -> Values,
 ) -> Option<Values> {
+    fn each<T: Copy, R>(v: &[T], f: fn(T) -> R) -> Vec<R> {
+        v.iter().map(|&x| f(x)).collect()
+    }
     Some(match values {
-        Values::F(v) => wrap(v.into_iter().map(fns.float?).collect(), vec![], vec![]),
-        Values::I(v) => wrap(vec![], v.into_iter().map(fns.int?).collect(), vec![]),
-        Values::U(v) => wrap(vec![], vec![], v.into_iter().map(fns.uint?).collect()),
+        Slice::F(v) => wrap(each(v, fns.float?), vec![], vec![]),
+        Slice::I(v) => wrap(vec![], each(v, fns.int?), vec![]),
+        Slice::U(v) => wrap(vec![], vec![], each(v, fns.uint?)),
     })
 }
 
@@ -38,18 +41,19 @@ fn pick(f: Vec<f32>, i: Vec<i32>, u: Vec<u32>, compute: DType) -> Values {
     }
 }
 
+/// Bools kept 0 or 1 after an op computed on their uint32 values.
+fn as_bools(values: Values, compute: DType) -> Values {
+    match (values, compute) {
+        (Values::U(v), DType::Bool) => Values::U(v.into_iter().map(|x| (x != 0) as u32).collect()),
+        (values, _) => values,
+    }
+}
+
 /// A unary op on values of `compute` dtype.
-pub(crate) fn unary(op: UnaryOp, values: Values, compute: DType) -> Result<Values> {
+pub(crate) fn unary(op: UnaryOp, values: Slice, compute: DType) -> Result<Values> {
     let out = match op.host() {
         UnaryHost::Map(fns) => {
-            let out = map1(values, fns, |f, i, u| pick(f, i, u, compute));
-            // Bools stay 0/1.
-            match (out, compute) {
-                (Some(Values::U(v)), DType::Bool) => {
-                    Some(Values::U(v.into_iter().map(|x| (x != 0) as u32).collect()))
-                }
-                (out, _) => out,
-            }
+            map1(values, fns, |f, i, u| pick(f, i, u, compute)).map(|v| as_bools(v, compute))
         }
         // Two of the three are empty.
         UnaryHost::Test(fns) => map1(values, fns, |f, i, u| {
@@ -61,51 +65,27 @@ pub(crate) fn unary(op: UnaryOp, values: Values, compute: DType) -> Result<Value
 
 /// `f` of each pair of elements of one compute type.
 fn map2<F, I, U>(
-    a: Values,
-    b: Values,
+    a: Slice,
+    b: Slice,
     fns: crate::primitive::elementwise::BinaryFns<F, I, U>,
     wrap: impl Fn(Vec<F>, Vec<I>, Vec<U>) -> Values,
 ) -> Option<Values> {
+    fn each<T: Copy, R>(a: &[T], b: &[T], f: fn(T, T) -> R) -> Vec<R> {
+        a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
+    }
     Some(match (a, b) {
-        (Values::F(a), Values::F(b)) => {
-            let f = fns.float?;
-            wrap(
-                a.into_iter().zip(b).map(|(x, y)| f(x, y)).collect(),
-                vec![],
-                vec![],
-            )
-        }
-        (Values::I(a), Values::I(b)) => {
-            let f = fns.int?;
-            wrap(
-                vec![],
-                a.into_iter().zip(b).map(|(x, y)| f(x, y)).collect(),
-                vec![],
-            )
-        }
-        (Values::U(a), Values::U(b)) => {
-            let f = fns.uint?;
-            wrap(
-                vec![],
-                vec![],
-                a.into_iter().zip(b).map(|(x, y)| f(x, y)).collect(),
-            )
-        }
+        (Slice::F(a), Slice::F(b)) => wrap(each(a, b, fns.float?), vec![], vec![]),
+        (Slice::I(a), Slice::I(b)) => wrap(vec![], each(a, b, fns.int?), vec![]),
+        (Slice::U(a), Slice::U(b)) => wrap(vec![], vec![], each(a, b, fns.uint?)),
         _ => return None,
     })
 }
 
 /// A binary op on values of `compute` dtype (both operands).
-pub(crate) fn binary(op: BinaryOp, a: Values, b: Values, compute: DType) -> Result<Values> {
+pub(crate) fn binary(op: BinaryOp, a: Slice, b: Slice, compute: DType) -> Result<Values> {
     let out = match op.host() {
         BinaryHost::Map(fns) => {
-            let out = map2(a, b, fns, |f, i, u| pick(f, i, u, compute));
-            match (out, compute) {
-                (Some(Values::U(v)), DType::Bool) => {
-                    Some(Values::U(v.into_iter().map(|x| (x != 0) as u32).collect()))
-                }
-                (out, _) => out,
-            }
+            map2(a, b, fns, |f, i, u| pick(f, i, u, compute)).map(|v| as_bools(v, compute))
         }
         // Two of the three are empty.
         BinaryHost::Test(fns) => map2(a, b, fns, |f, i, u| {
@@ -116,20 +96,20 @@ pub(crate) fn binary(op: BinaryOp, a: Values, b: Values, compute: DType) -> Resu
 }
 
 /// `where(cond, x, y)`: `cond` as 0/1 values.
-pub(crate) fn select(cond: Values, x: Values, y: Values) -> Result<Values> {
-    let Values::U(c) = cond else {
+pub(crate) fn select(cond: Slice, x: Slice, y: Slice) -> Result<Values> {
+    let Slice::U(c) = cond else {
         return Err(Error::Eval("where: the condition is not bool".into()));
     };
-    fn pick_each<T: Copy>(c: &[u32], x: Vec<T>, y: Vec<T>) -> Vec<T> {
+    fn pick_each<T: Copy>(c: &[u32], x: &[T], y: &[T]) -> Vec<T> {
         c.iter()
-            .zip(x.into_iter().zip(y))
-            .map(|(&c, (x, y))| if c != 0 { x } else { y })
+            .zip(x.iter().zip(y))
+            .map(|(&c, (&x, &y))| if c != 0 { x } else { y })
             .collect()
     }
     Ok(match (x, y) {
-        (Values::F(x), Values::F(y)) => Values::F(pick_each(&c, x, y)),
-        (Values::I(x), Values::I(y)) => Values::I(pick_each(&c, x, y)),
-        (Values::U(x), Values::U(y)) => Values::U(pick_each(&c, x, y)),
+        (Slice::F(x), Slice::F(y)) => Values::F(pick_each(c, x, y)),
+        (Slice::I(x), Slice::I(y)) => Values::I(pick_each(c, x, y)),
+        (Slice::U(x), Slice::U(y)) => Values::U(pick_each(c, x, y)),
         _ => return Err(Error::Eval("where: the branches differ in dtype".into())),
     })
 }
@@ -138,25 +118,27 @@ pub(crate) fn select(cond: Values, x: Values, y: Values) -> Result<Values> {
 /// casts do: floats to integers truncate and saturate (NaN to 0), negative
 /// floats to uint32 wrap through int32, anything nonzero (NaN included) is
 /// true.
-pub(crate) fn cast(values: Values, to: DType) -> Values {
+pub(crate) fn cast(values: Slice, to: DType) -> Values {
     use DType::*;
+    fn each<T: Copy, R>(v: &[T], f: impl Fn(T) -> R) -> Vec<R> {
+        v.iter().map(|&x| f(x)).collect()
+    }
     match (values, to) {
-        (Values::F(v), Bool) => Values::U(v.into_iter().map(|x| (x != 0.0) as u32).collect()),
-        (Values::I(v), Bool) => Values::U(v.into_iter().map(|x| (x != 0) as u32).collect()),
-        (Values::U(v), Bool) => Values::U(v.into_iter().map(|x| (x != 0) as u32).collect()),
-        (Values::F(v), F32 | F16) => Values::F(v),
-        (Values::I(v), F32 | F16) => Values::F(v.into_iter().map(|x| x as f32).collect()),
-        (Values::U(v), F32 | F16) => Values::F(v.into_iter().map(|x| x as f32).collect()),
-        (Values::F(v), I32) => Values::I(v.into_iter().map(|x| x as i32).collect()),
-        (Values::I(v), I32) => Values::I(v),
-        (Values::U(v), I32) => Values::I(v.into_iter().map(|x| x as i32).collect()),
-        (Values::F(v), U32) => Values::U(
-            v.into_iter()
-                .map(|x| if x < 0.0 { x as i32 as u32 } else { x as u32 })
-                .collect(),
-        ),
-        (Values::I(v), U32) => Values::U(v.into_iter().map(|x| x as u32).collect()),
-        (Values::U(v), U32) => Values::U(v),
+        (Slice::F(v), Bool) => Values::U(each(v, |x| (x != 0.0) as u32)),
+        (Slice::I(v), Bool) => Values::U(each(v, |x| (x != 0) as u32)),
+        (Slice::U(v), Bool) => Values::U(each(v, |x| (x != 0) as u32)),
+        (Slice::F(v), F32 | F16) => Values::F(v.to_vec()),
+        (Slice::I(v), F32 | F16) => Values::F(each(v, |x| x as f32)),
+        (Slice::U(v), F32 | F16) => Values::F(each(v, |x| x as f32)),
+        (Slice::F(v), I32) => Values::I(each(v, |x| x as i32)),
+        (Slice::I(v), I32) => Values::I(v.to_vec()),
+        (Slice::U(v), I32) => Values::I(each(v, |x| x as i32)),
+        (Slice::F(v), U32) => Values::U(each(
+            v,
+            |x| if x < 0.0 { x as i32 as u32 } else { x as u32 },
+        )),
+        (Slice::I(v), U32) => Values::U(each(v, |x| x as u32)),
+        (Slice::U(v), U32) => Values::U(v.to_vec()),
     }
 }
 
@@ -246,24 +228,28 @@ pub(crate) fn encode(
     let mut operands = inputs
         .iter()
         .map(|&input| load_broadcast(input, shape, name))
-        .collect::<Result<Vec<_>>>()?
-        .into_iter();
-    let mut next = || operands.next().expect("the primitive's operands");
+        .collect::<Result<Vec<_>>>()?;
+    let arg = |k: usize| operands[k].as_slice();
     let compute = inputs[0].2;
     let values = match primitive {
-        Primitive::Unary(op) => unary(*op, next(), compute)?,
-        Primitive::Binary(op) => binary(*op, next(), next(), compute)?,
-        Primitive::Where => select(next(), next(), next())?,
-        Primitive::AsType => cast(next(), dtype),
-        Primitive::BitCast => bitcast(next(), dtype),
+        Primitive::Unary(op) => unary(*op, arg(0), compute)?,
+        Primitive::Binary(op) => binary(*op, arg(0), arg(1), compute)?,
+        Primitive::Where => select(arg(0), arg(1), arg(2))?,
+        Primitive::AsType => cast(arg(0), dtype),
+        Primitive::BitCast => bitcast(operands.swap_remove(0), dtype),
         other => return Err(Error::Eval(format!("{} is not elementwise", other.name()))),
     };
     Ok(stored(values, dtype, shape))
 }
 
-/// A fused chain: each step over the whole (broadcast) output, float16
-/// steps rounded as the kernel rounds them; several roots stacked along a
-/// new first axis.
+/// Elements of a fused chain computed together: each step runs over a
+/// block of this many before the next step reads it, so that the steps'
+/// values stay in cache.
+const FUSED_BLOCK: usize = 2048;
+
+/// A fused chain: its steps block by block over the (broadcast) output,
+/// float16 steps rounded as the kernel rounds them; several roots stacked
+/// along a new first axis.
 pub(crate) fn fused(
     fused: &Fused,
     inputs: &[(&DeviceData, &[usize], DType)],
@@ -287,53 +273,56 @@ pub(crate) fn fused(
         .map(|(k, c)| {
             let bytes = fused.constant_host_bytes(k)?;
             let one = load(&super::output(upload(bytes, c.dtype()), &[]), &[], "fused")?;
-            Ok(repeat(&one, n))
+            Ok(repeat(&one, n.min(FUSED_BLOCK)))
         })
         .collect::<Result<Vec<_>>>()?;
+    let mut roots: Vec<Values> = fused
+        .roots
+        .iter()
+        .map(|_| Values::with_capacity(dtype, n))
+        .collect();
     let mut steps: Vec<(Values, DType)> = Vec::with_capacity(fused.steps.len());
-    for step in &fused.steps {
-        let operand = |r: &FusedInput| match *r {
-            FusedInput::Input(k) => (loaded[k].clone(), fused.inputs[k]),
-            FusedInput::Step(s) => steps[s].clone(),
-            FusedInput::Constant(k) => (constants[k].clone(), fused.constants[k].dtype()),
-        };
-        let mut operands = step.inputs.iter().map(operand);
-        let mut next = || operands.next().expect("the step's operands");
-        let values = match &step.primitive {
-            Primitive::Unary(op) => {
-                let (x, compute) = next();
-                unary(*op, x, compute)?
-            }
-            Primitive::Binary(op) => {
-                let ((a, compute), (b, _)) = (next(), next());
-                binary(*op, a, b, compute)?
-            }
-            Primitive::Where => select(next().0, next().0, next().0)?,
-            Primitive::AsType => cast(next().0, step.dtype),
-            other => {
-                return Err(Error::Eval(format!(
-                    "fused kernel: {} is not elementwise",
-                    other.name()
-                )))
-            }
-        };
-        let values = if step.dtype == DType::F16 {
-            round_to_f16(values)
-        } else {
-            values
-        };
-        steps.push((values, step.dtype));
-    }
-    let mut roots = fused.roots.iter().map(|&r| steps[r].0.clone());
-    let values = if fused.is_stacked() {
-        let mut all = Values::with_capacity(dtype, n * fused.roots.len());
-        for root in roots {
-            append(&mut all, root);
+    for start in (0..n).step_by(FUSED_BLOCK) {
+        let end = n.min(start + FUSED_BLOCK);
+        steps.clear();
+        for step in &fused.steps {
+            let operand = |r: &FusedInput| match *r {
+                FusedInput::Input(k) => (loaded[k].slice(start..end), fused.inputs[k]),
+                FusedInput::Step(s) => (steps[s].0.as_slice(), steps[s].1),
+                FusedInput::Constant(k) => (
+                    constants[k].slice(0..end - start),
+                    fused.constants[k].dtype(),
+                ),
+            };
+            let arg = |i: usize| operand(&step.inputs[i]);
+            let values = match &step.primitive {
+                Primitive::Unary(op) => unary(*op, arg(0).0, arg(0).1)?,
+                Primitive::Binary(op) => binary(*op, arg(0).0, arg(1).0, arg(0).1)?,
+                Primitive::Where => select(arg(0).0, arg(1).0, arg(2).0)?,
+                Primitive::AsType => cast(arg(0).0, step.dtype),
+                other => {
+                    return Err(Error::Eval(format!(
+                        "fused kernel: {} is not elementwise",
+                        other.name()
+                    )))
+                }
+            };
+            let values = if step.dtype == DType::F16 {
+                round_to_f16(values)
+            } else {
+                values
+            };
+            steps.push((values, step.dtype));
         }
-        all
-    } else {
-        roots.next().expect("a root")
-    };
+        for (out, &r) in roots.iter_mut().zip(&fused.roots) {
+            append(out, steps[r].0.as_slice());
+        }
+    }
+    let mut roots = roots.into_iter();
+    let mut values = roots.next().expect("a root");
+    for more in roots {
+        append(&mut values, more.as_slice());
+    }
     Ok(stored(values, dtype, shape))
 }
 
@@ -347,11 +336,11 @@ fn repeat(one: &Values, n: usize) -> Values {
 }
 
 /// `more` appended to `all` (of the same compute type).
-fn append(all: &mut Values, more: Values) {
+fn append(all: &mut Values, more: Slice) {
     match (all, more) {
-        (Values::F(a), Values::F(b)) => a.extend(b),
-        (Values::I(a), Values::I(b)) => a.extend(b),
-        (Values::U(a), Values::U(b)) => a.extend(b),
+        (Values::F(a), Slice::F(b)) => a.extend_from_slice(b),
+        (Values::I(a), Slice::I(b)) => a.extend_from_slice(b),
+        (Values::U(a), Slice::U(b)) => a.extend_from_slice(b),
         _ => unreachable!("roots of one dtype"),
     }
 }

@@ -118,22 +118,34 @@ fn clamp_index(j: i32, len: usize) -> usize {
     j.clamp(0, len as i64 - 1) as usize
 }
 
-/// For each element of `shape` (row-major), its position in a contiguous
-/// array of `shape` with its `axis` coordinate replaced by `indices`' entry
-/// (an axis `len` long there).
-fn indexed_positions(shape: &[usize], axis: usize, len: usize, indices: &[i32]) -> Vec<usize> {
+/// Calls `f(e, p)` for each element `e` of `shape` (row-major) with its
+/// position `p` in a contiguous array of `shape` whose `axis` coordinate is
+/// replaced by `indices`' entry `e` (an axis `len` long there).
+fn for_each_indexed(
+    shape: &[usize],
+    axis: usize,
+    len: usize,
+    indices: &[i32],
+    mut f: impl FnMut(usize, usize),
+) {
     // Elements after `axis` in each step along it, and steps of `axis`.
     let inner: usize = shape[axis + 1..].iter().product();
-    let outer_step = len * inner;
     let along = shape[axis];
-    indices
-        .iter()
-        .enumerate()
-        .map(|(e, &j)| {
-            let (outer, rest) = (e / (along * inner), e % inner);
-            outer * outer_step + clamp_index(j, len) * inner + rest
-        })
-        .collect()
+    if inner * along == 0 {
+        return;
+    }
+    let mut e = 0;
+    for outer in 0..indices.len() / (along * inner) {
+        for _ in 0..along {
+            for rest in 0..inner {
+                f(
+                    e,
+                    (outer * len + clamp_index(indices[e], len)) * inner + rest,
+                );
+                e += 1;
+            }
+        }
+    }
 }
 
 /// `take_along_axis`: `a` (the output's shape but along `axis`) read at
@@ -142,11 +154,16 @@ pub(crate) fn gather(a: Operand, idx: Operand, axis: usize, shape: &[usize]) -> 
     let (data, a_shape, dtype) = a;
     let indices = indices(idx, shape, "take_along_axis")?;
     let values = load(data, a_shape, "take_along_axis")?;
-    let at = indexed_positions(shape, axis, a_shape[axis], &indices);
+    fn pick<T: Copy>(v: &[T], shape: &[usize], axis: usize, len: usize, at: &[i32]) -> Vec<T> {
+        let mut out = Vec::with_capacity(at.len());
+        for_each_indexed(shape, axis, len, at, |_, p| out.push(v[p]));
+        out
+    }
+    let len = a_shape[axis];
     let values = match values {
-        Values::F(v) => Values::F(at.iter().map(|&p| v[p]).collect()),
-        Values::I(v) => Values::I(at.iter().map(|&p| v[p]).collect()),
-        Values::U(v) => Values::U(at.iter().map(|&p| v[p]).collect()),
+        Values::F(v) => Values::F(pick(&v, shape, axis, len, &indices)),
+        Values::I(v) => Values::I(pick(&v, shape, axis, len, &indices)),
+        Values::U(v) => Values::U(pick(&v, shape, axis, len, &indices)),
     };
     Ok(stored(values, dtype, shape))
 }
@@ -168,18 +185,22 @@ pub(crate) fn scatter_add(
         shape,
         "scatter_add",
     )?;
-    let at = indexed_positions(shape, axis, a_shape[axis], &indices);
+    let len = a_shape[axis];
     let mut out = load(data, a_shape, "scatter_add")?;
+    fn add_at<T: Copy>(
+        o: &mut [T],
+        u: &[T],
+        at: (&[usize], usize, usize, &[i32]),
+        add: fn(T, T) -> T,
+    ) {
+        let (shape, axis, len, indices) = at;
+        for_each_indexed(shape, axis, len, indices, |e, p| o[p] = add(o[p], u[e]));
+    }
+    let at = (shape, axis, len, indices.as_slice());
     match (&mut out, updates) {
-        (Values::F(o), Values::F(u)) => at.iter().zip(u).for_each(|(&p, x)| o[p] += x),
-        (Values::I(o), Values::I(u)) => at
-            .iter()
-            .zip(u)
-            .for_each(|(&p, x)| o[p] = o[p].wrapping_add(x)),
-        (Values::U(o), Values::U(u)) => at
-            .iter()
-            .zip(u)
-            .for_each(|(&p, x)| o[p] = o[p].wrapping_add(x)),
+        (Values::F(o), Values::F(u)) => add_at(o, &u, at, |x, y| x + y),
+        (Values::I(o), Values::I(u)) => add_at(o, &u, at, i32::wrapping_add),
+        (Values::U(o), Values::U(u)) => add_at(o, &u, at, u32::wrapping_add),
         _ => return Err(Error::Eval("scatter_add: updates of another dtype".into())),
     }
     Ok(stored(out, dtype, a_shape))

@@ -20,7 +20,7 @@ mod reduce;
 use super::limits::KernelLimits;
 use super::pool::MemoryStats;
 use super::Backend;
-use crate::array::{contiguous_strides, is_contiguous, Array, Data, DeviceData};
+use crate::array::{contiguous_strides, Array, Data, DeviceData};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::primitive::{Primitive, PLACEHOLDER_READ};
@@ -77,6 +77,31 @@ impl Values {
             DType::I32 => Values::I(Vec::with_capacity(n)),
             DType::U32 | DType::Bool => Values::U(Vec::with_capacity(n)),
         }
+    }
+}
+
+/// Borrowed elements in the type an op computes in (a [`Values`] or part
+/// of one).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Slice<'a> {
+    F(&'a [f32]),
+    I(&'a [i32]),
+    U(&'a [u32]),
+}
+
+impl Values {
+    /// Elements `range` of the values.
+    pub(crate) fn slice(&self, range: std::ops::Range<usize>) -> Slice<'_> {
+        match self {
+            Values::F(v) => Slice::F(&v[range]),
+            Values::I(v) => Slice::I(&v[range]),
+            Values::U(v) => Slice::U(&v[range]),
+        }
+    }
+
+    /// All of the values, borrowed.
+    pub(crate) fn as_slice(&self) -> Slice<'_> {
+        self.slice(0..self.len())
     }
 }
 
@@ -178,6 +203,69 @@ pub(crate) fn host_buffer<'a>(data: &'a DeviceData, op: &str) -> Result<&'a Host
         .ok_or_else(|| super::mixed_backends(op, "GPU", "CPU"))
 }
 
+/// The view's axes with those of length 1 dropped and neighbours merged
+/// where one stride steps over the other's whole extent, so that inner
+/// runs are as long as the layout allows.
+fn merged_axes(shape: &[usize], strides: &[isize]) -> (Vec<usize>, Vec<isize>) {
+    let (mut dims, mut steps): (Vec<usize>, Vec<isize>) = (Vec::new(), Vec::new());
+    for (&len, &stride) in shape.iter().zip(strides) {
+        if len == 1 {
+            continue;
+        }
+        match (dims.last_mut(), steps.last_mut()) {
+            (Some(last_len), Some(last_stride)) if *last_stride == stride * len as isize => {
+                *last_len *= len;
+                *last_stride = stride;
+            }
+            _ => {
+                dims.push(len);
+                steps.push(stride);
+            }
+        }
+    }
+    (dims, steps)
+}
+
+/// Calls `f(start, stride, len)` for each run of the view (`shape`,
+/// `strides`, `offset`) along its innermost merged axis, in row-major order:
+/// the run's elements are at `start + i * stride` for `i < len`.
+pub(crate) fn for_each_run(
+    shape: &[usize],
+    strides: &[isize],
+    offset: usize,
+    mut f: impl FnMut(usize, isize, usize),
+) {
+    if shape.contains(&0) {
+        return;
+    }
+    let (dims, steps) = merged_axes(shape, strides);
+    let Some((&inner, outer)) = dims.split_last() else {
+        f(offset, 1, 1);
+        return;
+    };
+    let inner_stride = steps[outer.len()];
+    let mut index = vec![0usize; outer.len()];
+    let mut base = offset as isize;
+    loop {
+        f(base as usize, inner_stride, inner);
+        // The next run: the last outer axis that has not wrapped steps on.
+        let mut d = outer.len();
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            index[d] += 1;
+            base += steps[d];
+            if index[d] < outer[d] {
+                break;
+            }
+            base -= steps[d] * outer[d] as isize;
+            index[d] = 0;
+        }
+    }
+}
+
 /// Calls `f` with the buffer position of each element of the view
 /// (`shape`, `strides`, `offset`), in row-major order.
 pub(crate) fn for_each_position(
@@ -186,51 +274,40 @@ pub(crate) fn for_each_position(
     offset: usize,
     mut f: impl FnMut(usize),
 ) {
-    if shape.contains(&0) {
-        return;
-    }
-    let Some((&inner, outer)) = shape.split_last() else {
-        f(offset);
-        return;
-    };
-    let inner_stride = strides[outer.len()];
-    let mut index = vec![0usize; outer.len()];
-    let mut base = offset as isize;
-    loop {
-        let mut at = base;
-        for _ in 0..inner {
-            f(at as usize);
-            at += inner_stride;
+    for_each_run(shape, strides, offset, |start, stride, len| {
+        for i in 0..len as isize {
+            f((start as isize + i * stride) as usize);
         }
-        // The next row: the last outer axis that has not wrapped steps on.
-        let mut d = outer.len();
-        loop {
-            if d == 0 {
-                return;
-            }
-            d -= 1;
-            index[d] += 1;
-            base += strides[d];
-            if index[d] < outer[d] {
-                break;
-            }
-            base -= strides[d] * outer[d] as isize;
-            index[d] = 0;
-        }
-    }
+    });
 }
 
-/// The elements of a view, row-major, each converted by `f`.
-fn gather<T: Copy, U>(src: &[T], data: &DeviceData, shape: &[usize], f: impl Fn(T) -> U) -> Vec<U> {
-    let n = shape.iter().product();
-    if is_contiguous(shape, &data.strides) {
-        return src[data.offset..data.offset + n]
-            .iter()
-            .map(|&x| f(x))
-            .collect();
-    }
-    let mut out = Vec::with_capacity(n);
-    for_each_position(shape, &data.strides, data.offset, |at| out.push(f(src[at])));
+/// The elements of a view, row-major, each converted by `f`: whole runs at
+/// a time (copied, repeated where the stride is 0, or stepped through).
+fn gather<T: Copy, U: Copy>(
+    src: &[T],
+    data: &DeviceData,
+    shape: &[usize],
+    f: impl Fn(T) -> U,
+) -> Vec<U> {
+    let mut out = Vec::with_capacity(shape.iter().product());
+    for_each_run(
+        shape,
+        &data.strides,
+        data.offset,
+        |start, stride, len| match stride {
+            1 => out.extend(src[start..start + len].iter().map(|&x| f(x))),
+            0 => out.extend(std::iter::repeat_n(f(src[start]), len)),
+            _ if stride > 0 => out.extend(
+                src[start..]
+                    .iter()
+                    .step_by(stride as usize)
+                    .take(len)
+                    .map(|&x| f(x)),
+            ),
+            _ => out
+                .extend((0..len as isize).map(|i| f(src[(start as isize + i * stride) as usize]))),
+        },
+    );
     out
 }
 

@@ -140,6 +140,43 @@ fn reduce_rows(op: ReduceOp, values: Values, k_len: usize, rows: usize) -> Value
     }
 }
 
+/// Float sums over adjacent axes that have axes after them (a bias's
+/// gradient, say), read in order: each output column accumulates its
+/// inputs in float64 a row at a time, rather than gathering the columns
+/// into rows first. `None` for other reductions.
+fn column_sums(
+    op: ReduceOp,
+    axes: &[usize],
+    input: Operand,
+    dtype: DType,
+) -> Result<Option<Vec<f32>>> {
+    let shape = input.1;
+    let (Some(&first), Some(&last)) = (axes.first(), axes.last()) else {
+        return Ok(None);
+    };
+    let adjacent = axes.windows(2).all(|w| w[1] == w[0] + 1);
+    let inner: usize = shape[last + 1..].iter().product();
+    if op != ReduceOp::Sum || !dtype.is_float() || !adjacent || inner <= 1 {
+        return Ok(None);
+    }
+    let outer: usize = shape[..first].iter().product();
+    let along: usize = shape[first..=last].iter().product();
+    if along == 0 {
+        return Ok(Some(vec![0.0; outer * inner]));
+    }
+    let v = floats(input, op.name())?;
+    let mut out = Vec::with_capacity(outer * inner);
+    let mut acc = vec![0f64; inner];
+    for block in v.chunks(along * inner).take(outer) {
+        acc.fill(0.0);
+        for row in block.chunks(inner) {
+            acc.iter_mut().zip(row).for_each(|(a, &x)| *a += x as f64);
+        }
+        out.extend(acc.iter().map(|&a| a as f32));
+    }
+    Ok(Some(out))
+}
+
 /// A `Reduce` node of `dtype` over `axes` of `input`.
 pub(crate) fn reduce(
     op: ReduceOp,
@@ -148,16 +185,19 @@ pub(crate) fn reduce(
     dtype: DType,
 ) -> Result<DeviceData> {
     let name = op.name();
-    let (values, rows, k_len) = rows_over(input, axes, name)?;
-    // Sums and products compute in the result's type (bools sum as int32).
-    let values = match op {
-        ReduceOp::Sum | ReduceOp::Prod => cast(values, dtype),
-        _ => values,
-    };
     let out_shape: Vec<usize> = (0..input.1.len())
         .filter(|d| !axes.contains(d))
         .map(|d| input.1[d])
         .collect();
+    if let Some(sums) = column_sums(op, axes, input, dtype)? {
+        return Ok(stored(Values::F(sums), dtype, &out_shape));
+    }
+    let (values, rows, k_len) = rows_over(input, axes, name)?;
+    // Sums and products compute in the result's type (bools sum as int32).
+    let values = match op {
+        ReduceOp::Sum | ReduceOp::Prod => cast(values.as_slice(), dtype),
+        _ => values,
+    };
     Ok(stored(
         reduce_rows(op, values, k_len, rows),
         dtype,
@@ -193,7 +233,7 @@ pub(crate) fn scan(
 ) -> Result<DeviceData> {
     let shape = input.1;
     let (values, _, k_len) = rows_over(input, &[axis], "cumsum")?;
-    let mut values = cast(values, dtype);
+    let mut values = cast(values.as_slice(), dtype);
     let sum = op == ScanOp::Sum;
     match &mut values {
         Values::F(v) if sum => scan_rows(v, k_len, reverse, |a, b| a + b),
