@@ -172,6 +172,54 @@ macro_rules! row_host {
     };
 }
 
+/// A row's float function applied by `$each` to the slices `$args`, for
+/// the classes whose float function gives floats; `None` for the rest.
+macro_rules! row_float_loop {
+    (Predicate, $impls:tt, $each:ident, $($arg:expr),*) => { None };
+    (Logical, $impls:tt, $each:ident, $($arg:expr),*) => { None };
+    (Compare, $impls:tt, $each:ident, $($arg:expr),*) => { None };
+    ($class:ident, { float: $wgsl:literal => $f:expr $(, $($rest:tt)*)? }, $each:ident, $($arg:expr),*) => {
+        Some($each($($arg,)* $f))
+    };
+    ($class:ident, $impls:tt, $each:ident, $($arg:expr),*) => { None };
+}
+
+/// `f` of each element, in a loop made for `f` (inlined, and vectorised
+/// where `f` allows).
+fn each_float(x: &[f32], f: impl Fn(f32) -> f32) -> Vec<f32> {
+    x.iter().map(|&a| f(a)).collect()
+}
+
+/// `f` of each pair of elements, as [`each_float`].
+fn each_float_pair(x: &[f32], y: &[f32], f: impl Fn(f32, f32) -> f32) -> Vec<f32> {
+    x.iter().zip(y).map(|(&a, &b)| f(a, b)).collect()
+}
+
+/// The float loops of the table of `$enum`: a loop per op, specialised to
+/// its host function, for a CPU backend.
+macro_rules! float_loops {
+    (UnaryOp; $($variant:ident, $class:ident, $impls:tt;)*) => {
+        impl UnaryOp {
+            /// The op's float function over every element of `x`, in a loop
+            /// made for it; `None` where the op gives no floats from floats.
+            pub(crate) fn map_floats(self, x: &[f32]) -> Option<Vec<f32>> {
+                match self { $(UnaryOp::$variant => row_float_loop!($class, $impls, each_float, x)),* }
+            }
+        }
+    };
+    (BinaryOp; $($variant:ident, $class:ident, $impls:tt;)*) => {
+        impl BinaryOp {
+            /// The op's float function over pairs of elements of `x` and
+            /// `y`, as [`UnaryOp::map_floats`].
+            pub(crate) fn map_floats(self, x: &[f32], y: &[f32]) -> Option<Vec<f32>> {
+                match self {
+                    $(BinaryOp::$variant => row_float_loop!($class, $impls, each_float_pair, x, y)),*
+                }
+            }
+        }
+    };
+}
+
 /// The host function type of the table of `$enum`.
 macro_rules! host_type {
     (UnaryOp) => {
@@ -188,6 +236,8 @@ macro_rules! op_table {
     ($(#[$meta:meta])* $enum:ident;
         $($variant:ident => $name:ident, $js:literal, $class:ident $impls:tt;)*
     ) => {
+        float_loops!($enum; $($variant, $class, $impls;)*);
+
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $enum {

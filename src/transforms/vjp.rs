@@ -198,7 +198,20 @@ pub(crate) fn backward(
                 .then(|| unbroadcast(&matmul(ct, &swapaxes(b, -1, -2)?)?, a.shape()))
                 .transpose()?;
             let gb = needed[1]
-                .then(|| unbroadcast(&matmul(&swapaxes(a, -1, -2)?, ct)?, b.shape()))
+                .then(|| {
+                    if b.ndim() == 2 && a.ndim() > 2 {
+                        // A matrix applied to a stack (a layer's weight):
+                        // one product over all the stack's rows, rather
+                        // than a product per entry summed after.
+                        let rows = |x: &Array| {
+                            let (lead, last) = x.shape().split_at(x.ndim() - 1);
+                            reshape_to(x, vec![lead.iter().product(), last[0]])
+                        };
+                        matmul(&swapaxes(&rows(a), -1, -2)?, &rows(ct))
+                    } else {
+                        unbroadcast(&matmul(&swapaxes(a, -1, -2)?, ct)?, b.shape())
+                    }
+                })
                 .transpose()?;
             vec![ga, gb]
         }

@@ -2,7 +2,8 @@
 //! plain Rust functions (the same the kernels' expressions are tested
 //! against).
 
-use super::{load, stored, upload, Slice, Values};
+use super::{load, stored, upload, HostBuffer, Slice, Values};
+use crate::array::is_contiguous;
 use crate::array::DeviceData;
 use crate::backend::view::broadcast_view;
 use crate::dtype::{DType, Scalar};
@@ -49,8 +50,20 @@ fn as_bools(values: Values, compute: DType) -> Values {
     }
 }
 
-/// A unary op on values of `compute` dtype.
+/// The elements of float values.
+fn float_slice(values: Slice<'_>) -> Option<&[f32]> {
+    match values {
+        Slice::F(x) => Some(x),
+        _ => None,
+    }
+}
+
+/// A unary op on values of `compute` dtype (float ops in loops made for
+/// each op, the rest through the op table's functions).
 pub(crate) fn unary(op: UnaryOp, values: Slice, compute: DType) -> Result<Values> {
+    if let Some(floats) = float_slice(values).and_then(|x| op.map_floats(x)) {
+        return Ok(Values::F(floats));
+    }
     let out = match op.host() {
         UnaryHost::Map(fns) => {
             map1(values, fns, |f, i, u| pick(f, i, u, compute)).map(|v| as_bools(v, compute))
@@ -83,6 +96,11 @@ fn map2<F, I, U>(
 
 /// A binary op on values of `compute` dtype (both operands).
 pub(crate) fn binary(op: BinaryOp, a: Slice, b: Slice, compute: DType) -> Result<Values> {
+    if let (Some(x), Some(y)) = (float_slice(a), float_slice(b)) {
+        if let Some(floats) = op.map_floats(x, y) {
+            return Ok(Values::F(floats));
+        }
+    }
     let out = match op.host() {
         BinaryHost::Map(fns) => {
             map2(a, b, fns, |f, i, u| pick(f, i, u, compute)).map(|v| as_bools(v, compute))
@@ -152,11 +170,11 @@ fn round_to_f16(values: Values) -> Values {
 }
 
 /// The 32-bit words of `values` reinterpreted as `to`.
-fn bitcast(values: Values, to: DType) -> Values {
+fn bitcast(values: Slice, to: DType) -> Values {
     let bits: Vec<u32> = match values {
-        Values::F(v) => v.into_iter().map(f32::to_bits).collect(),
-        Values::I(v) => v.into_iter().map(|x| x as u32).collect(),
-        Values::U(v) => v,
+        Slice::F(v) => v.iter().map(|x| x.to_bits()).collect(),
+        Slice::I(v) => v.iter().map(|&x| x as u32).collect(),
+        Slice::U(v) => v.to_vec(),
     };
     match to {
         DType::F32 | DType::F16 => Values::F(bits.into_iter().map(f32::from_bits).collect()),
@@ -208,13 +226,48 @@ pub(crate) fn arange(start: f64, step: f64, shape: &[usize], dtype: DType) -> Re
     Ok(stored(values, dtype, shape))
 }
 
-/// An input's values broadcast to `shape`.
-fn load_broadcast(
-    (data, in_shape, _): (&DeviceData, &[usize], DType),
+/// An input's values broadcast to `shape`: borrowed from its buffer where
+/// the view is its elements in order, else read into a new vector.
+fn load_broadcast<'a>(
+    (data, in_shape, _): (&'a DeviceData, &[usize], DType),
     shape: &[usize],
     op: &str,
-) -> Result<Values> {
-    load(&broadcast_view(data, in_shape, shape), shape, op)
+) -> Result<Loaded<'a>> {
+    let view = broadcast_view(data, in_shape, shape);
+    let range = view.offset..view.offset + shape.iter().product::<usize>();
+    if is_contiguous(shape, &view.strides) {
+        match super::host_buffer(data, op)? {
+            HostBuffer::F32(v) => return Ok(Loaded::Borrowed(Slice::F(&v[range]))),
+            HostBuffer::I32(v) => return Ok(Loaded::Borrowed(Slice::I(&v[range]))),
+            HostBuffer::U32(v) => return Ok(Loaded::Borrowed(Slice::U(&v[range]))),
+            HostBuffer::F16(_) => {}
+        }
+    }
+    Ok(Loaded::Owned(load(&view, shape, op)?))
+}
+
+/// An operand's values: borrowed from a buffer, or read into a vector.
+enum Loaded<'a> {
+    Borrowed(Slice<'a>),
+    Owned(Values),
+}
+
+impl Loaded<'_> {
+    fn slice(&self, range: std::ops::Range<usize>) -> Slice<'_> {
+        match self {
+            Loaded::Borrowed(Slice::F(v)) => Slice::F(&v[range]),
+            Loaded::Borrowed(Slice::I(v)) => Slice::I(&v[range]),
+            Loaded::Borrowed(Slice::U(v)) => Slice::U(&v[range]),
+            Loaded::Owned(values) => values.slice(range),
+        }
+    }
+
+    fn as_slice(&self) -> Slice<'_> {
+        match self {
+            Loaded::Borrowed(slice) => *slice,
+            Loaded::Owned(values) => values.as_slice(),
+        }
+    }
 }
 
 /// Unary, binary, `where`, `astype` and `bitcast` nodes.
@@ -225,7 +278,7 @@ pub(crate) fn encode(
     dtype: DType,
 ) -> Result<DeviceData> {
     let name = primitive.name();
-    let mut operands = inputs
+    let operands = inputs
         .iter()
         .map(|&input| load_broadcast(input, shape, name))
         .collect::<Result<Vec<_>>>()?;
@@ -236,7 +289,7 @@ pub(crate) fn encode(
         Primitive::Binary(op) => binary(*op, arg(0), arg(1), compute)?,
         Primitive::Where => select(arg(0), arg(1), arg(2))?,
         Primitive::AsType => cast(arg(0), dtype),
-        Primitive::BitCast => bitcast(operands.swap_remove(0), dtype),
+        Primitive::BitCast => bitcast(arg(0), dtype),
         other => return Err(Error::Eval(format!("{} is not elementwise", other.name()))),
     };
     Ok(stored(values, dtype, shape))

@@ -97,9 +97,31 @@ fn float_products(
     lb: &Layout,
     (m, n, k): (usize, usize, usize),
 ) -> Vec<f32> {
-    let mut c = vec![0.0f32; la.starts.len() * m * n];
+    let batches = la.starts.len();
+    let mut c = vec![0.0f32; batches * m * n];
     if m * n == 0 {
         return c;
+    }
+    // A stack of matrices times one matrix (a layer's weight), the stack's
+    // rows evenly spaced: one product of all the rows.
+    let one_rhs = lb.starts.iter().all(|&s| s == lb.starts[0]);
+    let stacked = la
+        .starts
+        .iter()
+        .enumerate()
+        .all(|(p, &s)| s as isize == la.starts[0] as isize + (p * m) as isize * la.row);
+    if batches > 1 && one_rhs && stacked {
+        let rows = Layout {
+            starts: vec![la.starts[0]],
+            row: la.row,
+            col: la.col,
+        };
+        let rhs = Layout {
+            starts: vec![lb.starts[0]],
+            row: lb.row,
+            col: lb.col,
+        };
+        return float_products(a, &rows, b, &rhs, (batches * m, n, k));
     }
     for (out, (&ao, &bo)) in c.chunks_mut(m * n).zip(la.starts.iter().zip(&lb.starts)) {
         // SAFETY: every element the strides reach from a batch entry's start
