@@ -1,4 +1,5 @@
-"""PyTorch baseline for benches/kernels.rs on the same GPU: the same rows,
+"""PyTorch baseline for benches/kernels.rs on the same GPU (or, without
+CUDA, on the CPU, for kiln's CPU backend): the same rows,
 names and sizes, timed the same way (calls queued back to back, one device
 sync at the end, the median of five trials; the CPU rows time only the
 launches). Prints `name<TAB>seconds`
@@ -12,6 +13,13 @@ import time
 
 import torch
 
+CUDA = torch.cuda.is_available()
+
+
+def sync():
+    if CUDA:
+        torch.cuda.synchronize()
+
 
 def per_call(fn, cpu_only=False):
     def run(reps):
@@ -19,7 +27,7 @@ def per_call(fn, cpu_only=False):
         for _ in range(reps):
             fn()
         launched = time.perf_counter()
-        torch.cuda.synchronize()
+        sync()
         end = launched if cpu_only else time.perf_counter()
         return (end - start) / reps
 
@@ -32,11 +40,11 @@ def per_call(fn, cpu_only=False):
 def warm_up():
     """Two seconds of work, so that the GPU's clocks have left their idle
     state before the first row is timed (as benches/kernels.rs does)."""
-    a = torch.randn(2048, 2048, device="cuda")
+    a = torch.randn(2048, 2048, device="cuda" if CUDA else "cpu")
     start = time.perf_counter()
     while time.perf_counter() - start < 2.0:
         a @ a
-        torch.cuda.synchronize()
+        sync()
 
 
 ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else []
@@ -52,8 +60,9 @@ def main():
     full = "--full" in sys.argv
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    dev = "cuda"
-    print(f"torch {torch.__version__} on {torch.cuda.get_device_name()}", file=sys.stderr)
+    dev = "cuda" if CUDA else "cpu"
+    where = torch.cuda.get_device_name() if CUDA else f"the CPU ({torch.get_num_threads()} threads)"
+    print(f"torch {torch.__version__} on {where}", file=sys.stderr)
     if full:
         warm_up()
 

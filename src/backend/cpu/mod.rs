@@ -20,7 +20,7 @@ mod reduce;
 use super::limits::KernelLimits;
 use super::pool::MemoryStats;
 use super::Backend;
-use crate::array::{contiguous_strides, Array, Data, DeviceData};
+use crate::array::{contiguous_strides, is_contiguous, Array, Data, DeviceData};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::primitive::{Primitive, PLACEHOLDER_READ};
@@ -289,6 +289,12 @@ fn gather<T: Copy, U: Copy>(
     shape: &[usize],
     f: impl Fn(T) -> U,
 ) -> Vec<U> {
+    let (dims, steps) = merged_axes(shape, &data.strides);
+    if let [.., rows, cols] = dims[..] {
+        if steps[dims.len() - 2] == 1 && !shape.contains(&0) {
+            return transposed(src, data.offset, (&dims, &steps), (rows, cols), f);
+        }
+    }
     let mut out = Vec::with_capacity(shape.iter().product());
     for_each_run(
         shape,
@@ -309,6 +315,57 @@ fn gather<T: Copy, U: Copy>(
         },
     );
     out
+}
+
+/// The elements of a view whose last two merged axes are transposed (the
+/// second last has stride 1), in tiles so that both the reads and the
+/// writes stay within a few cache lines.
+fn transposed<T: Copy, U: Copy>(
+    src: &[T],
+    offset: usize,
+    (dims, steps): (&[usize], &[isize]),
+    (rows, cols): (usize, usize),
+    f: impl Fn(T) -> U,
+) -> Vec<U> {
+    const TILE: usize = 32;
+    let col_step = steps[dims.len() - 1];
+    let outer = dims.len() - 2;
+    let mut out = vec![f(src[offset]); dims.iter().product()];
+    let mut at = 0;
+    for_each_position(&dims[..outer], &steps[..outer], offset, |base| {
+        let block = &mut out[at..at + rows * cols];
+        for r0 in (0..rows).step_by(TILE) {
+            for c0 in (0..cols).step_by(TILE) {
+                for r in r0..rows.min(r0 + TILE) {
+                    for c in c0..cols.min(c0 + TILE) {
+                        let from = base as isize + r as isize + c as isize * col_step;
+                        block[r * cols + c] = f(src[from as usize]);
+                    }
+                }
+            }
+        }
+        at += rows * cols;
+    });
+    out
+}
+
+/// The float elements of a view of `shape`, row-major: borrowed where the
+/// buffer holds float32s in that order, else read into a new vector.
+pub(crate) fn float_view<'a>(
+    data: &'a DeviceData,
+    shape: &[usize],
+    op: &str,
+) -> Result<std::borrow::Cow<'a, [f32]>> {
+    if let HostBuffer::F32(v) = host_buffer(data, op)? {
+        if is_contiguous(shape, &data.strides) {
+            let n: usize = shape.iter().product();
+            return Ok(std::borrow::Cow::Borrowed(&v[data.offset..data.offset + n]));
+        }
+    }
+    match load(data, shape, op)? {
+        Values::F(v) => Ok(std::borrow::Cow::Owned(v)),
+        _ => Err(Error::Eval(format!("{op} needs float arrays"))),
+    }
 }
 
 /// The values of a view of `shape`, row-major, in their compute type.

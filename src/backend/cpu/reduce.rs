@@ -68,26 +68,58 @@ fn per_row<T, R>(values: &[T], rows: usize, k_len: usize, f: impl Fn(&[T]) -> R)
         .collect()
 }
 
+/// Independent accumulators of the row reductions, so that the additions
+/// (and comparisons) of one lane need not wait for another's and the loop
+/// vectorises.
+const LANES: usize = 8;
+
+/// The sum of `row` in float64.
+fn sum_f64(row: &[f32]) -> f64 {
+    let mut lanes = [0f64; LANES];
+    let chunks = row.chunks_exact(LANES);
+    let rest: f64 = chunks.remainder().iter().map(|&x| x as f64).sum();
+    for chunk in chunks {
+        for (lane, &x) in lanes.iter_mut().zip(chunk) {
+            *lane += x as f64;
+        }
+    }
+    lanes.iter().sum::<f64>() + rest
+}
+
+/// The largest (or, without `max`, smallest) element of `row`: NaN if any
+/// is NaN, -inf (+inf) for an empty row.
+fn extreme(row: &[f32], max: bool) -> f32 {
+    let pick = |a: f32, b: f32| if max { a.max(b) } else { a.min(b) };
+    let start = if max {
+        f32::NEG_INFINITY
+    } else {
+        f32::INFINITY
+    };
+    let mut lanes = [start; LANES];
+    let mut nan = false;
+    let chunks = row.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &x) in lanes.iter_mut().zip(chunk) {
+            nan |= x.is_nan();
+            *lane = pick(*lane, x);
+        }
+    }
+    nan |= rest.iter().any(|x| x.is_nan());
+    if nan {
+        return f32::NAN;
+    }
+    lanes.iter().chain(rest).fold(start, |m, &x| pick(m, x))
+}
+
 /// Float rows: sums and products in float64, NaN-propagating max and min.
 fn float_rows(op: ReduceOp, v: &[f32], rows: usize, k_len: usize) -> Values {
     use ReduceOp::*;
     let each = |f: &dyn Fn(&[f32]) -> f32| Values::F(per_row(v, rows, k_len, f));
     match op {
-        Sum => each(&|row| row.iter().map(|&x| x as f64).sum::<f64>() as f32),
+        Sum => each(&|row| sum_f64(row) as f32),
         Prod => each(&|row| row.iter().map(|&x| x as f64).product::<f64>() as f32),
-        Max | Min => each(&|row| {
-            let start = if op == Max {
-                f32::NEG_INFINITY
-            } else {
-                f32::INFINITY
-            };
-            row.iter()
-                .fold(start, |m, &x| match (m.is_nan() || x.is_nan(), op) {
-                    (true, _) => f32::NAN,
-                    (false, Max) => m.max(x),
-                    (false, _) => m.min(x),
-                })
-        }),
+        Max | Min => each(&|row| extreme(row, op == Max)),
         ArgMax | ArgMin => Values::I(per_row(v, rows, k_len, |row| {
             arg_extreme(row, op == ArgMin) as i32
         })),
@@ -192,6 +224,18 @@ pub(crate) fn reduce(
     if let Some(sums) = column_sums(op, axes, input, dtype)? {
         return Ok(stored(Values::F(sums), dtype, &out_shape));
     }
+    let trailing = axes
+        .iter()
+        .rev()
+        .zip((0..input.1.len()).rev())
+        .all(|(&a, d)| a == d);
+    if trailing && input.2.is_float() && dtype.is_float() {
+        // Rows already in order: reduced where they are.
+        let k_len: usize = axes.iter().map(|&d| input.1[d]).product();
+        let v = super::float_view(input.0, input.1, name)?;
+        let rows = out_shape.iter().product();
+        return Ok(stored(float_rows(op, &v, rows, k_len), dtype, &out_shape));
+    }
     let (values, rows, k_len) = rows_over(input, axes, name)?;
     // Sums and products compute in the result's type (bools sum as int32).
     let values = match op {
@@ -260,22 +304,19 @@ pub(crate) fn softmax(input: Operand, log: bool) -> Result<DeviceData> {
     let mut v = floats(input, "softmax")?;
     let k_len = *shape.last().unwrap_or(&1);
     if k_len > 0 {
+        let mut exps = vec![0f32; k_len];
         for row in v.chunks_mut(k_len) {
-            let m = row.iter().fold(f32::NEG_INFINITY, |m, &x| {
-                if m.is_nan() || x.is_nan() {
-                    f32::NAN
-                } else {
-                    m.max(x)
-                }
-            });
+            let m = extreme(row, true);
             let shift = if log && !m.is_finite() { 0.0 } else { m };
-            let total: f32 = row.iter().map(|&x| (x - shift).exp()).sum();
-            for x in row.iter_mut() {
-                *x = if log {
-                    *x - shift - total.ln()
-                } else {
-                    (*x - shift).exp() / total
-                };
+            for (e, &x) in exps.iter_mut().zip(row.iter()) {
+                *e = (x - shift).exp();
+            }
+            let total = sum_f64(&exps) as f32;
+            if log {
+                let log_total = total.ln();
+                row.iter_mut().for_each(|x| *x = *x - shift - log_total);
+            } else {
+                row.iter_mut().zip(&exps).for_each(|(x, &e)| *x = e / total);
             }
         }
     }
@@ -292,8 +333,10 @@ pub(crate) fn normalize(
     rms: bool,
 ) -> Result<DeviceData> {
     let shape = input.1;
-    let x = floats(input, "layer_norm")?;
-    let g = g.map(|g| floats(g, "layer_norm")).transpose()?;
+    let x = super::float_view(input.0, shape, "layer_norm")?;
+    let g = g
+        .map(|g| super::float_view(g.0, g.1, "layer_norm"))
+        .transpose()?;
     let k_len = *shape.last().unwrap_or(&1);
     let mut out = vec![0.0f32; x.len()];
     if k_len > 0 {
@@ -337,7 +380,7 @@ pub(crate) fn normalize(
 pub(crate) fn squared_norm(inputs: &[Operand]) -> Result<DeviceData> {
     let mut total = 0.0f64;
     for &input in inputs {
-        total += floats(input, "squared_norm")?
+        total += super::float_view(input.0, input.1, "squared_norm")?
             .iter()
             .map(|&x| (x as f64) * (x as f64))
             .sum::<f64>();
