@@ -1,4 +1,5 @@
-"""torch.linalg (cuSOLVER / cuBLAS on the GPU) for benches/linalg.rs: the
+"""torch.linalg (cuSOLVER / cuBLAS on the GPU; LAPACK on the CPU where
+there is no CUDA, for kiln's CPU backend) for benches/linalg.rs: the
 same ops on the same shapes and kinds of input (normal entries plus n on the
 diagonal; symmetric positive definite for cholesky and eigh), timed the same
 way: a warm-up, then the median of several runs, each ending in a device
@@ -47,8 +48,9 @@ def option(name):
 
 def main():
     torch.backends.cuda.matmul.allow_tf32 = False
-    dev = "cuda"
-    print(f"device: {torch.cuda.get_device_name()}")
+    dev = "cuda" if torch.cuda.is_available() else "cpu"
+    where = torch.cuda.get_device_name() if dev == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"device: {where}")
     shapes = [((), n) for n in (16, 32, 48, 64, 128, 256, 1024)]
     if "--large" in sys.argv:
         shapes.append(((), 4096))

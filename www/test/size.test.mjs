@@ -11,9 +11,10 @@ const root = new URL('../', import.meta.url);
 const gzipped = async (path) => gzipSync(await readFile(new URL(path, root)), { level: 9 }).length;
 
 /** Budgets in bytes, gzipped. */
-// The wasm's rose from 387,000 with the CPU backend (plain Rust, matrixmultiply
-// and faer's linear algebra), which runs the package where there is no WebGPU.
-const BUDGET = { wasm: 530_000, js: 56_000 };
+// The wasm's rose from 387,000 with the CPU backend (plain Rust, a loop per
+// float op, matrixmultiply and faer's linear algebra), which runs the
+// package where there is no WebGPU.
+const BUDGET = { wasm: 540_000, js: 56_000 };
 
 test('the wasm stays within its budget', async () => {
   const wasm = await gzipped('pkg/kiln_bg.wasm');
