@@ -9,7 +9,7 @@ use crate::array::DeviceData;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::primitive::LinalgOp;
-use faer::{Mat, MatRef, Side};
+use faer::{Mat, MatMut, MatRef, Side};
 
 type Operand<'a> = (&'a DeviceData, &'a [usize], DType);
 
@@ -23,7 +23,7 @@ fn matrices(input: Operand, op: &str) -> Result<(Vec<Mat<f32>>, usize, usize)> {
     let size = rows * cols;
     let count: usize = shape[..shape.len() - 2].iter().product();
     let mats = (0..count)
-        .map(|p| Mat::from_fn(rows, cols, |i, j| v[p * size + i * cols + j]))
+        .map(|p| MatRef::from_row_major_slice(&v[p * size..(p + 1) * size], rows, cols).to_owned())
         .collect();
     Ok((mats, rows, cols))
 }
@@ -33,24 +33,36 @@ fn packed(blocks: Vec<Vec<f32>>, shape: &[usize]) -> DeviceData {
     stored(Values::F(blocks.concat()), DType::F32, shape)
 }
 
-/// A row-major `rows x cols` block with `fill` called for each part.
-fn block(
+/// A row-major block of a result, filled in parts.
+struct Block {
+    out: Vec<f32>,
     rows: usize,
     cols: usize,
-    fill: impl FnOnce(&mut dyn FnMut(usize, usize, f32)),
-) -> Vec<f32> {
-    let mut out = vec![0.0f32; rows * cols];
-    fill(&mut |i, j, v| out[i * cols + j] = v);
-    out
 }
 
-/// Copies `m` into the block at row `r0`, column `c0`.
-fn put(set: &mut dyn FnMut(usize, usize, f32), m: MatRef<'_, f32>, r0: usize, c0: usize) {
-    for i in 0..m.nrows() {
-        for j in 0..m.ncols() {
-            set(r0 + i, c0 + j, m[(i, j)]);
-        }
+impl Block {
+    fn set(&mut self, i: usize, j: usize, v: f32) {
+        self.out[i * self.cols + j] = v;
     }
+
+    /// Copies `m` into the block at row `r0`, column `c0` (faer's copy,
+    /// which transposes from its column-major matrices in tiles).
+    fn put(&mut self, m: MatRef<'_, f32>, r0: usize, c0: usize) {
+        MatMut::from_row_major_slice_mut(&mut self.out, self.rows, self.cols)
+            .submatrix_mut(r0, c0, m.nrows(), m.ncols())
+            .copy_from(m);
+    }
+}
+
+/// A row-major `rows x cols` block of zeros with `fill` applied.
+fn block(rows: usize, cols: usize, fill: impl FnOnce(&mut Block)) -> Vec<f32> {
+    let mut b = Block {
+        out: vec![0.0f32; rows * cols],
+        rows,
+        cols,
+    };
+    fill(&mut b);
+    b.out
 }
 
 /// The node `op` over `inputs`, of `shape`.
@@ -89,20 +101,27 @@ pub(crate) fn encode(op: LinalgOp, inputs: &[Operand], shape: &[usize]) -> Resul
 /// `m x (n + 2)`: L and U packed, the permutation (`perm[i]`: the row of A
 /// at row i of P A) and the LAPACK pivots, as int32 bits.
 fn lu(a: &Mat<f32>, m: usize, n: usize) -> Vec<f32> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::lu::partial_pivoting::factor::{lu_in_place, lu_in_place_scratch};
     let k = m.min(n);
-    let lu = a.partial_piv_lu();
-    let (l, u) = (lu.L(), lu.U());
-    let zero_pivot = (0..k).any(|i| u[(i, i)] == 0.0);
+    // faer's packed factors in place: L below the diagonal, U on and above.
+    let mut factors = a.clone();
+    let (mut fwd, mut inv) = (vec![0usize; m], vec![0usize; m]);
+    let par = faer::get_global_parallelism();
+    let scratch = lu_in_place_scratch::<usize, f32>(m, n, par, Default::default());
+    lu_in_place(
+        factors.as_mut(),
+        &mut fwd,
+        &mut inv,
+        par,
+        MemStack::new(&mut MemBuffer::new(scratch)),
+        Default::default(),
+    );
+    let zero_pivot = (0..k).any(|i| factors[(i, i)] == 0.0);
     let (factors, perm) = if zero_pivot {
         unblocked_lu(a, m, n)
     } else {
-        let mut f = Mat::<f32>::zeros(m, n);
-        for i in 0..m {
-            for j in 0..n {
-                f[(i, j)] = if j < i { l[(i, j)] } else { u[(i, j)] };
-            }
-        }
-        (f, lu.P().arrays().0.to_vec())
+        (factors, fwd)
     };
     // The swaps that give `perm`, one per step: LAPACK's pivots.
     let mut at: Vec<usize> = (0..m).collect();
@@ -116,12 +135,12 @@ fn lu(a: &Mat<f32>, m: usize, n: usize) -> Vec<f32> {
         row_of[at[j]] = j;
     }
     let w = n + 2;
-    block(m, w, |set| {
-        put(set, factors.as_ref(), 0, 0);
+    block(m, w, |b| {
+        b.put(factors.as_ref(), 0, 0);
         for i in 0..m {
-            set(i, n, f32::from_bits(perm[i] as u32));
+            b.set(i, n, f32::from_bits(perm[i] as u32));
             if i < k {
-                set(i, n + 1, f32::from_bits(pivots[i] as u32));
+                b.set(i, n + 1, f32::from_bits(pivots[i] as u32));
             }
         }
     })
@@ -163,7 +182,7 @@ fn unblocked_lu(a: &Mat<f32>, m: usize, n: usize) -> (Mat<f32>, Vec<usize>) {
 /// pivot is not positive on.
 fn cholesky(a: &Mat<f32>, n: usize) -> Vec<f32> {
     match a.llt(Side::Lower) {
-        Ok(llt) => block(n, n, |set| put(set, llt.L(), 0, 0)),
+        Ok(llt) => block(n, n, |b| b.put(llt.L(), 0, 0)),
         Err(_) => {
             let mut l = Mat::<f32>::zeros(n, n);
             for j in 0..n {
@@ -176,7 +195,7 @@ fn cholesky(a: &Mat<f32>, n: usize) -> Vec<f32> {
                         (a[(i, j)] - (0..j).map(|q| l[(i, q)] * l[(j, q)]).sum::<f32>()) / d;
                 }
             }
-            block(n, n, |set| put(set, l.as_ref(), 0, 0))
+            block(n, n, |b| b.put(l.as_ref(), 0, 0))
         }
     }
 }
@@ -191,7 +210,7 @@ fn triangular_solve(t: &Mat<f32>, mut b: Mat<f32>, lower: bool, unit: bool, k: u
         (false, false) => t.solve_upper_triangular_in_place(b.as_mut()),
         (false, true) => t.solve_unit_upper_triangular_in_place(b.as_mut()),
     }
-    block(n, k, |set| put(set, b.as_ref(), 0, 0))
+    block(n, k, |out| out.put(b.as_ref(), 0, 0))
 }
 
 /// `m x (q + n)`: Q (`q` columns: m when `complete`, else min(m, n)) beside R
@@ -204,13 +223,10 @@ fn qr(a: &Mat<f32>, m: usize, n: usize, complete: bool) -> Vec<f32> {
     } else {
         (qr.compute_thin_Q(), qr.thin_R().to_owned())
     };
-    block(m, q_cols + n, |set| {
-        put(set, q.as_ref(), 0, 0);
-        for i in 0..r.nrows().min(q_cols) {
-            for j in i..n {
-                set(i, q_cols + j, r[(i, j)]);
-            }
-        }
+    block(m, q_cols + n, |b| {
+        b.put(q.as_ref(), 0, 0);
+        // R is upper triangular (faer keeps zeros below its diagonal).
+        b.put(r.as_ref().subrows(0, r.nrows().min(q_cols)), 0, q_cols);
     })
 }
 
@@ -220,10 +236,10 @@ fn eigh(a: &Mat<f32>, n: usize) -> Result<Vec<f32>> {
         .self_adjoint_eigen(Side::Lower)
         .map_err(|e| Error::Eval(format!("eigh: {e:?}")))?;
     let values = evd.S().column_vector();
-    Ok(block(n + 1, n, |set| {
-        put(set, evd.U(), 0, 0);
+    Ok(block(n + 1, n, |b| {
+        b.put(evd.U(), 0, 0);
         for j in 0..n {
-            set(n, j, values[j]);
+            b.set(n, j, values[j]);
         }
     }))
 }
@@ -235,11 +251,11 @@ fn svd(a: &Mat<f32>, m: usize, n: usize, full: bool) -> Result<Vec<f32>> {
     let svd = if full { a.svd() } else { a.thin_svd() }
         .map_err(|e| Error::Eval(format!("svd: {e:?}")))?;
     let s = svd.S().column_vector();
-    Ok(block(m + n + 1, p, |set| {
-        put(set, svd.U(), 0, 0);
-        put(set, svd.V(), m, 0);
+    Ok(block(m + n + 1, p, |b| {
+        b.put(svd.U(), 0, 0);
+        b.put(svd.V(), m, 0);
         for j in 0..n {
-            set(m + n, j, s[j]);
+            b.set(m + n, j, s[j]);
         }
     }))
 }
