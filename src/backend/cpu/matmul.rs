@@ -98,9 +98,8 @@ fn float_products(
     (m, n, k): (usize, usize, usize),
 ) -> Vec<f32> {
     let batches = la.starts.len();
-    let mut c = vec![0.0f32; batches * m * n];
     if m * n == 0 {
-        return c;
+        return vec![0.0f32; batches * m * n];
     }
     // A stack of matrices times one matrix (a layer's weight), the stack's
     // rows evenly spaced: one product of all the rows.
@@ -123,6 +122,7 @@ fn float_products(
         };
         return float_products(a, &rows, b, &rhs, (batches * m, n, k));
     }
+    let mut c = vec![0.0f32; batches * m * n];
     for (out, (&ao, &bo)) in c.chunks_mut(m * n).zip(la.starts.iter().zip(&lb.starts)) {
         // SAFETY: every element the strides reach from a batch entry's start
         // (rows below m, columns below k for A; k and n for B) is an element
